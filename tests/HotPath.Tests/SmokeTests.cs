@@ -1,0 +1,7 @@
+namespace HotPath.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Build_Runs() => Assert.True(true);
+}
