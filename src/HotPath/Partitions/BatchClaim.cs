@@ -1,0 +1,67 @@
+namespace HotPath.Partitions;
+
+/// <summary>
+/// <see cref="Count"/> consecutive claimed slots, to fill in place and publish with one release.
+/// Use it in a <c>using</c> statement; disposing it unpublished abandons every slot (see <see cref="EventClaim{T}"/>).
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+/// <remarks>Thread-safety: use a claim on the thread that made it.</remarks>
+public ref struct BatchClaim<T>
+    where T : struct
+{
+    private readonly Partition<T>? _partition;
+    private bool _done;
+
+    internal BatchClaim(Partition<T> partition, long firstOffset, int count)
+    {
+        _partition = partition;
+        FirstOffset = firstOffset;
+        Count = count;
+    }
+
+    /// <summary>The offset of the first claimed slot; the others follow.</summary>
+    public readonly long FirstOffset { get; }
+
+    /// <summary>The number of claimed slots.</summary>
+    public readonly int Count { get; }
+
+    /// <summary>The partition number.</summary>
+    public readonly int Partition => _partition?.Id ?? -1;
+
+    /// <summary>The slot of the <paramref name="index"/>-th event of the batch (0 to <see cref="Count"/> - 1).</summary>
+    /// <param name="index">The position in the batch.</param>
+    public readonly ref T this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)Count || _partition is null)
+            {
+                Internal.ThrowHelper.ArgumentOutOfRange(nameof(index), $"must be between 0 and {Count - 1}", index);
+            }
+
+            return ref _partition.SlotRef(FirstOffset + index);
+        }
+    }
+
+    /// <summary>Publishes all slots of the batch at once. At most once.</summary>
+    public void Publish()
+    {
+        if (_done || _partition is null)
+        {
+            Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
+        }
+
+        _done = true;
+        _partition.PublishCore(FirstOffset, FirstOffset + Count - 1);
+    }
+
+    /// <summary>Abandons every slot if the batch was not published.</summary>
+    public void Dispose()
+    {
+        if (!_done && _partition is not null)
+        {
+            _done = true;
+            _partition.AbandonCore(FirstOffset, FirstOffset + Count - 1);
+        }
+    }
+}

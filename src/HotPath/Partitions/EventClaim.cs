@@ -1,0 +1,67 @@
+namespace HotPath.Partitions;
+
+/// <summary>
+/// A claimed slot of a partition, to fill in place and then publish. Use it in a <c>using</c> statement:
+/// <code>
+/// using (var claim = partition.Claim())
+/// {
+///     claim.Event.Price = price;   // written straight into the ring slot
+///     claim.Publish();
+/// }
+/// </code>
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+/// <remarks>
+/// Disposing a claim that was not published abandons it — the answer to the half-written event: an exception
+/// while filling never publishes garbage and never leaves a hole that blocks readers. In single-writer mode
+/// the offset is given back (the next claim reuses it; nothing was visible). In multi-writer mode other writers
+/// may already hold later offsets, so the slot is reset to <c>default(T)</c> and published as a gap that every
+/// reader skips, like an offset Kafka spends on a transaction marker; the offsets of the partition then have
+/// a hole, which <c>StartOffset</c>/<c>EndOffset</c> arithmetic (lag) counts as one event.
+/// Thread-safety: use a claim on the thread that made it.
+/// </remarks>
+public ref struct EventClaim<T>
+    where T : struct
+{
+    private readonly Partition<T>? _partition;
+    private readonly ref T _slot;
+    private bool _done;
+
+    internal EventClaim(Partition<T> partition, long offset, ref T slot)
+    {
+        _partition = partition;
+        Offset = offset;
+        _slot = ref slot;
+    }
+
+    /// <summary>The slot to fill. It still holds whatever event last used it: overwrite every field.</summary>
+    public readonly ref T Event => ref _slot;
+
+    /// <summary>The offset the event gets.</summary>
+    public readonly long Offset { get; }
+
+    /// <summary>The partition number.</summary>
+    public readonly int Partition => _partition?.Id ?? -1;
+
+    /// <summary>Publishes the event; readers may see it from now on. At most once.</summary>
+    public void Publish()
+    {
+        if (_done || _partition is null)
+        {
+            Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
+        }
+
+        _done = true;
+        _partition.PublishCore(Offset, Offset);
+    }
+
+    /// <summary>Abandons the claim if it was not published (see the type's remarks).</summary>
+    public void Dispose()
+    {
+        if (!_done && _partition is not null)
+        {
+            _done = true;
+            _partition.AbandonCore(Offset, Offset);
+        }
+    }
+}

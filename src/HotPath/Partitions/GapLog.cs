@@ -1,0 +1,79 @@
+namespace HotPath.Partitions;
+
+/// <summary>
+/// The offsets of a multi-writer partition that carry no event because their writer abandoned the claim
+/// (an exception while filling the slot). Like the offsets Kafka spends on transaction markers, they are
+/// skipped by every reader; the slot itself holds <c>default(T)</c>.
+/// </summary>
+/// <remarks>
+/// Design: writers add under <see cref="_lock"/> and then bump <see cref="_version"/> with a release write,
+/// BEFORE they publish the abandoned slot. A reader that acquires the slot's availability afterwards reads
+/// the version and sees the bump, so it refreshes its next-gap cursor before it could hand the slot out.
+/// Gaps are rare; everything here is a slow path except <see cref="Version"/>, read once per batch.
+/// </remarks>
+internal sealed class GapLog
+{
+    private readonly object _lock = new();
+    private readonly List<long> _offsets = [];
+    private int _version;
+
+    /// <summary>Acquire-read of the change counter; pairs with the release write in <see cref="Add"/>.</summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>Records a gap; offsets below <paramref name="pruneBelow"/> are no longer needed by any reader.</summary>
+    public void Add(long offset, long pruneBelow)
+    {
+        lock (_lock)
+        {
+            int index = _offsets.BinarySearch(offset);
+            if (index < 0)
+            {
+                _offsets.Insert(~index, offset);
+            }
+
+            int stale = 0;
+            while (stale < _offsets.Count && _offsets[stale] < pruneBelow)
+            {
+                stale++;
+            }
+
+            _offsets.RemoveRange(0, stale);
+
+            // Release: the list change above happens-before any reader that reads the new version.
+            Volatile.Write(ref _version, _version + 1);
+        }
+    }
+
+    /// <summary>The first gap at or after <paramref name="offset"/>, or <see cref="long.MaxValue"/>.</summary>
+    public long NextAtOrAfter(long offset)
+    {
+        lock (_lock)
+        {
+            int index = _offsets.BinarySearch(offset);
+            if (index < 0)
+            {
+                index = ~index;
+            }
+
+            return index < _offsets.Count ? _offsets[index] : long.MaxValue;
+        }
+    }
+
+    /// <summary>Number of gaps in [<paramref name="from"/>, <paramref name="to"/>]: for tests and monitoring.</summary>
+    public int CountBetween(long from, long to)
+    {
+        lock (_lock)
+        {
+            int count = 0;
+            foreach (long offset in _offsets)
+            {
+                if (offset >= from && offset <= to)
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+    }
+}

@@ -1,0 +1,805 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using HotPath.Internal;
+using HotPath.Workers;
+
+namespace HotPath.Partitions;
+
+/// <summary>
+/// One partition of a topic: a ring buffer of preallocated slots that holds events in place, with
+/// partition-local offsets 0, 1, 2, … that never wrap (<see cref="long"/>).
+/// </summary>
+/// <typeparam name="T">The event type, stored in place in the slots.</typeparam>
+/// <remarks>
+/// <para><b>Design.</b> Offset <c>o</c> lives in slot <c>o &amp; mask</c>. Fields and their writers:</para>
+/// <list type="bullet">
+/// <item><c>_cursor</c>: single-writer mode, the last published offset, written (release) by the one writer
+/// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS, and each slot's
+/// publication is then its own <c>_available</c> entry (the slot's lap number, written with release).</item>
+/// <item><c>_writerNext</c>: single-writer mode only, the next offset to claim; owned by the writer.</item>
+/// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
+/// multi-writer mode: any writer may refresh it, a stale value only sends a writer to the slow path).</item>
+/// <item><c>_gating</c>: the gating sequences, one per lossless reader (its committed offset, the next offset
+/// it needs), copy-on-write under <c>_registrationLock</c>.</item>
+/// </list>
+/// <para><b>Full and empty.</b> The writer may write offset <c>w</c> only when <c>w - capacity &lt; g</c> for
+/// every gating sequence <c>g</c> (the slot's previous event <c>w - capacity</c> was passed by everyone).
+/// A reader at <c>r</c> may read up to the last published offset. With no lossless reader the writer is
+/// ungated and overwrites the oldest slot (single-writer mode announces each claim in <c>_claimAnnounce</c>,
+/// at the cost of one fence per claim, so a reader that registers concurrently knows what is still intact).</para>
+/// <para><b>Registration</b> of a reader publishes its sequence at a provisional value that is below anything
+/// the writer may still reach, reads the writer's position after a full fence, and only then raises the
+/// sequence to its start, under <c>_registrationLock</c>: a writer that cached a gating minimum before the
+/// registration cannot have passed the new reader's start (see <see cref="AddGatingSequence"/>).</para>
+/// <para>Thread-safety: publishing is safe from any thread in <see cref="PublishMode.MultiWriter"/> mode and from
+/// one thread at a time in <see cref="PublishMode.SingleWriter"/> mode. Every other public member is safe
+/// from any thread.</para>
+/// </remarks>
+public sealed class Partition<T> : IDisposable
+    where T : struct
+{
+    private const int StateOpen = 0;
+    private const int StateCompleted = 1;
+    private const int StateDisposed = 2;
+    private const int ReaderParkBackstopMilliseconds = 200;
+    private const int WriterParkBackstopMilliseconds = 200;
+
+    private readonly T[] _slots;
+    private readonly int[]? _available;
+    private readonly GapLog? _gaps;
+    private readonly int _mask;
+    private readonly int _indexShift;
+    private readonly int _capacity;
+    private readonly bool _multiWriter;
+    private readonly WaitStrategy _writerWait;
+    private readonly object _registrationLock = new();
+    private readonly object _writerGate = new();
+
+    private PaddedLong _cursor;
+    private PaddedLong _writerNext;
+    private PaddedLong _gatingCached;
+    private PaddedLong _claimAnnounce;
+    private PaddedLong _parkedReaders;
+    private PaddedLong _parkedWriters;
+    private PaddedLong _publishedHint;
+
+    private Sequence[] _gating = [];
+    private Parker[] _readerParkers = [];
+    private long _retentionFloor;
+    private int _state;
+    private int _wakeReaders;
+
+    internal Partition(string topicName, int id, int capacity, PublishMode mode, WaitStrategy writerWait)
+    {
+        Debug.Assert(capacity > 0 && (capacity & (capacity - 1)) == 0, "capacity is validated by TopicOptions");
+        TopicName = topicName;
+        Id = id;
+        _capacity = capacity;
+        _mask = capacity - 1;
+        _indexShift = System.Numerics.BitOperations.Log2((uint)capacity);
+        _slots = new T[capacity];
+        _multiWriter = mode == PublishMode.MultiWriter;
+        _writerWait = writerWait;
+        _cursor.Value = -1;
+        _claimAnnounce.Value = -1;
+        _publishedHint.Value = -1;
+        // Ungated at first: a value that sends the first claim to the slow path.
+        _gatingCached.Value = long.MinValue / 2;
+        if (_multiWriter)
+        {
+            _available = new int[capacity];
+            _available.AsSpan().Fill(-1);
+            _gaps = new GapLog();
+        }
+
+        AssertInvariants();
+    }
+
+    /// <summary>The name of the topic this partition belongs to.</summary>
+    public string TopicName { get; }
+
+    /// <summary>The partition number, from 0.</summary>
+    public int Id { get; }
+
+    /// <summary>The number of slots; a power of two.</summary>
+    public int Capacity => _capacity;
+
+    /// <summary>The publishing mode chosen for the topic.</summary>
+    public PublishMode Mode => _multiWriter ? PublishMode.MultiWriter : PublishMode.SingleWriter;
+
+    /// <summary>True once <see cref="Complete"/> or <see cref="Dispose"/> was called. Thread-safety: any thread.</summary>
+    public bool IsCompleted => Volatile.Read(ref _state) != StateOpen;
+
+    /// <summary>
+    /// The offset the next event will get once everything claimed so far is published: the last published
+    /// offset + 1 (Kafka's log end offset). Thread-safety: any thread; a snapshot.
+    /// </summary>
+    public long EndOffset
+    {
+        get
+        {
+            // Acquire reads; the scan (multi-writer) starts at the newest point known to be published: the hint
+            // left by earlier scans, or one lap behind the claimed cursor (a slot claimed a lap ago was published
+            // before its offset + capacity could be claimed, unless no lossless reader gated the writers).
+            long from = Math.Max(Volatile.Read(ref _publishedHint.Value), Volatile.Read(ref _cursor.Value) - _capacity + 1);
+            return HighestPublished(Math.Max(0, from)) + 1;
+        }
+    }
+
+    /// <summary>
+    /// The earliest offset still retained for a new reader (Kafka's log start offset): the committed offset
+    /// of the slowest lossless reader, or with none the oldest slot the writer has not reused.
+    /// Thread-safety: any thread; a snapshot.
+    /// </summary>
+    public long StartOffset
+    {
+        get
+        {
+            lock (_registrationLock)
+            {
+                return LowWatermarkLocked(_gating);
+            }
+        }
+    }
+
+    internal bool IsMultiWriter => _multiWriter;
+
+    internal GapLog? Gaps => _gaps;
+
+    internal int IndexShift => _indexShift;
+
+    // ------------------------------------------------------------------ publishing
+
+    /// <summary>Copies <paramref name="event"/> into the next slot and publishes it, waiting while the ring is full.</summary>
+    /// <param name="event">The event; copied once into its slot.</param>
+    /// <returns>The event's offset.</returns>
+    /// <exception cref="InvalidOperationException">The topic is complete.</exception>
+    /// <exception cref="ObjectDisposedException">The topic was disposed, also while waiting.</exception>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    public long Publish(in T @event)
+    {
+        long offset = ClaimCore(1, long.MaxValue, default);
+        _slots[(int)offset & _mask] = @event;
+        PublishCore(offset, offset);
+        return offset;
+    }
+
+    /// <summary>Like <see cref="Publish(in T)"/>, but gives up when <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>The event's offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    public long Publish(in T @event, CancellationToken cancellationToken)
+    {
+        long offset = ClaimCore(1, long.MaxValue, cancellationToken);
+        _slots[(int)offset & _mask] = @event;
+        PublishCore(offset, offset);
+        return offset;
+    }
+
+    /// <summary>Publishes when a slot is free right now; returns false at once when the ring is full.</summary>
+    /// <param name="event">The event.</param>
+    /// <param name="offset">The event's offset, or -1.</param>
+    /// <returns>True when published.</returns>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    public bool TryPublish(in T @event, out long offset)
+    {
+        offset = ClaimCore(1, 0, default);
+        if (offset < 0)
+        {
+            return false;
+        }
+
+        _slots[(int)offset & _mask] = @event;
+        PublishCore(offset, offset);
+        return true;
+    }
+
+    /// <summary>Publishes, waiting at most <paramref name="timeout"/> for a free slot.</summary>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait.</param>
+    /// <param name="offset">The event's offset, or -1.</param>
+    /// <returns>True when published, false on time-out (nothing was published).</returns>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    public bool TryPublish(in T @event, TimeSpan timeout, out long offset)
+    {
+        offset = ClaimCore(1, DeadlineFrom(timeout), default);
+        if (offset < 0)
+        {
+            return false;
+        }
+
+        _slots[(int)offset & _mask] = @event;
+        PublishCore(offset, offset);
+        return true;
+    }
+
+    /// <summary>Copies a batch of events into consecutive slots and publishes them at once.</summary>
+    /// <param name="events">1 to <see cref="Capacity"/> events.</param>
+    /// <returns>The offset of the first event; the others follow without gaps.</returns>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    public long PublishBatch(ReadOnlySpan<T> events)
+    {
+        int count = events.Length;
+        CheckBatchCount(count);
+        long first = ClaimCore(count, long.MaxValue, default);
+        CopyIn(events, first);
+        PublishCore(first, first + count - 1);
+        return first;
+    }
+
+    /// <summary>Claims the next slot to fill in place, waiting while the ring is full.</summary>
+    /// <returns>The claim: fill <see cref="EventClaim{T}.Event"/>, then <see cref="EventClaim{T}.Publish"/>.
+    /// Disposing an unpublished claim abandons it (see <see cref="EventClaim{T}"/>).</returns>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>. In single-writer mode one claim at a time.</remarks>
+    public EventClaim<T> Claim()
+    {
+        long offset = ClaimCore(1, long.MaxValue, default);
+        return new EventClaim<T>(this, offset, ref _slots[(int)offset & _mask]);
+    }
+
+    /// <summary>Claims the next slot when one is free right now.</summary>
+    /// <param name="claim">The claim, or default.</param>
+    /// <returns>False when the ring is full.</returns>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    public bool TryClaim(out EventClaim<T> claim)
+    {
+        long offset = ClaimCore(1, 0, default);
+        if (offset < 0)
+        {
+            claim = default;
+            return false;
+        }
+
+        claim = new EventClaim<T>(this, offset, ref _slots[(int)offset & _mask]);
+        return true;
+    }
+
+    /// <summary>Claims <paramref name="count"/> consecutive slots to fill in place, then publish at once.</summary>
+    /// <param name="count">1 to <see cref="Capacity"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for free slots.</param>
+    /// <returns>The batch claim.</returns>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    public BatchClaim<T> ClaimBatch(int count, CancellationToken cancellationToken = default)
+    {
+        CheckBatchCount(count);
+        long first = ClaimCore(count, long.MaxValue, cancellationToken);
+        return new BatchClaim<T>(this, first, count);
+    }
+
+    /// <summary>Claims <paramref name="count"/> consecutive slots when they are free right now.</summary>
+    /// <param name="count">1 to <see cref="Capacity"/>.</param>
+    /// <param name="claim">The claim, or default.</param>
+    /// <returns>False when the ring lacks room.</returns>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    public bool TryClaimBatch(int count, out BatchClaim<T> claim)
+    {
+        CheckBatchCount(count);
+        long first = ClaimCore(count, 0, default);
+        if (first < 0)
+        {
+            claim = default;
+            return false;
+        }
+
+        claim = new BatchClaim<T>(this, first, count);
+        return true;
+    }
+
+    /// <summary>Marks the partition complete: publishing throws from now on; readers drain what was published.</summary>
+    /// <remarks>Thread-safety: any thread; idempotent.</remarks>
+    public void Complete()
+    {
+        // CAS: completion must not overwrite Disposed.
+        Interlocked.CompareExchange(ref _state, StateCompleted, StateOpen);
+        WakeAll();
+    }
+
+    /// <summary>Completes the partition and releases every waiting writer with <see cref="ObjectDisposedException"/>.</summary>
+    /// <remarks>Thread-safety: any thread; idempotent; never blocks.</remarks>
+    public void Dispose()
+    {
+        // Release: writers that read Disposed in their wait loop stop waiting and throw.
+        Volatile.Write(ref _state, StateDisposed);
+        WakeAll();
+    }
+
+    internal ref T SlotRef(long offset) => ref _slots[(int)offset & _mask];
+
+    internal Span<T> SlotSpan(long offset, int count) => _slots.AsSpan((int)offset & _mask, count);
+
+    internal bool IsDisposed => Volatile.Read(ref _state) == StateDisposed;
+
+    /// <summary>Publishes [first, last]; called by claims.</summary>
+    internal void PublishCore(long first, long last)
+    {
+        if (_multiWriter)
+        {
+            int[] available = _available!;
+            for (long offset = first; offset <= last; offset++)
+            {
+                // Release: the slot's contents, written before this call, are visible to a reader that
+                // acquires this entry (HighestPublished). Pairs with its Volatile.Read of the same entry.
+                Volatile.Write(ref available[(int)offset & _mask], (int)(offset >> _indexShift));
+            }
+        }
+        else
+        {
+            // Release: the slots up to `last` are visible to any reader that acquires the cursor (HighestPublished).
+            Volatile.Write(ref _cursor.Value, last);
+        }
+
+        // Plain-looking flag read: a Volatile.Read (on x64 a plain load). Set once when a parking reader
+        // registers; until this thread sees it, a parked reader is woken by its park backstop.
+        if (Volatile.Read(ref _wakeReaders) != 0)
+        {
+            WakeParkedReaders();
+        }
+    }
+
+    /// <summary>Abandons an unpublished claim [first, last] (an exception while filling it).</summary>
+    internal void AbandonCore(long first, long last)
+    {
+        if (!_multiWriter)
+        {
+            // Nothing was published: give the offsets back. The writer owns _writerNext (plain write).
+            Debug.Assert(_writerNext.Value == last + 1, "single-writer claims are abandoned in order");
+            _writerNext.Value = first;
+            return;
+        }
+
+        // Multi-writer: other writers may already have claimed past us, so the offsets cannot be returned.
+        // Reset the slots (no garbage is ever readable), record the gaps, then publish them so readers move on.
+        long pruneBelow = MinGating(Volatile.Read(ref _gating), first);
+        for (long offset = first; offset <= last; offset++)
+        {
+            _slots[(int)offset & _mask] = default;
+            _gaps!.Add(offset, pruneBelow);
+        }
+
+        PublishCore(first, last);
+    }
+
+    // ------------------------------------------------------------------ claiming
+
+    /// <summary>
+    /// Claims <paramref name="count"/> offsets and returns the first, or -1 when no room appeared before
+    /// <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp; 0 = do not wait, MaxValue = forever).
+    /// </summary>
+    private long ClaimCore(int count, long deadline, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _state) != StateOpen)
+        {
+            ThrowClosed();
+        }
+
+        if (_multiWriter)
+        {
+            return ClaimMultiWriter(count, deadline, cancellationToken);
+        }
+
+        // Single writer: _writerNext and _cursor are written by this thread only, so plain reads are exact.
+        long next = _writerNext.Value;
+        if (next != _cursor.Value + 1)
+        {
+            ThrowHelper.InvalidOperation(
+                $"partition {Id} of '{TopicName}' has an unpublished claim at offset {_cursor.Value + 1}: publish or dispose it before claiming again (single-writer mode allows one claim at a time)");
+        }
+
+        long last = next + count - 1;
+        // _gatingCached is writer-owned in single-writer mode: plain read.
+        if (last - _capacity >= _gatingCached.Value && !WaitForCapacity(last, deadline, cancellationToken))
+        {
+            return -1;
+        }
+
+        _writerNext.Value = last + 1;
+        return next;
+    }
+
+    private long ClaimMultiWriter(int count, long deadline, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // Acquire: the latest claimed offset; the CAS below validates it.
+            long current = Volatile.Read(ref _cursor.Value);
+            long last = current + count;
+            bool ungated = false;
+            // Benign race: any writer may have refreshed the cache; a stale (low) value only costs a slow path.
+            if (last - _capacity >= Volatile.Read(ref _gatingCached.Value))
+            {
+                Sequence[] gating = Volatile.Read(ref _gating);
+                ungated = gating.Length == 0;
+                if (!ungated && !WaitForCapacity(last, deadline, cancellationToken))
+                {
+                    return -1;
+                }
+            }
+
+            // Full fence: the claim is visible to every thread before this writer touches the slots, and
+            // this writer's later read of _gating cannot move before it (the ungated check below).
+            if (Interlocked.CompareExchange(ref _cursor.Value, last, current) != current)
+            {
+                continue;
+            }
+
+            if (ungated && Volatile.Read(ref _gating).Length != 0)
+            {
+                // A reader registered while we claimed without gating: it saw our claim (registration reads
+                // _cursor after a full fence) or we see it now. Either way, wait until our slots are free for it.
+                WaitForCapacity(last, long.MaxValue, default);
+            }
+
+            return current + 1;
+        }
+    }
+
+    /// <summary>Slow path: refreshes the gating cache and waits until offset <paramref name="last"/> may be written.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool WaitForCapacity(long last, long deadline, CancellationToken cancellationToken)
+    {
+        int iteration = 0;
+        while (true)
+        {
+            Sequence[] gating = Volatile.Read(ref _gating);
+            if (gating.Length == 0 && !_multiWriter)
+            {
+                // Ungated single writer: announce the claim, then re-check for a reader that registered
+                // meanwhile. Full fence between the announce (store) and the gating read (load): either the
+                // registering reader reads our announce, or we read its sequence (Dekker).
+                Volatile.Write(ref _claimAnnounce.Value, last);
+                Interlocked.MemoryBarrier();
+                gating = Volatile.Read(ref _gating);
+                if (gating.Length == 0)
+                {
+                    // Keep the cache low so that every ungated claim comes back here.
+                    _gatingCached.Value = long.MinValue / 2;
+                    return true;
+                }
+            }
+
+            long min = MinGating(gating, last + 1);
+            // Single writer: plain write of a writer-owned value. Multi-writer: a benign race between writers.
+            Volatile.Write(ref _gatingCached.Value, min);
+            if (last - _capacity < min)
+            {
+                return true;
+            }
+
+            if (deadline == 0)
+            {
+                return false;
+            }
+
+            if (Volatile.Read(ref _state) == StateDisposed)
+            {
+                ThrowHelper.ObjectDisposed($"topic '{TopicName}'");
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline)
+            {
+                return false;
+            }
+
+            if (_writerWait.Idle(ref iteration))
+            {
+                ParkWriter(last);
+            }
+        }
+    }
+
+    private void ParkWriter(long last)
+    {
+        lock (_writerGate)
+        {
+            // Full fence (Interlocked): announces this writer before it re-checks the gating sequences. A reader
+            // that advances after our re-check reads the count after its own fence and pulses the gate, which it
+            // can only take once we are inside Monitor.Wait; a reader that advanced before is seen by the re-check.
+            Interlocked.Increment(ref _parkedWriters.Value);
+            try
+            {
+                if (last - _capacity >= MinGating(Volatile.Read(ref _gating), last + 1)
+                    && Volatile.Read(ref _state) != StateDisposed)
+                {
+                    Monitor.Wait(_writerGate, WriterParkBackstopMilliseconds);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _parkedWriters.Value);
+            }
+        }
+    }
+
+    private static long MinGating(Sequence[] gating, long fallback)
+    {
+        long min = fallback;
+        foreach (Sequence sequence in gating)
+        {
+            // Acquire (Sequence.Read): the reader finished with every slot below the value.
+            min = Math.Min(min, sequence.Read());
+        }
+
+        return min;
+    }
+
+    // ------------------------------------------------------------------ reading (for readers and groups)
+
+    /// <summary>
+    /// The highest offset published contiguously from <paramref name="from"/> on, or <c>from - 1</c> when
+    /// <paramref name="from"/> is not yet published. A reader may read every slot up to the result: the acquire
+    /// reads below pair with the writers' release writes in <see cref="PublishCore"/>.
+    /// </summary>
+    internal long HighestPublished(long from)
+    {
+        // Acquire: single writer, the slots up to the cursor are filled; multi-writer, the claimed bound.
+        long cursor = Volatile.Read(ref _cursor.Value);
+        if (!_multiWriter)
+        {
+            return cursor;
+        }
+
+        int[] available = _available!;
+        for (long offset = from; offset <= cursor; offset++)
+        {
+            // Acquire: pairs with the release write of this entry in PublishCore.
+            if (Volatile.Read(ref available[(int)offset & _mask]) != (int)(offset >> _indexShift))
+            {
+                RaisePublishedHint(offset - 1);
+                return offset - 1;
+            }
+        }
+
+        RaisePublishedHint(cursor);
+        return cursor;
+    }
+
+    private void RaisePublishedHint(long value)
+    {
+        // Benign race: a monitoring hint that lets EndOffset start its scan late; a lost update only makes the
+        // next scan longer. Never above the true published end, because every writer of it computed it so.
+        if (value > Volatile.Read(ref _publishedHint.Value))
+        {
+            Volatile.Write(ref _publishedHint.Value, value);
+        }
+    }
+
+    /// <summary>
+    /// Registers a lossless reader's gating sequence that starts at the position given by
+    /// <paramref name="reset"/>, or at <paramref name="offset"/> when it is not null.
+    /// </summary>
+    internal Sequence AddGatingSequence(OffsetReset reset, long? offset)
+    {
+        lock (_registrationLock)
+        {
+            Sequence[] before = _gating;
+            // Provisional 0: no writer may pass offset capacity - 1 while we work, whatever it cached before.
+            var sequence = new Sequence(0);
+            Sequence[] after = [.. before, sequence];
+            Volatile.Write(ref _gating, after);
+            // Full fence: the new array is visible before we read the writers' positions below (pairs with the
+            // fence after a single writer's announce and with a multi-writer's CAS claim).
+            Interlocked.MemoryBarrier();
+
+            long low = LowWatermarkLocked(before);
+            long end = EndOffset;
+            long start = reset == OffsetReset.Latest ? end : low;
+            if (offset is long requested)
+            {
+                if (requested < low || requested > end)
+                {
+                    Volatile.Write(ref _gating, before);
+                    ThrowHelper.ArgumentOutOfRange(
+                        nameof(offset), $"must be within the retained window [{low}, {end}] of partition {Id} of '{TopicName}'", requested);
+                }
+
+                start = requested;
+            }
+
+            sequence.RaiseTo(start);
+            AssertInvariants();
+            NotifyReaderProgress();
+            return sequence;
+        }
+    }
+
+    /// <summary>Unregisters a gating sequence; the writer no longer waits for it.</summary>
+    internal void RemoveGatingSequence(Sequence sequence)
+    {
+        lock (_registrationLock)
+        {
+            Sequence[] before = _gating;
+            int index = Array.IndexOf(before, sequence);
+            if (index < 0)
+            {
+                return;
+            }
+
+            var after = new Sequence[before.Length - 1];
+            before.AsSpan(0, index).CopyTo(after);
+            before.AsSpan(index + 1).CopyTo(after.AsSpan(index));
+            // A writer's cache may still hold a minimum up to this reader's position: nothing below it is
+            // safe for a later registration while the partition is ungated.
+            _retentionFloor = Math.Max(_retentionFloor, sequence.Read());
+            Volatile.Write(ref _gating, after);
+        }
+
+        NotifyReaderProgress();
+    }
+
+    /// <summary>
+    /// Moves a registered reader's sequence to <paramref name="offset"/>, which must lie within the retained
+    /// window: not below the slowest lossless reader (the writer may have reused older slots), not past the end.
+    /// </summary>
+    internal void SeekGatingSequence(Sequence sequence, long offset)
+    {
+        lock (_registrationLock)
+        {
+            long low = MinGating(_gating, long.MaxValue);
+            long end = EndOffset;
+            if (offset < low || offset > end)
+            {
+                ThrowHelper.ArgumentOutOfRange(
+                    nameof(offset), $"must be within the retained window [{low}, {end}] of partition {Id} of '{TopicName}'", offset);
+            }
+
+            sequence.SetRelease(offset);
+        }
+
+        NotifyReaderProgress();
+    }
+
+    /// <summary>The retained window's lower end, given the other gating sequences. Caller holds the lock.</summary>
+    private long LowWatermarkLocked(Sequence[] gating)
+    {
+        if (gating.Length != 0)
+        {
+            return MinGating(gating, long.MaxValue);
+        }
+
+        // Ungated: the writer may reach up to what it announced (single writer) or claimed (multi-writer),
+        // so slots of offsets up to that - capacity may be reused. Acquire reads, after the caller's fence.
+        long reach = _multiWriter ? Volatile.Read(ref _cursor.Value) : Volatile.Read(ref _claimAnnounce.Value);
+        reach = Math.Max(reach, EndOffset - 1);
+        return Math.Max(Math.Max(0, reach + 1 - _capacity), _retentionFloor);
+    }
+
+    /// <summary>The lowest gating sequence (for lag and retention views).</summary>
+    internal long MinGatingSequence() => MinGating(Volatile.Read(ref _gating), EndOffset);
+
+    // ------------------------------------------------------------------ waking
+
+    /// <summary>Registers a reader's parker: publishes will unpark it while it is parked.</summary>
+    internal void AddReaderParker(Parker parker)
+    {
+        lock (_registrationLock)
+        {
+            Volatile.Write(ref _readerParkers, [.. _readerParkers, parker]);
+            // Release: from now on publishers check _parkedReaders (see PublishCore).
+            Volatile.Write(ref _wakeReaders, 1);
+        }
+    }
+
+    /// <summary>Unregisters a reader's parker.</summary>
+    internal void RemoveReaderParker(Parker parker)
+    {
+        lock (_registrationLock)
+        {
+            Parker[] before = _readerParkers;
+            Volatile.Write(ref _readerParkers, Array.FindAll(before, p => !ReferenceEquals(p, parker)));
+        }
+    }
+
+    /// <summary>
+    /// A reader about to park announces itself (full fence), then must re-check for events before parking.
+    /// Pairs with the fence in <see cref="WakeParkedReaders"/>: the publisher either sees the count or the
+    /// reader's re-check sees the event.
+    /// </summary>
+    internal void EnterReaderPark() => Interlocked.Increment(ref _parkedReaders.Value);
+
+    /// <summary>The parked reader is running again.</summary>
+    internal void ExitReaderPark() => Interlocked.Decrement(ref _parkedReaders.Value);
+
+    /// <summary>The park time-out that bounds a wake-up missed while the wake flag propagates.</summary>
+    internal static int ReaderParkBackstop => ReaderParkBackstopMilliseconds;
+
+    /// <summary>Called by a reader after it advanced its gating sequence: wakes writers parked on a full ring.</summary>
+    internal void NotifyReaderProgress()
+    {
+        if (!_writerWait.ParksThread)
+        {
+            return;
+        }
+
+        // Full fence between the reader's sequence write (before this call) and the read of the parked count:
+        // Dekker with ParkWriter's increment-then-recheck.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _parkedWriters.Value) != 0)
+        {
+            lock (_writerGate)
+            {
+                Monitor.PulseAll(_writerGate);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeParkedReaders()
+    {
+        // Full fence between the publication (before this call) and the read of the parked count: Dekker with
+        // EnterReaderPark's increment and the reader's re-check.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _parkedReaders.Value) != 0)
+        {
+            foreach (Parker parker in Volatile.Read(ref _readerParkers))
+            {
+                parker.Unpark();
+            }
+        }
+    }
+
+    private void WakeAll()
+    {
+        foreach (Parker parker in Volatile.Read(ref _readerParkers))
+        {
+            parker.Unpark();
+        }
+
+        lock (_writerGate)
+        {
+            Monitor.PulseAll(_writerGate);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void CopyIn(ReadOnlySpan<T> events, long first)
+    {
+        int start = (int)first & _mask;
+        int head = Math.Min(events.Length, _capacity - start);
+        events[..head].CopyTo(_slots.AsSpan(start, head));
+        events[head..].CopyTo(_slots.AsSpan(0, events.Length - head));
+    }
+
+    private void CheckBatchCount(int count)
+    {
+        if ((uint)(count - 1) >= (uint)_capacity)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(count), $"must be between 1 and the capacity {_capacity}", count);
+        }
+    }
+
+    private static long DeadlineFrom(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(timeout), "must not be negative", timeout);
+        }
+
+        return timeout == TimeSpan.Zero ? 0 : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowClosed()
+    {
+        if (Volatile.Read(ref _state) == StateDisposed)
+        {
+            ThrowHelper.ObjectDisposed($"topic '{TopicName}'");
+        }
+
+        ThrowHelper.TopicCompleted(TopicName);
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(_capacity == _slots.Length, "slots match capacity");
+        long published = HighestPublished(Math.Max(0, _publishedHint.Value));
+        foreach (Sequence sequence in _gating)
+        {
+            Debug.Assert(sequence.Read() <= published + 1, "no reader is ahead of the writer");
+        }
+    }
+}

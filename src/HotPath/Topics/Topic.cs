@@ -1,0 +1,222 @@
+using HotPath.Consumers;
+using HotPath.Internal;
+using HotPath.Partitioning;
+using HotPath.Partitions;
+
+namespace HotPath.Topics;
+
+/// <summary>
+/// A topic: <see cref="PartitionCount"/> partitions, each a ring of preallocated slots that holds events of
+/// type <typeparamref name="T"/> in place. A key's hash picks the partition, so all events of one key stay in
+/// order; each event gets its partition-local offset.
+/// </summary>
+/// <typeparam name="T">The event type: a struct, stored in place, never boxed.</typeparam>
+/// <remarks>
+/// <para>Routing: keyed events go to <c>Partitioner.PartitionFor(key, PartitionCount)</c>; typed keys are
+/// encoded on the stack as the partitioner documents (XxHash3: UTF-8 strings, little-endian numbers). Keyless
+/// events go round-robin over the partitions, counted per publishing thread (no shared counter, no contention).</para>
+/// <para>Backpressure: a writer never overwrites an event that a lossless reader has not committed past.
+/// <c>Publish</c> waits with the topic's wait strategy, <c>TryPublish</c> returns false at once; the
+/// partition-level methods also take a time-out or a cancellation token.</para>
+/// <para>Thread-safety: in <see cref="PublishMode.MultiWriter"/> mode every member is safe from any thread. In
+/// <see cref="PublishMode.SingleWriter"/> mode, publishing into one partition must come from one thread at a
+/// time (keyed or keyless routing may pick any partition: then one thread at a time for the whole topic).</para>
+/// </remarks>
+public sealed class Topic<T> : IDisposable
+    where T : struct
+{
+    [ThreadStatic]
+    private static uint t_roundRobin;
+
+    private readonly Partition<T>[] _partitions;
+    private readonly Partitioner _partitioner;
+    private int _disposed;
+
+    /// <summary>Creates a topic; the options are validated here.</summary>
+    /// <param name="options">The topic's shape.</param>
+    /// <exception cref="ArgumentException">An option breaks its rule; the message names it, the rule and the value.</exception>
+    public Topic(TopicOptions options)
+    {
+        if (options is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(options));
+        }
+
+        options.Validate();
+        Options = options;
+        _partitioner = options.Partitioner;
+        _partitions = new Partition<T>[options.PartitionCount];
+        for (int i = 0; i < _partitions.Length; i++)
+        {
+            _partitions[i] = new Partition<T>(options.Name, i, options.Capacity, options.PublishMode, options.WaitStrategy);
+        }
+    }
+
+    /// <summary>The topic's options.</summary>
+    public TopicOptions Options { get; }
+
+    /// <summary>The topic name.</summary>
+    public string Name => Options.Name;
+
+    /// <summary>The number of partitions.</summary>
+    public int PartitionCount => _partitions.Length;
+
+    /// <summary>Slots per partition.</summary>
+    public int Capacity => Options.Capacity;
+
+    /// <summary>The partitions, by number.</summary>
+    public IReadOnlyList<Partition<T>> Partitions => _partitions;
+
+    /// <summary>True once <see cref="Complete"/> or <see cref="Dispose"/> was called.</summary>
+    public bool IsCompleted => _partitions[0].IsCompleted;
+
+    /// <summary>The partition with number <paramref name="partition"/>.</summary>
+    /// <param name="partition">From 0 to <see cref="PartitionCount"/> - 1.</param>
+    public Partition<T> this[int partition]
+    {
+        get
+        {
+            if ((uint)partition >= (uint)_partitions.Length)
+            {
+                ThrowPartitionOutOfRange(partition);
+            }
+
+            return _partitions[partition];
+        }
+    }
+
+    /// <summary>The partition a key goes to.</summary>
+    /// <param name="key">The key bytes.</param>
+    /// <returns>The partition number.</returns>
+    public int PartitionFor(ReadOnlySpan<byte> key) => _partitioner.PartitionFor(key, _partitions.Length);
+
+    /// <summary>The partition a string key (UTF-8, or as the partitioner documents) goes to.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The partition number.</returns>
+    public int PartitionFor(string key) => _partitioner.PartitionFor(key, _partitions.Length);
+
+    /// <summary>The partition a numeric key goes to.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The partition number.</returns>
+    public int PartitionFor(long key) => _partitioner.PartitionFor(key, _partitions.Length);
+
+    /// <summary>The partition a GUID key goes to.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The partition number.</returns>
+    public int PartitionFor(Guid key) => _partitioner.PartitionFor(key, _partitions.Length);
+
+    /// <summary>Publishes a keyed event, waiting while its partition is full.</summary>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="event">The event, copied once into its slot.</param>
+    /// <returns>Partition and offset.</returns>
+    public PublishResult Publish(ReadOnlySpan<byte> key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes an event with a string key, waiting while its partition is full.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <returns>Partition and offset.</returns>
+    public PublishResult Publish(string key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes an event with a numeric key, waiting while its partition is full.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <returns>Partition and offset.</returns>
+    public PublishResult Publish(long key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes an event with a GUID key, waiting while its partition is full.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <returns>Partition and offset.</returns>
+    public PublishResult Publish(Guid key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes a keyless event round-robin, waiting while the chosen partition is full.</summary>
+    /// <param name="event">The event.</param>
+    /// <returns>Partition and offset.</returns>
+    public PublishResult Publish(in T @event) => PublishTo(NextRoundRobin(), in @event);
+
+    /// <summary>Publishes into a given partition, waiting while it is full.</summary>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="event">The event.</param>
+    /// <returns>Partition and offset.</returns>
+    public PublishResult PublishTo(int partition, in T @event) => new(partition, this[partition].Publish(in @event));
+
+    /// <summary>Publishes a keyed event if its partition has a free slot now.</summary>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(ReadOnlySpan<byte> key, in T @event, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a string key if its partition has a free slot now.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(string key, in T @event, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes a keyless event round-robin if the chosen partition has a free slot now.</summary>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(in T @event, out PublishResult result) => TryPublishTo(NextRoundRobin(), in @event, out result);
+
+    /// <summary>Publishes into a given partition if it has a free slot now.</summary>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublishTo(int partition, in T @event, out PublishResult result)
+    {
+        bool published = this[partition].TryPublish(in @event, out long offset);
+        result = new PublishResult(partition, offset);
+        return published;
+    }
+
+    /// <summary>
+    /// Creates a lossless pull reader of one partition, starting per <paramref name="reset"/> or at
+    /// <paramref name="offset"/>. Consumer groups build on the same mechanism.
+    /// </summary>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="reset">Where to start; default <see cref="OffsetReset.Earliest"/> (the oldest retained event).</param>
+    /// <param name="offset">An explicit start within the retained window, or null.</param>
+    /// <returns>The reader; dispose it to stop gating the writer.</returns>
+    public PartitionReader<T> CreateReader(int partition, OffsetReset reset = OffsetReset.Earliest, long? offset = null) =>
+        new(this[partition], reset, offset);
+
+    /// <summary>Marks every partition complete: publishing throws from now on, readers drain what was published.</summary>
+    /// <remarks>Thread-safety: any thread; idempotent.</remarks>
+    public void Complete()
+    {
+        foreach (Partition<T> partition in _partitions)
+        {
+            partition.Complete();
+        }
+    }
+
+    /// <summary>Completes the topic and releases writers waiting on a full ring with <see cref="ObjectDisposedException"/>.</summary>
+    /// <remarks>Thread-safety: any thread; idempotent; never blocks.</remarks>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (Partition<T> partition in _partitions)
+        {
+            partition.Dispose();
+        }
+    }
+
+    private int NextRoundRobin()
+    {
+        // Thread-local counter: no shared write, so keyless publishing scales across writer threads.
+        uint next = t_roundRobin++;
+        return (int)(next % (uint)_partitions.Length);
+    }
+
+    private void ThrowPartitionOutOfRange(int partition) =>
+        ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must be between 0 and {_partitions.Length - 1} for topic '{Name}'", partition);
+}
