@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace HotPath.Partitioning;
 
 /// <summary>
-/// Throw helpers for key partitioning. Keeping the <c>throw</c> out of the callers keeps their
+/// Throw helpers for key partitioning and worker pinning. Keeping the <c>throw</c> out of the callers keeps their
 /// fast paths small enough to inline. To be folded into <c>Internal/ThrowHelper</c> once that exists.
 /// </summary>
 internal static class PartitioningThrowHelper
@@ -21,4 +21,13 @@ internal static class PartitioningThrowHelper
     [DoesNotReturn]
     internal static void ThrowKeyNull(string paramName) =>
         throw new ArgumentNullException(paramName, $"{paramName} must not be null; pass an empty key instead.");
+
+    /// <summary>Throws because a CPU index lies outside <c>[0, Environment.ProcessorCount)</c>.</summary>
+    /// <param name="cpu">The rejected CPU index.</param>
+    /// <param name="processorCount">The value of <see cref="Environment.ProcessorCount"/> checked against.</param>
+    [DoesNotReturn]
+    internal static void ThrowCpuOutOfRange(int cpu, int processorCount) =>
+        throw new ArgumentOutOfRangeException(
+            nameof(cpu),
+            $"{nameof(cpu)} must be in [0, {processorCount}) (Environment.ProcessorCount), was {cpu}");
 }
