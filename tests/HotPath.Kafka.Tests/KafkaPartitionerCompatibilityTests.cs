@@ -1,0 +1,44 @@
+using System.Text;
+using Confluent.Kafka;
+using HotPath.Kafka.Tests.Infrastructure;
+
+namespace HotPath.Kafka.Tests;
+
+/// <summary>
+/// Pins down where Kafka's default (Java-compatible) partitioner puts a key, using librdkafka's
+/// "murmur2_random" partitioner as the reference and <see cref="Murmur2Oracle"/> as the expectation.
+/// </summary>
+[Collection(KafkaCollection.Name)]
+public sealed class KafkaPartitionerCompatibilityTests
+{
+    private readonly KafkaClusterFixture _cluster;
+
+    public KafkaPartitionerCompatibilityTests(KafkaClusterFixture cluster) => _cluster = cluster;
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public async Task ProduceAsync_Murmur2RandomPartitioner_PutsKeyWhereMurmur2Says(int partitionCount)
+    {
+        // TODO: point this at HotPath.Partitioning.KafkaPartitioner when it is merged; the oracle is a stand-in.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(55));
+        string topic = KafkaClusterFixture.UniqueName("partitioner");
+        await _cluster.CreateTopicAsync(topic, partitionCount, cts.Token);
+
+        ProducerConfig config = _cluster.CreateProducerConfig();
+        config.Partitioner = Partitioner.Murmur2Random;
+        string[] keys = Enumerable.Range(0, 200).Select(i => $"customer-{i * 7919}").Append("").Append("21").Append("foobar").ToArray();
+
+        using IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+        DeliveryResult<byte[], byte[]>[] results = await Task.WhenAll(keys.Select(key =>
+            producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = [] }, cts.Token)));
+
+        var mismatches = results
+            .Where(r => r.Partition.Value != Murmur2Oracle.Partition(r.Message.Key, partitionCount))
+            .Select(r => $"key={Encoding.UTF8.GetString(r.Message.Key)} librdkafka={r.Partition.Value} " +
+                         $"murmur2={Murmur2Oracle.Partition(r.Message.Key, partitionCount)}")
+            .ToList();
+        Assert.Empty(mismatches);
+        Assert.Equal(partitionCount, results.Select(r => r.Partition.Value).Distinct().Count());
+    }
+}
