@@ -31,6 +31,19 @@ internal sealed class ReadCursor<T>
         _position = _committed.Read();
     }
 
+    private ReadCursor(Partition<T> partition, Sequence committed)
+    {
+        _partition = partition;
+        _committed = committed;
+        _position = committed.Read();
+    }
+
+    /// <summary>
+    /// A new cursor at this one's committed offset that replaces it as the partition's gating sequence; this
+    /// cursor is detached (its commits no longer gate the writer). See <c>Partition.ReplaceGatingSequence</c>.
+    /// </summary>
+    public ReadCursor<T> Fork() => new(_partition, _partition.ReplaceGatingSequence(_committed));
+
     public Partition<T> Partition => _partition;
 
     /// <summary>The next offset to hand out. Reading thread.</summary>

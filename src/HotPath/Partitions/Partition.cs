@@ -630,6 +630,35 @@ public sealed class Partition<T> : IDisposable
     }
 
     /// <summary>
+    /// Swaps <paramref name="old"/> for a new gating sequence at old's current value and unregisters old: the
+    /// fence for a member declared failed. A late commit by that member then lands in the detached sequence and
+    /// can no longer let the writer reuse slots that the partition's new owner still needs.
+    /// </summary>
+    internal Sequence ReplaceGatingSequence(Sequence old)
+    {
+        lock (_registrationLock)
+        {
+            Sequence[] before = _gating;
+            int index = Array.IndexOf(before, old);
+            // Acquire read of old under the lock: the writer's cached minimum was computed from an earlier (not
+            // larger) value of old, so it cannot have passed the replacement's start.
+            var replacement = new Sequence(old.Read());
+            Sequence[] after = (Sequence[])before.Clone();
+            if (index >= 0)
+            {
+                after[index] = replacement;
+            }
+            else
+            {
+                after = [.. before, replacement];
+            }
+
+            Volatile.Write(ref _gating, after);
+            return replacement;
+        }
+    }
+
+    /// <summary>
     /// Moves a registered reader's sequence to <paramref name="offset"/>, which must lie within the retained
     /// window: not below the slowest lossless reader (the writer may have reused older slots), not past the end.
     /// </summary>

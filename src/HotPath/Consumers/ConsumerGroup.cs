@@ -1,0 +1,471 @@
+using HotPath.Groups;
+using HotPath.Internal;
+using HotPath.Partitions;
+using HotPath.Topics;
+
+namespace HotPath.Consumers;
+
+/// <summary>
+/// A consumer group over one or more topics: its own committed offset per partition, partitions shared among
+/// its members (each owned by at most one member at a time), and every event of every partition handled by the
+/// group. Several groups over the same topic each get every event (fan-out) from the same slots: no copy.
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+/// <remarks>
+/// <para><b>Lifetime.</b> Creating the group registers its cursors with every partition at once (per
+/// <see cref="ConsumerGroupOptions.AutoOffsetReset"/>): from then on the writers keep every event the group has
+/// not committed, even while it has no member. Members join with <c>Join</c>; each runs on a dedicated thread.</para>
+/// <para><b>Rebalancing.</b> Joining, leaving and member failures rebalance the group synchronously on the calling
+/// thread (serialised by a lock): the old owner of a moving partition commits and runs its revoke callback
+/// before the new owner's assign callback runs and it resumes from the committed offset. Eager: every member
+/// gives up everything first. Cooperative: only moving partitions are revoked, then assigned in a follow-up round.</para>
+/// <para><b>Threading model.</b> A member's handler runs only on that member's thread, one partition batch at a
+/// time. A slow handler delays only its own member's partitions; it slows a writer only once that partition's
+/// ring is full, and never another group (each group has its own cursors and threads).</para>
+/// <para>Thread-safety: every public member is safe from any thread.</para>
+/// </remarks>
+public sealed class ConsumerGroup<T> : IDisposable
+    where T : struct
+{
+    private readonly object _rebalanceLock = new();
+    private readonly List<GroupMember<T>> _members = [];
+    private readonly GroupPartition<T>[] _partitions;
+    private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId = [];
+    private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
+    private readonly string[] _topicNames;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _generation;
+    private int _memberSequence;
+    private long _rebalances;
+    private bool _disposed;
+
+    /// <summary>Creates a group over one topic.</summary>
+    /// <param name="topic">The topic.</param>
+    /// <param name="options">The group's settings; validated here.</param>
+    public ConsumerGroup(Topic<T> topic, ConsumerGroupOptions options)
+        : this([topic], options)
+    {
+    }
+
+    /// <summary>Creates a group subscribed to several topics of the same event type.</summary>
+    /// <param name="topics">The topics, at least one, with distinct names.</param>
+    /// <param name="options">The group's settings; validated here.</param>
+    public ConsumerGroup(IReadOnlyList<Topic<T>> topics, ConsumerGroupOptions options)
+    {
+        if (topics is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(topics));
+        }
+
+        if (options is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(options));
+        }
+
+        if (topics.Count == 0)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(topics), "must hold at least one topic", topics.Count);
+        }
+
+        options.Validate();
+        Options = options;
+        var partitions = new List<GroupPartition<T>>();
+        foreach (Topic<T> topic in topics)
+        {
+            if (!_partitionsPerTopic.TryAdd(topic.Name, topic.PartitionCount))
+            {
+                ThrowHelper.Argument(nameof(topics), $"{nameof(topics)} must have distinct names, '{topic.Name}' appears twice");
+            }
+
+            foreach (Partition<T> partition in topic.Partitions)
+            {
+                var id = new TopicPartition(topic.Name, partition.Id);
+                var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset);
+                partitions.Add(state);
+                _byId.Add(id, state);
+            }
+        }
+
+        _partitions = [.. partitions];
+        _topicNames = [.. _partitionsPerTopic.Keys];
+    }
+
+    /// <summary>The group's settings.</summary>
+    public ConsumerGroupOptions Options { get; }
+
+    /// <summary>The group id.</summary>
+    public string GroupId => Options.GroupId;
+
+    /// <summary>The generation: bumped by every rebalance round.</summary>
+    public int Generation => Volatile.Read(ref _generation);
+
+    /// <summary>How many rebalances the group went through.</summary>
+    public long RebalanceCount => Interlocked.Read(ref _rebalances);
+
+    /// <summary>The current members, in join order. A snapshot.</summary>
+    public IReadOnlyList<GroupMember<T>> Members
+    {
+        get
+        {
+            lock (_rebalanceLock)
+            {
+                return [.. _members];
+            }
+        }
+    }
+
+    /// <summary>The current assignment, by member id. A snapshot.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Assignment
+    {
+        get
+        {
+            lock (_rebalanceLock)
+            {
+                return _members.ToDictionary(
+                    m => m.MemberId,
+                    m => (IReadOnlyList<TopicPartition>)[.. m.Worker.CoordinatorView.Select(p => p.Id)],
+                    StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>Every partition the group reads, in topic then partition order.</summary>
+    public IReadOnlyList<TopicPartition> Partitions => [.. _partitions.Select(p => p.Id)];
+
+    /// <summary>Adds a member that handles events one at a time; returns once the group has rebalanced.</summary>
+    /// <typeparam name="THandler">A struct handler is called without virtual dispatch.</typeparam>
+    /// <param name="handler">The member's handler; only the member's thread calls it.</param>
+    /// <param name="memberId">A unique member id, or null for a generated one.</param>
+    /// <param name="groupInstanceId">A static member id (Kafka's <c>group.instance.id</c>), or null.</param>
+    /// <returns>The member.</returns>
+    public GroupMember<T> Join<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
+        where THandler : IEventHandler<T> =>
+        AddMember(memberId, (id, core) => new EventMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+
+    /// <summary>Adds a member that handles contiguous spans of events.</summary>
+    /// <typeparam name="THandler">The batch handler type.</typeparam>
+    /// <param name="handler">The member's handler.</param>
+    /// <param name="memberId">A unique member id, or null for a generated one.</param>
+    /// <param name="groupInstanceId">A static member id, or null.</param>
+    /// <returns>The member.</returns>
+    public GroupMember<T> JoinBatch<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
+        where THandler : IBatchHandler<T> =>
+        AddMember(memberId, (id, core) => new BatchMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+
+    /// <summary>Adds a member whose handler awaits; the member's thread waits for each call, so order holds.</summary>
+    /// <typeparam name="THandler">The async handler type.</typeparam>
+    /// <param name="handler">The member's handler.</param>
+    /// <param name="memberId">A unique member id, or null for a generated one.</param>
+    /// <param name="groupInstanceId">A static member id, or null.</param>
+    /// <returns>The member.</returns>
+    public GroupMember<T> JoinAsync<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
+        where THandler : IAsyncEventHandler<T> =>
+        AddMember(memberId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler, _stopping.Token));
+
+    /// <summary>The group's committed offset on a partition: the next offset it will read after a restart.</summary>
+    /// <param name="topic">The topic name.</param>
+    /// <param name="partition">The partition number.</param>
+    /// <returns>The committed offset.</returns>
+    public long GetCommittedOffset(string topic, int partition) => Find(topic, partition).Committed;
+
+    /// <summary>Published events the group has not committed on a partition (end offset - committed offset).</summary>
+    /// <param name="topic">The topic name.</param>
+    /// <param name="partition">The partition number.</param>
+    /// <returns>The lag.</returns>
+    public long GetLag(string topic, int partition) => Find(topic, partition).Lag;
+
+    /// <summary>The member that owns a partition now, or null.</summary>
+    /// <param name="topic">The topic name.</param>
+    /// <param name="partition">The partition number.</param>
+    /// <returns>The owner's member id, or null.</returns>
+    public string? GetOwner(string topic, int partition) => Find(topic, partition).Owner?.MemberId;
+
+    /// <summary>
+    /// Commits <paramref name="nextOffset"/> on a partition (the next offset to read, as in Kafka). For
+    /// <see cref="CommitMode.Manual"/>: call it from the handler, on the owning member's thread.
+    /// </summary>
+    /// <param name="topic">The topic name.</param>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="nextOffset">Between the committed offset and the member's position.</param>
+    /// <exception cref="InvalidOperationException">Not called on the partition owner's thread.</exception>
+    public void Commit(string topic, int partition, long nextOffset)
+    {
+        GroupPartition<T> state = Find(topic, partition);
+        MemberWorker<T>? owner = state.Owner;
+        if (owner is null || !owner.IsCurrentThread)
+        {
+            ThrowHelper.InvalidOperation(
+                $"commit of {state.Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler");
+        }
+
+        state.Cursor.Commit(nextOffset);
+    }
+
+    /// <summary>
+    /// Moves the group's position on a partition to <paramref name="offset"/> within the retained window; the
+    /// owner applies it between batches (this call waits for that), or at once when the partition has no owner.
+    /// </summary>
+    /// <param name="topic">The topic name.</param>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="offset">From the partition's start offset (slowest lossless reader) to its end offset.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Outside the retained window; the message gives the window.</exception>
+    public void Seek(string topic, int partition, long offset)
+    {
+        GroupPartition<T> state = Find(topic, partition);
+        lock (_rebalanceLock)
+        {
+            MemberWorker<T>? owner = state.Owner;
+            if (owner is null)
+            {
+                state.Cursor.Seek(offset);
+                return;
+            }
+
+            if (owner.IsCurrentThread)
+            {
+                ThrowHelper.InvalidOperation($"seek of {state.Id} from its owner's handler would deadlock: call it from another thread");
+            }
+
+            owner.Seek(state, offset, Options.RebalanceTimeout);
+        }
+    }
+
+    /// <summary>Stops every member (committing what they handled) and unregisters the group from the partitions. Idempotent.</summary>
+    public void Dispose()
+    {
+        List<GroupMember<T>> members;
+        lock (_rebalanceLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            members = [.. _members];
+            Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())));
+            foreach (GroupMember<T> member in members)
+            {
+                member.Worker.RequestStop();
+            }
+
+            _members.Clear();
+        }
+
+        _stopping.Cancel();
+        foreach (GroupMember<T> member in members)
+        {
+            member.Worker.Join(Options.RebalanceTimeout);
+        }
+
+        foreach (GroupPartition<T> partition in _partitions)
+        {
+            partition.Cursor.Close();
+        }
+
+        _stopping.Dispose();
+    }
+
+    internal IReadOnlyList<TopicPartition> AssignmentOf(MemberWorker<T> worker)
+    {
+        lock (_rebalanceLock)
+        {
+            return [.. worker.CoordinatorView.Select(p => p.Id)];
+        }
+    }
+
+    internal void Leave(GroupMember<T> member)
+    {
+        lock (_rebalanceLock)
+        {
+            if (!_members.Remove(member))
+            {
+                return;
+            }
+
+            RebalanceLocked(member.Worker);
+            member.Worker.RequestStop();
+        }
+
+        member.Worker.Join(Options.RebalanceTimeout);
+    }
+
+    /// <summary>A member's handler threw: move its partitions on a pool thread (the member keeps applying requests).</summary>
+    internal void OnMemberFaulted(MemberWorker<T> worker) =>
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static state =>
+            {
+                (ConsumerGroup<T> group, MemberWorker<T> faulted) = state;
+                GroupMember<T>? member;
+                lock (group._rebalanceLock)
+                {
+                    member = group._members.Find(m => ReferenceEquals(m.Worker, faulted));
+                    if (member is null || group._disposed)
+                    {
+                        return;
+                    }
+
+                    group._members.Remove(member);
+                    group.RebalanceLocked(faulted);
+                    faulted.RequestStop();
+                }
+            },
+            (this, worker),
+            preferLocal: false);
+
+    private GroupMember<T> AddMember(string? memberId, Func<string, int?, MemberWorker<T>> create)
+    {
+        lock (_rebalanceLock)
+        {
+            if (_disposed)
+            {
+                ThrowHelper.ObjectDisposed($"consumer group '{GroupId}'");
+            }
+
+            int sequence = _memberSequence++;
+            string id = memberId ?? $"{GroupId}-{sequence:D4}";
+            if (_members.Exists(m => m.MemberId == id))
+            {
+                ThrowHelper.Argument(nameof(memberId), $"{nameof(memberId)} must be unique in group '{GroupId}', '{id}' is taken");
+            }
+
+            int? core = Options.Cores is { Count: > 0 } cores ? cores[sequence % cores.Count] : null;
+            MemberWorker<T> worker = create(id, core);
+            var member = new GroupMember<T>(this, worker);
+            worker.Start();
+            _members.Add(member);
+            RebalanceLocked(leaving: null);
+            return member;
+        }
+    }
+
+    /// <summary>Runs a rebalance. Caller holds <see cref="_rebalanceLock"/>.</summary>
+    private void RebalanceLocked(MemberWorker<T>? leaving)
+    {
+        Interlocked.Increment(ref _rebalances);
+        if (leaving is not null)
+        {
+            Reassign([(leaving, [])]);
+        }
+
+        RebalanceProtocol protocol = Options.EffectiveProtocol;
+        for (int round = 0; round < 3; round++)
+        {
+            Volatile.Write(ref _generation, _generation + 1);
+            List<MemberWorker<T>> live = [.. _members.Select(m => m.Worker).Where(w => w.IsLive)];
+            if (protocol == RebalanceProtocol.Eager)
+            {
+                Reassign(live.Where(w => w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
+            }
+
+            var subscriptions = new Dictionary<string, Subscription>(StringComparer.Ordinal);
+            foreach (MemberWorker<T> worker in live)
+            {
+                IReadOnlyList<TopicPartition>? owned = protocol == RebalanceProtocol.Cooperative
+                    ? [.. worker.CoordinatorView.Select(p => p.Id)]
+                    : null;
+                subscriptions[worker.MemberId] = new Subscription(_topicNames, owned, _generation - 1, worker.GroupInstanceId);
+            }
+
+            IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result =
+                subscriptions.Count == 0 ? new Dictionary<string, IReadOnlyList<TopicPartition>>() : Options.Assignor.Assign(_partitionsPerTopic, subscriptions);
+            Dictionary<MemberWorker<T>, GroupPartition<T>[]> targets = ToTargets(live, result);
+
+            // Phase 1: every partition that moves leaves its old owner first (revoke, commit, release).
+            var revocations = new List<(MemberWorker<T>, GroupPartition<T>[])>();
+            foreach (MemberWorker<T> worker in live)
+            {
+                GroupPartition<T>[] keep = [.. worker.CoordinatorView.Where(p => Array.IndexOf(targets[worker], p) >= 0)];
+                if (keep.Length != worker.CoordinatorView.Length)
+                {
+                    revocations.Add((worker, keep));
+                }
+            }
+
+            Reassign(revocations);
+
+            // Phase 2: the new assignment; every partition in it now has no owner or the same one.
+            Reassign(live.Where(w => w.IsLive && !SameSet(w.CoordinatorView, targets[w])).Select(w => (w, targets[w])));
+
+            bool allAssigned = _partitions.All(p => live.Any(w => Array.IndexOf(w.CoordinatorView, p) >= 0)) || live.Count == 0;
+            if (protocol == RebalanceProtocol.Eager || revocations.Count == 0 || allAssigned)
+            {
+                break;
+            }
+
+            // Cooperative: the follow-up round hands out the partitions revoked above.
+        }
+    }
+
+    private Dictionary<MemberWorker<T>, GroupPartition<T>[]> ToTargets(
+        List<MemberWorker<T>> live, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result)
+    {
+        var seen = new HashSet<TopicPartition>();
+        var targets = new Dictionary<MemberWorker<T>, GroupPartition<T>[]>();
+        foreach (MemberWorker<T> worker in live)
+        {
+            IReadOnlyList<TopicPartition> assigned = result.TryGetValue(worker.MemberId, out var list) ? list : [];
+            var target = new GroupPartition<T>[assigned.Count];
+            for (int i = 0; i < assigned.Count; i++)
+            {
+                if (!_byId.TryGetValue(assigned[i], out GroupPartition<T>? state) || !seen.Add(assigned[i]))
+                {
+                    ThrowHelper.InvalidOperation(
+                        $"assignor '{Options.Assignor.Name}' returned {assigned[i]} for member '{worker.MemberId}', which is unknown or already assigned");
+                }
+
+                target[i] = state!;
+            }
+
+            targets[worker] = target;
+        }
+
+        return targets;
+    }
+
+    /// <summary>Sends assignment requests to the workers, then waits for all; a worker that misses the deadline is fenced.</summary>
+    private void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes)
+    {
+        var pending = new List<(MemberWorker<T> Worker, int Version)>();
+        foreach ((MemberWorker<T> worker, GroupPartition<T>[] target) in changes)
+        {
+            worker.CoordinatorView = target;
+            pending.Add((worker, worker.RequestAssignment(target)));
+        }
+
+        foreach ((MemberWorker<T> worker, int version) in pending)
+        {
+            if (!worker.WaitApplied(version, Options.RebalanceTimeout))
+            {
+                DeclareFailed(worker);
+            }
+        }
+    }
+
+    /// <summary>Fences a member that did not reach a safe point in time: it keeps nothing and can commit nothing.</summary>
+    private void DeclareFailed(MemberWorker<T> worker)
+    {
+        worker.MarkFailed();
+        foreach (GroupPartition<T> partition in _partitions)
+        {
+            partition.Fence(worker);
+        }
+
+        worker.CoordinatorView = [];
+        _members.RemoveAll(m => ReferenceEquals(m.Worker, worker));
+        worker.RequestStop();
+    }
+
+    private GroupPartition<T> Find(string topic, int partition)
+    {
+        if (!_byId.TryGetValue(new TopicPartition(topic, partition), out GroupPartition<T>? state))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must name a partition the group '{GroupId}' reads (topic '{topic}')", partition);
+        }
+
+        return state!;
+    }
+
+    private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>
+        a.Length == b.Length && a.All(p => Array.IndexOf(b, p) >= 0);
+}

@@ -1,0 +1,100 @@
+using HotPath.Groups;
+using HotPath.Internal;
+using HotPath.Partitions;
+using HotPath.Workers;
+
+namespace HotPath.Consumers;
+
+/// <summary>The settings of a consumer group.</summary>
+/// <remarks>Validated once, when the group is created. Thread-safety: immutable after init.</remarks>
+public sealed record ConsumerGroupOptions
+{
+    /// <summary>The group id (Kafka's <c>group.id</c>); not empty.</summary>
+    public required string GroupId { get; init; }
+
+    /// <summary>Where the group starts on each partition: Kafka's <c>auto.offset.reset</c>. Default <see cref="OffsetReset.Earliest"/>.</summary>
+    public OffsetReset AutoOffsetReset { get; init; } = OffsetReset.Earliest;
+
+    /// <summary>The assignor. Default <see cref="CooperativeStickyAssignor"/>, so rebalances move as few partitions as possible.</summary>
+    public IPartitionAssignor Assignor { get; init; } = new CooperativeStickyAssignor();
+
+    /// <summary>
+    /// The rebalance protocol, or null for the assignor's own: cooperative for <c>cooperative-sticky</c>, eager
+    /// for the others (as Kafka decides).
+    /// </summary>
+    public RebalanceProtocol? Protocol { get; init; }
+
+    /// <summary>When members commit. Default <see cref="CommitMode.AfterBatch"/>.</summary>
+    public CommitMode CommitMode { get; init; } = CommitMode.AfterBatch;
+
+    /// <summary>How idle members wait for events. Default <see cref="WaitStrategy.Blocking"/> (no CPU while idle).</summary>
+    public WaitStrategy WaitStrategy { get; init; } = WaitStrategy.Blocking;
+
+    /// <summary>The most events a member hands to its handler per partition before it commits and looks at its other partitions. Default 1024.</summary>
+    public int MaxBatchSize { get; init; } = 1024;
+
+    /// <summary>
+    /// Cores to pin member threads to, used round-robin in join order, or null for no pinning. Each worker
+    /// pins itself (Linux <c>sched_setaffinity</c>, Windows <c>SetThreadAffinityMask</c>); where pinning is not
+    /// supported the member runs unpinned and reports why in <see cref="GroupMember{T}.PinningError"/>.
+    /// </summary>
+    public IReadOnlyList<int>? Cores { get; init; }
+
+    /// <summary>How long a rebalance waits for a member to reach a safe point before declaring it failed. Default 30 s.</summary>
+    public TimeSpan RebalanceTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Hears about partitions gained and lost, or null.</summary>
+    public IRebalanceListener? RebalanceListener { get; init; }
+
+    /// <summary>Called on the member's thread when its handler throws; the member then stops and its partitions move. Null to only record the fault.</summary>
+    public Action<string, Exception>? OnHandlerError { get; init; }
+
+    internal RebalanceProtocol EffectiveProtocol =>
+        Protocol ?? (Assignor is CooperativeStickyAssignor ? RebalanceProtocol.Cooperative : RebalanceProtocol.Eager);
+
+    /// <summary>Throws when an option breaks its rule; the message names the option, the rule and the value.</summary>
+    /// <remarks>Thread-safety: any thread.</remarks>
+    public void Validate()
+    {
+        if (string.IsNullOrEmpty(GroupId))
+        {
+            ThrowHelper.Argument(nameof(GroupId), $"{nameof(GroupId)} must not be null or empty, was '{GroupId}'");
+        }
+
+        if (Assignor is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(Assignor));
+        }
+
+        if (WaitStrategy is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(WaitStrategy));
+        }
+
+        if (MaxBatchSize < 1)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(MaxBatchSize), "must be at least 1", MaxBatchSize);
+        }
+
+        if (RebalanceTimeout <= TimeSpan.Zero)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(RebalanceTimeout), "must be positive", RebalanceTimeout);
+        }
+
+        if (Cores is not null)
+        {
+            if (Cores.Count == 0)
+            {
+                ThrowHelper.Argument(nameof(Cores), $"{nameof(Cores)} must list at least one core, or be null for no pinning");
+            }
+
+            foreach (int core in Cores)
+            {
+                if (core < 0 || core >= Environment.ProcessorCount)
+                {
+                    ThrowHelper.ArgumentOutOfRange(nameof(Cores), $"must list cores from 0 to {Environment.ProcessorCount - 1}", core);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using HotPath.Groups;
+using HotPath.Partitions;
+
+namespace HotPath.Consumers;
+
+/// <summary>
+/// One partition as one consumer group sees it: the group's cursor on it (its committed offset gates the
+/// writer) and the member that owns it.
+/// </summary>
+/// <remarks>
+/// Design: <see cref="Owner"/> changes only in <see cref="TryTakeOwnership"/> and <see cref="ReleaseOwnership"/>
+/// (CAS, by the member's worker thread when it applies a new assignment) and in <see cref="Fence"/> (by the
+/// coordinator, for a member declared failed). The coordinator hands a partition to a new member only after the
+/// old owner released it or was fenced, so at most one member handles it at a time. <see cref="Cursor"/> is
+/// replaced only by <see cref="Fence"/>; members compare it with the cursor they were given, once per batch,
+/// to notice that they were fenced. Thread-safety: any thread for the reads; see above for the writes.
+/// </remarks>
+internal sealed class GroupPartition<T>
+    where T : struct
+{
+    private ReadCursor<T> _cursor;
+    private MemberWorker<T>? _owner;
+
+    public GroupPartition(TopicPartition id, Partition<T> partition, OffsetReset reset)
+    {
+        Id = id;
+        Partition = partition;
+        _cursor = new ReadCursor<T>(partition, reset, offset: null);
+    }
+
+    public TopicPartition Id { get; }
+
+    public Partition<T> Partition { get; }
+
+    /// <summary>The current cursor. Acquire: a member that reads the replacement also sees its initialisation.</summary>
+    public ReadCursor<T> Cursor => Volatile.Read(ref _cursor);
+
+    /// <summary>The owning member, or null. Any thread; a snapshot.</summary>
+    public MemberWorker<T>? Owner => Volatile.Read(ref _owner);
+
+    /// <summary>Committed offset of the group on this partition. Any thread.</summary>
+    public long Committed => Cursor.Committed;
+
+    /// <summary>Published events the group has not committed. Any thread.</summary>
+    public long Lag => Cursor.Lag;
+
+    /// <summary>Takes the partition for <paramref name="member"/>; false when another member still owns it.</summary>
+    public bool TryTakeOwnership(MemberWorker<T> member) =>
+        // Full fence (CAS): ownership moves only from nobody to somebody, so two owners can never coexist.
+        Interlocked.CompareExchange(ref _owner, member, null) is null || ReferenceEquals(_owner, member);
+
+    /// <summary>Gives the partition up if <paramref name="member"/> owns it.</summary>
+    public void ReleaseOwnership(MemberWorker<T> member) =>
+        // Release (CAS): the member's commit before this call is visible to the next owner that takes it.
+        Interlocked.CompareExchange(ref _owner, null, member);
+
+    /// <summary>
+    /// Takes the partition away from a member declared failed: a fresh cursor at the committed offset replaces the
+    /// old one, so the failed member can neither commit nor keep reading once it notices.
+    /// </summary>
+    public void Fence(MemberWorker<T> member)
+    {
+        if (!ReferenceEquals(Volatile.Read(ref _owner), member))
+        {
+            return;
+        }
+
+        // Release: the new cursor is fully built before another thread can read it.
+        Volatile.Write(ref _cursor, _cursor.Fork());
+        Interlocked.CompareExchange(ref _owner, null, member);
+    }
+}

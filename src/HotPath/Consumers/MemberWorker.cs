@@ -1,0 +1,506 @@
+using System.Diagnostics;
+using HotPath.Groups;
+using HotPath.Workers;
+
+namespace HotPath.Consumers;
+
+/// <summary>
+/// The dedicated thread of one group member: it hands the events of the partitions it owns to its handler and
+/// applies the coordinator's assignment changes between batches.
+/// </summary>
+/// <remarks>
+/// <para><b>Design.</b> The worker thread owns <c>_owned</c>/<c>_cursors</c> (plain fields, never touched by
+/// another thread). The coordinator talks to it through <c>_control</c>: it stores a target assignment and bumps
+/// <c>_requestedVersion</c> under the lock, then unparks the worker; the worker notices the version change
+/// between batches (acquire read), applies the change — revoking first, committing what it handled, then
+/// taking new partitions — and publishes <c>_appliedVersion</c> under the lock, which wakes the coordinator.
+/// A partition therefore always passes through "no owner" between two members.</para>
+/// <para><b>Fencing.</b> A member that does not reach a safe point within the rebalance time-out is declared
+/// failed; its partitions get fresh cursors (<see cref="GroupPartition{T}.Fence"/>). Before each batch the worker
+/// compares each partition's cursor with its own (acquire read): a mismatch means it was fenced, and it drops the
+/// partition without committing.</para>
+/// <para>Thread-safety: <see cref="RequestAssignment"/>, <see cref="WaitApplied"/>, <see cref="RequestStop"/> and the
+/// read-only properties are safe from any thread; everything else runs on the worker thread.</para>
+/// </remarks>
+internal abstract class MemberWorker<T>
+    where T : struct
+{
+    private static readonly GroupPartition<T>[] s_none = [];
+
+    private readonly ConsumerGroup<T> _group;
+    private readonly ConsumerGroupOptions _options;
+    private readonly Parker _parker = new();
+    private readonly object _control = new();
+    private readonly Thread _thread;
+    private readonly int? _core;
+    private readonly List<PendingSeek> _pendingSeeks = [];
+
+    private GroupPartition<T>[] _requested = s_none;
+    private int _requestedVersion;
+    private int _appliedVersion;
+    private int _appliedLocal;
+    private bool _stopRequested;
+    private bool _exited;
+
+    private GroupPartition<T>[] _owned = s_none;
+    private ReadCursor<T>[] _cursors = [];
+    private long _handled;
+    private int _state;
+    private Exception? _fault;
+    private int _pinnedCpu = -1;
+    private string? _pinningError;
+
+    protected MemberWorker(ConsumerGroup<T> group, string memberId, string? groupInstanceId, int? core)
+    {
+        _group = group;
+        _options = group.Options;
+        MemberId = memberId;
+        GroupInstanceId = groupInstanceId;
+        _core = core;
+        _thread = new Thread(Run)
+        {
+            IsBackground = true,
+            Name = $"hotpath:{_options.GroupId}:{memberId}",
+        };
+    }
+
+    public string MemberId { get; }
+
+    public string? GroupInstanceId { get; }
+
+    /// <summary>The partitions the coordinator last assigned (coordinator's view). Guarded by the coordinator's lock.</summary>
+    public GroupPartition<T>[] CoordinatorView { get; set; } = s_none;
+
+    /// <summary>Events handed to the handler so far. Any thread; a snapshot.</summary>
+    public long Handled => Volatile.Read(ref _handled);
+
+    /// <summary>Running, faulted, failed (fenced) or stopped. Any thread.</summary>
+    public MemberState State => (MemberState)Volatile.Read(ref _state);
+
+    /// <summary>The exception that stopped the handler, if any. Any thread, after <see cref="State"/> says faulted.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>The CPU this worker pinned itself to, or -1.</summary>
+    public int PinnedCpu => Volatile.Read(ref _pinnedCpu);
+
+    /// <summary>Why pinning failed, or null.</summary>
+    public string? PinningError => Volatile.Read(ref _pinningError);
+
+    /// <summary>True while the worker may still take partitions.</summary>
+    public bool IsLive => State == MemberState.Running;
+
+    /// <summary>True on the worker's own thread.</summary>
+    public bool IsCurrentThread => ReferenceEquals(Thread.CurrentThread, _thread);
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Asks the worker to own exactly <paramref name="target"/>; returns the request's version. Any thread.</summary>
+    public int RequestAssignment(GroupPartition<T>[] target)
+    {
+        int version;
+        lock (_control)
+        {
+            _requested = target;
+            version = ++_requestedVersion;
+        }
+
+        _parker.Unpark();
+        return version;
+    }
+
+    /// <summary>Waits until the worker applied request <paramref name="version"/> (or exited); false on time-out.</summary>
+    public bool WaitApplied(int version, TimeSpan timeout)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        lock (_control)
+        {
+            while (_appliedVersion < version && !_exited)
+            {
+                long remaining = deadline - Stopwatch.GetTimestamp();
+                if (remaining <= 0)
+                {
+                    return false;
+                }
+
+                Monitor.Wait(_control, TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Asks the worker to apply a seek between batches, and waits for it; rethrows its error.</summary>
+    public void Seek(GroupPartition<T> partition, long offset, TimeSpan timeout)
+    {
+        var pending = new PendingSeek(partition, offset);
+        lock (_control)
+        {
+            _pendingSeeks.Add(pending);
+            ++_requestedVersion;
+        }
+
+        _parker.Unpark();
+        lock (_control)
+        {
+            long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+            while (!pending.Done && !_exited && Environment.TickCount64 < deadline)
+            {
+                Monitor.Wait(_control, 50);
+            }
+        }
+
+        if (pending.Error is not null)
+        {
+            throw pending.Error;
+        }
+
+        if (!pending.Done)
+        {
+            Internal.ThrowHelper.Timeout($"seek of {partition.Id} by member '{MemberId}'", timeout);
+        }
+    }
+
+    /// <summary>Asks the worker to exit once it owns nothing. Any thread.</summary>
+    public void RequestStop()
+    {
+        lock (_control)
+        {
+            _stopRequested = true;
+            ++_requestedVersion;
+        }
+
+        _parker.Unpark();
+    }
+
+    /// <summary>Waits for the worker thread to end.</summary>
+    public bool Join(TimeSpan timeout) => !_thread.IsAlive || _thread.Join(timeout);
+
+    /// <summary>Marks the worker failed (it missed a rebalance deadline); it drops its partitions when it wakes.</summary>
+    public void MarkFailed()
+    {
+        Interlocked.CompareExchange(ref _state, (int)MemberState.Failed, (int)MemberState.Running);
+        _parker.Unpark();
+    }
+
+    /// <summary>Hands up to <paramref name="max"/> events of one partition to the handler; returns offsets passed.</summary>
+    protected abstract int Dispatch(ReadCursor<T> cursor, int max);
+
+    private void Run()
+    {
+        if (_core is int core)
+        {
+            if (CpuAffinity.TryPinCurrentThread(core, out string? error))
+            {
+                Volatile.Write(ref _pinnedCpu, core);
+            }
+            else
+            {
+                Volatile.Write(ref _pinningError, error);
+            }
+        }
+
+        try
+        {
+            Loop();
+        }
+        finally
+        {
+            lock (_control)
+            {
+                _exited = true;
+                Monitor.PulseAll(_control);
+            }
+        }
+    }
+
+    private void Loop()
+    {
+        int idle = 0;
+        bool autoCommit = _options.CommitMode == CommitMode.AfterBatch;
+        int maxBatch = _options.MaxBatchSize;
+        WaitStrategy wait = _options.WaitStrategy;
+        while (true)
+        {
+            // Acquire: pairs with the increment under the lock in RequestAssignment; the request itself is read under the lock.
+            if (Volatile.Read(ref _requestedVersion) != _appliedLocal && ApplyControl())
+            {
+                return;
+            }
+
+            if (State != MemberState.Running)
+            {
+                ParkUntilControl();
+                continue;
+            }
+
+            int progressed = 0;
+            GroupPartition<T>[] owned = _owned;
+            ReadCursor<T>[] cursors = _cursors;
+            for (int i = 0; i < owned.Length; i++)
+            {
+                ReadCursor<T> cursor = cursors[i];
+                // Acquire: a fence by the coordinator replaces the partition's cursor; see the type's remarks.
+                if (!ReferenceEquals(owned[i].Cursor, cursor))
+                {
+                    DropFenced();
+                    break;
+                }
+
+                int count;
+                try
+                {
+                    count = Dispatch(cursor, maxBatch);
+                }
+                catch (Exception ex)
+                {
+                    OnHandlerFault(ex);
+                    break;
+                }
+
+                if (count != 0)
+                {
+                    progressed += count;
+                    if (autoCommit)
+                    {
+                        cursor.CommitPosition();
+                    }
+                }
+            }
+
+            if (progressed != 0)
+            {
+                // Owner-only write, read by monitors: a release write so they never see a torn or stale-forever value.
+                Volatile.Write(ref _handled, _handled + progressed);
+                idle = 0;
+            }
+            else if (owned.Length == 0)
+            {
+                ParkUntilControl();
+            }
+            else if (wait.Idle(ref idle))
+            {
+                ParkOnPartitions(owned, cursors);
+            }
+        }
+    }
+
+    /// <summary>Applies the latest assignment request and pending seeks; returns true when the worker should exit.</summary>
+    private bool ApplyControl()
+    {
+        GroupPartition<T>[] target;
+        int version;
+        bool stop;
+        PendingSeek[] seeks;
+        lock (_control)
+        {
+            target = _requested;
+            version = _requestedVersion;
+            stop = _stopRequested;
+            seeks = [.. _pendingSeeks];
+            _pendingSeeks.Clear();
+        }
+
+        ApplyAssignment(target);
+        foreach (PendingSeek seek in seeks)
+        {
+            ApplySeek(seek);
+        }
+
+        _appliedLocal = version;
+        lock (_control)
+        {
+            _appliedVersion = version;
+            Monitor.PulseAll(_control);
+        }
+
+        return stop && _owned.Length == 0;
+    }
+
+    private void ApplyAssignment(GroupPartition<T>[] target)
+    {
+        bool autoCommit = _options.CommitMode == CommitMode.AfterBatch;
+        List<TopicPartition>? revoked = null;
+        var keptOwned = new List<GroupPartition<T>>();
+        var keptCursors = new List<ReadCursor<T>>();
+        for (int i = 0; i < _owned.Length; i++)
+        {
+            GroupPartition<T> partition = _owned[i];
+            ReadCursor<T> cursor = _cursors[i];
+            if (Array.IndexOf(target, partition) >= 0 && ReferenceEquals(partition.Cursor, cursor))
+            {
+                keptOwned.Add(partition);
+                keptCursors.Add(cursor);
+                continue;
+            }
+
+            if (ReferenceEquals(partition.Cursor, cursor) && autoCommit && State != MemberState.Failed)
+            {
+                // Commit what this member handled before the partition moves: the next owner resumes there.
+                cursor.CommitPosition();
+            }
+
+            partition.Partition.RemoveReaderParker(_parker);
+            partition.ReleaseOwnership(this);
+            (revoked ??= []).Add(partition.Id);
+        }
+
+        if (revoked is not null)
+        {
+            _options.RebalanceListener?.OnPartitionsRevoked(MemberId, revoked);
+        }
+
+        List<TopicPartition>? assigned = null;
+        if (State == MemberState.Running)
+        {
+            foreach (GroupPartition<T> partition in target)
+            {
+                if (keptOwned.Contains(partition))
+                {
+                    continue;
+                }
+
+                if (!partition.TryTakeOwnership(this))
+                {
+                    Internal.ThrowHelper.InvalidOperation(
+                        $"partition {partition.Id} was assigned to member '{MemberId}' while member '{partition.Owner?.MemberId}' still owns it");
+                }
+
+                ReadCursor<T> cursor = partition.Cursor;
+                // The new owner resumes from the committed offset (acquire inside ResetToCommitted).
+                cursor.ResetToCommitted();
+                if (_options.WaitStrategy.ParksThread)
+                {
+                    partition.Partition.AddReaderParker(_parker);
+                }
+
+                keptOwned.Add(partition);
+                keptCursors.Add(cursor);
+                (assigned ??= []).Add(partition.Id);
+            }
+        }
+
+        _owned = [.. keptOwned];
+        _cursors = [.. keptCursors];
+        if (assigned is not null)
+        {
+            _options.RebalanceListener?.OnPartitionsAssigned(MemberId, assigned);
+        }
+    }
+
+    private void ApplySeek(PendingSeek seek)
+    {
+        try
+        {
+            int index = Array.IndexOf(_owned, seek.Partition);
+            if (index < 0)
+            {
+                Internal.ThrowHelper.InvalidOperation($"member '{MemberId}' no longer owns {seek.Partition.Id}: seek again");
+            }
+
+            _cursors[index].Seek(seek.Offset);
+        }
+        catch (Exception ex)
+        {
+            seek.Error = ex;
+        }
+
+        lock (_control)
+        {
+            seek.Done = true;
+            Monitor.PulseAll(_control);
+        }
+    }
+
+    private void DropFenced()
+    {
+        var lost = new List<TopicPartition>();
+        var keptOwned = new List<GroupPartition<T>>();
+        var keptCursors = new List<ReadCursor<T>>();
+        for (int i = 0; i < _owned.Length; i++)
+        {
+            if (ReferenceEquals(_owned[i].Cursor, _cursors[i]))
+            {
+                keptOwned.Add(_owned[i]);
+                keptCursors.Add(_cursors[i]);
+            }
+            else
+            {
+                _owned[i].Partition.RemoveReaderParker(_parker);
+                lost.Add(_owned[i].Id);
+            }
+        }
+
+        _owned = [.. keptOwned];
+        _cursors = [.. keptCursors];
+        _options.RebalanceListener?.OnPartitionsLost(MemberId, lost);
+    }
+
+    private void OnHandlerFault(Exception ex)
+    {
+        Volatile.Write(ref _fault, ex);
+        Interlocked.CompareExchange(ref _state, (int)MemberState.Faulted, (int)MemberState.Running);
+        try
+        {
+            _options.OnHandlerError?.Invoke(MemberId, ex);
+        }
+        catch (Exception)
+        {
+            // A throwing error callback must not kill the worker: the fault is recorded above.
+        }
+
+        // The coordinator moves this member's partitions on another thread; this thread keeps applying control
+        // requests (it commits what it handled before the failing event when its partitions are revoked).
+        _group.OnMemberFaulted(this);
+    }
+
+    private void ParkUntilControl()
+    {
+        // The unpark in RequestAssignment/RequestStop/MarkFailed follows the version bump, so a request that
+        // arrives after the check below leaves a permit and the park returns at once.
+        if (Volatile.Read(ref _requestedVersion) == _appliedLocal)
+        {
+            _parker.Park(Partitions.Partition<T>.ReaderParkBackstop);
+        }
+    }
+
+    private void ParkOnPartitions(GroupPartition<T>[] owned, ReadCursor<T>[] cursors)
+    {
+        foreach (GroupPartition<T> partition in owned)
+        {
+            partition.Partition.EnterReaderPark();
+        }
+
+        try
+        {
+            // Re-check after announcing (full fence in EnterReaderPark): a publish that our check misses sees the count.
+            bool ready = Volatile.Read(ref _requestedVersion) != _appliedLocal;
+            for (int i = 0; i < owned.Length && !ready; i++)
+            {
+                ready = cursors[i].Available() >= cursors[i].Position;
+            }
+
+            if (!ready)
+            {
+                _parker.Park(Partitions.Partition<T>.ReaderParkBackstop);
+            }
+        }
+        finally
+        {
+            foreach (GroupPartition<T> partition in owned)
+            {
+                partition.Partition.ExitReaderPark();
+            }
+        }
+    }
+
+    private sealed class PendingSeek(GroupPartition<T> partition, long offset)
+    {
+        public GroupPartition<T> Partition { get; } = partition;
+
+        public long Offset { get; } = offset;
+
+        public bool Done { get; set; }
+
+        public Exception? Error { get; set; }
+    }
+}
