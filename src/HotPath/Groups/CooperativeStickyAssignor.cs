@@ -46,7 +46,7 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
         else
         {
             assignment = new GeneralStickyAssignment().Assign(request, ownership);
-            transferring = ComputePartitionsTransferringOwnership(request, assignment);
+            transferring = ComputePartitionsTransferringOwnership(request, ownership, assignment);
         }
 
         foreach (KeyValuePair<TopicPartition, string> entry in transferring)
@@ -58,13 +58,37 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
     }
 
     /// <summary>
-    /// Partitions assigned to a member that did not own them while some member reports owning and losing them.
-    /// As in Kafka, the raw owned partitions are used here, whatever their generation.
+    /// Partitions assigned to a member that did not own them while some member reports owning and losing them, as
+    /// Kafka computes them from the raw owned partitions whatever their generation; plus, unlike Kafka, a partition
+    /// given to a member with a stale claim on it while a member of the highest generation owns it (Kafka would hand
+    /// it over in the same rebalance because the stale claimer looks like an owner).
     /// </summary>
     private static Dictionary<TopicPartition, string> ComputePartitionsTransferringOwnership(
         AssignmentRequest request,
+        StickyOwnership ownership,
         Dictionary<string, List<TopicPartition>> assignment)
     {
+        var currentOwners = new Dictionary<TopicPartition, HashSet<string>>();
+        foreach (string member in request.MemberIds)
+        {
+            Subscription subscription = request.Subscriptions[member];
+            if (subscription.Generation != ownership.MaxGeneration || subscription.OwnedPartitions is null)
+            {
+                continue;
+            }
+
+            foreach (TopicPartition partition in subscription.OwnedPartitions)
+            {
+                if (!currentOwners.TryGetValue(partition, out HashSet<string>? owners))
+                {
+                    owners = new HashSet<string>(StringComparer.Ordinal);
+                    currentOwners.Add(partition, owners);
+                }
+
+                owners.Add(member);
+            }
+        }
+
         var allAddedPartitions = new Dictionary<TopicPartition, string>();
         var allRevokedPartitions = new HashSet<TopicPartition>();
         foreach (KeyValuePair<string, List<TopicPartition>> entry in assignment)
@@ -76,6 +100,12 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
                 if (!ownedSet.Contains(partition))
                 {
                     allAddedPartitions[partition] = entry.Key;
+                }
+                else if (currentOwners.TryGetValue(partition, out HashSet<string>? owners) && !owners.Contains(entry.Key))
+                {
+                    // A stale claim: the current owner must revoke it first.
+                    allAddedPartitions[partition] = entry.Key;
+                    allRevokedPartitions.Add(partition);
                 }
             }
 
