@@ -23,6 +23,7 @@ internal sealed class ReadCursor<T>
     private long _position;
     private long _nextGap = long.MaxValue;
     private int _gapVersionSeen = -1;
+    private bool _dispatching;
 
     public ReadCursor(Partition<T> partition, OffsetReset reset, long? offset)
     {
@@ -73,22 +74,32 @@ internal sealed class ReadCursor<T>
         Partition<T> partition = _partition;
         int id = partition.Id;
         long nextGap = _nextGap;
-        for (long offset = first; offset <= last; offset++)
+        _dispatching = true;
+        try
         {
-            if (offset == nextGap)
+            for (long offset = first; offset <= last; offset++)
             {
-                nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
-                continue;
+                if (offset == nextGap)
+                {
+                    nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
+                    continue;
+                }
+
+                // The position names the event in the handler, so an exception leaves it at the failing event
+                // (which is redelivered) and a manual commit may include it (Commit allows position + 1 here).
+                _position = offset;
+                // The handler reads the slot by reference; the slot cannot be reused before we commit past it.
+                handler.OnEvent(ref partition.SlotRef(offset), id, offset, offset == last);
             }
 
-            // The handler reads the slot by reference; the slot cannot be reused before we commit past it.
-            handler.OnEvent(ref partition.SlotRef(offset), id, offset, offset == last);
-            // The position moves per event so that an exception leaves it at the failing event.
-            _position = offset + 1;
+            _position = last + 1;
+        }
+        finally
+        {
+            _nextGap = nextGap;
+            _dispatching = false;
         }
 
-        _nextGap = nextGap;
-        _position = last + 1;
         return (int)(last - first + 1);
     }
 
@@ -165,16 +176,17 @@ internal sealed class ReadCursor<T>
             return;
         }
 
-        if (nextOffset < committed || nextOffset > _position)
+        long limit = _dispatching ? _position + 1 : _position;
+        if (nextOffset < committed || nextOffset > limit)
         {
             ThrowHelper.ArgumentOutOfRange(
-                nameof(nextOffset), $"must be between the committed offset {committed} and the position {_position}", nextOffset);
+                nameof(nextOffset), $"must be between the committed offset {committed} and the position {limit}", nextOffset);
         }
 
         // Release: the handler's reads of every slot below nextOffset happen before the writer sees the value.
         _committed.SetRelease(nextOffset);
         _partition.NotifyReaderProgress();
-        Debug.Assert(_committed.ReadOwned() <= _position, "committed never passes the position");
+        Debug.Assert(_committed.ReadOwned() <= limit, "committed never passes the position");
     }
 
     /// <summary>Moves position and committed offset to <paramref name="offset"/> (within the retained window).</summary>

@@ -7,9 +7,9 @@ internal static class AssignmentAssert
 {
     public static TopicPartition Tp(string topic, int partition) => new(topic, partition);
 
-    public static List<TopicPartition> Partitions(params TopicPartition[] partitions) => new(partitions);
+    public static List<TopicPartition> PartitionList(params TopicPartition[] partitions) => new(partitions);
 
-    public static List<string> Topics(params string[] topics) => new(topics);
+    public static List<string> TopicList(params string[] topics) => new(topics);
 
     public static Subscription Sub(params string[] topics) => new(topics);
 

@@ -49,7 +49,7 @@ public abstract class AssignorContractTests
 
         var assignment = CreateAssignor().Assign(new Dictionary<string, int> { ["topic"] = 3 }, subscriptions);
 
-        Equal(Partitions(Tp("topic", 0), Tp("topic", 1), Tp("topic", 2)), assignment, "consumer");
+        Equal(PartitionList(Tp("topic", 0), Tp("topic", 1), Tp("topic", 2)), assignment, "consumer");
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public abstract class AssignorContractTests
 
         var assignment = CreateAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp("topic", 0), Tp("topic", 1), Tp("topic", 2)), assignment, "consumer");
+        Equal(PartitionList(Tp("topic", 0), Tp("topic", 1), Tp("topic", 2)), assignment, "consumer");
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public abstract class AssignorContractTests
 
         var assignment = CreateAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp("topic1", 0), Tp("topic2", 0), Tp("topic2", 1)), assignment, "consumer");
+        Equal(PartitionList(Tp("topic1", 0), Tp("topic2", 0), Tp("topic2", 1)), assignment, "consumer");
     }
 
     [Fact]
@@ -93,8 +93,8 @@ public abstract class AssignorContractTests
 
         var assignment = CreateAssignor().Assign(new Dictionary<string, int> { ["topic"] = 2 }, subscriptions);
 
-        Equal(Partitions(Tp("topic", 0)), assignment, "consumer1");
-        Equal(Partitions(Tp("topic", 1)), assignment, "consumer2");
+        Equal(PartitionList(Tp("topic", 0)), assignment, "consumer1");
+        Equal(PartitionList(Tp("topic", 1)), assignment, "consumer2");
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public abstract class AssignorContractTests
         var assignment = CreateAssignor().Assign(new Dictionary<string, int> { ["topic"] = 2 }, subscriptions);
 
         Assert.Empty(assignment["a"]);
-        Equal(Partitions(Tp("topic", 0), Tp("topic", 1)), assignment, "b");
+        Equal(PartitionList(Tp("topic", 0), Tp("topic", 1)), assignment, "b");
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public abstract class AssignorContractTests
     [Fact]
     public void Assign_GenerationBelowMinusOne_ThrowsWithRuleAndValue()
     {
-        var subscriptions = new Dictionary<string, Subscription> { ["consumer"] = new Subscription(Topics("topic"), null, -2) };
+        var subscriptions = new Dictionary<string, Subscription> { ["consumer"] = new Subscription(TopicList("topic"), null, -2) };
 
         var ex = Assert.Throws<ArgumentException>(() => CreateAssignor().Assign(new Dictionary<string, int>(), subscriptions));
 
@@ -192,7 +192,7 @@ public abstract class AssignorContractTests
     public void Assign_InputsUnchanged_ResultIsNewDictionary()
     {
         var owned = new List<TopicPartition> { Tp("topic", 0) };
-        var subscriptions = new Dictionary<string, Subscription> { ["consumer"] = new Subscription(Topics("topic"), owned, 1) };
+        var subscriptions = new Dictionary<string, Subscription> { ["consumer"] = new Subscription(TopicList("topic"), owned, 1) };
         var partitionsPerTopic = new Dictionary<string, int> { ["topic"] = 2 };
 
         var assignment = CreateAssignor().Assign(partitionsPerTopic, subscriptions);

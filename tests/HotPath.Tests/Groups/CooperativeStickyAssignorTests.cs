@@ -31,12 +31,12 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 2 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            ["consumer"] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 1), Tp("other", 0), Tp("other", 1)), GenerationId),
+            ["consumer"] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1), Tp("other", 0), Tp("other", 1)), GenerationId),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic, 0), Tp(Topic, 1)), assignment, "consumer");
+        Equal(PartitionList(Tp(Topic, 0), Tp(Topic, 1)), assignment, "consumer");
     }
 
     [Fact]
@@ -52,9 +52,9 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic2, 0), Tp(Topic2, 1)), assignment, Consumer2);
-        Equal(Partitions(Tp(Topic1, 1)), assignment, Consumer3);
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic2, 0), Tp(Topic2, 1)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic1, 1)), assignment, Consumer3);
         ValidAndBalanced(partitionsPerTopic, subscriptions, assignment);
     }
 
@@ -66,8 +66,8 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
         Assert.True(FullyBalanced(assignment));
     }
 
@@ -75,17 +75,17 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
     public void Assign_ConsumerOwningMinQuotaExpectedMaxQuota_KeepsOwnedAndGetsExtra()
     {
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 2, [Topic2] = 3 };
-        var topics = Topics(Topic1, Topic2);
+        var topics = TopicList(Topic1, Topic2);
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(topics, Partitions(Tp(Topic1, 0), Tp(Topic2, 1)), GenerationId),
-            [Consumer2] = Owned(topics, Partitions(Tp(Topic1, 1), Tp(Topic2, 2)), GenerationId),
+            [Consumer1] = Owned(topics, PartitionList(Tp(Topic1, 0), Tp(Topic2, 1)), GenerationId),
+            [Consumer2] = Owned(topics, PartitionList(Tp(Topic1, 1), Tp(Topic2, 2)), GenerationId),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic2, 1), Tp(Topic2, 0)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic2, 1), Tp(Topic2, 0)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 2)), assignment, Consumer2);
         Assert.True(FullyBalanced(assignment));
     }
 
@@ -93,25 +93,25 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
     public void Assign_MaxQuotaOwnersMoreThanExpected_RevokedPartitionLeftOutThenHandedOver()
     {
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 2, [Topic2] = 2 };
-        var topics = Topics(Topic1, Topic2);
+        var topics = TopicList(Topic1, Topic2);
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(topics, Partitions(Tp(Topic1, 0), Tp(Topic2, 0)), GenerationId),
-            [Consumer2] = Owned(topics, Partitions(Tp(Topic1, 1), Tp(Topic2, 1)), GenerationId),
-            [Consumer3] = Owned(topics, Partitions(), GenerationId),
+            [Consumer1] = Owned(topics, PartitionList(Tp(Topic1, 0), Tp(Topic2, 0)), GenerationId),
+            [Consumer2] = Owned(topics, PartitionList(Tp(Topic1, 1), Tp(Topic2, 1)), GenerationId),
+            [Consumer3] = Owned(topics, PartitionList(), GenerationId),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
         // topic2-0 moves from consumer1 to consumer3: consumer1 revokes it first, so nobody gets it yet.
-        Equal(Partitions(Tp(Topic1, 0)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 1)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic1, 0)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 1)), assignment, Consumer2);
         Assert.Empty(assignment[Consumer3]);
 
         assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(Partitions(Tp(Topic1, 0)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 1)), assignment, Consumer2);
-        Equal(Partitions(Tp(Topic2, 0)), assignment, Consumer3);
+        Equal(PartitionList(Tp(Topic1, 0)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 1)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic2, 0)), assignment, Consumer3);
         Assert.True(FullyBalanced(assignment));
     }
 
@@ -119,19 +119,19 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
     public void Assign_AllConsumersUnderMinQuota_OwnedKeptAndFilled()
     {
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 2, [Topic2] = 3 };
-        var topics = Topics(Topic1, Topic2);
+        var topics = TopicList(Topic1, Topic2);
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(topics, Partitions(Tp(Topic1, 0)), GenerationId),
-            [Consumer2] = Owned(topics, Partitions(Tp(Topic1, 1)), GenerationId),
-            [Consumer3] = Owned(topics, Partitions(), GenerationId),
+            [Consumer1] = Owned(topics, PartitionList(Tp(Topic1, 0)), GenerationId),
+            [Consumer2] = Owned(topics, PartitionList(Tp(Topic1, 1)), GenerationId),
+            [Consumer3] = Owned(topics, PartitionList(), GenerationId),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic2, 1)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 2)), assignment, Consumer2);
-        Equal(Partitions(Tp(Topic2, 0)), assignment, Consumer3);
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic2, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic2, 0)), assignment, Consumer3);
     }
 
     [Fact]
@@ -141,52 +141,52 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var subscriptions = new Dictionary<string, Subscription> { [Consumer1] = Sub(Topic) };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(Partitions(Tp(Topic, 0), Tp(Topic, 1), Tp(Topic, 2)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 0), Tp(Topic, 1), Tp(Topic, 2)), assignment, Consumer1);
 
-        subscriptions[Consumer1] = Owned(Topics(Topic), assignment[Consumer1], GenerationId);
-        subscriptions[Consumer2] = Owned(Topics(Topic), Partitions(), GenerationId);
+        subscriptions[Consumer1] = Owned(TopicList(Topic), assignment[Consumer1], GenerationId);
+        subscriptions[Consumer2] = Owned(TopicList(Topic), PartitionList(), GenerationId);
         assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(Partitions(Tp(Topic, 0), Tp(Topic, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 0), Tp(Topic, 1)), assignment, Consumer1);
         Assert.Empty(assignment[Consumer2]);
 
         assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(Partitions(Tp(Topic, 0), Tp(Topic, 1)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic, 0), Tp(Topic, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
 
         subscriptions.Remove(Consumer1);
-        subscriptions[Consumer2] = Owned(Topics(Topic), assignment[Consumer2], GenerationId + 2);
+        subscriptions[Consumer2] = Owned(TopicList(Topic), assignment[Consumer2], GenerationId + 2);
         assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        SetEqual(Partitions(Tp(Topic, 2), Tp(Topic, 1), Tp(Topic, 0)), assignment, Consumer2);
+        SetEqual(PartitionList(Tp(Topic, 2), Tp(Topic, 1), Tp(Topic, 0)), assignment, Consumer2);
         Assert.Equal(Tp(Topic, 2), assignment[Consumer2][0]);
     }
 
     [Fact]
     public void Assign_AddRemoveTwoConsumersTwoTopics_KafkaExpectedAssignments()
     {
-        var allTopics = Topics(Topic1, Topic2);
+        var allTopics = TopicList(Topic1, Topic2);
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 3, [Topic2] = 4 };
         var subscriptions = new Dictionary<string, Subscription> { [Consumer1] = new(allTopics), [Consumer2] = new(allTopics) };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1), Tp(Topic2, 3)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1), Tp(Topic2, 3)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
 
         // Add two consumers: topic2-1 and topic2-3 move to consumer3, topic2-2 to consumer4, after revocation.
         subscriptions[Consumer1] = Owned(allTopics, assignment[Consumer1], GenerationId);
         subscriptions[Consumer2] = Owned(allTopics, assignment[Consumer2], GenerationId);
-        subscriptions[Consumer3] = Owned(allTopics, Partitions(), GenerationId);
-        subscriptions[Consumer4] = Owned(allTopics, Partitions(), GenerationId);
+        subscriptions[Consumer3] = Owned(allTopics, PartitionList(), GenerationId);
+        subscriptions[Consumer4] = Owned(allTopics, PartitionList(), GenerationId);
         assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0)), assignment, Consumer2);
         Assert.Empty(assignment[Consumer3]);
         Assert.Empty(assignment[Consumer4]);
 
         assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0)), assignment, Consumer2);
-        Equal(Partitions(Tp(Topic2, 1), Tp(Topic2, 3)), assignment, Consumer3);
-        Equal(Partitions(Tp(Topic2, 2)), assignment, Consumer4);
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic2, 1), Tp(Topic2, 3)), assignment, Consumer3);
+        Equal(PartitionList(Tp(Topic2, 2)), assignment, Consumer4);
 
         // Remove two consumers: nothing is owned by anyone else, so nothing is left out.
         subscriptions.Remove(Consumer1);
@@ -194,8 +194,8 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         subscriptions[Consumer3] = Owned(allTopics, assignment[Consumer3], GenerationId + 2);
         subscriptions[Consumer4] = Owned(allTopics, assignment[Consumer4], GenerationId + 2);
         assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(Partitions(Tp(Topic2, 1), Tp(Topic2, 3), Tp(Topic1, 0), Tp(Topic2, 0)), assignment, Consumer3);
-        Equal(Partitions(Tp(Topic2, 2), Tp(Topic1, 1), Tp(Topic1, 2)), assignment, Consumer4);
+        Equal(PartitionList(Tp(Topic2, 1), Tp(Topic2, 3), Tp(Topic1, 0), Tp(Topic2, 0)), assignment, Consumer3);
+        Equal(PartitionList(Tp(Topic2, 2), Tp(Topic1, 1), Tp(Topic1, 2)), assignment, Consumer4);
     }
 
     [Fact]
@@ -234,8 +234,8 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var first2 = assignment[Consumer2].ToList();
 
         partitionsPerTopic[Topic2] = 3;
-        subscriptions[Consumer1] = Owned(Topics(Topic, Topic2), first1, GenerationId);
-        subscriptions[Consumer2] = Owned(Topics(Topic, Topic2), first2, GenerationId);
+        subscriptions[Consumer1] = Owned(TopicList(Topic, Topic2), first1, GenerationId);
+        subscriptions[Consumer2] = Owned(TopicList(Topic, Topic2), first2, GenerationId);
         assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
         ValidAndBalanced(partitionsPerTopic, subscriptions, assignment);
         Assert.Equal(3, assignment[Consumer1].Count);
@@ -246,8 +246,8 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var second2 = assignment[Consumer2].ToList();
 
         partitionsPerTopic.Remove(Topic);
-        subscriptions[Consumer1] = Owned(Topics(Topic2), second1, GenerationId + 1);
-        subscriptions[Consumer2] = Owned(Topics(Topic2), second2, GenerationId + 1);
+        subscriptions[Consumer1] = Owned(TopicList(Topic2), second1, GenerationId + 1);
+        subscriptions[Consumer2] = Owned(TopicList(Topic2), second2, GenerationId + 1);
         assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
         ValidAndBalanced(partitionsPerTopic, subscriptions, assignment);
         Complete(partitionsPerTopic, subscriptions, assignment);
@@ -360,9 +360,9 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = Enumerable.Range(1, 6).ToDictionary(i => $"topic{i}", _ => 1);
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(Topics("topic1", "topic2"), Partitions(Tp("topic1", 0)), GenerationId),
-            [Consumer2] = Owned(Topics("topic1", "topic2", "topic3", "topic4"), Partitions(Tp("topic2", 0), Tp("topic3", 0)), GenerationId),
-            [Consumer3] = Owned(Topics("topic2", "topic3", "topic4", "topic5", "topic6"), Partitions(Tp("topic4", 0), Tp("topic5", 0), Tp("topic6", 0)), GenerationId),
+            [Consumer1] = Owned(TopicList("topic1", "topic2"), PartitionList(Tp("topic1", 0)), GenerationId),
+            [Consumer2] = Owned(TopicList("topic1", "topic2", "topic3", "topic4"), PartitionList(Tp("topic2", 0), Tp("topic3", 0)), GenerationId),
+            [Consumer3] = Owned(TopicList("topic2", "topic3", "topic4", "topic5", "topic6"), PartitionList(Tp("topic4", 0), Tp("topic5", 0), Tp("topic6", 0)), GenerationId),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
@@ -390,7 +390,7 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         subscriptions.Remove(Consumer1);
         foreach (string consumer in new[] { Consumer2, Consumer3, Consumer4 })
         {
-            subscriptions[consumer] = Owned(Topics(Topic1), assignment[consumer], GenerationId);
+            subscriptions[consumer] = Owned(TopicList(Topic1), assignment[consumer], GenerationId);
         }
 
         assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
@@ -419,7 +419,7 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
         var subscriptions = new Dictionary<string, Subscription> { ["consumer"] = Sub(Topic) };
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        subscriptions["consumer"] = Owned(Topics(Topic), assignment["consumer"], GenerationId);
+        subscriptions["consumer"] = Owned(TopicList(Topic), assignment["consumer"], GenerationId);
 
         assignment = _assignor.Assign(new Dictionary<string, int>(), subscriptions);
 
@@ -433,16 +433,16 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 4 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 1)), GenerationId),
-            [Consumer2] = Owned(Topics(Topic), Partitions(Tp(Topic, 2)), GenerationId),
-            [Consumer3] = Owned(Topics(Topic), Partitions(), GenerationId),
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), GenerationId),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 2)), GenerationId),
+            [Consumer3] = Owned(TopicList(Topic), PartitionList(), GenerationId),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic, 0), Tp(Topic, 1)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic, 2)), assignment, Consumer2);
-        Equal(Partitions(Tp(Topic, 3)), assignment, Consumer3);
+        Equal(PartitionList(Tp(Topic, 0), Tp(Topic, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic, 3)), assignment, Consumer3);
     }
 
     [Theory]
@@ -451,17 +451,17 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
     public void Assign_OwnerWithStaleOrNoGeneration_OwnedPartitionsInvalidated(int staleGeneration)
     {
         var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3, [Topic2] = 3 };
-        var owned = Partitions(Tp(Topic, 0), Tp(Topic, 2), Tp(Topic2, 1));
+        var owned = PartitionList(Tp(Topic, 0), Tp(Topic, 2), Tp(Topic2, 1));
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(Topics(Topic, Topic2), owned, 10),
-            [Consumer2] = Owned(Topics(Topic, Topic2), owned, staleGeneration),
+            [Consumer1] = Owned(TopicList(Topic, Topic2), owned, 10),
+            [Consumer2] = Owned(TopicList(Topic, Topic2), owned, staleGeneration),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
         SetEqual(owned, assignment, Consumer1);
-        SetEqual(Partitions(Tp(Topic, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
+        SetEqual(PartitionList(Tp(Topic, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
     }
 
     [Fact]
@@ -470,19 +470,19 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 1))),
-            [Consumer2] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 2))),
-            [Consumer3] = Owned(Topics(Topic), Partitions()),
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1))),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2))),
+            [Consumer3] = Owned(TopicList(Topic), PartitionList()),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic, 1)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
         Assert.Empty(assignment[Consumer3]);
 
         assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(Partitions(Tp(Topic, 0)), assignment, Consumer3);
+        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer3);
         Assert.True(FullyBalanced(assignment));
     }
 
@@ -492,15 +492,15 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 4 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 1))),
-            [Consumer2] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 2))),
-            [Consumer3] = Owned(Topics(Topic), Partitions()),
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1))),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2))),
+            [Consumer3] = Owned(TopicList(Topic), PartitionList()),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic, 1), Tp(Topic, 3)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic, 1), Tp(Topic, 3)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
         Assert.Empty(assignment[Consumer3]);
 
         SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
@@ -512,18 +512,18 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 1)), GenerationId),
-            [Consumer2] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 2)), GenerationId),
-            [Consumer3] = Owned(Topics(Topic), Partitions(), GenerationId),
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), GenerationId),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2)), GenerationId),
+            [Consumer3] = Owned(TopicList(Topic), PartitionList(), GenerationId),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
         Assert.DoesNotContain(assignment.Values, partitions => partitions.Contains(Tp(Topic, 0)));
 
         assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(Partitions(Tp(Topic, 1)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic, 2)), assignment, Consumer2);
-        Equal(Partitions(Tp(Topic, 0)), assignment, Consumer3);
+        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer3);
     }
 
     [Fact]
@@ -532,14 +532,14 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 2 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(Topics(Topic), Partitions(Tp(Topic, 0)), 3),
-            [Consumer2] = Owned(Topics(Topic), Partitions(Tp(Topic, 0), Tp(Topic, 1)), 2),
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0)), 3),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), 2),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic, 0)), assignment, Consumer1);
-        Equal(Partitions(Tp(Topic, 1)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer2);
     }
 
     [Fact]
@@ -569,8 +569,8 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 2, [Topic2] = 2 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            [Consumer1] = Owned(Topics(Topic2), Partitions(Tp(Topic1, 0), Tp(Topic2, 0)), GenerationId),
-            [Consumer2] = Owned(Topics(Topic1, Topic2), Partitions(Tp(Topic1, 1), Tp(Topic2, 1)), GenerationId),
+            [Consumer1] = Owned(TopicList(Topic2), PartitionList(Tp(Topic1, 0), Tp(Topic2, 0)), GenerationId),
+            [Consumer2] = Owned(TopicList(Topic1, Topic2), PartitionList(Tp(Topic1, 1), Tp(Topic2, 1)), GenerationId),
         };
 
         var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);

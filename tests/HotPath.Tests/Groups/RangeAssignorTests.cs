@@ -22,8 +22,8 @@ public sealed class RangeAssignorTests : AssignorContractTests
 
         var assignment = new RangeAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp("t0", 0), Tp("t0", 1), Tp("t1", 0), Tp("t1", 1)), assignment, "C0");
-        Equal(Partitions(Tp("t0", 2), Tp("t1", 2)), assignment, "C1");
+        Equal(PartitionList(Tp("t0", 0), Tp("t0", 1), Tp("t1", 0), Tp("t1", 1)), assignment, "C0");
+        Equal(PartitionList(Tp("t0", 2), Tp("t1", 2)), assignment, "C1");
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class RangeAssignorTests : AssignorContractTests
 
         var assignment = new RangeAssignor().Assign(new Dictionary<string, int> { ["topic"] = 1 }, subscriptions);
 
-        Equal(Partitions(Tp("topic", 0)), assignment, "consumer1");
+        Equal(PartitionList(Tp("topic", 0)), assignment, "consumer1");
         Assert.Empty(assignment["consumer2"]);
     }
 
@@ -50,9 +50,9 @@ public sealed class RangeAssignorTests : AssignorContractTests
 
         var assignment = new RangeAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0)), assignment, "consumer1");
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer2");
-        Equal(Partitions(Tp(Topic1, 2)), assignment, "consumer3");
+        Equal(PartitionList(Tp(Topic1, 0)), assignment, "consumer1");
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer2");
+        Equal(PartitionList(Tp(Topic1, 2)), assignment, "consumer3");
     }
 
     [Fact]
@@ -63,8 +63,8 @@ public sealed class RangeAssignorTests : AssignorContractTests
 
         var assignment = new RangeAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer1");
-        Equal(Partitions(Tp(Topic1, 2), Tp(Topic2, 2)), assignment, "consumer2");
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer1");
+        Equal(PartitionList(Tp(Topic1, 2), Tp(Topic2, 2)), assignment, "consumer2");
     }
 
     [Fact]
@@ -75,8 +75,8 @@ public sealed class RangeAssignorTests : AssignorContractTests
 
         var assignment = new RangeAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 1)), assignment, "consumer1");
-        Equal(Partitions(Tp(Topic1, 2)), assignment, "consumer2");
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 1)), assignment, "consumer1");
+        Equal(PartitionList(Tp(Topic1, 2)), assignment, "consumer2");
     }
 
     [Fact]
@@ -86,8 +86,8 @@ public sealed class RangeAssignorTests : AssignorContractTests
 
         var assignment = new RangeAssignor().Assign(new Dictionary<string, int> { ["t"] = 3 }, subscriptions);
 
-        Equal(Partitions(Tp("t", 0), Tp("t", 1)), assignment, "B");
-        Equal(Partitions(Tp("t", 2)), assignment, "a");
+        Equal(PartitionList(Tp("t", 0), Tp("t", 1)), assignment, "B");
+        Equal(PartitionList(Tp("t", 2)), assignment, "a");
     }
 
     [Fact]
@@ -96,14 +96,14 @@ public sealed class RangeAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 3, [Topic2] = 3 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            ["consumer-b"] = new(Topics(Topic1, Topic2), GroupInstanceId: "instance1"),
-            ["consumer-a"] = new(Topics(Topic1, Topic2), GroupInstanceId: "instance2"),
+            ["consumer-b"] = new(TopicList(Topic1, Topic2), GroupInstanceId: "instance1"),
+            ["consumer-a"] = new(TopicList(Topic1, Topic2), GroupInstanceId: "instance2"),
         };
 
         var assignment = new RangeAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer-b");
-        Equal(Partitions(Tp(Topic1, 2), Tp(Topic2, 2)), assignment, "consumer-a");
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer-b");
+        Equal(PartitionList(Tp(Topic1, 2), Tp(Topic2, 2)), assignment, "consumer-a");
     }
 
     [Fact]
@@ -112,14 +112,14 @@ public sealed class RangeAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 3, [Topic2] = 3 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            ["consumer-b"] = new(Topics(Topic1, Topic2), GroupInstanceId: "instance1"),
+            ["consumer-b"] = new(TopicList(Topic1, Topic2), GroupInstanceId: "instance1"),
             ["consumer-a"] = Sub(Topic1, Topic2),
         };
 
         var assignment = new RangeAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer-b");
-        Equal(Partitions(Tp(Topic1, 2), Tp(Topic2, 2)), assignment, "consumer-a");
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer-b");
+        Equal(PartitionList(Tp(Topic1, 2), Tp(Topic2, 2)), assignment, "consumer-a");
     }
 
     [Fact]
@@ -131,11 +131,11 @@ public sealed class RangeAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 5, [Topic2] = 4 };
         var expectedByInstance = new Dictionary<string, List<TopicPartition>>
         {
-            ["instance-0"] = Partitions(Tp(Topic1, 0), Tp(Topic1, 1), Tp(Topic2, 0)),
-            ["instance-1"] = Partitions(Tp(Topic1, 2), Tp(Topic2, 1)),
-            ["instance-2"] = Partitions(Tp(Topic1, 3), Tp(Topic2, 2)),
+            ["instance-0"] = PartitionList(Tp(Topic1, 0), Tp(Topic1, 1), Tp(Topic2, 0)),
+            ["instance-1"] = PartitionList(Tp(Topic1, 2), Tp(Topic2, 1)),
+            ["instance-2"] = PartitionList(Tp(Topic1, 3), Tp(Topic2, 2)),
         };
-        var expectedDynamic = Partitions(Tp(Topic1, 4), Tp(Topic2, 3));
+        var expectedDynamic = PartitionList(Tp(Topic1, 4), Tp(Topic2, 3));
 
         foreach (string dynamicMember in new[] { "consumer4", "consumer5", "0-dynamic-sorts-first-by-id" })
         {
@@ -145,7 +145,7 @@ public sealed class RangeAssignorTests : AssignorContractTests
             {
                 string memberId = Guid.NewGuid().ToString();
                 memberByInstance[instance] = memberId;
-                subscriptions[memberId] = new Subscription(Topics(Topic1, Topic2), GroupInstanceId: instance);
+                subscriptions[memberId] = new Subscription(TopicList(Topic1, Topic2), GroupInstanceId: instance);
             }
 
             var assignment = new RangeAssignor().Assign(partitionsPerTopic, subscriptions);
@@ -164,16 +164,16 @@ public sealed class RangeAssignorTests : AssignorContractTests
     {
         var subscriptions = new Dictionary<string, Subscription>
         {
-            ["m1"] = new(Topics("t"), GroupInstanceId: "z"),
-            ["m2"] = new(Topics("t"), GroupInstanceId: "a"),
+            ["m1"] = new(TopicList("t"), GroupInstanceId: "z"),
+            ["m2"] = new(TopicList("t"), GroupInstanceId: "a"),
             ["m0"] = Sub("t"),
         };
 
         var assignment = new RangeAssignor().Assign(new Dictionary<string, int> { ["t"] = 3 }, subscriptions);
 
-        Equal(Partitions(Tp("t", 0)), assignment, "m2");
-        Equal(Partitions(Tp("t", 1)), assignment, "m1");
-        Equal(Partitions(Tp("t", 2)), assignment, "m0");
+        Equal(PartitionList(Tp("t", 0)), assignment, "m2");
+        Equal(PartitionList(Tp("t", 1)), assignment, "m1");
+        Equal(PartitionList(Tp("t", 2)), assignment, "m0");
     }
 
     [Fact]

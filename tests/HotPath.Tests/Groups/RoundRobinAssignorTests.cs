@@ -22,8 +22,8 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
 
         var assignment = new RoundRobinAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp("t0", 0), Tp("t0", 2), Tp("t1", 1)), assignment, "C0");
-        Equal(Partitions(Tp("t0", 1), Tp("t1", 0), Tp("t1", 2)), assignment, "C1");
+        Equal(PartitionList(Tp("t0", 0), Tp("t0", 2), Tp("t1", 1)), assignment, "C0");
+        Equal(PartitionList(Tp("t0", 1), Tp("t1", 0), Tp("t1", 2)), assignment, "C1");
     }
 
     [Fact]
@@ -39,9 +39,9 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
 
         var assignment = new RoundRobinAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp("t0", 0)), assignment, "C0");
-        Equal(Partitions(Tp("t1", 0)), assignment, "C1");
-        Equal(Partitions(Tp("t1", 1), Tp("t2", 0), Tp("t2", 1), Tp("t2", 2)), assignment, "C2");
+        Equal(PartitionList(Tp("t0", 0)), assignment, "C0");
+        Equal(PartitionList(Tp("t1", 0)), assignment, "C1");
+        Equal(PartitionList(Tp("t1", 1), Tp("t2", 0), Tp("t2", 1), Tp("t2", 2)), assignment, "C2");
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
 
         var assignment = new RoundRobinAssignor().Assign(new Dictionary<string, int> { ["topic"] = 1 }, subscriptions);
 
-        Equal(Partitions(Tp("topic", 0)), assignment, "consumer1");
+        Equal(PartitionList(Tp("topic", 0)), assignment, "consumer1");
         Assert.Empty(assignment["consumer2"]);
     }
 
@@ -68,9 +68,9 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
 
         var assignment = new RoundRobinAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0)), assignment, "consumer1");
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer2");
-        Equal(Partitions(Tp(Topic1, 2)), assignment, "consumer3");
+        Equal(PartitionList(Tp(Topic1, 0)), assignment, "consumer1");
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 1)), assignment, "consumer2");
+        Equal(PartitionList(Tp(Topic1, 2)), assignment, "consumer3");
     }
 
     [Fact]
@@ -81,8 +81,8 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
 
         var assignment = new RoundRobinAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1)), assignment, "consumer1");
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, "consumer2");
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1)), assignment, "consumer1");
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, "consumer2");
     }
 
     [Fact]
@@ -91,14 +91,14 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 3, [Topic2] = 3 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            ["consumer-b"] = new(Topics(Topic1, Topic2), GroupInstanceId: "instance1"),
-            ["consumer-a"] = new(Topics(Topic1, Topic2), GroupInstanceId: "instance2"),
+            ["consumer-b"] = new(TopicList(Topic1, Topic2), GroupInstanceId: "instance1"),
+            ["consumer-a"] = new(TopicList(Topic1, Topic2), GroupInstanceId: "instance2"),
         };
 
         var assignment = new RoundRobinAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1)), assignment, "consumer-b");
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, "consumer-a");
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1)), assignment, "consumer-b");
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, "consumer-a");
     }
 
     [Fact]
@@ -107,14 +107,14 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 3, [Topic2] = 3 };
         var subscriptions = new Dictionary<string, Subscription>
         {
-            ["consumer-b"] = new(Topics(Topic1, Topic2), GroupInstanceId: "instance1"),
+            ["consumer-b"] = new(TopicList(Topic1, Topic2), GroupInstanceId: "instance1"),
             ["consumer-a"] = Sub(Topic1, Topic2),
         };
 
         var assignment = new RoundRobinAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1)), assignment, "consumer-b");
-        Equal(Partitions(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, "consumer-a");
+        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1)), assignment, "consumer-b");
+        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, "consumer-a");
     }
 
     [Fact]
@@ -125,11 +125,11 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
         var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 5, [Topic2] = 4 };
         var expectedByInstance = new Dictionary<string, List<TopicPartition>>
         {
-            ["instance-0"] = Partitions(Tp(Topic1, 0), Tp(Topic1, 4), Tp(Topic2, 3)),
-            ["instance-1"] = Partitions(Tp(Topic1, 1), Tp(Topic2, 0)),
-            ["instance-2"] = Partitions(Tp(Topic1, 2), Tp(Topic2, 1)),
+            ["instance-0"] = PartitionList(Tp(Topic1, 0), Tp(Topic1, 4), Tp(Topic2, 3)),
+            ["instance-1"] = PartitionList(Tp(Topic1, 1), Tp(Topic2, 0)),
+            ["instance-2"] = PartitionList(Tp(Topic1, 2), Tp(Topic2, 1)),
         };
-        var expectedDynamic = Partitions(Tp(Topic1, 3), Tp(Topic2, 2));
+        var expectedDynamic = PartitionList(Tp(Topic1, 3), Tp(Topic2, 2));
 
         foreach (string dynamicMember in new[] { "consumer4", "consumer5", "0-dynamic" })
         {
@@ -139,7 +139,7 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
             {
                 string memberId = Guid.NewGuid().ToString();
                 memberByInstance[instance] = memberId;
-                subscriptions[memberId] = new Subscription(Topics(Topic1, Topic2), GroupInstanceId: instance);
+                subscriptions[memberId] = new Subscription(TopicList(Topic1, Topic2), GroupInstanceId: instance);
             }
 
             var assignment = new RoundRobinAssignor().Assign(partitionsPerTopic, subscriptions);
@@ -161,7 +161,7 @@ public sealed class RoundRobinAssignorTests : AssignorContractTests
 
         var assignment = new RoundRobinAssignor().Assign(partitionsPerTopic, subscriptions);
 
-        Equal(Partitions(Tp("B", 0), Tp("b", 0)), assignment, "c1");
-        Equal(Partitions(Tp("a", 0)), assignment, "c2");
+        Equal(PartitionList(Tp("B", 0), Tp("b", 0)), assignment, "c1");
+        Equal(PartitionList(Tp("a", 0)), assignment, "c2");
     }
 }
