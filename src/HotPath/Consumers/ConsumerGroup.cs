@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using HotPath.Diagnostics;
 using HotPath.Groups;
 using HotPath.Internal;
 using HotPath.Partitions;
@@ -34,6 +36,10 @@ public sealed class ConsumerGroup<T> : IDisposable
     private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
     private readonly string[] _topicNames;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<MemberWorker<T>, (long Heartbeat, long Since)> _watch = [];
+    private readonly Timer _watchdog;
+    private int _drainedSignalled;
     private int _generation;
     private int _memberSequence;
     private long _rebalances;
@@ -68,6 +74,7 @@ public sealed class ConsumerGroup<T> : IDisposable
         }
 
         options.Validate();
+        options.ErrorPolicy.Validate<T>();
         Options = options;
         var partitions = new List<GroupPartition<T>>();
         foreach (Topic<T> topic in topics)
@@ -80,7 +87,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             foreach (Partition<T> partition in topic.Partitions)
             {
                 var id = new TopicPartition(topic.Name, partition.Id);
-                var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset);
+                var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy);
                 partitions.Add(state);
                 _byId.Add(id, state);
             }
@@ -88,7 +95,29 @@ public sealed class ConsumerGroup<T> : IDisposable
 
         _partitions = [.. partitions];
         _topicNames = [.. _partitionsPerTopic.Keys];
+        HotPathMetrics.Register(this, new MetricsSource(this));
+        TimeSpan tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, options.SessionTimeout.Ticks / 4));
+        _watchdog = new Timer(static state => ((ConsumerGroup<T>)state!).CheckSessions(), this, tick, tick);
     }
+
+    /// <summary>
+    /// Completes when every topic of the group is complete and the group committed every event published before that
+    /// (it has drained); the members then leave and their threads end. A group with no member never drains.
+    /// </summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>The group's counters per partition. A snapshot; any thread.</summary>
+    /// <returns>One entry per partition, in topic then partition order.</returns>
+    public IReadOnlyList<PartitionStats> GetStats() =>
+        [.. _partitions.Select(p =>
+        {
+            ReadCursor<T> cursor = p.Cursor;
+            long end = p.Partition.EndOffset;
+            long committed = cursor.Committed;
+            return new PartitionStats(
+                p.Id, p.Owner?.MemberId, committed, end, Math.Max(0, end - committed),
+                p.Counters.Handled, p.Counters.Retried, p.Counters.DeadLettered, p.Counters.Skipped, cursor.Lost);
+        })];
 
     /// <summary>The group's settings.</summary>
     public ConsumerGroupOptions Options { get; }
@@ -230,7 +259,11 @@ public sealed class ConsumerGroup<T> : IDisposable
         }
     }
 
-    /// <summary>Stops every member (committing what they handled) and unregisters the group from the partitions. Idempotent.</summary>
+    /// <summary>
+    /// Stops every member after its current batch (committing what it handled) and unregisters the group from the
+    /// partitions. Waits at most <see cref="ConsumerGroupOptions.ShutdownTimeout"/> for members; a member still inside
+    /// its handler then is fenced and abandoned (its thread ends when the handler returns). Idempotent; never hangs.
+    /// </summary>
     public void Dispose()
     {
         List<GroupMember<T>> members;
@@ -242,8 +275,9 @@ public sealed class ConsumerGroup<T> : IDisposable
             }
 
             _disposed = true;
+            _watchdog.Dispose();
             members = [.. _members];
-            Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())));
+            Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
             foreach (GroupMember<T> member in members)
             {
                 member.Worker.RequestStop();
@@ -253,9 +287,10 @@ public sealed class ConsumerGroup<T> : IDisposable
         }
 
         _stopping.Cancel();
+        long deadline = Environment.TickCount64 + (long)Options.ShutdownTimeout.TotalMilliseconds;
         foreach (GroupMember<T> member in members)
         {
-            member.Worker.Join(Options.RebalanceTimeout);
+            member.Worker.Join(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
         }
 
         foreach (GroupPartition<T> partition in _partitions)
@@ -263,7 +298,8 @@ public sealed class ConsumerGroup<T> : IDisposable
             partition.Cursor.Close();
         }
 
-        _stopping.Dispose();
+        HotPathMetrics.Unregister(this);
+        _completion.TrySetCanceled();
     }
 
     internal IReadOnlyList<TopicPartition> AssignmentOf(MemberWorker<T> worker)
@@ -313,6 +349,98 @@ public sealed class ConsumerGroup<T> : IDisposable
             (this, worker),
             preferLocal: false);
 
+    /// <summary>A member saw one of its partitions drained: if all are, complete the group and stop its members.</summary>
+    internal void OnPartitionDrained()
+    {
+        if (Volatile.Read(ref _drainedSignalled) != 0 || !_partitions.All(p => p.IsDrained))
+        {
+            return;
+        }
+
+        // CAS: exactly one caller completes the group.
+        if (Interlocked.Exchange(ref _drainedSignalled, 1) != 0)
+        {
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static group =>
+            {
+                List<GroupMember<T>> members;
+                lock (group._rebalanceLock)
+                {
+                    members = [.. group._members];
+                    group.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), group.Options.ShutdownTimeout);
+                    members.ForEach(m => m.Worker.RequestStop());
+                }
+
+                members.ForEach(m => m.Worker.Join(group.Options.ShutdownTimeout));
+                group._completion.TrySetResult();
+            },
+            this,
+            preferLocal: false);
+    }
+
+    /// <summary>
+    /// The session watchdog (timer thread): a member that owns partitions, is not parked, and has not gone round its
+    /// loop for <see cref="ConsumerGroupOptions.SessionTimeout"/> is stuck in its handler; one whose thread ended is
+    /// dead. Either is declared failed (fenced) and the group rebalances without it.
+    /// </summary>
+    private void CheckSessions()
+    {
+        if (!Monitor.TryEnter(_rebalanceLock))
+        {
+            return;
+        }
+
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            long now = Environment.TickCount64;
+            var failed = new List<MemberWorker<T>>();
+            foreach (GroupMember<T> member in _members)
+            {
+                MemberWorker<T> worker = member.Worker;
+                long heartbeat = worker.Heartbeat;
+                if (worker.HasExited && worker.OwnsPartitions)
+                {
+                    failed.Add(worker);
+                    continue;
+                }
+
+                if (!_watch.TryGetValue(worker, out var seen) || seen.Heartbeat != heartbeat || worker.IsParked || !worker.OwnsPartitions)
+                {
+                    _watch[worker] = (heartbeat, now);
+                    continue;
+                }
+
+                if (now - seen.Since >= (long)Options.SessionTimeout.TotalMilliseconds)
+                {
+                    failed.Add(worker);
+                }
+            }
+
+            foreach (MemberWorker<T> worker in failed)
+            {
+                _watch.Remove(worker);
+                DeclareFailed(worker);
+            }
+
+            if (failed.Count != 0)
+            {
+                RebalanceLocked(leaving: null);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_rebalanceLock);
+        }
+    }
+
     private GroupMember<T> AddMember(string? memberId, Func<string, int?, MemberWorker<T>> create)
     {
         lock (_rebalanceLock)
@@ -347,6 +475,10 @@ public sealed class ConsumerGroup<T> : IDisposable
         {
             Reassign([(leaving, [])]);
         }
+
+        // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
+        // partition is handed to a live member while another still owns it.
+        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
 
         RebalanceProtocol protocol = Options.EffectiveProtocol;
         for (int round = 0; round < 3; round++)
@@ -424,7 +556,10 @@ public sealed class ConsumerGroup<T> : IDisposable
     }
 
     /// <summary>Sends assignment requests to the workers, then waits for all; a worker that misses the deadline is fenced.</summary>
-    private void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes)
+    private void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes) =>
+        Reassign(changes, Options.RebalanceTimeout);
+
+    private void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes, TimeSpan timeout)
     {
         var pending = new List<(MemberWorker<T> Worker, int Version)>();
         foreach ((MemberWorker<T> worker, GroupPartition<T>[] target) in changes)
@@ -435,7 +570,7 @@ public sealed class ConsumerGroup<T> : IDisposable
 
         foreach ((MemberWorker<T> worker, int version) in pending)
         {
-            if (!worker.WaitApplied(version, Options.RebalanceTimeout))
+            if (!worker.WaitApplied(version, timeout))
             {
                 DeclareFailed(worker);
             }
@@ -468,4 +603,40 @@ public sealed class ConsumerGroup<T> : IDisposable
 
     private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>
         a.Length == b.Length && a.All(p => Array.IndexOf(b, p) >= 0);
+
+    /// <summary>Reports the group's counters to <see cref="HotPathMetrics"/>.</summary>
+    private sealed class MetricsSource(ConsumerGroup<T> group) : IMetricsSource
+    {
+        public void Collect(MetricKind instrument, List<Measurement<long>> measurements)
+        {
+            if (instrument == MetricKind.Rebalances)
+            {
+                measurements.Add(new(group.RebalanceCount, new KeyValuePair<string, object?>("messaging.consumer.group.name", group.GroupId)));
+                return;
+            }
+
+            foreach (GroupPartition<T> partition in group._partitions)
+            {
+                long value = instrument switch
+                {
+                    MetricKind.Consumed => partition.Counters.Handled,
+                    MetricKind.Retried => partition.Counters.Retried,
+                    MetricKind.DeadLettered => partition.Counters.DeadLettered,
+                    MetricKind.Skipped => partition.Counters.Skipped,
+                    MetricKind.Lost => partition.Cursor.Lost,
+                    MetricKind.Lag => partition.Lag,
+                    _ => -1,
+                };
+                if (value >= 0)
+                {
+                    measurements.Add(new(
+                        value,
+                        new KeyValuePair<string, object?>("messaging.system", "hotpath"),
+                        new KeyValuePair<string, object?>("messaging.destination.name", partition.Id.Topic),
+                        new KeyValuePair<string, object?>("messaging.destination.partition.id", partition.PartitionTag),
+                        new KeyValuePair<string, object?>("messaging.consumer.group.name", group.GroupId)));
+                }
+            }
+        }
+    }
 }

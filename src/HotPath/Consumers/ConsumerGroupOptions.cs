@@ -43,11 +43,29 @@ public sealed record ConsumerGroupOptions
     /// <summary>How long a rebalance waits for a member to reach a safe point before declaring it failed. Default 30 s.</summary>
     public TimeSpan RebalanceTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a member may stay inside its handler (or otherwise make no progress while it owns partitions)
+    /// before it is declared failed, fenced, and its partitions move to the others, which resume from the last
+    /// committed offset (Kafka's <c>max.poll.interval.ms</c>). Default 10 s.
+    /// </summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long <c>Dispose</c> waits for members to finish their batch before it abandons them (fenced). Default 5 s.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A lossy group never gates the writer: when the writer laps it, it skips to the oldest intact event and counts
+    /// what it missed (<see cref="PartitionStats.Lost"/>). Its handlers get private copies of the events, never a slot
+    /// that is being overwritten. For monitoring and analytics; default false (lossless).
+    /// </summary>
+    public bool Lossy { get; init; }
+
+    /// <summary>What to do when the handler throws. Default <see cref="ErrorPolicy.Default"/> (stop the member; its partitions move).</summary>
+    public ErrorPolicy ErrorPolicy { get; init; } = ErrorPolicy.Default;
+
     /// <summary>Hears about partitions gained and lost, or null.</summary>
     public IRebalanceListener? RebalanceListener { get; init; }
 
-    /// <summary>Called on the member's thread when its handler throws; the member then stops and its partitions move. Null to only record the fault.</summary>
-    public Action<string, Exception>? OnHandlerError { get; init; }
 
     internal RebalanceProtocol EffectiveProtocol =>
         Protocol ?? (Assignor is CooperativeStickyAssignor ? RebalanceProtocol.Cooperative : RebalanceProtocol.Eager);
@@ -79,6 +97,21 @@ public sealed record ConsumerGroupOptions
         if (RebalanceTimeout <= TimeSpan.Zero)
         {
             ThrowHelper.ArgumentOutOfRange(nameof(RebalanceTimeout), "must be positive", RebalanceTimeout);
+        }
+
+        if (SessionTimeout < TimeSpan.FromMilliseconds(10))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(SessionTimeout), "must be at least 10 ms", SessionTimeout);
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(ShutdownTimeout), "must not be negative", ShutdownTimeout);
+        }
+
+        if (ErrorPolicy is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(ErrorPolicy));
         }
 
         if (Cores is not null)

@@ -21,12 +21,22 @@ internal sealed class GroupPartition<T>
     private ReadCursor<T> _cursor;
     private MemberWorker<T>? _owner;
 
-    public GroupPartition(TopicPartition id, Partition<T> partition, OffsetReset reset)
+    public GroupPartition(TopicPartition id, Partition<T> partition, OffsetReset reset, bool lossy)
     {
         Id = id;
         Partition = partition;
-        _cursor = new ReadCursor<T>(partition, reset, offset: null);
+        _cursor = new ReadCursor<T>(partition, reset, offset: null, lossy);
+        PartitionTag = id.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>The partition number as a string, made once for metric tags (no allocation per measurement).</summary>
+    public string PartitionTag { get; }
+
+    /// <summary>Counters of this group on this partition.</summary>
+    public PartitionCounters Counters { get; } = new();
+
+    /// <summary>True once the partition is complete and the group committed everything published before that.</summary>
+    public bool IsDrained => Partition.IsCompleted && Cursor.Committed >= Partition.EndOffset;
 
     public TopicPartition Id { get; }
 
@@ -65,7 +75,7 @@ internal sealed class GroupPartition<T>
             return;
         }
 
-        // Release: the new cursor is fully built before another thread can read it.
+        // Release: the new cursor is fully built before another thread can read it. Fork also fences the old one.
         Volatile.Write(ref _cursor, _cursor.Fork());
         Interlocked.CompareExchange(ref _owner, null, member);
     }

@@ -49,6 +49,11 @@ internal abstract class MemberWorker<T>
     private Exception? _fault;
     private int _pinnedCpu = -1;
     private string? _pinningError;
+    private long _heartbeat;
+    private int _parked;
+    private ReadCursor<T>? _failingCursor;
+    private long _failingOffset;
+    private int _attempts;
 
     protected MemberWorker(ConsumerGroup<T> group, string memberId, string? groupInstanceId, int? core)
     {
@@ -85,6 +90,27 @@ internal abstract class MemberWorker<T>
 
     /// <summary>Why pinning failed, or null.</summary>
     public string? PinningError => Volatile.Read(ref _pinningError);
+
+    /// <summary>Loop iterations so far: the watchdog's heartbeat. Any thread; racy by design.</summary>
+    public long Heartbeat => Volatile.Read(ref _heartbeat);
+
+    /// <summary>True while the worker is parked or backing off (idle, not stuck). Any thread.</summary>
+    public bool IsParked => Volatile.Read(ref _parked) != 0;
+
+    /// <summary>True once the worker thread ended. Any thread.</summary>
+    public bool HasExited
+    {
+        get
+        {
+            lock (_control)
+            {
+                return _exited;
+            }
+        }
+    }
+
+    /// <summary>True when the coordinator believes the worker owns partitions. Guarded by the coordinator's lock.</summary>
+    public bool OwnsPartitions => CoordinatorView.Length != 0;
 
     /// <summary>True while the worker may still take partitions.</summary>
     public bool IsLive => State == MemberState.Running;
@@ -203,6 +229,12 @@ internal abstract class MemberWorker<T>
         {
             Loop();
         }
+        catch (Exception ex)
+        {
+            // A bug in the engine or a throwing rebalance listener: record it; the watchdog moves the partitions.
+            Volatile.Write(ref _fault, ex);
+            Interlocked.CompareExchange(ref _state, (int)MemberState.Faulted, (int)MemberState.Running);
+        }
         finally
         {
             lock (_control)
@@ -219,8 +251,12 @@ internal abstract class MemberWorker<T>
         bool autoCommit = _options.CommitMode == CommitMode.AfterBatch;
         int maxBatch = _options.MaxBatchSize;
         WaitStrategy wait = _options.WaitStrategy;
+        var duration = Diagnostics.HotPathMetrics.ProcessDuration;
         while (true)
         {
+            // Heartbeat for the group's watchdog: owner-only write, racy reads are fine (it only compares values).
+            Volatile.Write(ref _heartbeat, _heartbeat + 1);
+
             // Acquire: pairs with the increment under the lock in RequestAssignment; the request itself is read under the lock.
             if (Volatile.Read(ref _requestedVersion) != _appliedLocal && ApplyControl())
             {
@@ -246,6 +282,7 @@ internal abstract class MemberWorker<T>
                     break;
                 }
 
+                long started = duration.Enabled ? Stopwatch.GetTimestamp() : 0;
                 int count;
                 try
                 {
@@ -253,17 +290,31 @@ internal abstract class MemberWorker<T>
                 }
                 catch (Exception ex)
                 {
-                    OnHandlerFault(ex);
-                    break;
+                    count = OnHandlerError(owned[i], cursor, ex);
+                    if (State != MemberState.Running)
+                    {
+                        break;
+                    }
                 }
 
                 if (count != 0)
                 {
+                    _failingCursor = null;
                     progressed += count;
-                    if (autoCommit)
+                    owned[i].Counters.AddHandled(count);
+                    if (autoCommit && !cursor.IsFenced)
                     {
                         cursor.CommitPosition();
                     }
+
+                    if (started != 0)
+                    {
+                        RecordDuration(owned[i], started);
+                    }
+                }
+                else if (owned[i].IsDrained)
+                {
+                    _group.OnPartitionDrained();
                 }
             }
 
@@ -281,6 +332,81 @@ internal abstract class MemberWorker<T>
             {
                 ParkOnPartitions(owned, cursors);
             }
+        }
+    }
+
+    private void RecordDuration(GroupPartition<T> partition, long started)
+    {
+        var tags = new System.Diagnostics.TagList
+        {
+            { "messaging.system", "hotpath" },
+            { "messaging.destination.name", partition.Id.Topic },
+            { "messaging.destination.partition.id", partition.PartitionTag },
+            { "messaging.consumer.group.name", _options.GroupId },
+        };
+        Diagnostics.HotPathMetrics.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, in tags);
+    }
+
+    /// <summary>
+    /// Applies the error policy to the event at the cursor's position; returns the offsets passed (1 when the event was
+    /// skipped or dead-lettered, 0 when it will be retried or the member stops).
+    /// </summary>
+    private int OnHandlerError(GroupPartition<T> partition, ReadCursor<T> cursor, Exception ex)
+    {
+        ErrorPolicy policy = _options.ErrorPolicy;
+        long offset = cursor.Position;
+        if (!ReferenceEquals(_failingCursor, cursor) || _failingOffset != offset)
+        {
+            _failingCursor = cursor;
+            _failingOffset = offset;
+            _attempts = 0;
+        }
+
+        _attempts++;
+        var error = new HandlerError(_options.GroupId, MemberId, partition.Id.Topic, partition.Id.Partition, offset, _attempts, ex);
+        Notify(policy.OnError, error);
+        if (_attempts < policy.MaxAttempts)
+        {
+            partition.Counters.AddRetried();
+            // Back off on the parker: a rebalance request or a stop wakes us early (the loop then answers it first).
+            Volatile.Write(ref _parked, 1);
+            _parker.Park((int)Math.Max(1, policy.BackoffAfter(_attempts).TotalMilliseconds));
+            Volatile.Write(ref _parked, 0);
+            return 0;
+        }
+
+        switch (policy.AfterRetries)
+        {
+            case ErrorAction.Skip:
+                partition.Counters.AddSkipped();
+                break;
+            case ErrorAction.DeadLetter:
+                var deadLetters = (Topics.Topic<DeadLetter<T>>)policy.DeadLetterTopic!;
+                deadLetters.PublishTo(
+                    partition.Id.Partition % deadLetters.PartitionCount,
+                    new DeadLetter<T>(cursor.CopyCurrent(), partition.Id.Topic, partition.Id.Partition, offset, _options.GroupId, ex, _attempts));
+                partition.Counters.AddDeadLettered();
+                break;
+            default:
+                OnHandlerFault(ex);
+                return 0;
+        }
+
+        Notify(policy.OnSkipped, error);
+        cursor.SkipCurrent();
+        _failingCursor = null;
+        return 1;
+    }
+
+    private static void Notify(Action<HandlerError>? callback, HandlerError error)
+    {
+        try
+        {
+            callback?.Invoke(error);
+        }
+        catch (Exception)
+        {
+            // A throwing callback must not kill the worker; the counters still record the event.
         }
     }
 
@@ -333,7 +459,7 @@ internal abstract class MemberWorker<T>
                 continue;
             }
 
-            if (ReferenceEquals(partition.Cursor, cursor) && autoCommit && State != MemberState.Failed)
+            if (ReferenceEquals(partition.Cursor, cursor) && autoCommit && State != MemberState.Failed && !cursor.IsFenced)
             {
                 // Commit what this member handled before the partition moves: the next owner resumes there.
                 cursor.CommitPosition();
@@ -439,14 +565,6 @@ internal abstract class MemberWorker<T>
     {
         Volatile.Write(ref _fault, ex);
         Interlocked.CompareExchange(ref _state, (int)MemberState.Faulted, (int)MemberState.Running);
-        try
-        {
-            _options.OnHandlerError?.Invoke(MemberId, ex);
-        }
-        catch (Exception)
-        {
-            // A throwing error callback must not kill the worker: the fault is recorded above.
-        }
 
         // The coordinator moves this member's partitions on another thread; this thread keeps applying control
         // requests (it commits what it handled before the failing event when its partitions are revoked).
@@ -459,7 +577,9 @@ internal abstract class MemberWorker<T>
         // arrives after the check below leaves a permit and the park returns at once.
         if (Volatile.Read(ref _requestedVersion) == _appliedLocal)
         {
+            Volatile.Write(ref _parked, 1);
             _parker.Park(Partitions.Partition<T>.ReaderParkBackstop);
+            Volatile.Write(ref _parked, 0);
         }
     }
 
@@ -481,7 +601,9 @@ internal abstract class MemberWorker<T>
 
             if (!ready)
             {
+                Volatile.Write(ref _parked, 1);
                 _parker.Park(Partitions.Partition<T>.ReaderParkBackstop);
+                Volatile.Write(ref _parked, 0);
             }
         }
         finally

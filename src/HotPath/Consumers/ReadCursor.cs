@@ -5,47 +5,69 @@ using HotPath.Partitions;
 namespace HotPath.Consumers;
 
 /// <summary>
-/// The reading state of one lossless reader on one partition: its position (next offset to hand out), its
-/// committed offset (the gating sequence the writer waits for) and its view of abandoned offsets. The dispatch
-/// loops of readers and group members live here, once.
+/// The reading state of one reader (a pull reader, or one group on one partition): its position (next offset to
+/// hand out), its committed offset and its view of abandoned offsets. The dispatch loops live here, once.
 /// </summary>
 /// <remarks>
-/// Design: <see cref="Position"/> and the gap cursor are owned by the reading thread (plain fields). The
-/// committed offset is a <see cref="Sequence"/> registered with the partition: the reading thread releases
-/// it after the handler is done with every slot below it; the writer acquires it. Committed never exceeds
-/// position. Thread-safety: one reading thread at a time; <see cref="Committed"/> from any thread.
+/// <para><b>Lossless</b> (the default): the committed offset is a <see cref="Sequence"/> registered with the partition
+/// as a gating sequence. The reading thread releases it after the handler is done with every slot below it; the
+/// writer acquires it before reusing a slot. Committed never exceeds position.</para>
+/// <para><b>Lossy</b>: nothing is registered; the writer may lap the reader. The reader copies a chunk of slots into
+/// its own buffer, issues a full fence, then reads the writer's reach (<see cref="Partition{T}.WriterReach"/>): copies
+/// of offsets that the writer may have started to reuse are discarded and counted as lost, the rest are handed to
+/// the handler from the buffer. A handler never sees an event overwritten mid-read.</para>
+/// <para><b>Fencing</b>: <see cref="Fork"/> marks this cursor fenced (release); the dispatch loops check the flag
+/// before every event, so a member declared failed stops within one event of waking up.</para>
+/// <para>Thread-safety: one reading thread at a time; <see cref="Committed"/>, <see cref="Lag"/> and
+/// <see cref="Lost"/> from any thread.</para>
 /// </remarks>
 internal sealed class ReadCursor<T>
     where T : struct
 {
+    private const int LossyChunk = 256;
+
     private readonly Partition<T> _partition;
     private readonly Sequence _committed;
+    private readonly bool _lossy;
+    private readonly T[]? _copies;
     private long _position;
     private long _nextGap = long.MaxValue;
+    private long _lost;
     private int _gapVersionSeen = -1;
     private bool _dispatching;
+    private bool _fenced;
 
-    public ReadCursor(Partition<T> partition, OffsetReset reset, long? offset)
+    public ReadCursor(Partition<T> partition, OffsetReset reset, long? offset, bool lossy = false)
     {
         _partition = partition;
-        _committed = partition.AddGatingSequence(reset, offset);
+        _lossy = lossy;
+        if (lossy)
+        {
+            _copies = new T[Math.Min(LossyChunk, partition.Capacity)];
+            long start = offset ?? (reset == OffsetReset.Latest ? partition.EndOffset : Math.Max(0, partition.WriterReach() + 1 - partition.Capacity));
+            _committed = new Sequence(start);
+        }
+        else
+        {
+            _committed = partition.AddGatingSequence(reset, offset);
+        }
+
         _position = _committed.Read();
     }
 
-    private ReadCursor(Partition<T> partition, Sequence committed)
+    private ReadCursor(Partition<T> partition, Sequence committed, bool lossy)
     {
         _partition = partition;
         _committed = committed;
+        _lossy = lossy;
+        _copies = lossy ? new T[Math.Min(LossyChunk, partition.Capacity)] : null;
         _position = committed.Read();
     }
 
-    /// <summary>
-    /// A new cursor at this one's committed offset that replaces it as the partition's gating sequence; this
-    /// cursor is detached (its commits no longer gate the writer). See <c>Partition.ReplaceGatingSequence</c>.
-    /// </summary>
-    public ReadCursor<T> Fork() => new(_partition, _partition.ReplaceGatingSequence(_committed));
-
     public Partition<T> Partition => _partition;
+
+    /// <summary>True for a lossy cursor, which never gates the writer.</summary>
+    public bool IsLossy => _lossy;
 
     /// <summary>The next offset to hand out. Reading thread.</summary>
     public long Position => _position;
@@ -56,6 +78,24 @@ internal sealed class ReadCursor<T>
     /// <summary>Events published but not yet committed. Any thread; a snapshot.</summary>
     public long Lag => Math.Max(0, _partition.EndOffset - _committed.Read());
 
+    /// <summary>Events a lossy cursor skipped because the writer lapped it. Any thread.</summary>
+    public long Lost => Volatile.Read(ref _lost);
+
+    /// <summary>True once <see cref="Fork"/> replaced this cursor. Any thread; acquire.</summary>
+    public bool IsFenced => Volatile.Read(ref _fenced);
+
+    /// <summary>
+    /// A new cursor at this one's committed offset that replaces it (as the partition's gating sequence, when
+    /// lossless); this cursor is fenced and detached. See <c>Partition.ReplaceGatingSequence</c>.
+    /// </summary>
+    public ReadCursor<T> Fork()
+    {
+        Sequence replacement = _lossy ? new Sequence(_committed.Read()) : _partition.ReplaceGatingSequence(_committed);
+        // Release: the reading thread's per-event acquire read of the flag sees it, and stops.
+        Volatile.Write(ref _fenced, true);
+        return new ReadCursor<T>(_partition, replacement, _lossy);
+    }
+
     /// <summary>The highest offset that may be read now (position - 1 when none).</summary>
     public long Available() => _partition.HighestPublished(_position);
 
@@ -63,6 +103,11 @@ internal sealed class ReadCursor<T>
     public int Dispatch<THandler>(ref THandler handler, int max)
         where THandler : IEventHandler<T>
     {
+        if (_lossy)
+        {
+            return DispatchLossy(ref handler, max);
+        }
+
         long first = _position;
         long last = Math.Min(_partition.HighestPublished(first), first + max - 1);
         if (last < first)
@@ -88,6 +133,12 @@ internal sealed class ReadCursor<T>
                 // The position names the event in the handler, so an exception leaves it at the failing event
                 // (which is redelivered) and a manual commit may include it (Commit allows position + 1 here).
                 _position = offset;
+                // Acquire: pairs with the release in Fork. A fenced cursor hands out nothing more.
+                if (Volatile.Read(ref _fenced))
+                {
+                    return (int)(offset - first);
+                }
+
                 // The handler reads the slot by reference; the slot cannot be reused before we commit past it.
                 handler.OnEvent(ref partition.SlotRef(offset), id, offset, offset == last);
             }
@@ -107,6 +158,14 @@ internal sealed class ReadCursor<T>
     public int DispatchBatch<THandler>(ref THandler handler, int max)
         where THandler : IBatchHandler<T>
     {
+        if (_lossy)
+        {
+            var adapter = new BatchAdapter<THandler>(handler);
+            int count = DispatchLossy(ref adapter, max);
+            handler = adapter.Handler;
+            return count;
+        }
+
         long first = _position;
         long last = Math.Min(_partition.HighestPublished(first), first + max - 1);
         if (last < first)
@@ -117,25 +176,39 @@ internal sealed class ReadCursor<T>
         RefreshGaps(first);
         Partition<T> partition = _partition;
         long offset = first;
-        while (offset <= last)
+        _dispatching = true;
+        try
         {
-            if (offset == _nextGap)
+            while (offset <= last)
             {
-                _nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
-                _position = ++offset;
-                continue;
-            }
+                if (offset == _nextGap)
+                {
+                    _nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
+                    _position = ++offset;
+                    continue;
+                }
 
-            // A run stops at the ring's end, at the next gap and at `last`.
-            int toWrap = partition.Capacity - ((int)offset & (partition.Capacity - 1));
-            long runEnd = Math.Min(Math.Min(last, offset + toWrap - 1), _nextGap - 1);
-            int count = (int)(runEnd - offset + 1);
-            handler.OnBatch(partition.SlotSpan(offset, count), partition.Id, offset);
-            offset = runEnd + 1;
-            _position = offset;
+                // Acquire: pairs with the release in Fork.
+                if (Volatile.Read(ref _fenced))
+                {
+                    break;
+                }
+
+                // A run stops at the ring's end, at the next gap and at `last`.
+                int toWrap = partition.Capacity - ((int)offset & (partition.Capacity - 1));
+                long runEnd = Math.Min(Math.Min(last, offset + toWrap - 1), _nextGap - 1);
+                int count = (int)(runEnd - offset + 1);
+                handler.OnBatch(partition.SlotSpan(offset, count), partition.Id, offset);
+                offset = runEnd + 1;
+                _position = offset;
+            }
+        }
+        finally
+        {
+            _dispatching = false;
         }
 
-        return (int)(last - first + 1);
+        return (int)(offset - first);
     }
 
     /// <summary>Copies the next event out, if any. For pull-style readers.</summary>
@@ -163,6 +236,12 @@ internal sealed class ReadCursor<T>
         }
     }
 
+    /// <summary>Steps over the event at the position (after the error policy gave up on it). Reading thread.</summary>
+    public void SkipCurrent() => _position++;
+
+    /// <summary>A copy of the event at the position, for dead-lettering. Reading thread.</summary>
+    public T CopyCurrent() => _partition.SlotRef(_position);
+
     /// <summary>Commits everything handed out so far. Reading thread.</summary>
     public void CommitPosition() => Commit(_position);
 
@@ -185,14 +264,34 @@ internal sealed class ReadCursor<T>
 
         // Release: the handler's reads of every slot below nextOffset happen before the writer sees the value.
         _committed.SetRelease(nextOffset);
-        _partition.NotifyReaderProgress();
+        if (!_lossy)
+        {
+            _partition.NotifyReaderProgress();
+        }
+
         Debug.Assert(_committed.ReadOwned() <= limit, "committed never passes the position");
     }
 
     /// <summary>Moves position and committed offset to <paramref name="offset"/> (within the retained window).</summary>
     public void Seek(long offset)
     {
-        _partition.SeekGatingSequence(_committed, offset);
+        if (_lossy)
+        {
+            long low = Math.Max(0, _partition.WriterReach() + 1 - _partition.Capacity);
+            long end = _partition.EndOffset;
+            if (offset < low || offset > end)
+            {
+                ThrowHelper.ArgumentOutOfRange(
+                    nameof(offset), $"must be within the retained window [{low}, {end}] of partition {_partition.Id} of '{_partition.TopicName}'", offset);
+            }
+
+            _committed.SetRelease(offset);
+        }
+        else
+        {
+            _partition.SeekGatingSequence(_committed, offset);
+        }
+
         _position = offset;
         _gapVersionSeen = -1;
         _nextGap = long.MaxValue;
@@ -207,7 +306,94 @@ internal sealed class ReadCursor<T>
     }
 
     /// <summary>Unregisters from the partition: the writer stops waiting for this reader.</summary>
-    public void Close() => _partition.RemoveGatingSequence(_committed);
+    public void Close()
+    {
+        if (!_lossy)
+        {
+            _partition.RemoveGatingSequence(_committed);
+        }
+    }
+
+    private int DispatchLossy<THandler>(ref THandler handler, int max)
+        where THandler : IEventHandler<T>
+    {
+        Partition<T> partition = _partition;
+        int capacity = partition.Capacity;
+        T[] copies = _copies!;
+        long start = _position;
+        long first = start;
+
+        // Lapped already? Jump to the oldest slot the writer cannot reach before we copy it.
+        long reach = partition.WriterReach();
+        if (reach - capacity >= first)
+        {
+            first = reach - capacity + 1 + (capacity >> 3);
+            MarkLost(first - start);
+            _position = first;
+        }
+
+        long last = Math.Min(Math.Min(partition.HighestPublished(first), first + max - 1), first + copies.Length - 1);
+        if (last < first)
+        {
+            return (int)(first - start);
+        }
+
+        int count = (int)(last - first + 1);
+        int head = Math.Min(count, capacity - ((int)first & (capacity - 1)));
+        partition.SlotSpan(first, head).CopyTo(copies);
+        partition.SlotSpan(first + head, count - head).CopyTo(copies.AsSpan(head));
+
+        // Full fence: the copies above are complete before we read the writer's reach (a plain acquire would let
+        // the copy's loads drift past the reach read on weakly ordered CPUs).
+        Interlocked.MemoryBarrier();
+        long validFrom = Math.Max(first, partition.WriterReach() - capacity + 1);
+        if (validFrom > last)
+        {
+            MarkLost(last + 1 - first);
+            _position = last + 1;
+            return (int)(last + 1 - start);
+        }
+
+        if (validFrom > first)
+        {
+            MarkLost(validFrom - first);
+        }
+
+        RefreshGaps(validFrom);
+        int id = partition.Id;
+        _dispatching = true;
+        try
+        {
+            for (long offset = validFrom; offset <= last; offset++)
+            {
+                if (offset == _nextGap)
+                {
+                    _nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
+                    continue;
+                }
+
+                _position = offset;
+                if (Volatile.Read(ref _fenced))
+                {
+                    return (int)(offset - start);
+                }
+
+                handler.OnEvent(ref copies[(int)(offset - first)], id, offset, offset == last);
+            }
+
+            _position = last + 1;
+        }
+        finally
+        {
+            _dispatching = false;
+        }
+
+        return (int)(last + 1 - start);
+    }
+
+    private void MarkLost(long count) =>
+        // Owner-only write, read by monitors: release so a reader never sees a torn value.
+        Volatile.Write(ref _lost, _lost + count);
 
     private void RefreshGaps(long from)
     {
@@ -224,5 +410,15 @@ internal sealed class ReadCursor<T>
             _gapVersionSeen = version;
             _nextGap = gaps.NextAtOrAfter(from);
         }
+    }
+
+    /// <summary>Feeds a batch handler one event at a time from a lossy cursor's private copies.</summary>
+    private struct BatchAdapter<THandler>(THandler handler) : IEventHandler<T>
+        where THandler : IBatchHandler<T>
+    {
+        public THandler Handler = handler;
+
+        public void OnEvent(ref readonly T @event, int partition, long offset, bool endOfBatch) =>
+            Handler.OnBatch(new ReadOnlySpan<T>(in @event), partition, offset);
     }
 }

@@ -16,7 +16,8 @@ namespace HotPath.Partitions;
 /// <item><c>_cursor</c>: single-writer mode, the last published offset, written (release) by the one writer
 /// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS, and each slot's
 /// publication is then its own <c>_available</c> entry (the slot's lap number, written with release).</item>
-/// <item><c>_writerNext</c>: single-writer mode only, the next offset to claim; owned by the writer.</item>
+/// <item><c>_writerNext</c>: single-writer mode only, the next offset to claim; written only by the writer,
+/// before it touches the claimed slots, and read by lossy readers as the writer's reach (see <see cref="WriterReach"/>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
 /// multi-writer mode: any writer may refresh it, a stale value only sends a writer to the slow path).</item>
 /// <item><c>_gating</c>: the gating sequences, one per lossless reader (its committed offset, the next offset
@@ -43,6 +44,10 @@ public sealed class Partition<T> : IDisposable
     private const int StateDisposed = 2;
     private const int ReaderParkBackstopMilliseconds = 200;
     private const int WriterParkBackstopMilliseconds = 200;
+
+    private static readonly bool s_storesMayReorder =
+        System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is not
+            (System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86);
 
     private readonly T[] _slots;
     private readonly int[]? _available;
@@ -343,9 +348,9 @@ public sealed class Partition<T> : IDisposable
     {
         if (!_multiWriter)
         {
-            // Nothing was published: give the offsets back. The writer owns _writerNext (plain write).
+            // Nothing was published: give the offsets back. Lowering the reach only makes lossy readers more careful.
             Debug.Assert(_writerNext.Value == last + 1, "single-writer claims are abandoned in order");
-            _writerNext.Value = first;
+            Volatile.Write(ref _writerNext.Value, first);
             return;
         }
 
@@ -394,7 +399,7 @@ public sealed class Partition<T> : IDisposable
             return -1;
         }
 
-        _writerNext.Value = last + 1;
+        AnnounceReach(last + 1);
         return next;
     }
 
@@ -434,6 +439,32 @@ public sealed class Partition<T> : IDisposable
             return current + 1;
         }
     }
+
+    /// <summary>
+    /// Publishes the single writer's claim before it writes the slots, for lossy readers: a lossy reader that copied a
+    /// slot and then reads a reach that does not cover the slot's next lap knows the copy is intact.
+    /// </summary>
+    private void AnnounceReach(long next)
+    {
+        if (s_storesMayReorder)
+        {
+            // Weakly ordered CPUs (ARM64): a full fence keeps the slot stores that follow from passing the announce.
+            Interlocked.Exchange(ref _writerNext.Value, next);
+        }
+        else
+        {
+            // x86/x64 keep stores in program order (TSO): a release write is enough and compiles to a plain store.
+            Volatile.Write(ref _writerNext.Value, next);
+        }
+    }
+
+    /// <summary>
+    /// The highest offset a writer may be writing now (claimed, maybe not published). A lossy reader's copy of offset
+    /// <c>x</c> is intact when, read after the copy and a full fence, <c>WriterReach() &lt; x + capacity</c>.
+    /// Multi-writer: the CAS-claimed cursor (the CAS orders the claim before the slot stores).
+    /// </summary>
+    internal long WriterReach() =>
+        _multiWriter ? Volatile.Read(ref _cursor.Value) : Volatile.Read(ref _writerNext.Value) - 1;
 
     /// <summary>Slow path: refreshes the gating cache and waits until offset <paramref name="last"/> may be written.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using HotPath.Consumers;
+using HotPath.Diagnostics;
 using HotPath.Internal;
 using HotPath.Partitioning;
 using HotPath.Partitions;
@@ -50,6 +52,8 @@ public sealed class Topic<T> : IDisposable
         {
             _partitions[i] = new Partition<T>(options.Name, i, options.Capacity, options.PublishMode, options.WaitStrategy);
         }
+
+        HotPathMetrics.Register(this, new MetricsSource(this));
     }
 
     /// <summary>The topic's options.</summary>
@@ -195,6 +199,26 @@ public sealed class Topic<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// Graceful completion: marks the topic complete, then waits until every lossless reader of every partition (each
+    /// lossless consumer group and pull reader) has committed everything published before completion. Lossy groups
+    /// are not waited for. Consumer groups that drained end their members (see <c>ConsumerGroup.Completion</c>).
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting (the topic stays complete).</param>
+    /// <returns>A task that completes once the lossless readers drained.</returns>
+    /// <remarks>Thread-safety: any thread.</remarks>
+    public async Task CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        Complete();
+        int delay = 1;
+        while (!_partitions.All(p => p.MinGatingSequence() >= p.EndOffset))
+        {
+            // A shutdown path: polling with a short, growing nap keeps the hot path free of completion signalling.
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 20);
+        }
+    }
+
     /// <summary>Completes the topic and releases writers waiting on a full ring with <see cref="ObjectDisposedException"/>.</summary>
     /// <remarks>Thread-safety: any thread; idempotent; never blocks.</remarks>
     public void Dispose()
@@ -208,6 +232,8 @@ public sealed class Topic<T> : IDisposable
         {
             partition.Dispose();
         }
+
+        HotPathMetrics.Unregister(this);
     }
 
     private int NextRoundRobin()
@@ -219,4 +245,25 @@ public sealed class Topic<T> : IDisposable
 
     private void ThrowPartitionOutOfRange(int partition) =>
         ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must be between 0 and {_partitions.Length - 1} for topic '{Name}'", partition);
+
+    /// <summary>Reports events published per partition to <see cref="HotPathMetrics"/>.</summary>
+    private sealed class MetricsSource(Topic<T> topic) : IMetricsSource
+    {
+        public void Collect(MetricKind instrument, List<Measurement<long>> measurements)
+        {
+            if (instrument != MetricKind.Sent)
+            {
+                return;
+            }
+
+            foreach (Partition<T> partition in topic._partitions)
+            {
+                measurements.Add(new(
+                    partition.EndOffset,
+                    new KeyValuePair<string, object?>("messaging.system", "hotpath"),
+                    new KeyValuePair<string, object?>("messaging.destination.name", topic.Name),
+                    new KeyValuePair<string, object?>("messaging.destination.partition.id", partition.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            }
+        }
+    }
 }

@@ -1,0 +1,26 @@
+using HotPath.Groups;
+
+namespace HotPath.Consumers;
+
+/// <summary>A snapshot of one consumer group's counters on one partition.</summary>
+/// <param name="Partition">The topic and partition.</param>
+/// <param name="Owner">The member that owns it, or null.</param>
+/// <param name="Committed">The committed offset.</param>
+/// <param name="EndOffset">The partition's end offset (last published + 1).</param>
+/// <param name="Lag">Published events not yet committed.</param>
+/// <param name="Handled">Offsets handed to handlers (redeliveries included).</param>
+/// <param name="Retried">Failed handler attempts that were retried.</param>
+/// <param name="DeadLettered">Events sent to the dead-letter topic.</param>
+/// <param name="Skipped">Events skipped by the error policy (dead-lettered ones not included).</param>
+/// <param name="Lost">Events a lossy group missed because the writer lapped it.</param>
+public readonly record struct PartitionStats(
+    TopicPartition Partition,
+    string? Owner,
+    long Committed,
+    long EndOffset,
+    long Lag,
+    long Handled,
+    long Retried,
+    long DeadLettered,
+    long Skipped,
+    long Lost);
