@@ -1,0 +1,8 @@
+namespace HotPath.Benchmarks.Throughput;
+
+/// <summary>Baseline: bounded <c>Channel&lt;T&gt;</c> with SingleReader = SingleWriter = false.</summary>
+public class ChannelBoundedMpmc : ThroughputBenchmark
+{
+    /// <inheritdoc/>
+    protected override EventPipe CreatePipe<TEvent>() => new ChannelPipe<TEvent>(singleReaderWriter: false);
+}

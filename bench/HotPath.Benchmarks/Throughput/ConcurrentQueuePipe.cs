@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+
+namespace HotPath.Benchmarks.Throughput;
+
+/// <summary>
+/// Baseline: an (unbounded) <see cref="ConcurrentQueue{T}"/> with a spinning reader. The writer never waits,
+/// so the queue grows as far as the reader falls behind, and it allocates segments as it grows.
+/// </summary>
+/// <typeparam name="TEvent">The event type.</typeparam>
+public sealed class ConcurrentQueuePipe<TEvent> : EventPipe
+    where TEvent : unmanaged, IBenchEvent<TEvent>
+{
+    private readonly ConcurrentQueue<TEvent> _queue = new();
+
+    /// <inheritdoc/>
+    public override void Write(long first, int count)
+    {
+        ConcurrentQueue<TEvent> queue = _queue;
+        long end = first + count;
+        for (long sequence = first; sequence < end; sequence++)
+        {
+            queue.Enqueue(TEvent.Create(sequence));
+        }
+    }
+
+    /// <inheritdoc/>
+    public override long Read(long first, int count)
+    {
+        ConcurrentQueue<TEvent> queue = _queue;
+        var check = new SequenceCheck<TEvent>(first);
+        long end = first + count;
+        int idle = 0;
+        while (check.Expected != end)
+        {
+            if (queue.TryDequeue(out TEvent @event))
+            {
+                check.Accept(in @event);
+                idle = 0;
+            }
+            else
+            {
+                Idle(ref idle);
+            }
+        }
+
+        return check.Sum;
+    }
+}

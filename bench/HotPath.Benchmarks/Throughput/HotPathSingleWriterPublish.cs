@@ -1,0 +1,10 @@
+using HotPath.Partitions;
+
+namespace HotPath.Benchmarks.Throughput;
+
+/// <summary>HotPath, single-writer mode: one <c>Partition.Publish</c> per event.</summary>
+public class HotPathSingleWriterPublish : ThroughputBenchmark
+{
+    /// <inheritdoc/>
+    protected override EventPipe CreatePipe<TEvent>() => new HotPathPipe<TEvent>(PublishMode.SingleWriter, batchSize: 1);
+}
