@@ -34,6 +34,7 @@ internal sealed class ReadCursor<T>
     private long _nextGap = long.MaxValue;
     private long _lost;
     private int _gapVersionSeen = -1;
+    private long _dispatchLast;
     private bool _dispatching;
     private bool _fenced;
 
@@ -109,7 +110,7 @@ internal sealed class ReadCursor<T>
         }
 
         long first = _position;
-        long last = Math.Min(_partition.HighestPublished(first), first + max - 1);
+        long last = _partition.HighestPublished(first, first + max - 1);
         if (last < first)
         {
             return 0;
@@ -117,12 +118,16 @@ internal sealed class ReadCursor<T>
 
         RefreshGaps(first);
         Partition<T> partition = _partition;
+        T[] slots = partition.Slots;
+        int mask = partition.Mask;
         int id = partition.Id;
         long nextGap = _nextGap;
+        long offset = first;
+        _dispatchLast = last;
         _dispatching = true;
         try
         {
-            for (long offset = first; offset <= last; offset++)
+            for (; offset <= last; offset++)
             {
                 if (offset == nextGap)
                 {
@@ -130,28 +135,25 @@ internal sealed class ReadCursor<T>
                     continue;
                 }
 
-                // The position names the event in the handler, so an exception leaves it at the failing event
-                // (which is redelivered) and a manual commit may include it (Commit allows position + 1 here).
-                _position = offset;
                 // Acquire: pairs with the release in Fork. A fenced cursor hands out nothing more.
                 if (Volatile.Read(ref _fenced))
                 {
-                    return (int)(offset - first);
+                    break;
                 }
 
                 // The handler reads the slot by reference; the slot cannot be reused before we commit past it.
-                handler.OnEvent(ref partition.SlotRef(offset), id, offset, offset == last);
+                handler.OnEvent(ref slots[(int)offset & mask], id, offset, offset == last);
             }
-
-            _position = last + 1;
         }
         finally
         {
+            // On an exception `offset` names the failing event: the position stays there, so it is redelivered.
+            _position = offset;
             _nextGap = nextGap;
             _dispatching = false;
         }
 
-        return (int)(last - first + 1);
+        return (int)(offset - first);
     }
 
     /// <summary>Hands up to <paramref name="max"/> available events as contiguous spans.</summary>
@@ -167,7 +169,7 @@ internal sealed class ReadCursor<T>
         }
 
         long first = _position;
-        long last = Math.Min(_partition.HighestPublished(first), first + max - 1);
+        long last = _partition.HighestPublished(first, first + max - 1);
         if (last < first)
         {
             return 0;
@@ -176,6 +178,7 @@ internal sealed class ReadCursor<T>
         RefreshGaps(first);
         Partition<T> partition = _partition;
         long offset = first;
+        _dispatchLast = last;
         _dispatching = true;
         try
         {
@@ -217,7 +220,7 @@ internal sealed class ReadCursor<T>
         while (true)
         {
             offset = _position;
-            if (_partition.HighestPublished(offset) < offset)
+            if (_partition.HighestPublished(offset, offset) < offset)
             {
                 @event = default;
                 return false;
@@ -255,7 +258,8 @@ internal sealed class ReadCursor<T>
             return;
         }
 
-        long limit = _dispatching ? _position + 1 : _position;
+        // During a dispatch the handler may commit up to the end of the batch it is in (it commits what it has seen).
+        long limit = _dispatching ? _dispatchLast + 1 : _position;
         if (nextOffset < committed || nextOffset > limit)
         {
             ThrowHelper.ArgumentOutOfRange(
@@ -332,7 +336,7 @@ internal sealed class ReadCursor<T>
             _position = first;
         }
 
-        long last = Math.Min(Math.Min(partition.HighestPublished(first), first + max - 1), first + copies.Length - 1);
+        long last = partition.HighestPublished(first, Math.Min(first + max - 1, first + copies.Length - 1));
         if (last < first)
         {
             return (int)(first - start);
@@ -361,6 +365,7 @@ internal sealed class ReadCursor<T>
 
         RefreshGaps(validFrom);
         int id = partition.Id;
+        _dispatchLast = last;
         _dispatching = true;
         try
         {

@@ -16,6 +16,8 @@ namespace HotPath.Partitions;
 /// <item><c>_cursor</c>: single-writer mode, the last published offset, written (release) by the one writer
 /// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS, and each slot's
 /// publication is then its own <c>_available</c> entry (the slot's lap number, written with release).</item>
+/// <item><c>_writerPublished</c>: single-writer mode only, the writer's own copy of the last published offset, so
+/// claiming never reads the cursor's cache line, which readers poll.</item>
 /// <item><c>_writerNext</c>: single-writer mode only, the next offset to claim; written only by the writer,
 /// before it touches the claimed slots, and read by lossy readers as the writer's reach (see <see cref="WriterReach"/>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
@@ -62,6 +64,7 @@ public sealed class Partition<T> : IDisposable
 
     private PaddedLong _cursor;
     private PaddedLong _writerNext;
+    private PaddedLong _writerPublished;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
     private PaddedLong _parkedReaders;
@@ -86,6 +89,7 @@ public sealed class Partition<T> : IDisposable
         _multiWriter = mode == PublishMode.MultiWriter;
         _writerWait = writerWait;
         _cursor.Value = -1;
+        _writerPublished.Value = -1;
         _claimAnnounce.Value = -1;
         _publishedHint.Value = -1;
         // Ungated at first: a value that sends the first claim to the slow path.
@@ -312,6 +316,12 @@ public sealed class Partition<T> : IDisposable
 
     internal ref T SlotRef(long offset) => ref _slots[(int)offset & _mask];
 
+    /// <summary>The slot array, for dispatch loops that keep it in a local.</summary>
+    internal T[] Slots => _slots;
+
+    /// <summary>capacity - 1.</summary>
+    internal int Mask => _mask;
+
     internal Span<T> SlotSpan(long offset, int count) => _slots.AsSpan((int)offset & _mask, count);
 
     internal bool IsDisposed => Volatile.Read(ref _state) == StateDisposed;
@@ -331,6 +341,7 @@ public sealed class Partition<T> : IDisposable
         }
         else
         {
+            _writerPublished.Value = last;
             // Release: the slots up to `last` are visible to any reader that acquires the cursor (HighestPublished).
             Volatile.Write(ref _cursor.Value, last);
         }
@@ -384,12 +395,12 @@ public sealed class Partition<T> : IDisposable
             return ClaimMultiWriter(count, deadline, cancellationToken);
         }
 
-        // Single writer: _writerNext and _cursor are written by this thread only, so plain reads are exact.
+        // Single writer: _writerNext and _writerPublished are written by this thread only, so plain reads are exact.
         long next = _writerNext.Value;
-        if (next != _cursor.Value + 1)
+        if (next != _writerPublished.Value + 1)
         {
             ThrowHelper.InvalidOperation(
-                $"partition {Id} of '{TopicName}' has an unpublished claim at offset {_cursor.Value + 1}: publish or dispose it before claiming again (single-writer mode allows one claim at a time)");
+                $"partition {Id} of '{TopicName}' has an unpublished claim at offset {_writerPublished.Value + 1}: publish or dispose it before claiming again (single-writer mode allows one claim at a time)");
         }
 
         long last = next + count - 1;
@@ -563,15 +574,22 @@ public sealed class Partition<T> : IDisposable
     /// <paramref name="from"/> is not yet published. A reader may read every slot up to the result: the acquire
     /// reads below pair with the writers' release writes in <see cref="PublishCore"/>.
     /// </summary>
-    internal long HighestPublished(long from)
+    internal long HighestPublished(long from) => HighestPublished(from, long.MaxValue);
+
+    /// <summary>
+    /// Like <see cref="HighestPublished(long)"/>, but never looks past <paramref name="limit"/>: a multi-writer scan then
+    /// costs at most what the caller will read.
+    /// </summary>
+    internal long HighestPublished(long from, long limit)
     {
         // Acquire: single writer, the slots up to the cursor are filled; multi-writer, the claimed bound.
         long cursor = Volatile.Read(ref _cursor.Value);
         if (!_multiWriter)
         {
-            return cursor;
+            return Math.Min(cursor, limit);
         }
 
+        cursor = Math.Min(cursor, limit);
         int[] available = _available!;
         for (long offset = from; offset <= cursor; offset++)
         {
