@@ -372,6 +372,7 @@ public sealed class ConsumerGroup<T> : IDisposable
                     members = [.. group._members];
                     group.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), group.Options.ShutdownTimeout);
                     members.ForEach(m => m.Worker.RequestStop());
+                    group._members.Clear();
                 }
 
                 members.ForEach(m => m.Worker.Join(group.Options.ShutdownTimeout));

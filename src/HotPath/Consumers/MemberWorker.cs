@@ -260,6 +260,8 @@ internal abstract class MemberWorker<T>
             // Acquire: pairs with the increment under the lock in RequestAssignment; the request itself is read under the lock.
             if (Volatile.Read(ref _requestedVersion) != _appliedLocal && ApplyControl())
             {
+                // CAS: a member that left in good health ends Stopped; a faulted or failed one keeps that state.
+                Interlocked.CompareExchange(ref _state, (int)MemberState.Stopped, (int)MemberState.Running);
                 return;
             }
 
