@@ -571,7 +571,9 @@ public sealed class ConsumerGroup<T> : IDisposable
 
         foreach ((MemberWorker<T> worker, int version) in pending)
         {
-            if (!worker.WaitApplied(version, timeout))
+            // A worker that missed the deadline, or whose thread ended (an engine fault), may still own partitions:
+            // fence them so that the new owners can take them.
+            if (!worker.WaitApplied(version, timeout) || worker.HasExited)
             {
                 DeclareFailed(worker);
             }

@@ -493,6 +493,14 @@ internal abstract class MemberWorker<T>
                         $"partition {partition.Id} was assigned to member '{MemberId}' while member '{partition.Owner?.MemberId}' still owns it");
                 }
 
+                // Full fence (the CAS above) before this read; pairs with MarkFailed's CAS before the coordinator's
+                // Fence reads the owner: either the coordinator fences us, or we see that we were declared failed.
+                if (State == MemberState.Failed)
+                {
+                    partition.ReleaseOwnership(this);
+                    break;
+                }
+
                 ReadCursor<T> cursor = partition.Cursor;
                 // The new owner resumes from the committed offset (acquire inside ResetToCommitted).
                 cursor.ResetToCommitted();
