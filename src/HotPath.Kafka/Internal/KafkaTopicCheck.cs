@@ -141,7 +141,10 @@ internal static class KafkaTopicCheck
         {
             throw Fail(
                 kafkaTopic,
-                $"could not create Kafka topic '{kafkaTopic}': {ex.Error.Code}: {ex.Error.Reason}",
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"could not create Kafka topic '{kafkaTopic}' with {partitions} partitions and replication factor {replicationFactor}: " +
+                    $"{ex.Error.Code}: {ex.Error.Reason}"),
                 ex.Error.Code,
                 ex);
         }
