@@ -1,12 +1,14 @@
 using System.Text;
 using Confluent.Kafka;
 using HotPath.Kafka.Tests.Infrastructure;
+using HotPath.Partitioning;
+using Partitioner = Confluent.Kafka.Partitioner;
 
 namespace HotPath.Kafka.Tests;
 
 /// <summary>
-/// Pins down where Kafka's default (Java-compatible) partitioner puts a key, using librdkafka's
-/// "murmur2_random" partitioner as the reference and <see cref="Murmur2Oracle"/> as the expectation.
+/// Pins down that <see cref="KafkaPartitioner"/> puts a key where Kafka's default (Java-compatible) partitioner
+/// does, using librdkafka's "murmur2_random" partitioner, an independent implementation, as the reference.
 /// </summary>
 [Collection(KafkaCollection.Name)]
 public sealed class KafkaPartitionerCompatibilityTests
@@ -20,7 +22,6 @@ public sealed class KafkaPartitionerCompatibilityTests
     [InlineData(7)]
     public async Task ProduceAsync_Murmur2RandomPartitioner_PutsKeyWhereMurmur2Says(int partitionCount)
     {
-        // TODO: point this at HotPath.Partitioning.KafkaPartitioner when it is merged; the oracle is a stand-in.
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(55));
         string topic = KafkaClusterFixture.UniqueName("partitioner");
         await _cluster.CreateTopicAsync(topic, partitionCount, cts.Token);
@@ -34,9 +35,9 @@ public sealed class KafkaPartitionerCompatibilityTests
             producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = [] }, cts.Token)));
 
         var mismatches = results
-            .Where(r => r.Partition.Value != Murmur2Oracle.Partition(r.Message.Key, partitionCount))
+            .Where(r => r.Partition.Value != KafkaPartitioner.PartitionForKey(r.Message.Key, partitionCount))
             .Select(r => $"key={Encoding.UTF8.GetString(r.Message.Key)} librdkafka={r.Partition.Value} " +
-                         $"murmur2={Murmur2Oracle.Partition(r.Message.Key, partitionCount)}")
+                         $"hotpath={KafkaPartitioner.PartitionForKey(r.Message.Key, partitionCount)}")
             .ToList();
         Assert.Empty(mismatches);
         Assert.Equal(partitionCount, results.Select(r => r.Partition.Value).Distinct().Count());
