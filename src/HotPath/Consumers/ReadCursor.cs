@@ -123,6 +123,8 @@ internal sealed class ReadCursor<T>
         int id = partition.Id;
         long nextGap = _nextGap;
         long offset = first;
+        // End of batch marks the last event the handler will see: when the batch ends in gaps, that is earlier.
+        long endOfBatch = nextGap <= last ? partition.Gaps!.LastNonGap(first, last) : last;
         _dispatchLast = last;
         _dispatching = true;
         try
@@ -142,7 +144,7 @@ internal sealed class ReadCursor<T>
                 }
 
                 // The handler reads the slot by reference; the slot cannot be reused before we commit past it.
-                handler.OnEvent(ref slots[(int)offset & mask], id, offset, offset == last);
+                handler.OnEvent(ref slots[(int)offset & mask], id, offset, offset == endOfBatch);
             }
         }
         finally
@@ -365,6 +367,7 @@ internal sealed class ReadCursor<T>
 
         RefreshGaps(validFrom);
         int id = partition.Id;
+        long endOfBatch = _nextGap <= last ? partition.Gaps!.LastNonGap(validFrom, last) : last;
         _dispatchLast = last;
         _dispatching = true;
         try
@@ -383,7 +386,7 @@ internal sealed class ReadCursor<T>
                     return (int)(offset - start);
                 }
 
-                handler.OnEvent(ref copies[(int)(offset - first)], id, offset, offset == last);
+                handler.OnEvent(ref copies[(int)(offset - first)], id, offset, offset == endOfBatch);
             }
 
             _position = last + 1;

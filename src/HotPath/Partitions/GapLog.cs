@@ -59,6 +59,21 @@ internal sealed class GapLog
         }
     }
 
+    /// <summary>The last offset in [<paramref name="from"/>, <paramref name="to"/>] that is not a gap, or from - 1.</summary>
+    public long LastNonGap(long from, long to)
+    {
+        lock (_lock)
+        {
+            long offset = to;
+            while (offset >= from && _offsets.BinarySearch(offset) >= 0)
+            {
+                offset--;
+            }
+
+            return offset;
+        }
+    }
+
     /// <summary>Number of gaps in [<paramref name="from"/>, <paramref name="to"/>]: for tests and monitoring.</summary>
     public int CountBetween(long from, long to)
     {

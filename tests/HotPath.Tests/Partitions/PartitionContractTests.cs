@@ -448,6 +448,22 @@ public sealed class MultiWriterPartitionTests : PartitionContractTests
     }
 
     [Fact]
+    public void Poll_BatchEndingInAGap_MarksTheLastRealEventEndOfBatch()
+    {
+        using var topic = CreateTopic();
+        using var reader = topic.CreateReader(0);
+        topic[0].Publish(new TestEvent(1));
+        topic[0].Publish(new TestEvent(2));
+        topic[0].Claim().Dispose();
+        topic[0].Claim().Dispose();
+
+        var handler = new CollectingHandler();
+        Assert.Equal(4, reader.Poll(ref handler));
+
+        Assert.Equal([(0L, false), (1L, true)], handler.Seen.Select(s => (s.Offset, s.EndOfBatch)));
+    }
+
+    [Fact]
     public void Claim_AbandonedWhileAnotherWriterPublishesLater_DoesNotBlockReaders()
     {
         using var topic = CreateTopic();
