@@ -624,8 +624,11 @@ public sealed class Partition<T> : IDisposable
         lock (_registrationLock)
         {
             Sequence[] before = _gating;
-            // Provisional 0: no writer may pass offset capacity - 1 while we work, whatever it cached before.
-            var sequence = new Sequence(0);
+            // Provisional value: the low watermark before registering, which is at most where the reader will start
+            // (the watermark only rises while we hold the lock). A writer that sees it cannot pass what is already
+            // protected, so a running writer is not stopped by the registration; an ungated one waits only until the
+            // sequence is raised below.
+            var sequence = new Sequence(LowWatermarkLocked(before));
             Sequence[] after = [.. before, sequence];
             Volatile.Write(ref _gating, after);
             // Full fence: the new array is visible before we read the writers' positions below (pairs with the
