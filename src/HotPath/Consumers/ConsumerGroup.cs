@@ -40,6 +40,7 @@ public sealed class ConsumerGroup<T> : IDisposable
     private readonly Dictionary<MemberWorker<T>, (long Heartbeat, long Since)> _watch = [];
     private readonly Timer _watchdog;
     private int _drainedSignalled;
+    private Exception? _backgroundError;
     private int _generation;
     private int _memberSequence;
     private long _rebalances;
@@ -97,7 +98,7 @@ public sealed class ConsumerGroup<T> : IDisposable
         _topicNames = [.. _partitionsPerTopic.Keys];
         HotPathMetrics.Register(this, new MetricsSource(this));
         TimeSpan tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, options.SessionTimeout.Ticks / 4));
-        _watchdog = new Timer(static state => ((ConsumerGroup<T>)state!).CheckSessions(), this, tick, tick);
+        _watchdog = new Timer(static state => ((ConsumerGroup<T>)state!).RunInBackground(static g => g.CheckSessions()), this, tick, tick);
     }
 
     /// <summary>
@@ -332,22 +333,44 @@ public sealed class ConsumerGroup<T> : IDisposable
             static state =>
             {
                 (ConsumerGroup<T> group, MemberWorker<T> faulted) = state;
-                GroupMember<T>? member;
-                lock (group._rebalanceLock)
+                group.RunInBackground(g =>
                 {
-                    member = group._members.Find(m => ReferenceEquals(m.Worker, faulted));
-                    if (member is null || group._disposed)
+                    lock (g._rebalanceLock)
                     {
-                        return;
-                    }
+                        GroupMember<T>? member = g._members.Find(m => ReferenceEquals(m.Worker, faulted));
+                        if (member is null || g._disposed)
+                        {
+                            return;
+                        }
 
-                    group._members.Remove(member);
-                    group.RebalanceLocked(faulted);
-                    faulted.RequestStop();
-                }
+                        g._members.Remove(member);
+                        g.RebalanceLocked(faulted);
+                        faulted.RequestStop();
+                    }
+                });
             },
             (this, worker),
             preferLocal: false);
+
+    /// <summary>
+    /// The last exception thrown by the group's background work (a rebalance after a failure, the session
+    /// watchdog, completion), or null. Such work never crashes the process; it records the error here and the next
+    /// rebalance retries. Any thread.
+    /// </summary>
+    public Exception? BackgroundError => Volatile.Read(ref _backgroundError);
+
+    private void RunInBackground(Action<ConsumerGroup<T>> work)
+    {
+        try
+        {
+            work(this);
+        }
+        catch (Exception ex)
+        {
+            // Release: a monitor reading BackgroundError sees the whole exception object.
+            Volatile.Write(ref _backgroundError, ex);
+        }
+    }
 
     /// <summary>A member saw one of its partitions drained: if all are, complete the group and stop its members.</summary>
     internal void OnPartitionDrained()
@@ -364,7 +387,7 @@ public sealed class ConsumerGroup<T> : IDisposable
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(
-            static group =>
+            static group => group.RunInBackground(static group =>
             {
                 List<GroupMember<T>> members;
                 lock (group._rebalanceLock)
@@ -377,7 +400,7 @@ public sealed class ConsumerGroup<T> : IDisposable
 
                 members.ForEach(m => m.Worker.Join(group.Options.ShutdownTimeout));
                 group._completion.TrySetResult();
-            },
+            }),
             this,
             preferLocal: false);
     }
