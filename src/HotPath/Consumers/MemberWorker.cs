@@ -285,6 +285,7 @@ internal abstract class MemberWorker<T>
                 }
 
                 long started = duration.Enabled ? Stopwatch.GetTimestamp() : 0;
+                long before = cursor.Position;
                 int count;
                 try
                 {
@@ -292,7 +293,8 @@ internal abstract class MemberWorker<T>
                 }
                 catch (Exception ex)
                 {
-                    count = OnHandlerError(owned[i], cursor, ex);
+                    // The events before the failing one were handled: count them (and commit them below).
+                    count = (int)(cursor.Position - before) + OnHandlerError(owned[i], cursor, ex);
                     if (State != MemberState.Running)
                     {
                         break;
