@@ -261,7 +261,7 @@ internal static class DemoRunner
                 "shipping-service" => $"booked {N(placed)} shipments",
                 "email-service" => $"sent {N(placed)} order confirmations",
                 "audit-log-service" => $"logged {N(placed)} new orders",
-                _ => $"counted {N(placed)} new orders, {N(units)} units (what it did not miss)",
+                _ => $"saw {N(placed)} new orders ({N(units)} units); the rest it lost",
             };
             output.WriteLine($"  {group.GroupId,-18} {what}");
         }
