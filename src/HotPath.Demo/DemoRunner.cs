@@ -256,7 +256,7 @@ internal static class DemoRunner
             long units = groupLog.Members.Sum(m => m.UnitsPlaced);
             string what = group.GroupId switch
             {
-                GroupA => $"{N(placed)} placed, {N(Count(OrderEventType.Paid))} paid, {N(Count(OrderEventType.Shipped))} shipped, {N(Count(OrderEventType.Cancelled))} cancelled",
+                GroupA => $"orders: {N(placed)} placed, {N(Count(OrderEventType.Shipped))} shipped, {N(Count(OrderEventType.Cancelled))} cancelled",
                 "inventory-service" => $"reserved {N(units)} units for {N(placed)} orders",
                 "shipping-service" => $"booked {N(placed)} shipments",
                 "email-service" => $"sent {N(placed)} order confirmations",

@@ -81,7 +81,7 @@ internal sealed class LiveView(TextWriter output, bool ansi)
         };
         lines.AddRange(Table(state.Groups));
         lines.Add("");
-        lines.AddRange(state.Log.Select(l => "  " + Fit(l, Width - 2)));
+        lines.AddRange(state.Log.Select(l => Fit(l, Width)));
         return lines;
     }
 
@@ -100,7 +100,7 @@ internal sealed class LiveView(TextWriter output, bool ansi)
                 string lost = group.Lossy ? N(p.Lost) : "";
                 lines.Add(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{Fit(name, 18),-18}{p.Partition.Partition,5} {Fit(p.Owner ?? "-", 11),-11}{N(p.Handled),12}{N(p.Lag),10}{rebalances,7}{lost,11}"));
+                    $"{Fit(name, 18),-18}{p.Partition.Partition,5} {Fit(p.Owner ?? "-", 11),-11}{N(p.Handled),12}{N(p.Lag),10}{rebalances,7}{lost,11}").TrimEnd());
             }
         }
 
