@@ -1,29 +1,38 @@
-using HotPath.Partitioning;
+using HotPath.Demo;
 using HotPath.Topics;
 
-// Publishes keyed orders into a 3-partition topic and prints where each key went.
-using var orders = new Topic<Order>(new TopicOptions { Name = "orders", PartitionCount = 3, Capacity = 1024 });
-using var readers = new DisposableList(orders.Partitions.Select(p => orders.CreateReader(p.Id)));
-string[] keys = ["ORD12345", "ORD12346", "ORD12347", "ORD12348", "ORD12349", "ORD12350"];
-for (int round = 0; round < 3; round++)
+DemoOptions options;
+try
 {
-    foreach (string key in keys)
-    {
-        var result = orders.Publish(key, new Order(key.GetHashCode(), round));
-        Console.WriteLine($"{key} event {round} -> partition {result.Partition}, offset {result.Offset} (Kafka would pick {Partitioner.Kafka.PartitionFor(key, 3)})");
-    }
+    options = DemoOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    Console.Error.WriteLine("Run with --help for the options.");
+    return 2;
 }
 
-foreach (var reader in readers.Items)
+if (options.Help)
 {
-    Console.WriteLine($"partition {reader.Partition}: {reader.Lag} events waiting");
+    Console.WriteLine(DemoOptions.Usage);
+    return 0;
 }
 
-internal readonly record struct Order(int Id, int Sequence);
-
-internal sealed class DisposableList(IEnumerable<HotPath.Consumers.PartitionReader<Order>> items) : IDisposable
+bool live = !Console.IsOutputRedirected;
+if (live)
 {
-    public List<HotPath.Consumers.PartitionReader<Order>> Items { get; } = [.. items];
+    // Show the cursor again if the run is interrupted mid-frame.
+    Console.CancelKeyPress += (_, _) => Console.Write("\u001b[?25h");
+}
 
-    public void Dispose() => Items.ForEach(i => i.Dispose());
+try
+{
+    VerificationReport report = await DemoRunner.RunAsync(options, Console.Out, live);
+    return report.Passed ? 0 : 1;
+}
+catch (TopicDefinitionException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 2;
 }

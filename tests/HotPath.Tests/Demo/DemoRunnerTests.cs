@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using HotPath.Consumers;
+using HotPath.Demo;
+using HotPath.Groups;
+
+namespace HotPath.Tests.Demo;
+
+public class DemoRunnerTests
+{
+    [Fact]
+    public async Task RunAsync_SmallRun_PassesWithMemberStopAndRebalance()
+    {
+        var options = new DemoOptions
+        {
+            Orders = 3_000,
+            EventsPerSecond = 20_000,
+            Capacity = 256,
+            Partitioner = "kafka",
+            AnalyticsSleepEvery = 100,
+            DrainTimeoutSeconds = 20,
+        };
+        var output = new StringWriter();
+        var watch = Stopwatch.StartNew();
+
+        VerificationReport report = await DemoRunner.RunAsync(options, output, live: false);
+
+        string text = output.ToString();
+        Assert.True(report.Passed, text);
+        Assert.Contains("RESULT: PASS", text);
+        MemberStopObservation stop = Assert.IsType<MemberStopObservation>(report.MemberStop);
+        Assert.Equal("Faulted", stop.StateAfter);
+        Assert.NotNull(stop.NewOwner);
+        Assert.NotEqual(stop.MemberId, stop.NewOwner);
+        Assert.True(stop.RebalancesAfter > stop.RebalancesBefore, $"rebalances {stop.RebalancesBefore} -> {stop.RebalancesAfter}");
+        Assert.Equal(stop.CommittedAtRevoke, stop.ResumedAt);
+        Assert.Equal(8, report.Checks.Count);
+        Assert.All(report.Samples, s => Assert.Equal(s.KafkaPartition, s.SeenPartition));
+        Assert.All(text.Split(Environment.NewLine), line => Assert.True(line.Length <= LiveView.Width, $"{line.Length} columns: {line}"));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task RunAsync_TopicsFileWithoutOrders_ThrowsNamingTheFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"topics-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"topic": "payments", "partitions": 1, "replicationFactor": 1}""");
+        try
+        {
+            var error = await Assert.ThrowsAsync<HotPath.Topics.TopicDefinitionException>(
+                () => DemoRunner.RunAsync(new DemoOptions { TopicsFile = path }, TextWriter.Null));
+
+            Assert.Equal($"{path}: defines no topic named 'orders', which the demo publishes to", error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Frame_LargeNumbersAndManyPartitions_FitsEightyColumns()
+    {
+        var stats = Enumerable.Range(0, 12)
+            .Select(p => new PartitionStats(new TopicPartition("orders", p), "audit-log-1", 0, 99_999_999, 9_999_999, 99_999_999, 0, 0, 0, 99_999_999))
+            .ToList();
+        var state = new ViewState(
+            new string('t', 100),
+            TimeSpan.FromSeconds(1234.5),
+            99_999_999,
+            99_999_999,
+            9_999_999,
+            [new GroupView("audit-log-service", false, 12_345, stats), new GroupView("analytics", true, 1, stats)],
+            [new string('l', 120)]);
+
+        List<string> lines = LiveView.Frame(state);
+
+        Assert.All(lines, line => Assert.True(line.Length <= LiveView.Width, $"{line.Length} columns: {line}"));
+        Assert.True(LiveView.StatusLine(state).Length <= LiveView.Width);
+    }
+
+    [Fact]
+    public void Generator_EveryOrderFollowsItsLife_AndKeysFormatAsOrd()
+    {
+        var generator = new OrderGenerator(500);
+        var steps = new Dictionary<int, List<OrderEventType>>();
+        while (generator.TryNext(0, out OrderEvent e))
+        {
+            var list = steps.TryGetValue(e.OrderId, out var l) ? l : steps[e.OrderId] = [];
+            Assert.Equal(list.Count, e.Step);
+            list.Add(e.Type);
+        }
+
+        Assert.Equal(500, steps.Count);
+        Assert.Equal(generator.PlannedEvents, steps.Values.Sum(l => l.Count));
+        Assert.All(steps.Values, l => Assert.True(
+            l.SequenceEqual([OrderEventType.Placed, OrderEventType.Paid, OrderEventType.Shipped])
+            || l.SequenceEqual([OrderEventType.Placed, OrderEventType.Cancelled])
+            || l.SequenceEqual([OrderEventType.Placed, OrderEventType.Paid, OrderEventType.Cancelled])));
+        Assert.Equal("ORD12345", OrderIds.Format(12345));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--orders", "0" }, "--orders must be an integer from 1 to 10000000, was '0'")]
+    [InlineData(new[] { "--rate", "fast" }, "--rate must be a positive number of events per second or 'max', was 'fast'")]
+    [InlineData(new[] { "--partitioner", "crc32" }, "--partitioner must be xxhash3 or kafka, was 'crc32'")]
+    [InlineData(new[] { "--orders" }, "--orders needs a value")]
+    [InlineData(new[] { "--verbose" }, "unknown option '--verbose'")]
+    public void Parse_BadArguments_SayWhatIsWrong(string[] args, string message)
+    {
+        var error = Assert.Throws<ArgumentException>(() => DemoOptions.Parse(args));
+
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void Parse_AllOptions_AreRead()
+    {
+        DemoOptions options = DemoOptions.Parse(["--orders=500", "--rate", "max", "--duration", "5", "--partitions", "4", "--pin", "0", "--partitioner", "kafka", "--topics", "t.json"]);
+
+        Assert.Equal(500, options.Orders);
+        Assert.True(double.IsPositiveInfinity(options.EventsPerSecond!.Value));
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Cap);
+        Assert.Equal(4, options.Partitions);
+        Assert.Equal([0], options.Pin!);
+        Assert.Equal("kafka", options.Partitioner);
+        Assert.Equal("t.json", options.TopicsFile);
+    }
+}
