@@ -44,11 +44,18 @@ public sealed class RebalanceUnderLoadTests(ITestOutputHelper output)
         var writer = Task.Run(() =>
         {
             // Cancellable publish: a stalled group fails the test instead of hanging it.
-            for (long i = 0; !stop.IsCancellationRequested; i++)
+            try
             {
-                int partition = topic.PartitionFor(i % Keys);
-                topic[partition].Publish(new TestEvent(i, (int)(i % Keys)), stop.Token);
-                Volatile.Write(ref published, i + 1);
+                for (long i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    int partition = topic.PartitionFor(i % Keys);
+                    topic[partition].Publish(new TestEvent(i, (int)(i % Keys)), stop.Token);
+                    Volatile.Write(ref published, i + 1);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped while the ring was full: nothing was published by the cancelled call.
             }
         });
 
@@ -81,10 +88,9 @@ public sealed class RebalanceUnderLoadTests(ITestOutputHelper output)
         finally
         {
             stop.Cancel();
-            Assert.True(writer.Wait(Timeout) || writer.IsFaulted, "the writer did not stop");
         }
 
-        Assert.True(writer.IsCompletedSuccessfully || writer.Exception?.InnerException is OperationCanceledException, writer.Exception?.ToString());
+        Assert.True(writer.Wait(Timeout), "the writer did not stop");
         long total = Volatile.Read(ref published);
         Assert.True(
             SpinWait.SpinUntil(() => handler.Deliveries.Count >= total && Enumerable.Range(0, Partitions).All(p => group.GetLag(TopicName, p) == 0), Timeout),
