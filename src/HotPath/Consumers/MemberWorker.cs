@@ -290,6 +290,11 @@ internal abstract class MemberWorker<T>
                 try
                 {
                     count = Dispatch(cursor, maxBatch);
+                    if (count != 0)
+                    {
+                        // Past the failing event (if any): the next failure starts a new count of attempts.
+                        _failingCursor = null;
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -303,7 +308,6 @@ internal abstract class MemberWorker<T>
 
                 if (count != 0)
                 {
-                    _failingCursor = null;
                     progressed += count;
                     owned[i].Counters.AddHandled(count);
                     if (autoCommit && !cursor.IsFenced)
