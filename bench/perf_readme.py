@@ -210,9 +210,9 @@ def main(report_path, latency_path, idle_path):
     w("six registers and executes `lock or [rsp], 0` (`Interlocked.MemoryBarrier`) before it even looks at the parked")
     w("count; and a parked member is unparked (monitor enter, pulse, exit) by every publish until it has run again.")
     w("The consumer side pays a fence per batch in `NotifyReaderProgress` when the writer's strategy parks. Hence the")
-    w("`Blocking` rows' ~10x gap to `Yielding`. Proposed core change: an asymmetric Dekker (the parking reader calls")
+    w("`Blocking` rows' large gap to `Yielding`. Proposed core change: an asymmetric Dekker (the parking reader calls")
     w("`Interlocked.MemoryBarrierProcessWide()` after announcing itself; the publisher only does a plain load of the")
-    w("parked count and calls the wake-up out of line), plus a no-op `Parker.Unpark` when a permit is already pending.")
+    w("parked count and calls the wake-up out of line only when it is non-zero).")
     w("")
 
     for scenario, (title, baseline, text) in SCENARIOS.items():
