@@ -1,6 +1,21 @@
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
+using System.Globalization;
+using HotPath.Benchmarks.Latency;
+
+// Harnesses outside BenchmarkDotNet:
+//   latency [--rate N] [--seconds S] [--out FILE]   one-way latency percentiles (HdrHistogram), HotPath and Channel
+//   idle [--seconds S] [--out FILE]                 idle CPU per wait strategy
+if (args.Length > 0 && args[0] is "latency" or "idle")
+{
+    string? Option(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    double seconds = double.Parse(Option("--seconds") ?? (args[0] == "latency" ? "4" : "3"), CultureInfo.InvariantCulture);
+    return args[0] == "latency"
+        ? LatencyHarness.Run(int.Parse(Option("--rate") ?? "100000", CultureInfo.InvariantCulture), seconds, Option("--out"))
+        : IdleHarness.Run(seconds, Option("--out"));
+}
+
 // Exit code 1 when a benchmark failed (build, setup, a failed check, a crash) or when none ran (e.g. a filter that
 // matches nothing), so scripts and CI can rely on it. Informational commands (--list, --help, ...) exit 0.
 if (args.Any(a => a is "--list" or "--help" or "-h" or "-?" or "--version" or "--info"))

@@ -3,7 +3,7 @@ using BenchmarkDotNet.Attributes;
 namespace HotPath.Benchmarks.Throughput;
 
 /// <summary>Baseline: bounded <c>Channel&lt;T&gt;</c> with SingleReader = SingleWriter = true. Ratios are relative to it.</summary>
-public class ChannelBoundedSpsc : ThroughputBenchmark
+public class ChannelBoundedSpsc : EventSizeBenchmark
 {
     /// <inheritdoc/>
     [Benchmark(Baseline = true, OperationsPerInvoke = EventsPerInvoke)]

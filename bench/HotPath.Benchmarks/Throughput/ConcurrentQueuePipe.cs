@@ -13,18 +13,18 @@ public sealed class ConcurrentQueuePipe<TEvent> : EventPipe
     private readonly ConcurrentQueue<TEvent> _queue = new();
 
     /// <inheritdoc/>
-    public override void Write(long first, int count)
+    public override void Write(int writer, long start, int stride, int count)
     {
         ConcurrentQueue<TEvent> queue = _queue;
-        long end = first + count;
-        for (long sequence = first; sequence < end; sequence++)
+        long sequence = start;
+        for (int i = 0; i < count; i++, sequence += stride)
         {
             queue.Enqueue(TEvent.Create(sequence));
         }
     }
 
     /// <inheritdoc/>
-    public override long Read(long first, int count)
+    public override long Read(int reader, long first, int count)
     {
         ConcurrentQueue<TEvent> queue = _queue;
         var check = new SequenceCheck<TEvent>(first);

@@ -20,16 +20,38 @@ public abstract class EventPipe : IDisposable
     /// <summary>True when the harness requires this implementation to allocate nothing per event.</summary>
     public virtual bool MustNotAllocate => false;
 
-    /// <summary>Writer thread: publishes events with sequence numbers <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1.</summary>
-    /// <param name="first">The first sequence number.</param>
-    /// <param name="count">How many events.</param>
-    public abstract void Write(long first, int count);
+    /// <summary>Writer threads: 1 unless the scenario has several; writer 0 is the benchmark thread.</summary>
+    public virtual int Writers => 1;
 
-    /// <summary>Reader thread: receives <paramref name="count"/> events, checks each, and returns the sum of their sequence numbers.</summary>
-    /// <param name="first">The sequence number of the first event.</param>
-    /// <param name="count">How many events.</param>
+    /// <summary>Harness reader threads, each calling <see cref="Read"/> with its index.</summary>
+    public virtual int Readers => 1;
+
+    /// <summary>True when every reader receives every event (fan-out); false when the readers share them (partitions).</summary>
+    public virtual bool EachReaderSeesAll => true;
+
+    /// <summary>Benchmark thread, before any thread starts on the invocation: the range it covers.</summary>
+    /// <param name="first">The first sequence number.</param>
+    /// <param name="count">How many events, over all writers.</param>
+    public virtual void BeginInvocation(long first, int count)
+    {
+    }
+
+    /// <summary>
+    /// Writer <paramref name="writer"/>: publishes <paramref name="count"/> events with sequence numbers
+    /// <paramref name="start"/>, <paramref name="start"/> + <paramref name="stride"/>, ...
+    /// </summary>
+    /// <param name="writer">The writer's index, 0 to <see cref="Writers"/> - 1.</param>
+    /// <param name="start">The first sequence number.</param>
+    /// <param name="stride">The distance between consecutive sequence numbers (the number of writers).</param>
+    /// <param name="count">How many events this writer publishes.</param>
+    public abstract void Write(int writer, long start, int stride, int count);
+
+    /// <summary>Reader <paramref name="reader"/>: receives its share of the invocation's events, checks each, and returns the sum of their sequence numbers.</summary>
+    /// <param name="reader">The reader's index, 0 to <see cref="Readers"/> - 1.</param>
+    /// <param name="first">The invocation's first sequence number.</param>
+    /// <param name="count">How many events the invocation publishes over all writers.</param>
     /// <returns>The sum of the received sequence numbers.</returns>
-    public abstract long Read(long first, int count);
+    public abstract long Read(int reader, long first, int count);
 
     /// <summary>Any thread: makes a waiting <see cref="Write"/> or <see cref="Read"/> throw instead of waiting forever (the other side failed).</summary>
     public virtual void Abort() => _aborted = true;

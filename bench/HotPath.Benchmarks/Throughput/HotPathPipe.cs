@@ -44,29 +44,29 @@ public sealed class HotPathPipe<TEvent> : EventPipe
     public override bool MustNotAllocate => true;
 
     /// <inheritdoc/>
-    public override void Write(long first, int count)
+    public override void Write(int writer, long start, int stride, int count)
     {
         if (_batchSize == 1)
         {
-            WriteSingle(first, count);
+            WriteSingle(start, count);
         }
         else
         {
-            WriteBatches(first, count);
+            WriteBatches(start, count);
         }
     }
 
     /// <inheritdoc/>
-    public override long Read(long first, int count)
+    public override long Read(int reader, long first, int count)
     {
         var handler = new CheckingHandler { Check = new SequenceCheck<TEvent>(first) };
-        PartitionReader<TEvent> reader = _reader;
+        PartitionReader<TEvent> partitionReader = _reader;
         long end = first + count;
         int idle = 0;
         while (handler.Check.Expected != end)
         {
             long remaining = end - handler.Check.Expected;
-            if (reader.Poll(ref handler, (int)Math.Min(remaining, PollBatch)) != 0)
+            if (partitionReader.Poll(ref handler, (int)Math.Min(remaining, PollBatch)) != 0)
             {
                 idle = 0;
             }

@@ -3,41 +3,154 @@ using System.Runtime.CompilerServices;
 
 namespace HotPath.Benchmarks.Throughput;
 
+/// <summary>A reader's check of the events it receives; every implementation of a scenario uses the same one.</summary>
+/// <typeparam name="TEvent">The event type.</typeparam>
+public interface IDeliveryCheck<TEvent>
+    where TEvent : unmanaged, IBenchEvent<TEvent>
+{
+    /// <summary>The sum of the sequence numbers received so far.</summary>
+    long Sum { get; }
+
+    /// <summary>Checks and counts one received event; throws when it is not the expected one.</summary>
+    /// <param name="event">The event.</param>
+    void Accept(in TEvent @event);
+
+    /// <summary>True when every event below <paramref name="end"/> this reader is to receive has arrived.</summary>
+    /// <param name="end">The invocation's end: its first sequence number plus its event count.</param>
+    /// <returns>True when the reader is done with the invocation.</returns>
+    bool Reached(long end);
+}
+
 /// <summary>
-/// The reader's check, the same for every implementation: each event must carry the next expected sequence
-/// number and an intact payload; the sequence numbers are summed so that the harness can compare the total.
+/// One writer's events, in order: each event must carry the next expected sequence number and an intact
+/// payload; the sequence numbers are summed so that the harness can compare the total.
 /// </summary>
 /// <typeparam name="TEvent">The event type.</typeparam>
-public struct SequenceCheck<TEvent>
+public struct SequenceCheck<TEvent> : IDeliveryCheck<TEvent>
     where TEvent : unmanaged, IBenchEvent<TEvent>
 {
     /// <summary>The sequence number the next event must carry.</summary>
     public long Expected;
 
-    /// <summary>The sum of the sequence numbers received so far.</summary>
-    public long Sum;
+    private long _sum;
 
     /// <summary>Starts expecting <paramref name="first"/>.</summary>
     /// <param name="first">The first sequence number.</param>
     public SequenceCheck(long first) => Expected = first;
 
-    /// <summary>Checks and counts one received event; throws when it is not the expected one.</summary>
-    /// <param name="event">The event.</param>
+    /// <inheritdoc/>
+    public readonly long Sum => _sum;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Accept(in TEvent @event)
     {
         long expected = Expected;
         if (!TEvent.IsIntact(in @event, expected))
         {
-            ThrowUnexpected(@event.Sequence, expected);
+            CheckFailure.Throw(@event.Sequence, expected);
         }
 
-        Sum += @event.Sequence;
+        _sum += @event.Sequence;
         Expected = expected + 1;
     }
 
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly bool Reached(long end) => Expected >= end;
+}
+
+/// <summary>
+/// One of several writers' events, seen alone (one partition per writer): sequence numbers
+/// <c>start</c>, <c>start + stride</c>, ... in order, payloads intact.
+/// </summary>
+/// <typeparam name="TEvent">The event type.</typeparam>
+public struct StridedCheck<TEvent> : IDeliveryCheck<TEvent>
+    where TEvent : unmanaged, IBenchEvent<TEvent>
+{
+    private readonly long _stride;
+    private long _expected;
+    private long _sum;
+
+    /// <summary>Starts expecting <paramref name="start"/>, then every <paramref name="stride"/>-th number.</summary>
+    /// <param name="start">The first sequence number.</param>
+    /// <param name="stride">The number of writers.</param>
+    public StridedCheck(long start, int stride)
+    {
+        _expected = start;
+        _stride = stride;
+    }
+
+    /// <inheritdoc/>
+    public readonly long Sum => _sum;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Accept(in TEvent @event)
+    {
+        long expected = _expected;
+        if (!TEvent.IsIntact(in @event, expected))
+        {
+            CheckFailure.Throw(@event.Sequence, expected);
+        }
+
+        _sum += @event.Sequence;
+        _expected = expected + _stride;
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly bool Reached(long end) => _expected >= end;
+}
+
+/// <summary>
+/// Two writers' events merged into one stream (writer 0 publishes the even, writer 1 the odd sequence numbers):
+/// each writer's events must arrive in order and intact; the interleaving is free.
+/// </summary>
+/// <typeparam name="TEvent">The event type.</typeparam>
+public struct TwoWriterCheck<TEvent> : IDeliveryCheck<TEvent>
+    where TEvent : unmanaged, IBenchEvent<TEvent>
+{
+    private long _even;
+    private long _odd;
+    private long _sum;
+
+    /// <summary>Starts expecting <paramref name="first"/> (even) and <paramref name="first"/> + 1.</summary>
+    /// <param name="first">The first sequence number; must be even.</param>
+    public TwoWriterCheck(long first)
+    {
+        _even = first;
+        _odd = first + 1;
+    }
+
+    /// <inheritdoc/>
+    public readonly long Sum => _sum;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Accept(in TEvent @event)
+    {
+        long sequence = @event.Sequence;
+        ref long expected = ref (sequence & 1) == 0 ? ref _even : ref _odd;
+        if (!TEvent.IsIntact(in @event, expected))
+        {
+            CheckFailure.Throw(sequence, expected);
+        }
+
+        _sum += sequence;
+        expected += 2;
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly bool Reached(long end) => _even >= end && _odd >= end;
+}
+
+/// <summary>The checks' failure.</summary>
+internal static class CheckFailure
+{
     [DoesNotReturn]
-    private static void ThrowUnexpected(long received, long expected) =>
+    public static void Throw(long received, long expected) =>
         throw new InvalidOperationException(
             $"reader received sequence {received} (or a torn payload) where {expected} was expected: events were lost, duplicated, reordered or corrupted");
 }

@@ -4,52 +4,55 @@ using BenchmarkDotNet.Attributes;
 namespace HotPath.Benchmarks.Throughput;
 
 /// <summary>
-/// One writer to one reader: each invocation moves <see cref="EventsPerInvoke"/> events of
-/// <see cref="EventBytes"/> bytes from the benchmark thread to a reader thread, and returns when the reader has
-/// received and checked all of them. One derived class per implementation; this base is the whole harness, so
-/// every implementation is timed, waited for and checked the same way.
+/// The harness of every throughput benchmark: each invocation publishes <see cref="EventsPerInvoke"/> events of
+/// <see cref="EventBytes"/> bytes from the pipe's writers to its readers, and returns when every reader has
+/// received and checked its share. One derived class per implementation and scenario; this base is the whole
+/// harness, so every implementation is timed, waited for and checked the same way.
 /// </summary>
 /// <remarks>
-/// <para>Harness: the reader is one long-lived thread started in <see cref="GlobalSetup"/>. Each invocation
-/// hands it the sequence range through a semaphore (no <c>Task.Run</c>, no thread start in the measured region),
-/// writes the range, then waits for the reader's done signal. The two signals cost microseconds against the
-/// tens of milliseconds an invocation takes.</para>
-/// <para>Checks: the reader checks every event's sequence number and payload and sums the sequence numbers; the
-/// invocation throws (the benchmark fails) when the sum differs from the arithmetic series, when either side
-/// failed, or when an implementation that must not allocate allocated on the writer or reader thread after its
-/// first invocation (BenchmarkDotNet's Allocated column rounds per operation, which would hide up to half a
-/// megabyte per invocation).</para>
+/// <para>Threads: writer 0 is the benchmark thread; further writers and the readers are long-lived threads started
+/// in <see cref="GlobalSetup"/>. Each invocation hands them the sequence range through a semaphore (no
+/// <c>Task.Run</c>, no thread start in the measured region), writes its own share, then waits for every other
+/// thread's done signal. The signals cost microseconds against the milliseconds an invocation takes. A pipe whose
+/// readers are threads of its own (a consumer group's members) uses the harness reader thread only to wait for its
+/// completion signal.</para>
+/// <para>Sequences: writer <c>w</c> of <c>W</c> publishes <c>first + w</c>, <c>first + w + W</c>, ... so that the
+/// invocation covers <c>[first, first + EventsPerInvoke)</c> once. Readers check every event (order per writer and
+/// payload) and sum the sequence numbers.</para>
+/// <para>Checks: the invocation throws (the benchmark fails) when a reader's sum differs from the arithmetic series
+/// (each reader's, for a fan-out; their total, for partitioned readers), when any side failed, when the readers do
+/// not finish within <see cref="Timeout"/> (lost events), or when an implementation that must not allocate allocated
+/// on any of its threads after its first invocation (BenchmarkDotNet's Allocated column rounds per operation, which
+/// would hide up to half a megabyte per invocation).</para>
 /// </remarks>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
 public abstract class ThroughputBenchmark
 {
-    /// <summary>Events per invocation: BenchmarkDotNet's OperationsPerInvoke, so its times are per event.</summary>
+    /// <summary>Events per invocation: BenchmarkDotNet's OperationsPerInvoke, so its times are per event published.</summary>
     public const int EventsPerInvoke = 1 << 20;
 
-    /// <summary>Slots of the HotPath partition and bound of the bounded channel.</summary>
+    /// <summary>Slots of each HotPath partition and bound of each bounded channel.</summary>
     public const int Capacity = 1 << 16;
 
-    private readonly SemaphoreSlim _start = new(0);
+    /// <summary>How long the harness waits for the readers after writing before it declares events lost.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
     private readonly SemaphoreSlim _done = new(0);
     private EventPipe? _pipe;
-    private Thread? _readerThread;
+    private Worker[] _workers = [];
     private long _nextSequence;
     private long _invocations;
 
-    // Written by the benchmark thread before _start.Release, read by the reader after _start.Wait (the
+    // Written by the benchmark thread before a worker's Start.Release, read by the worker after Start.Wait (the
     // semaphore orders them); the results the other way round through _done.
     private long _first;
     private bool _stopping;
-    private long _readerSum;
-    private long _readerAllocated;
-    private Exception? _readerError;
 
-    /// <summary>The event size in bytes: 8, 64 or 256.</summary>
-    [Params(8, 64, 256)]
-    public int EventBytes { get; set; }
+    /// <summary>The event size in bytes: 8, 64 or 256. Scenarios that compare sizes declare it as a parameter.</summary>
+    public virtual int EventBytes { get; set; } = 8;
 
-    /// <summary>Creates the implementation and starts the reader thread.</summary>
+    /// <summary>Creates the implementation and starts the extra writer and reader threads.</summary>
     [GlobalSetup]
     public void GlobalSetup()
     {
@@ -60,27 +63,50 @@ public abstract class ThroughputBenchmark
             256 => Create<Event256>(),
             _ => throw new ArgumentOutOfRangeException(nameof(EventBytes), EventBytes, "EventBytes must be 8, 64 or 256"),
         };
+        if (_pipe.Writers < 1 || EventsPerInvoke % _pipe.Writers != 0 || _pipe.Readers < 1)
+        {
+            throw new InvalidOperationException($"{Name}: {_pipe.Writers} writers and {_pipe.Readers} readers are not supported");
+        }
+
         _nextSequence = 0;
         _invocations = 0;
         _stopping = false;
-        _readerThread = new Thread(ReaderLoop) { IsBackground = true, Name = "bench-reader" };
-        _readerThread.Start();
+        var workers = new List<Worker>();
+        for (int w = 1; w < _pipe.Writers; w++)
+        {
+            workers.Add(new Worker(this, isWriter: true, w));
+        }
+
+        for (int r = 0; r < _pipe.Readers; r++)
+        {
+            workers.Add(new Worker(this, isWriter: false, r));
+        }
+
+        _workers = [.. workers];
+        foreach (Worker worker in _workers)
+        {
+            worker.Thread.Start();
+        }
     }
 
-    /// <summary>Moves <see cref="EventsPerInvoke"/> events from this thread to the reader and checks what arrived.</summary>
+    /// <summary>Publishes <see cref="EventsPerInvoke"/> events and waits until every reader has checked its share.</summary>
     [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
     public virtual void Transfer()
     {
         EventPipe pipe = _pipe!;
         long first = _nextSequence;
         _first = first;
-        _start.Release();
+        pipe.BeginInvocation(first, EventsPerInvoke);
+        foreach (Worker worker in _workers)
+        {
+            worker.Start.Release();
+        }
 
         Exception? writerError = null;
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         try
         {
-            pipe.Write(first, EventsPerInvoke);
+            pipe.Write(0, first, pipe.Writers, EventsPerInvoke / pipe.Writers);
         }
         catch (Exception e)
         {
@@ -89,18 +115,36 @@ public abstract class ThroughputBenchmark
         }
 
         long writerAllocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        _done.Wait();
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            if (!_done.Wait(Timeout))
+            {
+                pipe.Abort();
+                throw new TimeoutException(
+                    $"{Name} ({EventBytes} B): {_workers.Length - i} of {_workers.Length} writer/reader threads did not finish within {Timeout.TotalSeconds} s: events were lost");
+            }
+        }
+
         _nextSequence = first + EventsPerInvoke;
         Verify(first, writerError, writerAllocated);
     }
 
-    /// <summary>Stops the reader thread and releases the implementation.</summary>
+    /// <summary>Stops the threads and releases the implementation.</summary>
     [GlobalCleanup]
     public void GlobalCleanup()
     {
         _stopping = true;
-        _start.Release();
-        _readerThread?.Join();
+        _pipe?.Abort();
+        foreach (Worker worker in _workers)
+        {
+            worker.Start.Release();
+        }
+
+        foreach (Worker worker in _workers)
+        {
+            worker.Thread.Join();
+        }
+
         _pipe?.Dispose();
     }
 
@@ -121,29 +165,38 @@ public abstract class ThroughputBenchmark
         return CreatePipe<TEvent>();
     }
 
-    private void ReaderLoop()
+    private void WorkerLoop(Worker worker)
     {
         while (true)
         {
-            _start.Wait();
+            worker.Start.Wait();
             if (_stopping)
             {
                 return;
             }
 
             EventPipe pipe = _pipe!;
+            long first = _first;
+            worker.Error = null;
             long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             try
             {
-                _readerSum = pipe.Read(_first, EventsPerInvoke);
+                if (worker.IsWriter)
+                {
+                    pipe.Write(worker.Index, first + worker.Index, pipe.Writers, EventsPerInvoke / pipe.Writers);
+                }
+                else
+                {
+                    worker.Sum = pipe.Read(worker.Index, first, EventsPerInvoke);
+                }
             }
             catch (Exception e)
             {
-                _readerError = e;
+                worker.Error = e;
                 pipe.Abort();
             }
 
-            _readerAllocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+            worker.Allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             _done.Release();
         }
     }
@@ -165,27 +218,70 @@ public abstract class ThroughputBenchmark
 
     private void Verify(long first, Exception? writerError, long writerAllocated)
     {
-        if (_readerError is not null || writerError is not null)
+        Exception? error = writerError ?? Array.Find(_workers, w => w.Error is not null)?.Error;
+        if (error is not null)
         {
+            string detail = string.Join("; ", _workers.Select(w => $"{w}: {w.Error?.Message ?? "ok"}"));
             throw new InvalidOperationException(
-                $"{Name} ({EventBytes} B) failed: reader: {_readerError?.Message ?? "ok"}; writer: {writerError?.Message ?? "ok"}",
-                _readerError ?? writerError);
+                $"{Name} ({EventBytes} B) failed: writer 0: {writerError?.Message ?? "ok"}; {detail}", error);
         }
+
+        EventPipe pipe = _pipe!;
 
         // Sum of first .. first + n - 1.
         const long n = EventsPerInvoke;
         long expectedSum = (n * first) + (n * (n - 1) / 2);
-        if (_readerSum != expectedSum)
+        Worker[] readers = Array.FindAll(_workers, w => !w.IsWriter);
+        if (pipe.EachReaderSeesAll)
+        {
+            foreach (Worker reader in readers)
+            {
+                if (reader.Sum != expectedSum)
+                {
+                    throw new InvalidOperationException(
+                        $"{Name} ({EventBytes} B): {reader}'s sum of sequence numbers is {reader.Sum}, expected {expectedSum} for [{first}, {first + n - 1}]");
+                }
+            }
+        }
+        else if (readers.Sum(r => r.Sum) != expectedSum)
         {
             throw new InvalidOperationException(
-                $"{Name} ({EventBytes} B): reader's sum of sequence numbers is {_readerSum}, expected {expectedSum} for [{first}, {first + n - 1}]");
+                $"{Name} ({EventBytes} B): the readers' total of sequence numbers is {readers.Sum(r => r.Sum)}, expected {expectedSum} for [{first}, {first + n - 1}]");
         }
 
         // The first invocation may allocate once (first-call initialisation); after that, nothing.
-        if (_invocations++ > 0 && _pipe!.MustNotAllocate && (writerAllocated != 0 || _readerAllocated != 0))
+        long allocated = writerAllocated + _workers.Sum(w => w.Allocated);
+        if (_invocations++ > 0 && pipe.MustNotAllocate && allocated != 0)
         {
+            string detail = string.Join(", ", _workers.Select(w => $"{w}: {w.Allocated} B"));
             throw new InvalidOperationException(
-                $"{Name} ({EventBytes} B) allocated {writerAllocated} B on the writer thread and {_readerAllocated} B on the reader thread for {n} events; its budget is 0");
+                $"{Name} ({EventBytes} B) allocated for {n} events: writer 0: {writerAllocated} B, {detail}; its budget is 0");
         }
+    }
+
+    private sealed class Worker
+    {
+        public Worker(ThroughputBenchmark owner, bool isWriter, int index)
+        {
+            IsWriter = isWriter;
+            Index = index;
+            Thread = new Thread(() => owner.WorkerLoop(this)) { IsBackground = true, Name = $"bench-{this}" };
+        }
+
+        public SemaphoreSlim Start { get; } = new(0);
+
+        public Thread Thread { get; }
+
+        public bool IsWriter { get; }
+
+        public int Index { get; }
+
+        public long Sum { get; set; }
+
+        public long Allocated { get; set; }
+
+        public Exception? Error { get; set; }
+
+        public override string ToString() => IsWriter ? $"writer {Index}" : $"reader {Index}";
     }
 }

@@ -1,0 +1,232 @@
+using HotPath.Consumers;
+using HotPath.Groups;
+using HotPath.Partitions;
+using HotPath.Topics;
+using HotPath.Workers;
+
+namespace HotPath.Benchmarks.Throughput;
+
+/// <summary>How a HotPath writer hands its events to the partition.</summary>
+public enum PublishStyle
+{
+    /// <summary><c>Partition.Publish</c> per event.</summary>
+    Single,
+
+    /// <summary><c>Partition.ClaimBatch</c> of <see cref="GroupPipe{TEvent}.BatchSize"/> slots, filled in place.</summary>
+    ClaimBatch,
+
+    /// <summary><c>Partition.PublishBatch</c> of a span of <see cref="GroupPipe{TEvent}.BatchSize"/> events built in a buffer.</summary>
+    PublishBatch,
+}
+
+/// <summary>
+/// HotPath through consumer groups: one topic of <see cref="ThroughputBenchmark.Capacity"/>-slot partitions, and
+/// groups whose members (struct handlers, each on the member's dedicated thread) check every event and report to a
+/// <see cref="DeliverySink"/> that a harness reader thread waits on.
+/// <list type="bullet">
+/// <item><see cref="Topology.OneToOne"/>: 1 partition, 1 writer, 1 group of 1 member.</item>
+/// <item><see cref="Topology.FanOut"/>: 1 partition, 1 writer, <c>count</c> groups of 1 member: every group sees every event.</item>
+/// <item><see cref="Topology.TwoWriters"/>: 1 partition in multi-writer mode, 2 writers, 1 group of 1 member.</item>
+/// <item><see cref="Topology.Partitioned"/>: <c>count</c> partitions, writer <c>i</c> to partition <c>i</c>, 1 group of <c>count</c> members (range assignor: member <c>i</c> owns partition <c>i</c>).</item>
+/// </list>
+/// </summary>
+/// <typeparam name="TEvent">The event type.</typeparam>
+public sealed class GroupPipe<TEvent> : EventPipe
+    where TEvent : unmanaged, IBenchEvent<TEvent>
+{
+    /// <summary>Events per batch for the batch publish styles.</summary>
+    public const int BatchSize = 256;
+
+    private readonly Topology _topology;
+    private readonly int _count;
+    private readonly PublishStyle _style;
+    private readonly Topic<TEvent> _topic;
+    private readonly List<ConsumerGroup<TEvent>> _groups = [];
+    private readonly DeliverySink[] _sinks;
+    private readonly TEvent[] _buffer = new TEvent[BatchSize];
+
+    /// <summary>Creates the topic and the groups, joins the members and waits for their assignment.</summary>
+    /// <param name="topology">How writers, partitions and groups are connected.</param>
+    /// <param name="count">Groups (fan-out) or partitions (partitioned); 1 otherwise.</param>
+    /// <param name="wait">The wait strategy of the topic's writers (full ring) and of the members (empty partition).</param>
+    /// <param name="style">How writers publish.</param>
+    /// <param name="maxBatchSize">The members' <see cref="ConsumerGroupOptions.MaxBatchSize"/>.</param>
+    public GroupPipe(Topology topology, int count, WaitStrategy wait, PublishStyle style = PublishStyle.Single, int maxBatchSize = 1024)
+    {
+        _topology = topology;
+        _count = count;
+        _style = style;
+        int partitions = topology == Topology.Partitioned ? count : 1;
+        int groups = topology == Topology.FanOut ? count : 1;
+        _topic = new Topic<TEvent>(new TopicOptions
+        {
+            Name = "throughput",
+            PartitionCount = partitions,
+            Capacity = ThroughputBenchmark.Capacity,
+            PublishMode = topology == Topology.TwoWriters ? PublishMode.MultiWriter : PublishMode.SingleWriter,
+            WaitStrategy = wait,
+        });
+        _sinks = [.. Enumerable.Range(0, groups * partitions).Select(_ => new DeliverySink())];
+        for (int g = 0; g < groups; g++)
+        {
+            var group = new ConsumerGroup<TEvent>(_topic, new ConsumerGroupOptions
+            {
+                GroupId = $"group-{g}",
+                WaitStrategy = wait,
+                MaxBatchSize = maxBatchSize,
+                Assignor = new RangeAssignor(),
+            });
+            _groups.Add(group);
+            for (int p = 0; p < partitions; p++)
+            {
+                DeliverySink sink = _sinks[(g * partitions) + p];
+                GroupMember<TEvent> member = topology switch
+                {
+                    Topology.TwoWriters => group.Join(new SinkHandler<TwoWriterCheck<TEvent>>(new(0), sink), $"m{p}"),
+                    Topology.Partitioned => group.Join(new SinkHandler<StridedCheck<TEvent>>(new(p, count), sink), $"m{p}"),
+                    _ => group.Join(new SinkHandler<SequenceCheck<TEvent>>(new(0), sink), $"m{p}"),
+                };
+            }
+
+            // The range assignor gives member "m{p}" partition p; the checks above rely on it.
+            foreach (GroupMember<TEvent> member in group.Members)
+            {
+                int expected = int.Parse(member.MemberId.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+                if (member.Assignment.Count != 1 || member.Assignment[0].Partition != expected)
+                {
+                    throw new InvalidOperationException(
+                        $"member {member.MemberId} of {group.GroupId} owns [{string.Join(", ", member.Assignment)}], expected partition {expected}");
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override bool MustNotAllocate => true;
+
+    /// <inheritdoc/>
+    public override int Writers => _topology switch
+    {
+        Topology.TwoWriters => 2,
+        Topology.Partitioned => _count,
+        _ => 1,
+    };
+
+    /// <inheritdoc/>
+    public override int Readers => _sinks.Length;
+
+    /// <inheritdoc/>
+    public override bool EachReaderSeesAll => _topology != Topology.Partitioned;
+
+    /// <inheritdoc/>
+    public override void BeginInvocation(long first, int count)
+    {
+        foreach (DeliverySink sink in _sinks)
+        {
+            sink.Arm(first + count);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Write(int writer, long start, int stride, int count)
+    {
+        Partition<TEvent> partition = _topic[_topology == Topology.Partitioned ? writer : 0];
+        switch (_style)
+        {
+            case PublishStyle.Single:
+                long sequence = start;
+                for (int i = 0; i < count; i++, sequence += stride)
+                {
+                    partition.Publish(TEvent.Create(sequence));
+                }
+
+                break;
+            case PublishStyle.ClaimBatch:
+                WriteClaimBatches(partition, start, stride, count);
+                break;
+            default:
+                WritePublishBatches(partition, start, stride, count);
+                break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override long Read(int reader, long first, int count) => _sinks[reader].Wait(MustNotAllocate);
+
+    /// <inheritdoc/>
+    public override void Abort()
+    {
+        base.Abort();
+        foreach (DeliverySink sink in _sinks)
+        {
+            sink.Abort();
+        }
+
+        // Releases a writer waiting in Publish on a full ring (it throws ObjectDisposedException).
+        _topic.Dispose();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (ConsumerGroup<TEvent> group in _groups)
+            {
+                group.Dispose();
+            }
+
+            _topic.Dispose();
+        }
+    }
+
+    private static void WriteClaimBatches(Partition<TEvent> partition, long start, int stride, int count)
+    {
+        long sequence = start;
+        for (int done = 0; done < count; done += BatchSize)
+        {
+            int n = Math.Min(BatchSize, count - done);
+            using BatchClaim<TEvent> claim = partition.ClaimBatch(n);
+            for (int i = 0; i < n; i++, sequence += stride)
+            {
+                claim[i] = TEvent.Create(sequence);
+            }
+
+            claim.Publish();
+        }
+    }
+
+    private void WritePublishBatches(Partition<TEvent> partition, long start, int stride, int count)
+    {
+        TEvent[] buffer = _buffer;
+        long sequence = start;
+        for (int done = 0; done < count; done += BatchSize)
+        {
+            int n = Math.Min(BatchSize, count - done);
+            for (int i = 0; i < n; i++, sequence += stride)
+            {
+                buffer[i] = TEvent.Create(sequence);
+            }
+
+            partition.PublishBatch(buffer.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>A member's handler: checks each event, and signals the sink when the check reaches its end.</summary>
+    /// <typeparam name="TCheck">The scenario's check.</typeparam>
+    private struct SinkHandler<TCheck>(TCheck check, DeliverySink sink) : IEventHandler<TEvent>
+        where TCheck : struct, IDeliveryCheck<TEvent>
+    {
+        private readonly DeliverySink _sink = sink;
+        private TCheck _check = check;
+
+        public void OnEvent(ref readonly TEvent @event, int partition, long offset, bool endOfBatch)
+        {
+            _check.Accept(in @event);
+            if (endOfBatch && _check.Reached(_sink.End))
+            {
+                _sink.Signal(_check.Sum);
+            }
+        }
+    }
+}
