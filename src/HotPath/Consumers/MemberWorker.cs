@@ -35,6 +35,10 @@ internal abstract class MemberWorker<T>
     private readonly int? _core;
     private readonly List<PendingSeek> _pendingSeeks = [];
 
+    // Per partition cursor: the offset failing there and its attempts so far (worker thread only). Kept per partition
+    // so that another partition's failure or progress cannot reset the count.
+    private readonly Dictionary<ReadCursor<T>, (long Offset, int Attempts)> _failing = new(ReferenceEqualityComparer.Instance);
+
     private GroupPartition<T>[] _requested = s_none;
     private int _requestedVersion;
     private int _appliedVersion;
@@ -51,9 +55,6 @@ internal abstract class MemberWorker<T>
     private string? _pinningError;
     private long _heartbeat;
     private int _parked;
-    private ReadCursor<T>? _failingCursor;
-    private long _failingOffset;
-    private int _attempts;
 
     protected MemberWorker(ConsumerGroup<T> group, string memberId, string? groupInstanceId, int? core)
     {
@@ -286,30 +287,29 @@ internal abstract class MemberWorker<T>
 
                 long started = duration.Enabled ? Stopwatch.GetTimestamp() : 0;
                 long before = cursor.Position;
+                long lostBefore = cursor.IsLossy ? cursor.Lost : 0;
                 int count;
                 try
                 {
                     count = Dispatch(cursor, maxBatch);
-                    if (count != 0)
+                    if (count != 0 && _failing.Count != 0)
                     {
-                        // Past the failing event (if any): the next failure starts a new count of attempts.
-                        _failingCursor = null;
+                        // Past this partition's failing event (if any): a later failure starts a new count of attempts.
+                        _failing.Remove(cursor);
                     }
                 }
                 catch (Exception ex)
                 {
-                    // The events before the failing one were handled: count them (and commit them below).
+                    // The events before the failing one were handled: count and commit them below, so that only the
+                    // failing event is retried or redelivered and the duplicate window stays within one batch.
                     count = (int)(cursor.Position - before) + OnHandlerError(owned[i], cursor, ex);
-                    if (State != MemberState.Running)
-                    {
-                        break;
-                    }
                 }
 
                 if (count != 0)
                 {
                     progressed += count;
-                    owned[i].Counters.AddHandled(count);
+                    // A lossy cursor's count includes the offsets it lost; those were not handled.
+                    owned[i].Counters.AddHandled(cursor.IsLossy ? count - (int)(cursor.Lost - lostBefore) : count);
                     if (autoCommit && !cursor.IsFenced)
                     {
                         cursor.CommitPosition();
@@ -323,6 +323,11 @@ internal abstract class MemberWorker<T>
                 else if (owned[i].IsDrained)
                 {
                     _group.OnPartitionDrained();
+                }
+
+                if (State != MemberState.Running)
+                {
+                    break;
                 }
             }
 
@@ -363,22 +368,16 @@ internal abstract class MemberWorker<T>
     {
         ErrorPolicy policy = _options.ErrorPolicy;
         long offset = cursor.Position;
-        if (!ReferenceEquals(_failingCursor, cursor) || _failingOffset != offset)
-        {
-            _failingCursor = cursor;
-            _failingOffset = offset;
-            _attempts = 0;
-        }
-
-        _attempts++;
-        var error = new HandlerError(_options.GroupId, MemberId, partition.Id.Topic, partition.Id.Partition, offset, _attempts, ex);
+        int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
+        _failing[cursor] = (offset, attempts);
+        var error = new HandlerError(_options.GroupId, MemberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, ex);
         Notify(policy.OnError, error);
-        if (_attempts < policy.MaxAttempts)
+        if (attempts < policy.MaxAttempts)
         {
             partition.Counters.AddRetried();
             // Back off on the parker: a rebalance request or a stop wakes us early (the loop then answers it first).
             Volatile.Write(ref _parked, 1);
-            _parker.Park((int)Math.Max(1, policy.BackoffAfter(_attempts).TotalMilliseconds));
+            _parker.Park((int)Math.Max(1, policy.BackoffAfter(attempts).TotalMilliseconds));
             Volatile.Write(ref _parked, 0);
             return 0;
         }
@@ -392,7 +391,7 @@ internal abstract class MemberWorker<T>
                 var deadLetters = (Topics.Topic<DeadLetter<T>>)policy.DeadLetterTopic!;
                 deadLetters.PublishTo(
                     partition.Id.Partition % deadLetters.PartitionCount,
-                    new DeadLetter<T>(cursor.CopyCurrent(), partition.Id.Topic, partition.Id.Partition, offset, _options.GroupId, ex, _attempts));
+                    new DeadLetter<T>(cursor.CopyCurrent(), partition.Id.Topic, partition.Id.Partition, offset, _options.GroupId, ex, attempts));
                 partition.Counters.AddDeadLettered();
                 break;
             default:
@@ -402,7 +401,7 @@ internal abstract class MemberWorker<T>
 
         Notify(policy.OnSkipped, error);
         cursor.SkipCurrent();
-        _failingCursor = null;
+        _failing.Remove(cursor);
         return 1;
     }
 
@@ -475,6 +474,7 @@ internal abstract class MemberWorker<T>
 
             partition.Partition.RemoveReaderParker(_parker);
             partition.ReleaseOwnership(this);
+            _failing.Remove(cursor);
             (revoked ??= []).Add(partition.Id);
         }
 
@@ -568,6 +568,7 @@ internal abstract class MemberWorker<T>
             else
             {
                 _owned[i].Partition.RemoveReaderParker(_parker);
+                _failing.Remove(_cursors[i]);
                 lost.Add(_owned[i].Id);
             }
         }

@@ -75,7 +75,6 @@ public sealed class Partition<T> : IDisposable
     private Parker[] _readerParkers = [];
     private long _retentionFloor;
     private int _state;
-    private int _wakeReaders;
 
     internal Partition(string topicName, int id, int capacity, PublishMode mode, WaitStrategy writerWait)
     {
@@ -346,9 +345,11 @@ public sealed class Partition<T> : IDisposable
             Volatile.Write(ref _cursor.Value, last);
         }
 
-        // Plain-looking flag read: a Volatile.Read (on x64 a plain load). Set once when a parking reader
-        // registers; until this thread sees it, a parked reader is woken by its park backstop.
-        if (Volatile.Read(ref _wakeReaders) != 0)
+        // Asymmetric Dekker, fast side: no fence here. A reader about to park increments the count and then runs a
+        // process-wide barrier before its re-check (EnterReaderPark): if this load misses the increment, that barrier
+        // has made the publication above visible to the re-check. The count's line is written only when a reader
+        // parks, so this is an L1 hit while readers are busy.
+        if (Volatile.Read(ref _parkedReaders.Value) != 0)
         {
             WakeParkedReaders();
         }
@@ -536,10 +537,12 @@ public sealed class Partition<T> : IDisposable
     {
         lock (_writerGate)
         {
-            // Full fence (Interlocked): announces this writer before it re-checks the gating sequences. A reader
-            // that advances after our re-check reads the count after its own fence and pulses the gate, which it
-            // can only take once we are inside Monitor.Wait; a reader that advanced before is seen by the re-check.
+            // Asymmetric Dekker, slow side: announce this writer, then a process-wide barrier before the re-check of
+            // the gating sequences. A reader that advances reads the count without a fence (NotifyReaderProgress):
+            // either it sees the count and pulses the gate (which it can take only once we are inside Monitor.Wait),
+            // or the barrier has made its advance visible to our re-check.
             Interlocked.Increment(ref _parkedWriters.Value);
+            Interlocked.MemoryBarrierProcessWide();
             try
             {
                 if (last - _capacity >= MinGating(Volatile.Read(ref _gating), last + 1)
@@ -757,9 +760,8 @@ public sealed class Partition<T> : IDisposable
     {
         lock (_registrationLock)
         {
+            // Release: a publisher that finds the parked count non-zero also finds this parker.
             Volatile.Write(ref _readerParkers, [.. _readerParkers, parker]);
-            // Release: from now on publishers check _parkedReaders (see PublishCore).
-            Volatile.Write(ref _wakeReaders, 1);
         }
     }
 
@@ -774,16 +776,21 @@ public sealed class Partition<T> : IDisposable
     }
 
     /// <summary>
-    /// A reader about to park announces itself (full fence), then must re-check for events before parking.
-    /// Pairs with the fence in <see cref="WakeParkedReaders"/>: the publisher either sees the count or the
-    /// reader's re-check sees the event.
+    /// A reader about to park announces itself, then must re-check for events before parking. The slow side of an
+    /// asymmetric Dekker with <see cref="PublishCore"/>: the process-wide barrier (every running thread executes a
+    /// full fence) costs microseconds here, once per park, so that publishers pay no fence per event: either a
+    /// publisher sees the count, or the barrier made its publication visible to the reader's re-check.
     /// </summary>
-    internal void EnterReaderPark() => Interlocked.Increment(ref _parkedReaders.Value);
+    internal void EnterReaderPark()
+    {
+        Interlocked.Increment(ref _parkedReaders.Value);
+        Interlocked.MemoryBarrierProcessWide();
+    }
 
     /// <summary>The parked reader is running again.</summary>
     internal void ExitReaderPark() => Interlocked.Decrement(ref _parkedReaders.Value);
 
-    /// <summary>The park time-out that bounds a wake-up missed while the wake flag propagates.</summary>
+    /// <summary>A safety net for the park protocol: the longest a parked reader sleeps without a wake-up.</summary>
     internal static int ReaderParkBackstop => ReaderParkBackstopMilliseconds;
 
     /// <summary>Called by a reader after it advanced its gating sequence: wakes writers parked on a full ring.</summary>
@@ -794,9 +801,8 @@ public sealed class Partition<T> : IDisposable
             return;
         }
 
-        // Full fence between the reader's sequence write (before this call) and the read of the parked count:
-        // Dekker with ParkWriter's increment-then-recheck.
-        Interlocked.MemoryBarrier();
+        // Asymmetric Dekker, fast side: no fence between the reader's sequence write (before this call) and this
+        // load; ParkWriter runs a process-wide barrier between its increment and its re-check.
         if (Volatile.Read(ref _parkedWriters.Value) != 0)
         {
             lock (_writerGate)
@@ -809,15 +815,10 @@ public sealed class Partition<T> : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WakeParkedReaders()
     {
-        // Full fence between the publication (before this call) and the read of the parked count: Dekker with
-        // EnterReaderPark's increment and the reader's re-check.
-        Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _parkedReaders.Value) != 0)
+        // Acquire: the parkers registered before the reader parked. Unpark is cheap when a wake-up is pending.
+        foreach (Parker parker in Volatile.Read(ref _readerParkers))
         {
-            foreach (Parker parker in Volatile.Read(ref _readerParkers))
-            {
-                parker.Unpark();
-            }
+            parker.Unpark();
         }
     }
 

@@ -6,35 +6,47 @@ namespace HotPath.Workers;
 /// and its park is never lost.
 /// </summary>
 /// <remarks>
-/// Design: only the owning thread parks; any thread may unpark. All state is under <see cref="_lock"/>, so
-/// the monitor provides the ordering: the permit set by an unparker is seen by the parker that takes the
-/// lock after it. This is the slow path (an idle thread): a lock per wake-up is fine.
+/// Design: only the owning thread parks; any thread may unpark. <c>_permit</c> changes only by
+/// <see cref="Interlocked.Exchange(ref int, int)"/> (full fences), so whatever an unparker wrote before setting
+/// the permit is visible to the parker that takes it. An unparker that finds the permit already set returns
+/// without the lock: the thread that set it is pulsing, or the owner will take the permit on its next park. An
+/// unparker that sets it takes the lock to pulse; the owner re-checks the permit under the same lock before it
+/// waits, so the pulse cannot fall between its check and its wait.
 /// </remarks>
 internal sealed class Parker
 {
     private readonly object _lock = new();
-    private bool _permit;
+    private int _permit;
 
     /// <summary>Blocks until unparked or until <paramref name="timeoutMilliseconds"/> passes; consumes the permit.</summary>
     public void Park(int timeoutMilliseconds)
     {
+        if (Interlocked.Exchange(ref _permit, 0) == 1)
+        {
+            return;
+        }
+
         lock (_lock)
         {
-            if (!_permit)
+            if (Volatile.Read(ref _permit) == 0)
             {
                 Monitor.Wait(_lock, timeoutMilliseconds);
             }
-
-            _permit = false;
         }
+
+        Interlocked.Exchange(ref _permit, 0);
     }
 
-    /// <summary>Gives the permit and wakes the owner if it is parked. Any thread.</summary>
+    /// <summary>Gives the permit and wakes the owner if it is parked. Any thread; cheap when a wake-up is pending.</summary>
     public void Unpark()
     {
+        if (Interlocked.Exchange(ref _permit, 1) == 1)
+        {
+            return;
+        }
+
         lock (_lock)
         {
-            _permit = true;
             Monitor.Pulse(_lock);
         }
     }
