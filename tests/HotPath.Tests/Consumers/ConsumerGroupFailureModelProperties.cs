@@ -66,17 +66,17 @@ public sealed class ConsumerGroupFailureModelProperties
     private const int MaxHangsPerCase = 2;
 
     /// <summary>
-    /// Off: permanent failures are generated only for one-partition topics. A member counts the attempts of one failing
+    /// On (the library bug this guards against is open): when off, permanent failures are generated only for one-partition topics. A member counts the attempts of one failing
     /// event at a time, and any other partition's failure or progress resets that count, so on several partitions a
     /// permanent failure can be retried forever (the group never skips it, never drains, and the writer blocks).
     /// </summary>
-    private const bool PermanentFailuresOnSeveralPartitions = false;
+    private const bool PermanentFailuresOnSeveralPartitions = true;
 
     /// <summary>
-    /// Off: a case with a hang has no transient failure. A retried failure does not commit the events its batch handled
+    /// On (the library bug this guards against is open): when off, a case with a hang has no transient failure. A retried failure does not commit the events its batch handled
     /// before the failing one, so a member fenced in a later batch leaves them to be handled again, past MaxBatchSize.
     /// </summary>
-    private const bool TransientFailuresWithHangs = false;
+    private const bool TransientFailuresWithHangs = true;
     private static readonly TimeSpan PublishDeadline = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan CompletionDeadline = TimeSpan.FromSeconds(30);
 
@@ -108,6 +108,77 @@ public sealed class ConsumerGroupFailureModelProperties
     [Property(MaxTest = MaxTest)]
     public Property RandomFailureInterleavings_MatchTheSequentialModel() =>
         Prop.ForAll(Scenarios(), scenario => new Run(scenario).Execute());
+
+    /// <summary>The smallest case behind <see cref="PermanentFailuresOnSeveralPartitions"/>.</summary>
+    [Fact]
+    public void PermanentFailureWithSkip_OneMemberTwoPartitions_IsSkippedAfterMaxAttempts()
+    {
+        using var topic = new Topic<Support.TestEvent>(new TopicOptions { Name = TopicName, PartitionCount = 2, Capacity = 64 });
+        using var group = new ConsumerGroup<Support.TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "skip",
+            ErrorPolicy = new ErrorPolicy { MaxAttempts = 2, AfterRetries = ErrorAction.Skip },
+        });
+        var handler = new Support.RecordingHandler(2) { ThrowWhen = (e, _, _) => e.Value == 1 };
+        group.Join(handler.For("m"));
+
+        for (int i = 0; i < 3; i++)
+        {
+            topic.PublishTo(0, new Support.TestEvent(i));
+            topic.PublishTo(1, new Support.TestEvent(i));
+        }
+
+        // Each partition's failure resets the other's attempt count: neither reaches MaxAttempts, retried forever.
+        bool skipped = SpinWait.SpinUntil(() => group.GetStats().All(s => s.Skipped == 1), TimeSpan.FromSeconds(5));
+        Assert.True(skipped, $"both failing events skipped after 2 attempts; stats: {string.Join("; ", group.GetStats())}");
+    }
+
+    /// <summary>The smallest case behind <see cref="TransientFailuresWithHangs"/>.</summary>
+    [Fact]
+    public void TransientFailureThenHang_SurvivorRedeliversAtMostMaxBatchSize()
+    {
+        using var topic = new Topic<Support.TestEvent>(new TopicOptions { Name = TopicName, Capacity = 64 });
+        using var group = new ConsumerGroup<Support.TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "window",
+            MaxBatchSize = 4,
+            SessionTimeout = TimeSpan.FromMilliseconds(100),
+            ErrorPolicy = new ErrorPolicy { MaxAttempts = 2 },
+        });
+        for (int i = 0; i < 8; i++)
+        {
+            topic.PublishTo(0, new Support.TestEvent(i));
+        }
+
+        // Batch [0, 3]: 0 and 1 handled, 2 throws once (retried, nothing committed); batch [2, 5]: 2, 3, 4 handled, 5 hangs.
+        int throwsLeft = 1;
+        var stuckHandler = new Support.RecordingHandler(1)
+        {
+            ThrowWhen = (e, _, _) =>
+            {
+                if (e.Value == 2 && Interlocked.Decrement(ref throwsLeft) >= 0)
+                {
+                    return true;
+                }
+
+                if (e.Value == 5)
+                {
+                    Thread.Sleep(1000);
+                }
+
+                return false;
+            },
+        };
+        var stuck = group.Join(stuckHandler.For("a"), memberId: "a");
+        Assert.True(SpinWait.SpinUntil(() => stuck.State == MemberState.Failed, TimeSpan.FromSeconds(10)), $"the hung member is fenced: {stuck.State}, saw [{string.Join(' ', stuckHandler.Deliveries.Select(d => d.Offset))}], {string.Join("; ", group.GetStats())}");
+        var survivorHandler = new Support.RecordingHandler(1);
+        group.Join(survivorHandler.For("b"), memberId: "b");
+        Assert.True(SpinWait.SpinUntil(() => survivorHandler.Deliveries.Any(d => d.Offset == 7), TimeSpan.FromSeconds(10)));
+
+        // One failure (the fence) may redeliver at most MaxBatchSize = 4 events handled before the hung one: 1 to 4.
+        long resumedAt = survivorHandler.Deliveries.First().Offset;
+        Assert.InRange(resumedAt, 5 - 4, 5);
+    }
 
     // ------------------------------------------------------------------ generated scenarios
 
