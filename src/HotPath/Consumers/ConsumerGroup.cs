@@ -38,7 +38,7 @@ public sealed class ConsumerGroup<T> : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<MemberWorker<T>, (long Heartbeat, long Since)> _watch = [];
-    private readonly Timer _watchdog;
+    private readonly ManualResetEventSlim _watchdogStop = new();
     private int _drainedSignalled;
     private Exception? _backgroundError;
     private int _generation;
@@ -98,7 +98,19 @@ public sealed class ConsumerGroup<T> : IDisposable
         _topicNames = [.. _partitionsPerTopic.Keys];
         HotPathMetrics.Register(this, new MetricsSource(this));
         TimeSpan tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, options.SessionTimeout.Ticks / 4));
-        _watchdog = new Timer(static state => ((ConsumerGroup<T>)state!).RunInBackground(static g => g.CheckSessions()), this, tick, tick);
+        // A dedicated thread, not a pool timer: a starved thread pool must not delay the detection of stuck members.
+        var watchdog = new Thread(() =>
+        {
+            while (!_watchdogStop.Wait(tick))
+            {
+                RunInBackground(static g => g.CheckSessions());
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"hotpath:{options.GroupId}:watchdog",
+        };
+        watchdog.Start();
     }
 
     /// <summary>
@@ -276,7 +288,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             }
 
             _disposed = true;
-            _watchdog.Dispose();
+            _watchdogStop.Set();
             members = [.. _members];
             Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
             foreach (GroupMember<T> member in members)
