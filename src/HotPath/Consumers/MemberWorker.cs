@@ -602,14 +602,17 @@ internal abstract class MemberWorker<T>
 
     private void ParkOnPartitions(GroupPartition<T>[] owned, ReadCursor<T>[] cursors)
     {
-        foreach (GroupPartition<T> partition in owned)
-        {
-            partition.Partition.EnterReaderPark();
-        }
-
+        // Announce before raising the partitions' wake flags: a publisher that wins a flag then sees the announce.
+        _parker.BeginParking();
         try
         {
-            // Re-check after announcing (full fence in EnterReaderPark): a publish that our check misses sees the count.
+            foreach (GroupPartition<T> partition in owned)
+            {
+                partition.Partition.EnterReaderPark();
+            }
+
+            // Re-check after announcing (process-wide barrier in EnterReaderPark): a publish that our check misses
+            // sees the flag and unparks us.
             bool ready = Volatile.Read(ref _requestedVersion) != _appliedLocal;
             for (int i = 0; i < owned.Length && !ready; i++)
             {
@@ -625,10 +628,7 @@ internal abstract class MemberWorker<T>
         }
         finally
         {
-            foreach (GroupPartition<T> partition in owned)
-            {
-                partition.Partition.ExitReaderPark();
-            }
+            _parker.EndParking();
         }
     }
 

@@ -67,8 +67,8 @@ public sealed class Partition<T> : IDisposable
     private PaddedLong _writerPublished;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
-    private PaddedLong _parkedReaders;
-    private PaddedLong _parkedWriters;
+    private PaddedLong _readerWakeNeeded;
+    private PaddedLong _writerWakeNeeded;
     private PaddedLong _publishedHint;
 
     private Sequence[] _gating = [];
@@ -345,11 +345,12 @@ public sealed class Partition<T> : IDisposable
             Volatile.Write(ref _cursor.Value, last);
         }
 
-        // Asymmetric Dekker, fast side: no fence here. A reader about to park increments the count and then runs a
-        // process-wide barrier before its re-check (EnterReaderPark): if this load misses the increment, that barrier
-        // has made the publication above visible to the re-check. The count's line is written only when a reader
-        // parks, so this is an L1 hit while readers are busy.
-        if (Volatile.Read(ref _parkedReaders.Value) != 0)
+        // Asymmetric Dekker, fast side: no fence here. A reader about to park raises the flag and then runs a
+        // process-wide barrier before its re-check (EnterReaderPark): if this load misses the flag, that barrier
+        // has made the publication above visible to the re-check. The flag's line is written only when a reader
+        // parks and when the one publisher that wakes it clears the flag, so this is an L1 hit while readers are busy,
+        // and a parked reader costs one wake-up, not one per publish until it runs again.
+        if (Volatile.Read(ref _readerWakeNeeded.Value) != 0)
         {
             WakeParkedReaders();
         }
@@ -537,23 +538,17 @@ public sealed class Partition<T> : IDisposable
     {
         lock (_writerGate)
         {
-            // Asymmetric Dekker, slow side: announce this writer, then a process-wide barrier before the re-check of
-            // the gating sequences. A reader that advances reads the count without a fence (NotifyReaderProgress):
-            // either it sees the count and pulses the gate (which it can take only once we are inside Monitor.Wait),
-            // or the barrier has made its advance visible to our re-check.
-            Interlocked.Increment(ref _parkedWriters.Value);
+            // Asymmetric Dekker, slow side: raise the flag, then a process-wide barrier before the re-check of the
+            // gating sequences. A reader that advances reads the flag without a fence (NotifyReaderProgress): either
+            // it sees the flag, clears it and pulses the gate (which it can take only once we are inside
+            // Monitor.Wait), or the barrier has made its advance visible to our re-check. A flag left raised by a
+            // writer whose re-check succeeded costs one spurious pulse.
+            Volatile.Write(ref _writerWakeNeeded.Value, 1);
             Interlocked.MemoryBarrierProcessWide();
-            try
+            if (last - _capacity >= MinGating(Volatile.Read(ref _gating), last + 1)
+                && Volatile.Read(ref _state) != StateDisposed)
             {
-                if (last - _capacity >= MinGating(Volatile.Read(ref _gating), last + 1)
-                    && Volatile.Read(ref _state) != StateDisposed)
-                {
-                    Monitor.Wait(_writerGate, WriterParkBackstopMilliseconds);
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _parkedWriters.Value);
+                Monitor.Wait(_writerGate, WriterParkBackstopMilliseconds);
             }
         }
     }
@@ -776,19 +771,18 @@ public sealed class Partition<T> : IDisposable
     }
 
     /// <summary>
-    /// A reader about to park announces itself, then must re-check for events before parking. The slow side of an
-    /// asymmetric Dekker with <see cref="PublishCore"/>: the process-wide barrier (every running thread executes a
-    /// full fence) costs microseconds here, once per park, so that publishers pay no fence per event: either a
-    /// publisher sees the count, or the barrier made its publication visible to the reader's re-check.
+    /// A reader about to park (its parker announced with <see cref="Parker.BeginParking"/>) raises the wake flag, then
+    /// must re-check for events before parking. The slow side of an asymmetric Dekker with <see cref="PublishCore"/>:
+    /// the process-wide barrier (every running thread executes a full fence) costs microseconds here, once per park,
+    /// so that publishers pay no fence per event: either a publisher sees the flag, or the barrier made its
+    /// publication visible to the reader's re-check.
     /// </summary>
     internal void EnterReaderPark()
     {
-        Interlocked.Increment(ref _parkedReaders.Value);
+        // Release, after the parker's announce: a publisher that reads this flag also reads the announce.
+        Volatile.Write(ref _readerWakeNeeded.Value, 1);
         Interlocked.MemoryBarrierProcessWide();
     }
-
-    /// <summary>The parked reader is running again.</summary>
-    internal void ExitReaderPark() => Interlocked.Decrement(ref _parkedReaders.Value);
 
     /// <summary>A safety net for the park protocol: the longest a parked reader sleeps without a wake-up.</summary>
     internal static int ReaderParkBackstop => ReaderParkBackstopMilliseconds;
@@ -802,8 +796,9 @@ public sealed class Partition<T> : IDisposable
         }
 
         // Asymmetric Dekker, fast side: no fence between the reader's sequence write (before this call) and this
-        // load; ParkWriter runs a process-wide barrier between its increment and its re-check.
-        if (Volatile.Read(ref _parkedWriters.Value) != 0)
+        // load; ParkWriter runs a process-wide barrier between raising the flag and its re-check. The exchange lets
+        // one reader pulse per park: the others see the flag down again and pay nothing.
+        if (Volatile.Read(ref _writerWakeNeeded.Value) != 0 && Interlocked.Exchange(ref _writerWakeNeeded.Value, 0) != 0)
         {
             lock (_writerGate)
             {
@@ -815,10 +810,17 @@ public sealed class Partition<T> : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WakeParkedReaders()
     {
-        // Acquire: the parkers registered before the reader parked. Unpark is cheap when a wake-up is pending.
+        // The exchange (a full fence) elects one publisher per raised flag (several publish in multi-writer mode); it
+        // orders the reads of the parkers' announces after the flag, see Parker.UnparkIfParking.
+        if (Interlocked.Exchange(ref _readerWakeNeeded.Value, 0) == 0)
+        {
+            return;
+        }
+
+        // Acquire: the parkers registered before the reader parked.
         foreach (Parker parker in Volatile.Read(ref _readerParkers))
         {
-            parker.Unpark();
+            parker.UnparkIfParking();
         }
     }
 

@@ -17,6 +17,31 @@ internal sealed class Parker
 {
     private readonly object _lock = new();
     private int _permit;
+    private int _parking;
+
+    /// <summary>
+    /// Owner only: announces that the owner is about to park on partitions, before it raises their wake flags
+    /// (<c>Partition.EnterReaderPark</c>). <see cref="UnparkIfParking"/> wakes only announced owners, so a publish never
+    /// disturbs a member that is busy. Cleared by <see cref="EndParking"/>.
+    /// </summary>
+    public void BeginParking() => Volatile.Write(ref _parking, 1);
+
+    /// <summary>Owner only: the park attempt that <see cref="BeginParking"/> announced is over.</summary>
+    public void EndParking() => Volatile.Write(ref _parking, 0);
+
+    /// <summary>
+    /// <see cref="Unpark"/> when the owner announced a park. Called by publishers after they won a partition's wake
+    /// flag (a locked exchange, a full fence): the owner wrote <c>_parking</c> before that flag, so a waker that
+    /// read the owner's flag (or a later one in the flag's coherence order) also reads <c>_parking = 1</c> here.
+    /// </summary>
+    public void UnparkIfParking()
+    {
+        // Acquire: pairs with the release in BeginParking; see above for why it cannot miss an announced owner.
+        if (Volatile.Read(ref _parking) != 0)
+        {
+            Unpark();
+        }
+    }
 
     /// <summary>Blocks until unparked or until <paramref name="timeoutMilliseconds"/> passes; consumes the permit.</summary>
     public void Park(int timeoutMilliseconds)
