@@ -34,6 +34,16 @@ public sealed record ConsumerGroupOptions
     public int MaxBatchSize { get; init; } = 1024;
 
     /// <summary>
+    /// Batch coalescing: while events keep arriving, a member whose last pass handed out fewer than this many events
+    /// pauses for about a third of a microsecond before its next pass. A member that keeps pace with its writer would
+    /// otherwise read the cursor and the slots right after each publish, so the writer re-acquires those cache lines
+    /// from the member's core for nearly every event (measured: the 1 writer → 1 group rate varies 2-4x with it on a
+    /// 2-core machine). Costs at most that pause in latency, only for an event published right after a small batch;
+    /// an idle member is never delayed. 0 turns it off. Default 256.
+    /// </summary>
+    public int CoalesceBelow { get; init; } = 256;
+
+    /// <summary>
     /// Cores to pin member threads to, used round-robin in join order, or null for no pinning. Each worker
     /// pins itself (Linux <c>sched_setaffinity</c>, Windows <c>SetThreadAffinityMask</c>); where pinning is not
     /// supported the member runs unpinned and reports why in <see cref="GroupMember{T}.PinningError"/>.
@@ -92,6 +102,11 @@ public sealed record ConsumerGroupOptions
         if (MaxBatchSize < 1)
         {
             ThrowHelper.ArgumentOutOfRange(nameof(MaxBatchSize), "must be at least 1", MaxBatchSize);
+        }
+
+        if (CoalesceBelow < 0)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(CoalesceBelow), "must be at least 0", CoalesceBelow);
         }
 
         if (RebalanceTimeout <= TimeSpan.Zero)

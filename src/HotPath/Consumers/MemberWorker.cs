@@ -27,6 +27,10 @@ internal abstract class MemberWorker<T>
 {
     private static readonly GroupPartition<T>[] s_none = [];
 
+    // Batch coalescing's pause (ConsumerGroupOptions.CoalesceBelow): Thread.SpinWait iterations are normalised by
+    // the runtime to roughly 35-50 ns each, so 8 give the writer ~0.3 us, about 100 events of a fast writer.
+    private const int CoalesceSpins = 8;
+
     private readonly ConsumerGroup<T> _group;
     private readonly ConsumerGroupOptions _options;
     private readonly Parker _parker = new();
@@ -251,6 +255,7 @@ internal abstract class MemberWorker<T>
         int idle = 0;
         bool autoCommit = _options.CommitMode == CommitMode.AfterBatch;
         int maxBatch = _options.MaxBatchSize;
+        int coalesceBelow = _options.CoalesceBelow;
         WaitStrategy wait = _options.WaitStrategy;
         var duration = Diagnostics.HotPathMetrics.ProcessDuration;
         while (true)
@@ -335,6 +340,13 @@ internal abstract class MemberWorker<T>
             {
                 // Owner-only write, read by monitors: a release write so they never see a torn or stale-forever value.
                 Volatile.Write(ref _handled, _handled + progressed);
+                if (progressed < coalesceBelow && idle == 0)
+                {
+                    // The previous pass made progress too: the writer is streaming and this member keeps pace. Let it
+                    // get whole cache lines ahead before we read its cursor and slots again (see CoalesceBelow).
+                    Thread.SpinWait(CoalesceSpins);
+                }
+
                 idle = 0;
             }
             else if (owned.Length == 0)

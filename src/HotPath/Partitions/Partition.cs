@@ -401,8 +401,7 @@ public sealed class Partition<T> : IDisposable
         long next = _writerNext.Value;
         if (next != _writerPublished.Value + 1)
         {
-            ThrowHelper.InvalidOperation(
-                $"partition {Id} of '{TopicName}' has an unpublished claim at offset {_writerPublished.Value + 1}: publish or dispose it before claiming again (single-writer mode allows one claim at a time)");
+            ThrowUnpublishedClaim();
         }
 
         long last = next + count - 1;
@@ -864,6 +863,13 @@ public sealed class Partition<T> : IDisposable
 
         return timeout == TimeSpan.Zero ? 0 : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
     }
+
+    // Out of line: the message's string building would otherwise be inlined into every Publish, whose frame would then
+    // zero the interpolation handler's locals on each call.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowUnpublishedClaim() =>
+        ThrowHelper.InvalidOperation(
+            $"partition {Id} of '{TopicName}' has an unpublished claim at offset {_writerPublished.Value + 1}: publish or dispose it before claiming again (single-writer mode allows one claim at a time)");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowClosed()

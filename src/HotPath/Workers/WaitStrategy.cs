@@ -14,8 +14,8 @@ namespace HotPath.Workers;
 /// <item><see cref="SpinThenSleep"/>: spin, yield, then sleep in short naps. Low idle cost (a few wake-ups
 /// per millisecond at most), latency up to the nap length after a quiet period.</item>
 /// <item><see cref="Blocking"/> (the default): spins briefly, then parks the thread, which uses no CPU until
-/// a publish (or a reader's progress, for a full ring) wakes it. Costs the publisher one full fence per
-/// publish call (batch publishing amortises it) to check for parked readers.</item>
+/// a publish (or a reader's progress, for a full ring) wakes it. A publish pays one load of a wake flag; the
+/// thread that parks pays a process-wide barrier, and the first publish after it a wake-up.</item>
 /// </list>
 /// Thread-safety: instances are immutable and may be shared by any number of topics and groups.
 /// </remarks>

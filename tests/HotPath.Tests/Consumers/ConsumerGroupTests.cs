@@ -52,6 +52,24 @@ public class ConsumerGroupTests
         Assert.True(SpinWait.SpinUntil(() => topic.Partitions.All(p => group.GetLag("orders", p.Id) == 0), Timeout));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(100_000)]
+    public void CoalesceBelow_AnyThreshold_HandlesEveryEventInOffsetOrder(int coalesceBelow)
+    {
+        // 100,000 exceeds every batch, so every pass after another one pauses; 0 never pauses.
+        using var topic = CreateTopic(capacity: 64);
+        using var group = new ConsumerGroup<TestEvent>(topic, Options("g1") with { CoalesceBelow = coalesceBelow });
+        var handler = new RecordingHandler(3);
+        using var member = group.Join(handler.For("m1"));
+
+        PublishKeyed(topic, 5000);
+
+        Assert.True(handler.WaitForCount(5000, Timeout));
+        AssertEveryPartitionExactlyOnceInOrder(topic, handler);
+    }
+
     [Fact]
     public void Join_ThreeMembersThreePartitions_EachOwnsOnePartition()
     {
@@ -320,6 +338,7 @@ public class ConsumerGroupTests
 
         Assert.Contains("GroupId must not be null or empty", Assert.ThrowsAny<ArgumentException>(() => new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "" })).Message);
         Assert.Contains("MaxBatchSize must be at least 1, was 0", Assert.ThrowsAny<ArgumentException>(() => new ConsumerGroup<TestEvent>(topic, Options("x") with { MaxBatchSize = 0 })).Message);
+        Assert.Contains("CoalesceBelow must be at least 0, was -1", Assert.ThrowsAny<ArgumentException>(() => new ConsumerGroup<TestEvent>(topic, Options("x") with { CoalesceBelow = -1 })).Message);
         Assert.Contains("Cores must list cores from 0", Assert.ThrowsAny<ArgumentException>(() => new ConsumerGroup<TestEvent>(topic, Options("x") with { Cores = [999] })).Message);
     }
 
