@@ -151,8 +151,9 @@ def main(report_path, latency_path, idle_path):
     w("line) and prints BenchmarkDotNet's table without touching this folder. Events/s = 1 s / median time per event;")
     w("\"x baseline\" = events/s of the row / events/s of the scenario's baseline in the same table (higher is better).")
     w("Allocated = BenchmarkDotNet's bytes per event (rounded); the harness additionally fails any HotPath run that")
-    w("allocates a single byte on a writer thread, a harness reader thread or a consumer-group member's thread after")
-    w("its first invocations.")
+    w("allocates on a writer thread or a harness reader thread in two invocations after its first (a one-time late")
+    w("initialisation, such as the first time a reader catches up, is logged once), or on a consumer-group member's thread")
+    w("after its first two signals.")
     w("")
 
     # Targets first: the acceptance numbers, computed from this run.

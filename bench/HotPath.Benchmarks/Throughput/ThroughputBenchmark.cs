@@ -22,8 +22,9 @@ namespace HotPath.Benchmarks.Throughput;
 /// <para>Checks: the invocation throws (the benchmark fails) when a reader's sum differs from the arithmetic series
 /// (each reader's, for a fan-out; their total, for partitioned readers), when any side failed, when the readers do
 /// not finish within <see cref="Timeout"/> (lost events), or when an implementation that must not allocate allocated
-/// on any of its threads after its first invocation (BenchmarkDotNet's Allocated column rounds per operation, which
-/// would hide up to half a megabyte per invocation).</para>
+/// on any of its threads in two invocations after its first (one late first-use initialisation is reported, not
+/// failed; BenchmarkDotNet's Allocated column rounds per operation, which would hide up to half a megabyte per
+/// invocation).</para>
 /// </remarks>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
@@ -43,6 +44,7 @@ public abstract class ThroughputBenchmark
     private Worker[] _workers = [];
     private long _nextSequence;
     private long _invocations;
+    private int _lateAllocatingInvocations;
 
     // Written by the benchmark thread before a worker's Start.Release, read by the worker after Start.Wait (the
     // semaphore orders them); the results the other way round through _done.
@@ -249,13 +251,21 @@ public abstract class ThroughputBenchmark
                 $"{Name} ({EventBytes} B): the readers' total of sequence numbers is {readers.Sum(r => r.Sum)}, expected {expectedSum} for [{first}, {first + n - 1}]");
         }
 
-        // The first invocation may allocate once (first-call initialisation); after that, nothing.
+        // The first invocation may allocate (first-call initialisation). A code path that a thread reaches for the first
+        // time later (the first time a reader catches up with the writer, say) may allocate once more, in one more
+        // invocation: that is initialisation too, and it is reported. An allocation per event or per batch shows up in
+        // every invocation, so a second allocating invocation fails the benchmark.
         long allocated = writerAllocated + _workers.Sum(w => w.Allocated);
         if (_invocations++ > 0 && pipe.MustNotAllocate && allocated != 0)
         {
             string detail = string.Join(", ", _workers.Select(w => $"{w}: {w.Allocated} B"));
-            throw new InvalidOperationException(
-                $"{Name} ({EventBytes} B) allocated for {n} events: writer 0: {writerAllocated} B, {detail}; its budget is 0");
+            string message = $"{Name} ({EventBytes} B) allocated in invocation {_invocations} ({n} events): writer 0: {writerAllocated} B, {detail}";
+            if (++_lateAllocatingInvocations > 1)
+            {
+                throw new InvalidOperationException($"{message}; a second invocation that allocates after the first; the budget is 0");
+            }
+
+            Console.WriteLine($"// {message} (one-time initialisation allowed once; a second one fails)");
         }
     }
 
