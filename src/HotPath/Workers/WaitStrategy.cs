@@ -13,7 +13,7 @@ namespace HotPath.Workers;
 /// busy-spin latency when cores are oversubscribed, but still 100% of a core when the machine is idle.</item>
 /// <item><see cref="SpinThenSleep"/>: spin, yield, then sleep in short naps. Low idle cost (a few wake-ups
 /// per millisecond at most), latency up to the nap length after a quiet period.</item>
-/// <item><see cref="Blocking"/> (the default): spins briefly, then parks the thread, which uses no CPU until
+/// <item><see cref="Blocking"/> (the default): spins and yields briefly, then parks the thread, which uses no CPU until
 /// a publish (or a reader's progress, for a full ring) wakes it. A publish pays one load of a wake flag; the
 /// thread that parks pays a process-wide barrier, and the first publish after it a wake-up.</item>
 /// </list>
@@ -23,6 +23,7 @@ public sealed class WaitStrategy
 {
     private const int DefaultSpins = 64;
     private const int DefaultYields = 64;
+    private const int DefaultBlockingYields = 32;
 
     /// <summary>Never gives up the core: pauses the CPU briefly between checks.</summary>
     public static WaitStrategy BusySpin { get; } = new("busy-spin", WaitKind.BusySpin, int.MaxValue, 0, TimeSpan.Zero);
@@ -33,8 +34,33 @@ public sealed class WaitStrategy
     /// <summary>Spins, yields, then sleeps 1 ms between checks.</summary>
     public static WaitStrategy SpinThenSleep { get; } = CreateSpinThenSleep(DefaultSpins, DefaultYields, TimeSpan.FromMilliseconds(1));
 
-    /// <summary>Spins briefly, then parks the thread until it is woken: no CPU while idle.</summary>
-    public static WaitStrategy Blocking { get; } = new("blocking", WaitKind.Blocking, DefaultSpins, 0, TimeSpan.Zero);
+    /// <summary>
+    /// Spins <c>64</c> times, yields <c>32</c> times, then parks the thread until it is woken: no CPU while idle. The
+    /// yields matter when threads outnumber cores: a member that parks the moment it runs dry costs its publisher a
+    /// wake-up (a futex call) and itself a process-wide barrier, while a few yields let the publisher run and refill it
+    /// (fan-out to 3 groups on 2 cores, side by side: 40 M/s parking after the spins, 82 M/s with 32 yields first).
+    /// </summary>
+    public static WaitStrategy Blocking { get; } = new("blocking", WaitKind.Blocking, DefaultSpins, DefaultBlockingYields, TimeSpan.Zero);
+
+    /// <summary>Creates a blocking strategy: spin, then yield, then park until woken.</summary>
+    /// <param name="spinIterations">Checks separated by a CPU pause before yielding; at least 0.</param>
+    /// <param name="yieldIterations">Checks separated by <see cref="Thread.Yield"/> before parking; at least 0.</param>
+    /// <returns>The strategy.</returns>
+    /// <remarks>Thread-safety: safe to call from any thread.</remarks>
+    public static WaitStrategy CreateBlocking(int spinIterations, int yieldIterations)
+    {
+        if (spinIterations < 0)
+        {
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(spinIterations), "must be at least 0", spinIterations);
+        }
+
+        if (yieldIterations < 0)
+        {
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(yieldIterations), "must be at least 0", yieldIterations);
+        }
+
+        return new WaitStrategy("blocking", WaitKind.Blocking, spinIterations, yieldIterations, TimeSpan.Zero);
+    }
 
     /// <summary>Creates a spin, then yield, then sleep backoff.</summary>
     /// <param name="spinIterations">Checks separated by a CPU pause before yielding; at least 0.</param>
@@ -122,6 +148,12 @@ public sealed class WaitStrategy
 
                 return false;
             default:
+                if (i - _spins < _yields)
+                {
+                    Thread.Yield();
+                    return false;
+                }
+
                 return true;
         }
     }
