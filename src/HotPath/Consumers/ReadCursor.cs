@@ -110,16 +110,11 @@ internal sealed class ReadCursor<T>
             return DispatchLossy(ref handler, max);
         }
 
-        long first = _position;
-        long last = _partition.HighestPublished(first, first + max - 1);
-        if (last < first)
+        if (!BeginDispatch(max, out long first, out long last))
         {
             return 0;
         }
 
-        RefreshGaps(first);
-        _dispatchLast = last;
-        _dispatching = true;
         try
         {
             DispatchRange(ref handler, first, last);
@@ -144,20 +139,15 @@ internal sealed class ReadCursor<T>
             return count;
         }
 
-        long first = _position;
-        long last = _partition.HighestPublished(first, first + max - 1);
-        if (last < first)
+        if (!BeginDispatch(max, out long first, out long last))
         {
             return 0;
         }
 
-        RefreshGaps(first);
-        Partition<T> partition = _partition;
-        long offset = first;
-        _dispatchLast = last;
-        _dispatching = true;
         try
         {
+            Partition<T> partition = _partition;
+            long offset = first;
             while (offset <= last)
             {
                 if (offset == _nextGap)
@@ -187,7 +177,27 @@ internal sealed class ReadCursor<T>
             _dispatching = false;
         }
 
-        return (int)(offset - first);
+        return (int)(_position - first);
+    }
+
+    /// <summary>
+    /// The prologue of both lossless dispatch loops: the range [first, last] that is published (at most
+    /// <paramref name="max"/> events), with the gap view refreshed and the cursor marked as dispatching (the handler may
+    /// commit up to <paramref name="last"/>). False when nothing new is published; the caller clears the mark.
+    /// </summary>
+    private bool BeginDispatch(int max, out long first, out long last)
+    {
+        first = _position;
+        last = _partition.HighestPublished(first, first + max - 1);
+        if (last < first)
+        {
+            return false;
+        }
+
+        RefreshGaps(first);
+        _dispatchLast = last;
+        _dispatching = true;
+        return true;
     }
 
     /// <summary>Copies the next event out, if any. For pull-style readers.</summary>

@@ -22,6 +22,10 @@ internal static class ThrowHelper
         throw new ArgumentNullException(paramName, $"{paramName} must not be null");
 
     [DoesNotReturn]
+    public static void ArgumentNull(string paramName, string fix) =>
+        throw new ArgumentNullException(paramName, $"{paramName} must not be null; {fix}");
+
+    [DoesNotReturn]
     public static void ObjectDisposed(string objectName) =>
         throw new ObjectDisposedException(objectName, $"{objectName} has been disposed: create a new one, or stop using it before Dispose");
 

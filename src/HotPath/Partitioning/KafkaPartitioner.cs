@@ -83,7 +83,7 @@ public static class KafkaPartitioner
     {
         if (partitionCount < 1)
         {
-            PartitioningThrowHelper.ThrowPartitionCountOutOfRange(partitionCount);
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(partitionCount), "must be at least 1", partitionCount);
         }
 
         return ToPositive(Murmur2(key)) % partitionCount;

@@ -105,12 +105,12 @@ public abstract class Partitioner
     {
         if (key is null)
         {
-            PartitioningThrowHelper.ThrowKeyNull(nameof(key));
+            Internal.ThrowHelper.ArgumentNull(nameof(key), "pass an empty key instead.");
         }
 
         if (partitionCount < 1)
         {
-            PartitioningThrowHelper.ThrowPartitionCountOutOfRange(partitionCount);
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(partitionCount), "must be at least 1", partitionCount);
         }
 
         Encoding encoding = StringKeyEncoding;

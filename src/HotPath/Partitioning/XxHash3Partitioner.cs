@@ -15,7 +15,7 @@ internal sealed class XxHash3Partitioner : Partitioner
     {
         if (partitionCount < 1)
         {
-            PartitioningThrowHelper.ThrowPartitionCountOutOfRange(partitionCount);
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(partitionCount), "must be at least 1", partitionCount);
         }
 
         ulong hash = System.IO.Hashing.XxHash3.HashToUInt64(key);

@@ -46,7 +46,7 @@ public static class CpuAffinity
         int processorCount = Environment.ProcessorCount;
         if ((uint)cpu >= (uint)processorCount)
         {
-            PartitioningThrowHelper.ThrowCpuOutOfRange(cpu, processorCount);
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(cpu), $"must be in [0, {processorCount}) (Environment.ProcessorCount)", cpu);
         }
 
         if (OperatingSystem.IsLinux())

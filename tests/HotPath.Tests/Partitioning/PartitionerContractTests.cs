@@ -129,7 +129,8 @@ public abstract class PartitionerContractTests
         {
             var ex = Assert.Throws<ArgumentOutOfRangeException>(call);
             Assert.Equal("partitionCount", ex.ParamName);
-            Assert.Equal(expected, ex.Message);
+            Assert.Equal(partitionCount, ex.ActualValue);
+            Assert.StartsWith(expected, ex.Message);
         }
     }
 

@@ -58,7 +58,8 @@ public class CpuAffinityTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => CpuAffinity.TryPinCurrentThread(cpu, out _));
 
         Assert.Equal("cpu", ex.ParamName);
-        Assert.Equal(
+        Assert.Equal(cpu, ex.ActualValue);
+        Assert.StartsWith(
             $"cpu must be in [0, {Environment.ProcessorCount}) (Environment.ProcessorCount), was {cpu} (Parameter 'cpu')",
             ex.Message);
     }
