@@ -37,8 +37,7 @@ public sealed class ConsumerGroup<T> : IDisposable
     private readonly string[] _topicNames;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Dictionary<MemberWorker<T>, (long Heartbeat, long Since)> _watch = [];
-    private readonly ManualResetEventSlim _watchdogStop = new();
+    private readonly SessionWatchdog<T> _watchdog;
     private int _drainedSignalled;
     private Exception? _backgroundError;
     private int _generation;
@@ -96,21 +95,8 @@ public sealed class ConsumerGroup<T> : IDisposable
 
         _partitions = [.. partitions];
         _topicNames = [.. _partitionsPerTopic.Keys];
-        HotPathMetrics.Register(this, new MetricsSource(this));
-        TimeSpan tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, options.SessionTimeout.Ticks / 4));
-        // A dedicated thread, not a pool timer: a starved thread pool must not delay the detection of stuck members.
-        var watchdog = new Thread(() =>
-        {
-            while (!_watchdogStop.Wait(tick))
-            {
-                RunInBackground(static g => g.CheckSessions());
-            }
-        })
-        {
-            IsBackground = true,
-            Name = $"hotpath:{options.GroupId}:watchdog",
-        };
-        watchdog.Start();
+        HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
+        _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
     }
 
     /// <summary>
@@ -288,7 +274,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             }
 
             _disposed = true;
-            _watchdogStop.Set();
+            _watchdog.Dispose();
             members = [.. _members];
             Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
             foreach (GroupMember<T> member in members)
@@ -418,9 +404,9 @@ public sealed class ConsumerGroup<T> : IDisposable
     }
 
     /// <summary>
-    /// The session watchdog (timer thread): a member that owns partitions, is not parked, and has not gone round its
-    /// loop for <see cref="ConsumerGroupOptions.SessionTimeout"/> is stuck in its handler; one whose thread ended is
-    /// dead. Either is declared failed (fenced) and the group rebalances without it.
+    /// The session watchdog's check (its thread, every tick): members stuck in their handler or dead (see
+    /// <see cref="SessionWatchdog{T}"/>) are declared failed (fenced) and the group rebalances without them. Skips the
+    /// tick when a rebalance holds the lock.
     /// </summary>
     private void CheckSessions()
     {
@@ -436,33 +422,9 @@ public sealed class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            long now = Environment.TickCount64;
-            var failed = new List<MemberWorker<T>>();
-            foreach (GroupMember<T> member in _members)
-            {
-                MemberWorker<T> worker = member.Worker;
-                long heartbeat = worker.Heartbeat;
-                if (worker.HasExited && worker.OwnsPartitions)
-                {
-                    failed.Add(worker);
-                    continue;
-                }
-
-                if (!_watch.TryGetValue(worker, out var seen) || seen.Heartbeat != heartbeat || worker.IsParked || !worker.OwnsPartitions)
-                {
-                    _watch[worker] = (heartbeat, now);
-                    continue;
-                }
-
-                if (now - seen.Since >= (long)Options.SessionTimeout.TotalMilliseconds)
-                {
-                    failed.Add(worker);
-                }
-            }
-
+            List<MemberWorker<T>> failed = _watchdog.FindFailed(_members.Select(m => m.Worker));
             foreach (MemberWorker<T> worker in failed)
             {
-                _watch.Remove(worker);
                 DeclareFailed(worker);
             }
 
@@ -641,40 +603,4 @@ public sealed class ConsumerGroup<T> : IDisposable
 
     private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>
         a.Length == b.Length && a.All(p => Array.IndexOf(b, p) >= 0);
-
-    /// <summary>Reports the group's counters to <see cref="HotPathMetrics"/>.</summary>
-    private sealed class MetricsSource(ConsumerGroup<T> group) : IMetricsSource
-    {
-        public void Collect(MetricKind instrument, List<Measurement<long>> measurements)
-        {
-            if (instrument == MetricKind.Rebalances)
-            {
-                measurements.Add(new(group.RebalanceCount, new KeyValuePair<string, object?>("messaging.consumer.group.name", group.GroupId)));
-                return;
-            }
-
-            foreach (GroupPartition<T> partition in group._partitions)
-            {
-                long value = instrument switch
-                {
-                    MetricKind.Consumed => partition.Counters.Handled,
-                    MetricKind.Retried => partition.Counters.Retried,
-                    MetricKind.DeadLettered => partition.Counters.DeadLettered,
-                    MetricKind.Skipped => partition.Counters.Skipped,
-                    MetricKind.Lost => partition.Cursor.Lost,
-                    MetricKind.Lag => partition.Lag,
-                    _ => -1,
-                };
-                if (value >= 0)
-                {
-                    measurements.Add(new(
-                        value,
-                        new KeyValuePair<string, object?>("messaging.system", "hotpath"),
-                        new KeyValuePair<string, object?>("messaging.destination.name", partition.Id.Topic),
-                        new KeyValuePair<string, object?>("messaging.destination.partition.id", partition.PartitionTag),
-                        new KeyValuePair<string, object?>("messaging.consumer.group.name", group.GroupId)));
-                }
-            }
-        }
-    }
 }

@@ -79,4 +79,19 @@ internal sealed class GroupPartition<T>
         Volatile.Write(ref _cursor, _cursor.Fork());
         Interlocked.CompareExchange(ref _owner, null, member);
     }
+
+    /// <summary>Records how long one batch of this partition took in the handler (the process-duration histogram).</summary>
+    /// <param name="groupId">The consuming group.</param>
+    /// <param name="started">The batch's start, a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</param>
+    public void RecordProcessDuration(string groupId, long started)
+    {
+        var tags = new System.Diagnostics.TagList
+        {
+            { "messaging.system", "hotpath" },
+            { "messaging.destination.name", Id.Topic },
+            { "messaging.destination.partition.id", PartitionTag },
+            { "messaging.consumer.group.name", groupId },
+        };
+        Diagnostics.HotPathMetrics.ProcessDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, in tags);
+    }
 }

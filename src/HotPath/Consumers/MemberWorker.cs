@@ -37,11 +37,9 @@ internal abstract class MemberWorker<T>
     private readonly object _control = new();
     private readonly Thread _thread;
     private readonly int? _core;
-    private readonly List<PendingSeek> _pendingSeeks = [];
+    private readonly List<PendingSeek<T>> _pendingSeeks = [];
 
-    // Per partition cursor: the offset failing there and its attempts so far (worker thread only). Kept per partition
-    // so that another partition's failure or progress cannot reset the count.
-    private readonly Dictionary<ReadCursor<T>, (long Offset, int Attempts)> _failing = new(ReferenceEqualityComparer.Instance);
+    private readonly HandlerFailures<T> _failures;
 
     private GroupPartition<T>[] _requested = s_none;
     private int _requestedVersion;
@@ -67,6 +65,7 @@ internal abstract class MemberWorker<T>
         MemberId = memberId;
         GroupInstanceId = groupInstanceId;
         _core = core;
+        _failures = new HandlerFailures<T>(_options, memberId);
         _thread = new Thread(Run)
         {
             IsBackground = true,
@@ -163,7 +162,7 @@ internal abstract class MemberWorker<T>
     /// <summary>Asks the worker to apply a seek between batches, and waits for it; rethrows its error.</summary>
     public void Seek(GroupPartition<T> partition, long offset, TimeSpan timeout)
     {
-        var pending = new PendingSeek(partition, offset);
+        var pending = new PendingSeek<T>(partition, offset);
         lock (_control)
         {
             _pendingSeeks.Add(pending);
@@ -297,10 +296,10 @@ internal abstract class MemberWorker<T>
                 try
                 {
                     count = Dispatch(cursor, maxBatch);
-                    if (count != 0 && _failing.Count != 0)
+                    if (count != 0 && !_failures.IsEmpty)
                     {
                         // Past this partition's failing event (if any): a later failure starts a new count of attempts.
-                        _failing.Remove(cursor);
+                        _failures.Forget(cursor);
                     }
                 }
                 catch (Exception ex)
@@ -322,7 +321,7 @@ internal abstract class MemberWorker<T>
 
                     if (started != 0)
                     {
-                        RecordDuration(owned[i], started);
+                        owned[i].RecordProcessDuration(_options.GroupId, started);
                     }
                 }
                 else if (owned[i].IsDrained)
@@ -360,72 +359,25 @@ internal abstract class MemberWorker<T>
         }
     }
 
-    private void RecordDuration(GroupPartition<T> partition, long started)
-    {
-        var tags = new System.Diagnostics.TagList
-        {
-            { "messaging.system", "hotpath" },
-            { "messaging.destination.name", partition.Id.Topic },
-            { "messaging.destination.partition.id", partition.PartitionTag },
-            { "messaging.consumer.group.name", _options.GroupId },
-        };
-        Diagnostics.HotPathMetrics.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, in tags);
-    }
-
     /// <summary>
     /// Applies the error policy to the event at the cursor's position; returns the offsets passed (1 when the event was
     /// skipped or dead-lettered, 0 when it will be retried or the member stops).
     /// </summary>
     private int OnHandlerError(GroupPartition<T> partition, ReadCursor<T> cursor, Exception ex)
     {
-        ErrorPolicy policy = _options.ErrorPolicy;
-        long offset = cursor.Position;
-        int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
-        _failing[cursor] = (offset, attempts);
-        var error = new HandlerError(_options.GroupId, MemberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, ex);
-        Notify(policy.OnError, error);
-        if (attempts < policy.MaxAttempts)
+        switch (_failures.OnError(partition, cursor, ex, out TimeSpan backoff))
         {
-            partition.Counters.AddRetried();
-            // Back off on the parker: a rebalance request or a stop wakes us early (the loop then answers it first).
-            Volatile.Write(ref _parked, 1);
-            _parker.Park((int)Math.Max(1, policy.BackoffAfter(attempts).TotalMilliseconds));
-            Volatile.Write(ref _parked, 0);
-            return 0;
-        }
-
-        switch (policy.AfterRetries)
-        {
-            case ErrorAction.Skip:
-                partition.Counters.AddSkipped();
-                break;
-            case ErrorAction.DeadLetter:
-                var deadLetters = (Topics.Topic<DeadLetter<T>>)policy.DeadLetterTopic!;
-                deadLetters.PublishTo(
-                    partition.Id.Partition % deadLetters.PartitionCount,
-                    new DeadLetter<T>(cursor.CopyCurrent(), partition.Id.Topic, partition.Id.Partition, offset, _options.GroupId, ex, attempts));
-                partition.Counters.AddDeadLettered();
-                break;
+            case HandlerFailures<T>.Outcome.Retry:
+                // Back off on the parker: a rebalance request or a stop wakes us early (the loop then answers it first).
+                Volatile.Write(ref _parked, 1);
+                _parker.Park((int)Math.Max(1, backoff.TotalMilliseconds));
+                Volatile.Write(ref _parked, 0);
+                return 0;
+            case HandlerFailures<T>.Outcome.SteppedOver:
+                return 1;
             default:
                 OnHandlerFault(ex);
                 return 0;
-        }
-
-        Notify(policy.OnSkipped, error);
-        cursor.SkipCurrent();
-        _failing.Remove(cursor);
-        return 1;
-    }
-
-    private static void Notify(Action<HandlerError>? callback, HandlerError error)
-    {
-        try
-        {
-            callback?.Invoke(error);
-        }
-        catch (Exception)
-        {
-            // A throwing callback must not kill the worker; the counters still record the event.
         }
     }
 
@@ -435,7 +387,7 @@ internal abstract class MemberWorker<T>
         GroupPartition<T>[] target;
         int version;
         bool stop;
-        PendingSeek[] seeks;
+        PendingSeek<T>[] seeks;
         lock (_control)
         {
             target = _requested;
@@ -446,7 +398,7 @@ internal abstract class MemberWorker<T>
         }
 
         ApplyAssignment(target);
-        foreach (PendingSeek seek in seeks)
+        foreach (PendingSeek<T> seek in seeks)
         {
             ApplySeek(seek);
         }
@@ -486,7 +438,7 @@ internal abstract class MemberWorker<T>
 
             partition.Partition.RemoveReaderParker(_parker);
             partition.ReleaseOwnership(this);
-            _failing.Remove(cursor);
+            _failures.Forget(cursor);
             (revoked ??= []).Add(partition.Id);
         }
 
@@ -541,7 +493,7 @@ internal abstract class MemberWorker<T>
         }
     }
 
-    private void ApplySeek(PendingSeek seek)
+    private void ApplySeek(PendingSeek<T> seek)
     {
         try
         {
@@ -580,7 +532,7 @@ internal abstract class MemberWorker<T>
             else
             {
                 _owned[i].Partition.RemoveReaderParker(_parker);
-                _failing.Remove(_cursors[i]);
+                _failures.Forget(_cursors[i]);
                 lost.Add(_owned[i].Id);
             }
         }
@@ -642,16 +594,5 @@ internal abstract class MemberWorker<T>
         {
             _parker.EndParking();
         }
-    }
-
-    private sealed class PendingSeek(GroupPartition<T> partition, long offset)
-    {
-        public GroupPartition<T> Partition { get; } = partition;
-
-        public long Offset { get; } = offset;
-
-        public bool Done { get; set; }
-
-        public Exception? Error { get; set; }
     }
 }
