@@ -24,6 +24,9 @@ namespace HotPath.Partitions;
 /// multi-writer mode: any writer may refresh it, a stale value only sends a writer to the slow path).</item>
 /// <item><c>_gating</c>: the gating sequences, one per lossless reader (its committed offset, the next offset
 /// it needs), copy-on-write under <c>_registrationLock</c>.</item>
+/// <item><c>_readerWakeNeeded</c> / <c>_writerWakeNeeded</c>: raised by a reader (a writer) about to park, cleared by
+/// the one publisher (reader) that wins an exchange on it and wakes the parked side: an asymmetric Dekker, see
+/// <see cref="EnterReaderPark"/> and <c>ParkWriter</c>.</item>
 /// </list>
 /// <para><b>Full and empty.</b> The writer may write offset <c>w</c> only when <c>w - capacity &lt; g</c> for
 /// every gating sequence <c>g</c> (the slot's previous event <c>w - capacity</c> was passed by everyone).
@@ -754,7 +757,7 @@ public sealed class Partition<T> : IDisposable
     {
         lock (_registrationLock)
         {
-            // Release: a publisher that finds the parked count non-zero also finds this parker.
+            // Release: a publisher that finds the wake flag raised by this reader also finds this parker.
             Volatile.Write(ref _readerParkers, [.. _readerParkers, parker]);
         }
     }
