@@ -90,6 +90,13 @@ def repr_filter(f):
     return f"'{f}'"
 
 
+def harness_table(path, name):
+    """The table a harness wrote (latency or idle), or a note that its run is missing."""
+    if path and os.path.exists(path):
+        return open(path, encoding="utf-8").read().rstrip()
+    return f"({name} run missing)"
+
+
 def parse_idle(path):
     rows = {}
     if path and os.path.exists(path):
@@ -316,19 +323,13 @@ def main(report_path, latency_path, idle_path):
       "or the channel's reader on CPU 1. On a loaded 2-core machine pinning can hurt: a pinned thread cannot move away "
       "from a core another process is using.")
     w("")
-    if latency_path and os.path.exists(latency_path):
-        w(open(latency_path, encoding="utf-8").read().rstrip())
-    else:
-        w("(latency run missing)")
+    w(harness_table(latency_path, "latency"))
     w("")
     w("## Idle CPU")
     w("")
     w(f"Rerun: `dotnet run -c Release --project {PROJECT} -- idle --seconds {env('BENCH_IDLE_SECONDS', '3')}`.")
     w("")
-    if idle_path and os.path.exists(idle_path):
-        w(open(idle_path, encoding="utf-8").read().rstrip())
-    else:
-        w("(idle run missing)")
+    w(harness_table(idle_path, "idle"))
     w("")
     sys.stdout.write("\n".join(out))
 
