@@ -17,12 +17,6 @@ public sealed class HotPathPipe<TEvent> : EventPipe
     /// <summary>The most events one <c>Poll</c> hands out (and then commits).</summary>
     public const int PollBatch = 1024;
 
-    /// <summary>A poll that returns fewer events than this, right after another that returned some, is followed by a pause.</summary>
-    public const int CoalesceBelow = 256;
-
-    /// <summary>The pause: <see cref="Thread.SpinWait"/> iterations (~0.3 us), as in a group member.</summary>
-    public const int CoalesceSpins = 8;
-
     private readonly Topic<TEvent> _topic;
     private readonly Partition<TEvent> _partition;
     private readonly PartitionReader<TEvent> _reader;
@@ -75,14 +69,8 @@ public sealed class HotPathPipe<TEvent> : EventPipe
             int polled = partitionReader.Poll(ref handler, (int)Math.Min(remaining, PollBatch));
             if (polled != 0)
             {
-                // Batch coalescing, as a group member does it (ConsumerGroupOptions.CoalesceBelow, default 256): a small
-                // batch right after another one means this reader keeps pace with the writer; pause ~0.3 us so that the
-                // writer gets whole cache lines ahead before this thread reads its cursor and slots again.
-                if (polled < CoalesceBelow && idle == 0)
-                {
-                    Thread.SpinWait(CoalesceSpins);
-                }
-
+                // Batch coalescing exactly as a group member does it, with the default threshold.
+                BatchCoalescing.AfterProgress(polled, BatchCoalescing.DefaultBelow, idle);
                 idle = 0;
             }
             else

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using HotPath.Diagnostics;
 using HotPath.Groups;
 using HotPath.Internal;

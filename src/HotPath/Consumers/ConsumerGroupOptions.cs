@@ -41,7 +41,7 @@ public sealed record ConsumerGroupOptions
     /// 2-core machine). Costs at most that pause in latency, only for an event published right after a small batch;
     /// an idle member is never delayed. 0 turns it off. Default 256.
     /// </summary>
-    public int CoalesceBelow { get; init; } = 256;
+    public int CoalesceBelow { get; init; } = BatchCoalescing.DefaultBelow;
 
     /// <summary>
     /// Cores to pin member threads to, used round-robin in join order, or null for no pinning. Each worker

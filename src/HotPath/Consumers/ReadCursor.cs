@@ -152,8 +152,7 @@ internal sealed class ReadCursor<T>
             {
                 if (offset == _nextGap)
                 {
-                    _nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
-                    _position = ++offset;
+                    offset = StepOverGap(offset);
                     continue;
                 }
 
@@ -334,12 +333,18 @@ internal sealed class ReadCursor<T>
                 return;
             }
 
-            // nextGap == runEnd + 1: step over it.
-            offset = nextGap + 1;
-            nextGap = _partition.Gaps!.NextAtOrAfter(offset);
-            _nextGap = nextGap;
-            _position = offset;
+            // nextGap == runEnd + 1.
+            offset = StepOverGap(nextGap);
+            nextGap = _nextGap;
         }
+    }
+
+    /// <summary>Moves the position past the gap at <paramref name="gap"/> and finds the next gap; returns the new position.</summary>
+    private long StepOverGap(long gap)
+    {
+        _nextGap = _partition.Gaps!.NextAtOrAfter(gap + 1);
+        _position = gap + 1;
+        return gap + 1;
     }
 
     /// <summary>

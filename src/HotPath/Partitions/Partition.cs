@@ -321,9 +321,6 @@ public sealed class Partition<T> : IDisposable
     /// <summary>The slot array, for dispatch loops that keep it in a local.</summary>
     internal T[] Slots => _slots;
 
-    /// <summary>capacity - 1.</summary>
-    internal int Mask => _mask;
-
     internal Span<T> SlotSpan(long offset, int count) => _slots.AsSpan((int)offset & _mask, count);
 
     internal bool IsDisposed => Volatile.Read(ref _state) == StateDisposed;

@@ -128,34 +128,26 @@ public sealed class WaitStrategy
             return false;
         }
 
-        switch (Kind)
+        if (Kind == WaitKind.BusySpin)
         {
-            case WaitKind.BusySpin:
-                Thread.SpinWait(16);
-                return false;
-            case WaitKind.Yielding:
-                Thread.Yield();
-                return false;
-            case WaitKind.SpinThenSleep:
-                if (i - _spins < _yields)
-                {
-                    Thread.Yield();
-                }
-                else
-                {
-                    Thread.Sleep(_sleepMilliseconds);
-                }
-
-                return false;
-            default:
-                if (i - _spins < _yields)
-                {
-                    Thread.Yield();
-                    return false;
-                }
-
-                return true;
+            Thread.SpinWait(16);
+            return false;
         }
+
+        // Yielding yields forever (_yields is int.MaxValue); SpinThenSleep then sleeps, Blocking then parks.
+        if (i - _spins < _yields)
+        {
+            Thread.Yield();
+            return false;
+        }
+
+        if (Kind == WaitKind.SpinThenSleep)
+        {
+            Thread.Sleep(_sleepMilliseconds);
+            return false;
+        }
+
+        return true;
     }
 
     /// <inheritdoc/>
