@@ -15,16 +15,12 @@ namespace HotPath.Groups;
 /// (sorted by member id), then one each to the members at exactly <c>minQuota</c> until <c>P % N</c> members hold
 /// <c>maxQuota</c>.</item>
 /// </list>
-/// A partition revoked from one member, or claimed by several, and given to another is recorded in
-/// <see cref="PartitionsTransferringOwnership"/>. Thread-safety: single-use, one thread.
+/// Kafka also records here which partitions change owner (revoked from one member, or claimed by several, and given to
+/// another); <see cref="CooperativeStickyAssignor"/> computes that set once for both algorithms, with the same
+/// outcome. Thread-safety: single-use, one thread.
 /// </remarks>
 internal sealed class ConstrainedStickyAssignment
 {
-    private readonly Dictionary<TopicPartition, string> _partitionsTransferringOwnership = new();
-
-    /// <summary>Partitions that leave a current owner for another member, mapped to the new member.</summary>
-    public IReadOnlyDictionary<TopicPartition, string> PartitionsTransferringOwnership => _partitionsTransferringOwnership;
-
     /// <summary>Runs the assignment.</summary>
     public Dictionary<string, List<TopicPartition>> Assign(AssignmentRequest request, StickyOwnership ownership)
     {
@@ -46,7 +42,6 @@ internal sealed class ConstrainedStickyAssignment
         int expectedNumMembersWithOverMinQuota = totalPartitionsCount % numberOfConsumers;
         int currentNumMembersWithOverMinQuota = 0;
 
-        var allRevokedPartitions = new HashSet<TopicPartition>();
         var unfilledUnderMinQuota = new List<string>();
         var unfilledExactlyMinQuota = new List<string>();
         var assignedPartitions = new HashSet<TopicPartition>();
@@ -71,11 +66,11 @@ internal sealed class ConstrainedStickyAssignment
                     unfilledExactlyMinQuota.Clear();
                 }
 
-                Keep(owned, maxQuota, consumerAssignment, assignedPartitions, allRevokedPartitions);
+                Keep(owned, maxQuota, consumerAssignment, assignedPartitions);
             }
             else
             {
-                Keep(owned, minQuota, consumerAssignment, assignedPartitions, allRevokedPartitions);
+                Keep(owned, minQuota, consumerAssignment, assignedPartitions);
                 if (currentNumMembersWithOverMinQuota < expectedNumMembersWithOverMinQuota)
                 {
                     unfilledExactlyMinQuota.Add(consumer);
@@ -131,11 +126,6 @@ internal sealed class ConstrainedStickyAssignment
 
             List<TopicPartition> consumerAssignment = assignment[consumer];
             consumerAssignment.Add(unassigned);
-            if (allRevokedPartitions.Contains(unassigned) || ownership.PartitionsWithMultiplePreviousOwners.Contains(unassigned))
-            {
-                _partitionsTransferringOwnership[unassigned] = consumer;
-            }
-
             int currentAssignedCount = consumerAssignment.Count;
             if (currentAssignedCount == minQuota && fromUnderMinQuota)
             {
@@ -164,20 +154,13 @@ internal sealed class ConstrainedStickyAssignment
         List<TopicPartition> owned,
         int quota,
         List<TopicPartition> consumerAssignment,
-        HashSet<TopicPartition> assignedPartitions,
-        HashSet<TopicPartition> allRevokedPartitions)
+        HashSet<TopicPartition> assignedPartitions)
     {
-        for (int i = 0; i < owned.Count; i++)
+        // The rest of the owned partitions are revoked: they stay unassigned here and are dealt out below.
+        for (int i = 0; i < owned.Count && i < quota; i++)
         {
-            if (i < quota)
-            {
-                consumerAssignment.Add(owned[i]);
-                assignedPartitions.Add(owned[i]);
-            }
-            else
-            {
-                allRevokedPartitions.Add(owned[i]);
-            }
+            consumerAssignment.Add(owned[i]);
+            assignedPartitions.Add(owned[i]);
         }
     }
 }
