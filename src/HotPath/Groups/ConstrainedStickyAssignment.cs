@@ -8,9 +8,9 @@ namespace HotPath.Groups;
 /// With <c>P</c> partitions and <c>N</c> members, <c>minQuota = P / N</c>, <c>maxQuota = ceil(P / N)</c> and exactly
 /// <c>P % N</c> members end with <c>maxQuota</c>. Steps:
 /// <list type="number">
-/// <item>In Kafka's member iteration order, each member keeps its owned partitions: all of them when it owns fewer than
-/// <c>minQuota</c>; its first <c>maxQuota</c> while fewer than <c>P % N</c> members were allowed that many; otherwise its
-/// first <c>minQuota</c>. The rest are revoked.</item>
+/// <item>In Kafka's member iteration order, each member keeps its owned partitions, sorted by partition index and then
+/// topic: all of them when it owns fewer than <c>minQuota</c>; the first <c>maxQuota</c> while fewer than <c>P % N</c>
+/// members were allowed that many; otherwise the first <c>minQuota</c>. The rest are revoked.</item>
 /// <item>The unassigned partitions (sorted by topic, partition) go round-robin to the members under <c>minQuota</c>
 /// (sorted by member id), then one each to the members at exactly <c>minQuota</c> until <c>P % N</c> members hold
 /// <c>maxQuota</c>.</item>
@@ -21,6 +21,9 @@ namespace HotPath.Groups;
 /// </remarks>
 internal sealed class ConstrainedStickyAssignment
 {
+    private static readonly Comparison<TopicPartition> s_byPartitionThenTopic = (a, b) =>
+        a.Partition != b.Partition ? a.Partition.CompareTo(b.Partition) : string.CompareOrdinal(a.Topic, b.Topic);
+
     /// <summary>Runs the assignment.</summary>
     public Dictionary<string, List<TopicPartition>> Assign(AssignmentRequest request, StickyOwnership ownership)
     {
@@ -48,7 +51,10 @@ internal sealed class ConstrainedStickyAssignment
 
         foreach (string consumer in ownership.MembersInMapOrder)
         {
-            List<TopicPartition> owned = ownership.OwnedByMember[consumer];
+            // Lowest partition index first, then topic (KAFKA-16277): a member that must give partitions up keeps some of
+            // each topic rather than whole topics, so the topics stay spread over the members.
+            var owned = new List<TopicPartition>(ownership.OwnedByMember[consumer]);
+            owned.Sort(s_byPartitionThenTopic);
             var consumerAssignment = new List<TopicPartition>(maxQuota);
             assignment.Add(consumer, consumerAssignment);
 

@@ -14,7 +14,9 @@ namespace HotPath.Groups;
 /// <para>
 /// Generations (Kafka's rules since KAFKA-14639): a member owns a partition it reports when no other member reports
 /// it, whatever its <see cref="Subscription.Generation"/>; of several members reporting the same partition, the one
-/// with the highest generation owns it; two or more reporting it in that highest generation all lose it.
+/// with the highest generation owns it; two or more reporting it in that highest generation all lose it. With equal
+/// subscriptions a member over its quota keeps its partitions lowest partition index first (KAFKA-16277), so that each
+/// topic stays spread over the members.
 /// </para>
 /// <para>
 /// Cooperative rule: a partition that some member reports owning is left out of this result when it goes to a member

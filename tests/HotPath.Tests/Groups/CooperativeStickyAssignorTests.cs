@@ -161,44 +161,6 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
     }
 
     [Fact]
-    public void Assign_AddRemoveTwoConsumersTwoTopics_KafkaExpectedAssignments()
-    {
-        var allTopics = TopicList(Topic1, Topic2);
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 3, [Topic2] = 4 };
-        var subscriptions = new Dictionary<string, Subscription> { [Consumer1] = new(allTopics), [Consumer2] = new(allTopics) };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1), Tp(Topic2, 3)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
-
-        // Add two consumers: topic2-1 and topic2-3 move to consumer3, topic2-2 to consumer4, after revocation.
-        subscriptions[Consumer1] = Owned(allTopics, assignment[Consumer1], GenerationId);
-        subscriptions[Consumer2] = Owned(allTopics, assignment[Consumer2], GenerationId);
-        subscriptions[Consumer3] = Owned(allTopics, PartitionList(), GenerationId);
-        subscriptions[Consumer4] = Owned(allTopics, PartitionList(), GenerationId);
-        assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0)), assignment, Consumer2);
-        Assert.Empty(assignment[Consumer3]);
-        Assert.Empty(assignment[Consumer4]);
-
-        assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0)), assignment, Consumer2);
-        Equal(PartitionList(Tp(Topic2, 1), Tp(Topic2, 3)), assignment, Consumer3);
-        Equal(PartitionList(Tp(Topic2, 2)), assignment, Consumer4);
-
-        // Remove two consumers: nothing is owned by anyone else, so nothing is left out.
-        subscriptions.Remove(Consumer1);
-        subscriptions.Remove(Consumer2);
-        subscriptions[Consumer3] = Owned(allTopics, assignment[Consumer3], GenerationId + 2);
-        subscriptions[Consumer4] = Owned(allTopics, assignment[Consumer4], GenerationId + 2);
-        assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(PartitionList(Tp(Topic2, 1), Tp(Topic2, 3), Tp(Topic1, 0), Tp(Topic2, 0)), assignment, Consumer3);
-        Equal(PartitionList(Tp(Topic2, 2), Tp(Topic1, 1), Tp(Topic1, 2)), assignment, Consumer4);
-    }
-
-    [Fact]
     public void Assign_PoorRoundRobinScenario_ValidAndBalanced()
     {
         var partitionsPerTopic = new Dictionary<string, int>();
