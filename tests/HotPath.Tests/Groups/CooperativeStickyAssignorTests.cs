@@ -6,6 +6,8 @@ namespace HotPath.Tests.Groups;
 /// <summary>
 /// Kafka's AbstractStickyAssignorTest and CooperativeStickyAssignorTest cases, plus the shared contract. Where Kafka
 /// checks the eager result after its cooperative follow-up rebalances, so does <see cref="SettleCooperative"/> here.
+/// Cases about generations and doubly claimed partitions are in <see cref="StickyGenerationTests"/>; per-topic balance
+/// and large groups in <see cref="StickyBalanceTests"/>.
 /// </summary>
 public sealed class CooperativeStickyAssignorTests : AssignorContractTests
 {
@@ -405,103 +407,6 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         Equal(PartitionList(Tp(Topic, 0), Tp(Topic, 1)), assignment, Consumer1);
         Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
         Equal(PartitionList(Tp(Topic, 3)), assignment, Consumer3);
-    }
-
-    [Theory]
-    [InlineData(9)]
-    [InlineData(-1)]
-    public void Assign_OwnerWithStaleOrNoGeneration_OwnedPartitionsInvalidated(int staleGeneration)
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3, [Topic2] = 3 };
-        var owned = PartitionList(Tp(Topic, 0), Tp(Topic, 2), Tp(Topic2, 1));
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic, Topic2), owned, 10),
-            [Consumer2] = Owned(TopicList(Topic, Topic2), owned, staleGeneration),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-
-        SetEqual(owned, assignment, Consumer1);
-        SetEqual(PartitionList(Tp(Topic, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
-    }
-
-    [Fact]
-    public void Assign_ClaimedByTwoConsumersSameGenerationEqualQuota_LeftOutUntilBothRevoke()
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1))),
-            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2))),
-            [Consumer3] = Owned(TopicList(Topic), PartitionList()),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-
-        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
-        Assert.Empty(assignment[Consumer3]);
-
-        assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer3);
-        Assert.True(FullyBalanced(assignment));
-    }
-
-    [Fact]
-    public void Assign_ClaimedByTwoConsumersSameGenerationUnequalQuota_LeftOutUntilBothRevoke()
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 4 };
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1))),
-            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2))),
-            [Consumer3] = Owned(TopicList(Topic), PartitionList()),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-
-        Equal(PartitionList(Tp(Topic, 1), Tp(Topic, 3)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
-        Assert.Empty(assignment[Consumer3]);
-
-        SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-    }
-
-    [Fact]
-    public void Assign_ClaimedByTwoConsumersOfHighestGeneration_TransferredToThirdAfterRevocation()
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), GenerationId),
-            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2)), GenerationId),
-            [Consumer3] = Owned(TopicList(Topic), PartitionList(), GenerationId),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Assert.DoesNotContain(assignment.Values, partitions => partitions.Contains(Tp(Topic, 0)));
-
-        assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
-        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer3);
-    }
-
-    [Fact]
-    public void Assign_ClaimedByOlderAndNewerGeneration_NewerKeepsIt()
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 2 };
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0)), 3),
-            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), 2),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-
-        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer2);
     }
 
     [Fact]

@@ -201,4 +201,107 @@ public sealed class StickyGenerationTests
         assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
         Complete(partitionsPerTopic, subscriptions, assignment);
     }
+
+    [Theory]
+    [InlineData(9)]
+    [InlineData(-1)]
+    public void Assign_OwnerWithStaleOrNoGeneration_OwnedPartitionsInvalidated(int staleGeneration)
+    {
+        // Kafka: AbstractStickyAssignorTest.testOwnedPartitionsAreInvalidatedForConsumerWithStaleGeneration and
+        // testOwnedPartitionsAreInvalidatedForConsumerWithNoGeneration
+        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3, [Topic2] = 3 };
+        var owned = PartitionList(Tp(Topic, 0), Tp(Topic, 2), Tp(Topic2, 1));
+        var subscriptions = new Dictionary<string, Subscription>
+        {
+            [Consumer1] = Owned(TopicList(Topic, Topic2), owned, 10),
+            [Consumer2] = Owned(TopicList(Topic, Topic2), owned, staleGeneration),
+        };
+
+        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
+
+        SetEqual(owned, assignment, Consumer1);
+        SetEqual(PartitionList(Tp(Topic, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
+    }
+
+    [Fact]
+    public void Assign_ClaimedByTwoConsumersSameGenerationEqualQuota_LeftOutUntilBothRevoke()
+    {
+        // Kafka: CooperativeStickyAssignorTest.testAllConsumersHaveOwnedPartitionInvalidatedWhenClaimedByMultipleConsumersInSameGenerationWithEqualPartitionsPerConsumer
+        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
+        var subscriptions = new Dictionary<string, Subscription>
+        {
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1))),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2))),
+            [Consumer3] = Owned(TopicList(Topic), PartitionList()),
+        };
+
+        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
+
+        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
+        Assert.Empty(assignment[Consumer3]);
+
+        assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
+        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer3);
+        Assert.True(FullyBalanced(assignment));
+    }
+
+    [Fact]
+    public void Assign_ClaimedByTwoConsumersSameGenerationUnequalQuota_LeftOutUntilBothRevoke()
+    {
+        // Kafka: CooperativeStickyAssignorTest.testAllConsumersHaveOwnedPartitionInvalidatedWhenClaimedByMultipleConsumersInSameGenerationWithUnequalPartitionsPerConsumer
+        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 4 };
+        var subscriptions = new Dictionary<string, Subscription>
+        {
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1))),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2))),
+            [Consumer3] = Owned(TopicList(Topic), PartitionList()),
+        };
+
+        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
+
+        Equal(PartitionList(Tp(Topic, 1), Tp(Topic, 3)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
+        Assert.Empty(assignment[Consumer3]);
+
+        SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
+    }
+
+    [Fact]
+    public void Assign_ClaimedByTwoConsumersOfHighestGeneration_TransferredToThirdAfterRevocation()
+    {
+        // Kafka: AbstractStickyAssignorTest.testPartitionsTransferringOwnershipIncludeThePartitionClaimedByMultipleConsumersInSameGeneration
+        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
+        var subscriptions = new Dictionary<string, Subscription>
+        {
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), GenerationId),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2)), GenerationId),
+            [Consumer3] = Owned(TopicList(Topic), PartitionList(), GenerationId),
+        };
+
+        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
+        Assert.DoesNotContain(assignment.Values, partitions => partitions.Contains(Tp(Topic, 0)));
+
+        assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
+        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
+        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer3);
+    }
+
+    [Fact]
+    public void Assign_ClaimedByOlderAndNewerGeneration_NewerKeepsIt()
+    {
+        // Our own: the older claimer keeps its uncontested partition.
+        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 2 };
+        var subscriptions = new Dictionary<string, Subscription>
+        {
+            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0)), 3),
+            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), 2),
+        };
+
+        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
+
+        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer1);
+        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer2);
+    }
 }
