@@ -51,7 +51,7 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
         foreach (KeyValuePair<string, List<TopicPartition>> entry in assignment)
         {
             string member = entry.Key;
-            entry.Value.RemoveAll(partition => ownership.IsClaimedByAnotherOwner(partition, member));
+            entry.Value.RemoveAll(partition => ownership.MustWaitForRevocation(partition, member));
         }
 
         return request.ToResult(assignment);

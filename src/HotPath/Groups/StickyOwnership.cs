@@ -8,7 +8,7 @@ namespace HotPath.Groups;
 /// Rules, as in Kafka since KAFKA-14639: a member keeps a partition it reports owning when no other member claims it,
 /// whatever its generation (-1, unknown, is the lowest); of several claimers the one reporting the highest generation
 /// keeps it; when two or more members claim it in that highest generation, neither keeps it (see
-/// <see cref="IsClaimedByAnotherOwner"/>). Owned partitions of topics outside the request are dropped (and
+/// <see cref="MustWaitForRevocation"/>). Owned partitions of topics outside the request are dropped (and
 /// here also partition indexes the topic does not have). Unlike Kafka, whose outcome for three or more claimers depends
 /// on hash-map order (a newer claimer can win a partition already marked as doubly claimed, or not), the result does
 /// not depend on member order, and a member that lists a partition twice still owns it.
@@ -127,6 +127,6 @@ internal sealed class StickyOwnership
     /// by the generation rules: handing it to <paramref name="member"/> now would let two members read it at once, so
     /// the cooperative protocol must first have every claimer revoke it.
     /// </summary>
-    public bool IsClaimedByAnotherOwner(TopicPartition partition, string member) =>
+    public bool MustWaitForRevocation(TopicPartition partition, string member) =>
         _claims.TryGetValue(partition, out var best) && !string.Equals(best.Owner, member, StringComparison.Ordinal);
 }
