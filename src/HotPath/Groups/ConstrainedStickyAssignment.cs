@@ -8,22 +8,21 @@ namespace HotPath.Groups;
 /// With <c>P</c> partitions and <c>N</c> members, <c>minQuota = P / N</c>, <c>maxQuota = ceil(P / N)</c> and exactly
 /// <c>P % N</c> members end with <c>maxQuota</c>. Steps:
 /// <list type="number">
-/// <item>In Kafka's member iteration order, each member keeps its owned partitions: all of them when it owns fewer than
-/// <c>minQuota</c>; its first <c>maxQuota</c> while fewer than <c>P % N</c> members were allowed that many; otherwise its
-/// first <c>minQuota</c>. The rest are revoked.</item>
+/// <item>In Kafka's member iteration order, each member keeps its owned partitions, sorted by partition index and then
+/// topic: all of them when it owns fewer than <c>minQuota</c>; the first <c>maxQuota</c> while fewer than <c>P % N</c>
+/// members were allowed that many; otherwise the first <c>minQuota</c>. The rest are revoked.</item>
 /// <item>The unassigned partitions (sorted by topic, partition) go round-robin to the members under <c>minQuota</c>
 /// (sorted by member id), then one each to the members at exactly <c>minQuota</c> until <c>P % N</c> members hold
 /// <c>maxQuota</c>.</item>
 /// </list>
-/// A partition revoked from one member, or claimed by several, and given to another is recorded in
-/// <see cref="PartitionsTransferringOwnership"/>. Thread-safety: single-use, one thread.
+/// Kafka also records here which partitions change owner (revoked from one member, or claimed by several, and given to
+/// another); <see cref="CooperativeStickyAssignor"/> computes that set once for both algorithms, with the same
+/// outcome. Thread-safety: single-use, one thread.
 /// </remarks>
 internal sealed class ConstrainedStickyAssignment
 {
-    private readonly Dictionary<TopicPartition, string> _partitionsTransferringOwnership = new();
-
-    /// <summary>Partitions that leave a current owner for another member, mapped to the new member.</summary>
-    public IReadOnlyDictionary<TopicPartition, string> PartitionsTransferringOwnership => _partitionsTransferringOwnership;
+    private static readonly Comparison<TopicPartition> s_byPartitionThenTopic = (a, b) =>
+        a.Partition != b.Partition ? a.Partition.CompareTo(b.Partition) : string.CompareOrdinal(a.Topic, b.Topic);
 
     /// <summary>Runs the assignment.</summary>
     public Dictionary<string, List<TopicPartition>> Assign(AssignmentRequest request, StickyOwnership ownership)
@@ -46,14 +45,16 @@ internal sealed class ConstrainedStickyAssignment
         int expectedNumMembersWithOverMinQuota = totalPartitionsCount % numberOfConsumers;
         int currentNumMembersWithOverMinQuota = 0;
 
-        var allRevokedPartitions = new HashSet<TopicPartition>();
         var unfilledUnderMinQuota = new List<string>();
         var unfilledExactlyMinQuota = new List<string>();
         var assignedPartitions = new HashSet<TopicPartition>();
 
         foreach (string consumer in ownership.MembersInMapOrder)
         {
-            List<TopicPartition> owned = ownership.OwnedByMember[consumer];
+            // Lowest partition index first, then topic (KAFKA-16277): a member that must give partitions up keeps some of
+            // each topic rather than whole topics, so the topics stay spread over the members.
+            var owned = new List<TopicPartition>(ownership.OwnedByMember[consumer]);
+            owned.Sort(s_byPartitionThenTopic);
             var consumerAssignment = new List<TopicPartition>(maxQuota);
             assignment.Add(consumer, consumerAssignment);
 
@@ -71,11 +72,11 @@ internal sealed class ConstrainedStickyAssignment
                     unfilledExactlyMinQuota.Clear();
                 }
 
-                Keep(owned, maxQuota, consumerAssignment, assignedPartitions, allRevokedPartitions);
+                Keep(owned, maxQuota, consumerAssignment, assignedPartitions);
             }
             else
             {
-                Keep(owned, minQuota, consumerAssignment, assignedPartitions, allRevokedPartitions);
+                Keep(owned, minQuota, consumerAssignment, assignedPartitions);
                 if (currentNumMembersWithOverMinQuota < expectedNumMembersWithOverMinQuota)
                 {
                     unfilledExactlyMinQuota.Add(consumer);
@@ -131,11 +132,6 @@ internal sealed class ConstrainedStickyAssignment
 
             List<TopicPartition> consumerAssignment = assignment[consumer];
             consumerAssignment.Add(unassigned);
-            if (allRevokedPartitions.Contains(unassigned) || ownership.PartitionsWithMultiplePreviousOwners.Contains(unassigned))
-            {
-                _partitionsTransferringOwnership[unassigned] = consumer;
-            }
-
             int currentAssignedCount = consumerAssignment.Count;
             if (currentAssignedCount == minQuota && fromUnderMinQuota)
             {
@@ -164,20 +160,13 @@ internal sealed class ConstrainedStickyAssignment
         List<TopicPartition> owned,
         int quota,
         List<TopicPartition> consumerAssignment,
-        HashSet<TopicPartition> assignedPartitions,
-        HashSet<TopicPartition> allRevokedPartitions)
+        HashSet<TopicPartition> assignedPartitions)
     {
-        for (int i = 0; i < owned.Count; i++)
+        // The rest of the owned partitions are revoked: they stay unassigned here and are dealt out below.
+        for (int i = 0; i < owned.Count && i < quota; i++)
         {
-            if (i < quota)
-            {
-                consumerAssignment.Add(owned[i]);
-                assignedPartitions.Add(owned[i]);
-            }
-            else
-            {
-                allRevokedPartitions.Add(owned[i]);
-            }
+            consumerAssignment.Add(owned[i]);
+            assignedPartitions.Add(owned[i]);
         }
     }
 }

@@ -12,13 +12,20 @@ namespace HotPath.Groups;
 /// partitions only while that improves balance.
 /// </para>
 /// <para>
-/// Owned partitions count only for members of the highest <see cref="Subscription.Generation"/> in the group; a
-/// partition claimed by two such members counts as owned by both for the revocation rule and by neither for keeping.
+/// Generations (Kafka's rules since KAFKA-14639): a member owns a partition it reports when no other member reports
+/// it, whatever its <see cref="Subscription.Generation"/>; of several members reporting the same partition, the one
+/// with the highest generation owns it; two or more reporting it in that highest generation all lose it. With equal
+/// subscriptions a member over its quota keeps its partitions lowest partition index first (KAFKA-16277), so that each
+/// topic stays spread over the members.
 /// </para>
 /// <para>
-/// Cooperative rule: a partition that moves away from a member that currently owns it is left out of this result.
-/// The owner revokes it first; a follow-up rebalance, with the new ownership, hands it to its new member. So the
-/// result may leave partitions unassigned, and only the follow-up result is complete.
+/// Cooperative rule: a partition that some member reports owning is left out of this result when it goes to a member
+/// that is not its owner by those rules. Every member reporting it revokes it first (its result no longer holds it);
+/// a follow-up rebalance, with the new ownership, hands it to its new member. So the result may leave partitions
+/// unassigned, and only the follow-up result is complete. This equals Kafka's partitionsTransferringOwnership when
+/// every member subscribes to the same topics. Otherwise Kafka compares the members' raw reports and lets a member that
+/// reports a partition take it at once even when that report is stale or doubled while another member gives it up;
+/// here it waits, so that no two members ever read a partition at once.
 /// </para>
 /// Thread-safety: stateless; <see cref="Assign"/> may be called from several threads at once.
 /// </remarks>
@@ -35,99 +42,18 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
         var request = AssignmentRequest.Create(partitionsPerTopic, subscriptions);
         var ownership = StickyOwnership.Create(request);
 
-        Dictionary<string, List<TopicPartition>> assignment;
-        IReadOnlyDictionary<TopicPartition, string> transferring;
-        if (ownership.AllSubscriptionsEqual)
-        {
-            var constrained = new ConstrainedStickyAssignment();
-            assignment = constrained.Assign(request, ownership);
-            transferring = constrained.PartitionsTransferringOwnership;
-        }
-        else
-        {
-            assignment = new GeneralStickyAssignment().Assign(request, ownership);
-            transferring = ComputePartitionsTransferringOwnership(request, ownership, assignment);
-        }
+        Dictionary<string, List<TopicPartition>> assignment = ownership.AllSubscriptionsEqual
+            ? new ConstrainedStickyAssignment().Assign(request, ownership)
+            : new GeneralStickyAssignment().Assign(request, ownership);
 
-        foreach (KeyValuePair<TopicPartition, string> entry in transferring)
+        // The cooperative adjustment: a partition that another member reports owning is left out unless its new member
+        // is its owner by the generation rules; it is handed over in the follow-up rebalance, once every claimer revoked it.
+        foreach (KeyValuePair<string, List<TopicPartition>> entry in assignment)
         {
-            assignment[entry.Value].Remove(entry.Key);
+            string member = entry.Key;
+            entry.Value.RemoveAll(partition => ownership.MustWaitForRevocation(partition, member));
         }
 
         return request.ToResult(assignment);
-    }
-
-    /// <summary>
-    /// Partitions assigned to a member that did not own them while some member reports owning and losing them, as
-    /// Kafka computes them from the raw owned partitions whatever their generation; plus, unlike Kafka, a partition
-    /// given to a member with a stale claim on it while a member of the highest generation owns it (Kafka would hand
-    /// it over in the same rebalance because the stale claimer looks like an owner).
-    /// </summary>
-    private static Dictionary<TopicPartition, string> ComputePartitionsTransferringOwnership(
-        AssignmentRequest request,
-        StickyOwnership ownership,
-        Dictionary<string, List<TopicPartition>> assignment)
-    {
-        var currentOwners = new Dictionary<TopicPartition, HashSet<string>>();
-        foreach (string member in request.MemberIds)
-        {
-            Subscription subscription = request.Subscriptions[member];
-            if (subscription.Generation != ownership.MaxGeneration || subscription.OwnedPartitions is null)
-            {
-                continue;
-            }
-
-            foreach (TopicPartition partition in subscription.OwnedPartitions)
-            {
-                if (!currentOwners.TryGetValue(partition, out HashSet<string>? owners))
-                {
-                    owners = new HashSet<string>(StringComparer.Ordinal);
-                    currentOwners.Add(partition, owners);
-                }
-
-                owners.Add(member);
-            }
-        }
-
-        var allAddedPartitions = new Dictionary<TopicPartition, string>();
-        var allRevokedPartitions = new HashSet<TopicPartition>();
-        foreach (KeyValuePair<string, List<TopicPartition>> entry in assignment)
-        {
-            IReadOnlyList<TopicPartition> owned = request.Subscriptions[entry.Key].OwnedPartitions ?? Array.Empty<TopicPartition>();
-            var ownedSet = new HashSet<TopicPartition>(owned);
-            foreach (TopicPartition partition in entry.Value)
-            {
-                if (!ownedSet.Contains(partition))
-                {
-                    allAddedPartitions[partition] = entry.Key;
-                }
-                else if (currentOwners.TryGetValue(partition, out HashSet<string>? owners) && !owners.Contains(entry.Key))
-                {
-                    // A stale claim: the current owner must revoke it first.
-                    allAddedPartitions[partition] = entry.Key;
-                    allRevokedPartitions.Add(partition);
-                }
-            }
-
-            var assignedSet = new HashSet<TopicPartition>(entry.Value);
-            foreach (TopicPartition partition in owned)
-            {
-                if (!assignedSet.Contains(partition))
-                {
-                    allRevokedPartitions.Add(partition);
-                }
-            }
-        }
-
-        var transferring = new Dictionary<TopicPartition, string>();
-        foreach (KeyValuePair<TopicPartition, string> entry in allAddedPartitions)
-        {
-            if (allRevokedPartitions.Contains(entry.Key))
-            {
-                transferring.Add(entry.Key, entry.Value);
-            }
-        }
-
-        return transferring;
     }
 }

@@ -294,7 +294,9 @@ internal sealed class GeneralStickyAssignment
             }
         }
 
-        // Each consumer that could hold more must not be able to take a partition from a consumer holding more.
+        // Each consumer that could hold more must not be able to take a partition from a consumer holding two or more
+        // more (KAFKA-15106: moving one from a consumer holding just one more only swaps the counts, and the old
+        // predicate kept the reassignment loop going over every partition for nothing).
         foreach (string consumer in _sortedCurrentSubscriptions)
         {
             int consumerPartitionCount = _currentAssignment[consumer].Count;
@@ -310,7 +312,7 @@ internal sealed class GeneralStickyAssignment
                 {
                     if (allPartitions.TryGetValue(new TopicPartition(topic, p), out string? other)
                         && !string.Equals(other, consumer, StringComparison.Ordinal)
-                        && consumerPartitionCount < _currentAssignment[other].Count)
+                        && consumerPartitionCount + 1 < _currentAssignment[other].Count)
                     {
                         return false;
                     }

@@ -100,7 +100,7 @@ internal static class AssignmentAssert
 
     /// <summary>
     /// Kafka's cooperative verification: no partition is revoked from one member and added to another in the same
-    /// rebalance; while partitions are revoked, rebalance again with the result as owned partitions, all members in a new generation (at most 4 times).
+    /// rebalance (and, stricter, <see cref="NoPartitionTakenFromItsOwner"/>); while partitions are revoked, rebalance again with the result as owned partitions, all members in a new generation (at most 4 times).
     /// Returns the final assignment and leaves the final subscriptions in <paramref name="subscriptions"/>.
     /// </summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> SettleCooperative(
@@ -129,10 +129,62 @@ internal static class AssignmentAssert
         return assignment;
     }
 
+    /// <summary>
+    /// Each partition's owner by the generation rule: the one member that claims it at the highest generation among its
+    /// claimers (any generation, -1 included); null when two or more members claim it at that generation.
+    /// </summary>
+    public static Dictionary<TopicPartition, string?> EffectiveOwners(IReadOnlyDictionary<string, Subscription> subscriptions)
+    {
+        var best = new Dictionary<TopicPartition, (int Generation, List<string> Members)>();
+        foreach ((string member, Subscription subscription) in subscriptions)
+        {
+            foreach (TopicPartition partition in (subscription.OwnedPartitions ?? Array.Empty<TopicPartition>()).Distinct())
+            {
+                if (!best.TryGetValue(partition, out var current) || subscription.Generation > current.Generation)
+                {
+                    best[partition] = (subscription.Generation, new List<string> { member });
+                }
+                else if (subscription.Generation == current.Generation)
+                {
+                    current.Members.Add(member);
+                }
+            }
+        }
+
+        return best.ToDictionary(e => e.Key, e => e.Value.Members.Count == 1 ? e.Value.Members[0] : null);
+    }
+
+    /// <summary>
+    /// The cooperative safety rule: a member may be given a partition that another member reports owning only when it
+    /// is that partition's owner by the generation rule (the others' claims are stale). Otherwise the partition must
+    /// first be revoked by every member that reports it, so that no two members ever read it at once.
+    /// </summary>
+    public static void NoPartitionTakenFromItsOwner(
+        IReadOnlyDictionary<string, Subscription> subscriptions,
+        IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> assignment)
+    {
+        Dictionary<TopicPartition, string?> owners = EffectiveOwners(subscriptions);
+        foreach ((string member, IReadOnlyList<TopicPartition> partitions) in assignment)
+        {
+            foreach (TopicPartition partition in partitions)
+            {
+                var otherClaimers = subscriptions.Where(s => s.Key != member && (s.Value.OwnedPartitions?.Contains(partition) ?? false)).Select(s => s.Key).ToList();
+                if (otherClaimers.Count == 0)
+                {
+                    continue;
+                }
+
+                string? owner = owners[partition];
+                Assert.True(owner == member, $"{partition} given to {member} while {string.Join(",", otherClaimers)} report owning it (owner by generation: {owner ?? "none"})");
+            }
+        }
+    }
+
     private static bool RevokesAndChecksNoHandover(
         IReadOnlyDictionary<string, Subscription> subscriptions,
         IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> assignment)
     {
+        NoPartitionTakenFromItsOwner(subscriptions, assignment);
         var added = new HashSet<TopicPartition>();
         var revoked = new HashSet<TopicPartition>();
         foreach ((string member, IReadOnlyList<TopicPartition> partitions) in assignment)

@@ -52,15 +52,7 @@ public sealed class AssignorProperties
             var assignment = new CooperativeStickyAssignor().Assign(scenario.PartitionsPerTopic, scenario.Subscriptions);
 
             Valid(scenario.PartitionsPerTopic, scenario.Subscriptions, assignment);
-            Dictionary<TopicPartition, HashSet<string>> owners = ValidOwners(scenario.Subscriptions);
-            foreach ((string member, IReadOnlyList<TopicPartition> partitions) in assignment)
-            {
-                foreach (TopicPartition partition in partitions)
-                {
-                    Assert.True(!owners.TryGetValue(partition, out HashSet<string>? claimers) || claimers.Contains(member),
-                        $"{partition} handed to {member} while owned by {string.Join(",", owners.GetValueOrDefault(partition) ?? new HashSet<string>())}");
-                }
-            }
+            NoPartitionTakenFromItsOwner(scenario.Subscriptions, assignment);
 
             // Every partition left out is being revoked from a member that reports owning it.
             var assigned = assignment.Values.SelectMany(p => p).ToHashSet();
@@ -120,6 +112,45 @@ public sealed class AssignorProperties
             }
         });
 
+    [Property(MaxTest = MaxTest)]
+    public Property CooperativeSticky_EqualSubscriptions_OwnersOfAnyGenerationKeepUncontestedPartitionsUpToQuota() =>
+        Prop.ForAll(Scenarios(equalSubscriptions: true), scenario =>
+        {
+            // The generation rule: a partition belongs to the member that claims it at the highest generation among its
+            // claimers, whether or not that is the group's highest generation. Such an owner keeps what it owns up to
+            // the quota (Kafka's constrained assignment), whatever stale claims other members make.
+            var assignment = new CooperativeStickyAssignor().Assign(scenario.PartitionsPerTopic, scenario.Subscriptions);
+
+            var partitions = AllSubscribedPartitions(scenario).ToHashSet();
+            int minQuota = partitions.Count / scenario.Subscriptions.Count;
+            Dictionary<TopicPartition, string?> owners = EffectiveOwners(scenario.Subscriptions);
+            foreach (string member in scenario.Subscriptions.Keys)
+            {
+                var owned = partitions.Where(p => owners.TryGetValue(p, out string? owner) && owner == member).ToList();
+                int kept = owned.Count(assignment[member].Contains);
+                Assert.True(
+                    kept >= Math.Min(owned.Count, minQuota),
+                    $"{member} kept {kept} of the {owned.Count} partitions it owns by generation ({string.Join(",", owned)}), quota {minQuota}: {string.Join(",", assignment[member])}");
+            }
+        });
+
+    [Property(MaxTest = MaxTest)]
+    public Property CooperativeSticky_GenerationsRenumberedInOrder_SameAssignment() =>
+        Prop.ForAll(Scenarios(), scenario =>
+        {
+            // Only the order of generations matters: spreading them out (-1 stays unknown) changes nothing.
+            var renumbered = scenario.Subscriptions.ToDictionary(
+                e => e.Key, e => e.Value with { Generation = e.Value.Generation < 0 ? -1 : (e.Value.Generation * 7) + 3 });
+
+            var expected = new CooperativeStickyAssignor().Assign(scenario.PartitionsPerTopic, scenario.Subscriptions);
+            var actual = new CooperativeStickyAssignor().Assign(scenario.PartitionsPerTopic, renumbered);
+
+            foreach (string member in scenario.Subscriptions.Keys)
+            {
+                Assert.Equal(expected[member], actual[member]);
+            }
+        });
+
     private static IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> FollowUp(
         IPartitionAssignor assignor,
         IReadOnlyDictionary<string, int> partitionsPerTopic,
@@ -141,32 +172,6 @@ public sealed class AssignorProperties
         IReadOnlyDictionary<string, Subscription> subscriptions,
         IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> assignment) =>
         assignment.All(e => (subscriptions[e.Key].OwnedPartitions ?? Array.Empty<TopicPartition>()).ToHashSet().SetEquals(e.Value));
-
-    /// <summary>Members of the highest generation claiming each partition (Kafka's valid owners).</summary>
-    private static Dictionary<TopicPartition, HashSet<string>> ValidOwners(IReadOnlyDictionary<string, Subscription> subscriptions)
-    {
-        int maxGeneration = subscriptions.Values.Max(s => s.Generation);
-        var owners = new Dictionary<TopicPartition, HashSet<string>>();
-        foreach ((string member, Subscription subscription) in subscriptions)
-        {
-            if (subscription.Generation != maxGeneration)
-            {
-                continue;
-            }
-
-            foreach (TopicPartition partition in subscription.OwnedPartitions ?? Array.Empty<TopicPartition>())
-            {
-                if (!owners.TryGetValue(partition, out HashSet<string>? set))
-                {
-                    owners[partition] = set = new HashSet<string>();
-                }
-
-                set.Add(member);
-            }
-        }
-
-        return owners;
-    }
 
     private static IEnumerable<TopicPartition> AllSubscribedPartitions(Scenario scenario) =>
         scenario.Subscriptions.Values.SelectMany(s => s.Topics).Distinct()

@@ -6,6 +6,8 @@ namespace HotPath.Tests.Groups;
 /// <summary>
 /// Kafka's AbstractStickyAssignorTest and CooperativeStickyAssignorTest cases, plus the shared contract. Where Kafka
 /// checks the eager result after its cooperative follow-up rebalances, so does <see cref="SettleCooperative"/> here.
+/// Cases about generations and doubly claimed partitions are in <see cref="StickyGenerationTests"/>; per-topic balance
+/// and large groups in <see cref="StickyBalanceTests"/>.
 /// </summary>
 public sealed class CooperativeStickyAssignorTests : AssignorContractTests
 {
@@ -158,44 +160,6 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
         SetEqual(PartitionList(Tp(Topic, 2), Tp(Topic, 1), Tp(Topic, 0)), assignment, Consumer2);
         Assert.Equal(Tp(Topic, 2), assignment[Consumer2][0]);
-    }
-
-    [Fact]
-    public void Assign_AddRemoveTwoConsumersTwoTopics_KafkaExpectedAssignments()
-    {
-        var allTopics = TopicList(Topic1, Topic2);
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic1] = 3, [Topic2] = 4 };
-        var subscriptions = new Dictionary<string, Subscription> { [Consumer1] = new(allTopics), [Consumer2] = new(allTopics) };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2), Tp(Topic2, 1), Tp(Topic2, 3)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
-
-        // Add two consumers: topic2-1 and topic2-3 move to consumer3, topic2-2 to consumer4, after revocation.
-        subscriptions[Consumer1] = Owned(allTopics, assignment[Consumer1], GenerationId);
-        subscriptions[Consumer2] = Owned(allTopics, assignment[Consumer2], GenerationId);
-        subscriptions[Consumer3] = Owned(allTopics, PartitionList(), GenerationId);
-        subscriptions[Consumer4] = Owned(allTopics, PartitionList(), GenerationId);
-        assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0)), assignment, Consumer2);
-        Assert.Empty(assignment[Consumer3]);
-        Assert.Empty(assignment[Consumer4]);
-
-        assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(PartitionList(Tp(Topic1, 0), Tp(Topic1, 2)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic1, 1), Tp(Topic2, 0)), assignment, Consumer2);
-        Equal(PartitionList(Tp(Topic2, 1), Tp(Topic2, 3)), assignment, Consumer3);
-        Equal(PartitionList(Tp(Topic2, 2)), assignment, Consumer4);
-
-        // Remove two consumers: nothing is owned by anyone else, so nothing is left out.
-        subscriptions.Remove(Consumer1);
-        subscriptions.Remove(Consumer2);
-        subscriptions[Consumer3] = Owned(allTopics, assignment[Consumer3], GenerationId + 2);
-        subscriptions[Consumer4] = Owned(allTopics, assignment[Consumer4], GenerationId + 2);
-        assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Equal(PartitionList(Tp(Topic2, 1), Tp(Topic2, 3), Tp(Topic1, 0), Tp(Topic2, 0)), assignment, Consumer3);
-        Equal(PartitionList(Tp(Topic2, 2), Tp(Topic1, 1), Tp(Topic1, 2)), assignment, Consumer4);
     }
 
     [Fact]
@@ -443,103 +407,6 @@ public sealed class CooperativeStickyAssignorTests : AssignorContractTests
         Equal(PartitionList(Tp(Topic, 0), Tp(Topic, 1)), assignment, Consumer1);
         Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
         Equal(PartitionList(Tp(Topic, 3)), assignment, Consumer3);
-    }
-
-    [Theory]
-    [InlineData(9)]
-    [InlineData(-1)]
-    public void Assign_OwnerWithStaleOrNoGeneration_OwnedPartitionsInvalidated(int staleGeneration)
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3, [Topic2] = 3 };
-        var owned = PartitionList(Tp(Topic, 0), Tp(Topic, 2), Tp(Topic2, 1));
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic, Topic2), owned, 10),
-            [Consumer2] = Owned(TopicList(Topic, Topic2), owned, staleGeneration),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-
-        SetEqual(owned, assignment, Consumer1);
-        SetEqual(PartitionList(Tp(Topic, 1), Tp(Topic2, 0), Tp(Topic2, 2)), assignment, Consumer2);
-    }
-
-    [Fact]
-    public void Assign_ClaimedByTwoConsumersSameGenerationEqualQuota_LeftOutUntilBothRevoke()
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1))),
-            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2))),
-            [Consumer3] = Owned(TopicList(Topic), PartitionList()),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-
-        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
-        Assert.Empty(assignment[Consumer3]);
-
-        assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer3);
-        Assert.True(FullyBalanced(assignment));
-    }
-
-    [Fact]
-    public void Assign_ClaimedByTwoConsumersSameGenerationUnequalQuota_LeftOutUntilBothRevoke()
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 4 };
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1))),
-            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2))),
-            [Consumer3] = Owned(TopicList(Topic), PartitionList()),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-
-        Equal(PartitionList(Tp(Topic, 1), Tp(Topic, 3)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
-        Assert.Empty(assignment[Consumer3]);
-
-        SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-    }
-
-    [Fact]
-    public void Assign_ClaimedByTwoConsumersOfHighestGeneration_TransferredToThirdAfterRevocation()
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 3 };
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), GenerationId),
-            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 2)), GenerationId),
-            [Consumer3] = Owned(TopicList(Topic), PartitionList(), GenerationId),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-        Assert.DoesNotContain(assignment.Values, partitions => partitions.Contains(Tp(Topic, 0)));
-
-        assignment = SettleCooperative(_assignor, partitionsPerTopic, subscriptions, assignment);
-        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic, 2)), assignment, Consumer2);
-        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer3);
-    }
-
-    [Fact]
-    public void Assign_ClaimedByOlderAndNewerGeneration_NewerKeepsIt()
-    {
-        var partitionsPerTopic = new Dictionary<string, int> { [Topic] = 2 };
-        var subscriptions = new Dictionary<string, Subscription>
-        {
-            [Consumer1] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0)), 3),
-            [Consumer2] = Owned(TopicList(Topic), PartitionList(Tp(Topic, 0), Tp(Topic, 1)), 2),
-        };
-
-        var assignment = _assignor.Assign(partitionsPerTopic, subscriptions);
-
-        Equal(PartitionList(Tp(Topic, 0)), assignment, Consumer1);
-        Equal(PartitionList(Tp(Topic, 1)), assignment, Consumer2);
     }
 
     [Fact]
