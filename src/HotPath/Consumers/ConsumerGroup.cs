@@ -30,10 +30,8 @@ public sealed class ConsumerGroup<T> : IDisposable
 {
     private readonly object _rebalanceLock = new();
     private readonly List<GroupMember<T>> _members = [];
+    private readonly GroupSubscription<T> _subscription;
     private readonly GroupPartition<T>[] _partitions;
-    private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId = [];
-    private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
-    private readonly string[] _topicNames;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SessionWatchdog<T> _watchdog;
@@ -75,25 +73,8 @@ public sealed class ConsumerGroup<T> : IDisposable
         options.Validate();
         options.ErrorPolicy.Validate<T>();
         Options = options;
-        var partitions = new List<GroupPartition<T>>();
-        foreach (Topic<T> topic in topics)
-        {
-            if (!_partitionsPerTopic.TryAdd(topic.Name, topic.PartitionCount))
-            {
-                ThrowHelper.Argument(nameof(topics), $"{nameof(topics)} must have distinct names, '{topic.Name}' appears twice");
-            }
-
-            foreach (Partition<T> partition in topic.Partitions)
-            {
-                var id = new TopicPartition(topic.Name, partition.Id);
-                var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy);
-                partitions.Add(state);
-                _byId.Add(id, state);
-            }
-        }
-
-        _partitions = [.. partitions];
-        _topicNames = [.. _partitionsPerTopic.Keys];
+        _subscription = new GroupSubscription<T>(topics, options);
+        _partitions = _subscription.Partitions;
         HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
         _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
     }
@@ -291,11 +272,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             member.Worker.Join(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
         }
 
-        foreach (GroupPartition<T> partition in _partitions)
-        {
-            partition.Cursor.Close();
-        }
-
+        _subscription.Close();
         HotPathMetrics.Unregister(this);
         _completion.TrySetCanceled();
     }
@@ -493,11 +470,11 @@ public sealed class ConsumerGroup<T> : IDisposable
                 IReadOnlyList<TopicPartition>? owned = protocol == RebalanceProtocol.Cooperative
                     ? [.. worker.CoordinatorView.Select(p => p.Id)]
                     : null;
-                subscriptions[worker.MemberId] = new Subscription(_topicNames, owned, _generation - 1, worker.GroupInstanceId);
+                subscriptions[worker.MemberId] = new Subscription(_subscription.TopicNames, owned, _generation - 1, worker.GroupInstanceId);
             }
 
             IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result =
-                subscriptions.Count == 0 ? new Dictionary<string, IReadOnlyList<TopicPartition>>() : Options.Assignor.Assign(_partitionsPerTopic, subscriptions);
+                subscriptions.Count == 0 ? new Dictionary<string, IReadOnlyList<TopicPartition>>() : Options.Assignor.Assign(_subscription.PartitionsPerTopic, subscriptions);
             Dictionary<MemberWorker<T>, GroupPartition<T>[]> targets = ToTargets(live, result);
 
             // Phase 1: every partition that moves leaves its old owner first (revoke, commit, release).
@@ -537,7 +514,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             var target = new GroupPartition<T>[assigned.Count];
             for (int i = 0; i < assigned.Count; i++)
             {
-                if (!_byId.TryGetValue(assigned[i], out GroupPartition<T>? state) || !seen.Add(assigned[i]))
+                if (!_subscription.TryGet(assigned[i], out GroupPartition<T>? state) || !seen.Add(assigned[i]))
                 {
                     ThrowHelper.InvalidOperation(
                         $"assignor '{Options.Assignor.Name}' returned {assigned[i]} for member '{worker.MemberId}', which is unknown or already assigned");
@@ -592,7 +569,7 @@ public sealed class ConsumerGroup<T> : IDisposable
 
     private GroupPartition<T> Find(string topic, int partition)
     {
-        if (!_byId.TryGetValue(new TopicPartition(topic, partition), out GroupPartition<T>? state))
+        if (!_subscription.TryGet(new TopicPartition(topic, partition), out GroupPartition<T>? state))
         {
             ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must name a partition the group '{GroupId}' reads (topic '{topic}')", partition);
         }

@@ -1,0 +1,70 @@
+using HotPath.Groups;
+using HotPath.Internal;
+using HotPath.Partitions;
+using HotPath.Topics;
+
+namespace HotPath.Consumers;
+
+/// <summary>
+/// What a consumer group reads: its topics and, per partition, the group's state (<see cref="GroupPartition{T}"/>,
+/// whose cursor is registered with the partition from construction on). Built once by the group's constructor;
+/// <see cref="Close"/> unregisters every cursor.
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+/// <remarks>Thread-safety: immutable after construction; <see cref="Close"/> from the group's Dispose only.</remarks>
+internal sealed class GroupSubscription<T>
+    where T : struct
+{
+    private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId = [];
+    private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
+
+    /// <summary>Registers the group's cursors on every partition of <paramref name="topics"/>.</summary>
+    /// <param name="topics">The topics, validated by the caller to be non-null and non-empty.</param>
+    /// <param name="options">The group's validated settings.</param>
+    public GroupSubscription(IReadOnlyList<Topic<T>> topics, ConsumerGroupOptions options)
+    {
+        var partitions = new List<GroupPartition<T>>();
+        foreach (Topic<T> topic in topics)
+        {
+            if (!_partitionsPerTopic.TryAdd(topic.Name, topic.PartitionCount))
+            {
+                ThrowHelper.Argument(nameof(topics), $"{nameof(topics)} must have distinct names, '{topic.Name}' appears twice");
+            }
+
+            foreach (Partition<T> partition in topic.Partitions)
+            {
+                var id = new TopicPartition(topic.Name, partition.Id);
+                var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy);
+                partitions.Add(state);
+                _byId.Add(id, state);
+            }
+        }
+
+        Partitions = [.. partitions];
+        TopicNames = [.. _partitionsPerTopic.Keys];
+    }
+
+    /// <summary>Every partition the group reads, in topic then partition order.</summary>
+    public GroupPartition<T>[] Partitions { get; }
+
+    /// <summary>The topic names, in subscription order.</summary>
+    public string[] TopicNames { get; }
+
+    /// <summary>Partition count per topic name, as the assignors take it.</summary>
+    public IReadOnlyDictionary<string, int> PartitionsPerTopic => _partitionsPerTopic;
+
+    /// <summary>Finds a partition's state by id.</summary>
+    /// <param name="id">The topic and partition.</param>
+    /// <param name="state">The group's state on it.</param>
+    /// <returns>False when the group does not read that partition.</returns>
+    public bool TryGet(TopicPartition id, out GroupPartition<T>? state) => _byId.TryGetValue(id, out state);
+
+    /// <summary>Unregisters every cursor: the writers stop waiting for the group.</summary>
+    public void Close()
+    {
+        foreach (GroupPartition<T> partition in Partitions)
+        {
+            partition.Cursor.Close();
+        }
+    }
+}
