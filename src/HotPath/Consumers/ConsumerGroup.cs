@@ -25,7 +25,7 @@ namespace HotPath.Consumers;
 /// ring is full, and never another group (each group has its own cursors and threads).</para>
 /// <para>Thread-safety: every public member is safe from any thread.</para>
 /// </remarks>
-public sealed class ConsumerGroup<T> : IDisposable
+public sealed partial class ConsumerGroup<T> : IDisposable
     where T : struct
 {
     private readonly object _rebalanceLock = new();
@@ -206,6 +206,7 @@ public sealed class ConsumerGroup<T> : IDisposable
                 $"commit of {state.Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler");
         }
 
+        TestBeforeManualCommit?.Invoke();
         state.Cursor.Commit(nextOffset);
     }
 

@@ -22,7 +22,7 @@ namespace HotPath.Consumers;
 /// <para>Thread-safety: <see cref="RequestAssignment"/>, <see cref="WaitApplied"/>, <see cref="RequestStop"/> and the
 /// read-only properties are safe from any thread; everything else runs on the worker thread.</para>
 /// </remarks>
-internal abstract class MemberWorker<T>
+internal abstract partial class MemberWorker<T>
     where T : struct
 {
     private static readonly GroupPartition<T>[] s_none = [];
@@ -312,6 +312,7 @@ internal abstract class MemberWorker<T>
                     owned[i].Counters.AddHandled(cursor.IsLossy ? count - (int)(cursor.Lost - lostBefore) : count);
                     if (autoCommit && !cursor.IsFenced)
                     {
+                        TestBeforeAutoCommit?.Invoke();
                         cursor.CommitPosition();
                     }
 
