@@ -46,7 +46,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="topic">The topic.</param>
     /// <param name="options">The group's settings; validated here.</param>
     public ConsumerGroup(Topic<T> topic, ConsumerGroupOptions options)
-        : this([topic], options)
+        : this(NotNull(topic), options)
     {
     }
 
@@ -75,8 +75,18 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         Options = options;
         _subscription = new GroupSubscription<T>(topics, options);
         _partitions = _subscription.Partitions;
-        HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
-        _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
+        try
+        {
+            HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
+            _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
+        }
+        catch
+        {
+            // A constructor that throws leaves nothing behind: no cursor may gate the writers of a group nobody holds.
+            HotPathMetrics.Unregister(this);
+            _subscription.Close();
+            throw;
+        }
     }
 
     /// <summary>
@@ -576,6 +586,16 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
 
         return state!;
+    }
+
+    private static Topic<T>[] NotNull(Topic<T> topic)
+    {
+        if (topic is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(topic));
+        }
+
+        return [topic];
     }
 
     private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>

@@ -18,26 +18,52 @@ internal sealed class GroupSubscription<T>
     private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId = [];
     private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
 
-    /// <summary>Registers the group's cursors on every partition of <paramref name="topics"/>.</summary>
-    /// <param name="topics">The topics, validated by the caller to be non-null and non-empty.</param>
+    /// <summary>
+    /// Registers the group's cursors on every partition of <paramref name="topics"/>. All or nothing: every argument is
+    /// checked before the first registration, and a registration that still throws unregisters the ones before it,
+    /// so that a constructor that fails leaves no cursor gating a writer.
+    /// </summary>
+    /// <param name="topics">The topics; the caller checked the list itself (not null, not empty).</param>
     /// <param name="options">The group's validated settings.</param>
     public GroupSubscription(IReadOnlyList<Topic<T>> topics, ConsumerGroupOptions options)
     {
-        var partitions = new List<GroupPartition<T>>();
-        foreach (Topic<T> topic in topics)
+        for (int i = 0; i < topics.Count; i++)
         {
+            Topic<T> topic = topics[i];
+            if (topic is null)
+            {
+                ThrowHelper.ArgumentNull(nameof(topics), $"topics[{i}] is null: pass only topics");
+            }
+
             if (!_partitionsPerTopic.TryAdd(topic.Name, topic.PartitionCount))
             {
                 ThrowHelper.Argument(nameof(topics), $"{nameof(topics)} must have distinct names, '{topic.Name}' appears twice");
             }
+        }
 
-            foreach (Partition<T> partition in topic.Partitions)
+        var partitions = new List<GroupPartition<T>>();
+        try
+        {
+            foreach (Topic<T> topic in topics)
             {
-                var id = new TopicPartition(topic.Name, partition.Id);
-                var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy);
-                partitions.Add(state);
-                _byId.Add(id, state);
+                foreach (Partition<T> partition in topic.Partitions)
+                {
+                    var id = new TopicPartition(topic.Name, partition.Id);
+                    var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy);
+                    partitions.Add(state);
+                    _byId.Add(id, state);
+                }
             }
+        }
+        catch
+        {
+            // A registration threw (a disposed topic, for one): the cursors registered so far must not gate the writers.
+            foreach (GroupPartition<T> registered in partitions)
+            {
+                registered.Cursor.Close();
+            }
+
+            throw;
         }
 
         Partitions = [.. partitions];
