@@ -9,7 +9,10 @@ namespace HotPath.Consumers;
 /// <remarks>Validated once, when the group is created. Thread-safety: immutable after init.</remarks>
 public sealed record ConsumerGroupOptions
 {
-    /// <summary>The group id (Kafka's <c>group.id</c>); not empty.</summary>
+    /// <summary>
+    /// The group id (Kafka's <c>group.id</c>); not empty. One id is one group: a second <c>ConsumerGroup</c> with an id
+    /// that a live (not disposed) group already uses on one of its topics is refused with an <see cref="ArgumentException"/>.
+    /// </summary>
     public required string GroupId { get; init; }
 
     /// <summary>Where the group starts on each partition: Kafka's <c>auto.offset.reset</c>. Default <see cref="OffsetReset.Earliest"/>.</summary>

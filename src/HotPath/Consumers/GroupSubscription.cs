@@ -17,11 +17,15 @@ internal sealed class GroupSubscription<T>
 {
     private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId = [];
     private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
+    private readonly List<Topic<T>> _claimed = [];
+    private readonly string _groupId;
+    private int _closed;
 
     /// <summary>
-    /// Registers the group's cursors on every partition of <paramref name="topics"/>. All or nothing: every argument is
-    /// checked before the first registration, and a registration that still throws unregisters the ones before it,
-    /// so that a constructor that fails leaves no cursor gating a writer.
+    /// Takes the group id on every topic of <paramref name="topics"/> (see <see cref="GroupIdRegistry"/>) and registers
+    /// the group's cursors on every partition. All or nothing: every argument is checked before the first registration,
+    /// and a claim or registration that still throws undoes the ones before it, so that a constructor that fails leaves
+    /// no cursor gating a writer and no group id taken.
     /// </summary>
     /// <param name="topics">The topics; the caller checked the list itself (not null, not empty).</param>
     /// <param name="options">The group's validated settings.</param>
@@ -41,9 +45,22 @@ internal sealed class GroupSubscription<T>
             }
         }
 
+        _groupId = options.GroupId;
         var partitions = new List<GroupPartition<T>>();
         try
         {
+            foreach (Topic<T> topic in topics)
+            {
+                if (!GroupIdRegistry.TryClaim(topic, _groupId))
+                {
+                    ThrowHelper.Argument(
+                        nameof(ConsumerGroupOptions.GroupId),
+                        $"options.{nameof(ConsumerGroupOptions.GroupId)} must be unique among the live groups of a topic (one group id is one group, whose members share the partitions): '{_groupId}' already reads topic '{topic.Name}'. Join that group's members instead, or dispose it first");
+                }
+
+                _claimed.Add(topic);
+            }
+
             foreach (Topic<T> topic in topics)
             {
                 foreach (Partition<T> partition in topic.Partitions)
@@ -63,6 +80,7 @@ internal sealed class GroupSubscription<T>
                 registered.Cursor.Close();
             }
 
+            ReleaseGroupIds();
             throw;
         }
 
@@ -85,12 +103,30 @@ internal sealed class GroupSubscription<T>
     /// <returns>False when the group does not read that partition.</returns>
     public bool TryGet(TopicPartition id, out GroupPartition<T>? state) => _byId.TryGetValue(id, out state);
 
-    /// <summary>Unregisters every cursor: the writers stop waiting for the group.</summary>
+    /// <summary>Unregisters every cursor (the writers stop waiting for the group) and gives the group id back. Idempotent.</summary>
     public void Close()
     {
+        // CAS: the first caller closes.
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
         foreach (GroupPartition<T> partition in Partitions)
         {
             partition.Cursor.Close();
         }
+
+        ReleaseGroupIds();
+    }
+
+    private void ReleaseGroupIds()
+    {
+        foreach (Topic<T> topic in _claimed)
+        {
+            GroupIdRegistry.Release(topic, _groupId);
+        }
+
+        _claimed.Clear();
     }
 }
