@@ -156,9 +156,14 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="memberId">A unique member id, or null for a generated one.</param>
     /// <param name="groupInstanceId">A static member id (Kafka's <c>group.instance.id</c>), or null.</param>
     /// <returns>The member.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="handler"/> is null (the same for every Join method).</exception>
+    /// <exception cref="ArgumentException"><paramref name="memberId"/> or <paramref name="groupInstanceId"/> is empty, or the id is taken.</exception>
     public GroupMember<T> Join<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
-        where THandler : IEventHandler<T> =>
-        AddMember(memberId, (id, core) => new EventMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+        where THandler : IEventHandler<T>
+    {
+        ThrowIfNull(handler);
+        return AddMember(memberId, groupInstanceId, (id, core) => new EventMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+    }
 
     /// <summary>Adds a member that handles contiguous spans of events.</summary>
     /// <typeparam name="THandler">The batch handler type.</typeparam>
@@ -167,8 +172,11 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="groupInstanceId">A static member id, or null.</param>
     /// <returns>The member.</returns>
     public GroupMember<T> JoinBatch<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
-        where THandler : IBatchHandler<T> =>
-        AddMember(memberId, (id, core) => new BatchMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+        where THandler : IBatchHandler<T>
+    {
+        ThrowIfNull(handler);
+        return AddMember(memberId, groupInstanceId, (id, core) => new BatchMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+    }
 
     /// <summary>Adds a member whose handler awaits; the member's thread waits for each call, so order holds.</summary>
     /// <typeparam name="THandler">The async handler type.</typeparam>
@@ -177,8 +185,11 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="groupInstanceId">A static member id, or null.</param>
     /// <returns>The member.</returns>
     public GroupMember<T> JoinAsync<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
-        where THandler : IAsyncEventHandler<T> =>
-        AddMember(memberId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler, _stopping.Token));
+        where THandler : IAsyncEventHandler<T>
+    {
+        ThrowIfNull(handler);
+        return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler, _stopping.Token));
+    }
 
     /// <summary>The group's committed offset on a partition: the next offset it will read after a restart.</summary>
     /// <param name="topic">The topic name.</param>
@@ -206,8 +217,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="partition">The partition number.</param>
     /// <param name="nextOffset">Between the committed offset and the member's position.</param>
     /// <exception cref="InvalidOperationException">Not called on the partition owner's thread.</exception>
+    /// <exception cref="ObjectDisposedException">The group was disposed.</exception>
     public void Commit(string topic, int partition, long nextOffset)
     {
+        ThrowIfDisposed();
         GroupPartition<T> state = Find(topic, partition);
         MemberWorker<T>? owner = state.Owner;
         if (owner is null || !owner.IsCurrentThread)
@@ -228,11 +241,13 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="partition">The partition number.</param>
     /// <param name="offset">From the partition's start offset (slowest lossless reader) to its end offset.</param>
     /// <exception cref="ArgumentOutOfRangeException">Outside the retained window; the message gives the window.</exception>
+    /// <exception cref="ObjectDisposedException">The group was disposed.</exception>
     public void Seek(string topic, int partition, long offset)
     {
         GroupPartition<T> state = Find(topic, partition);
         lock (_rebalanceLock)
         {
+            ThrowIfDisposed();
             MemberWorker<T>? owner = state.Owner;
             if (owner is null)
             {
@@ -264,7 +279,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            _disposed = true;
+            // Release: pairs with the acquire in ThrowIfDisposed.
+            Volatile.Write(ref _disposed, true);
             _watchdog.Dispose();
             members = [.. _members];
             Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
@@ -426,15 +442,21 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
     }
 
-    private GroupMember<T> AddMember(string? memberId, Func<string, int?, MemberWorker<T>> create)
+    private GroupMember<T> AddMember(string? memberId, string? groupInstanceId, Func<string, int?, MemberWorker<T>> create)
     {
+        if (memberId is { Length: 0 })
+        {
+            ThrowHelper.Argument(nameof(memberId), $"{nameof(memberId)} must be null (for a generated id) or not empty, was ''");
+        }
+
+        if (groupInstanceId is { Length: 0 })
+        {
+            ThrowHelper.Argument(nameof(groupInstanceId), $"{nameof(groupInstanceId)} must be null (no static membership) or not empty, was ''");
+        }
+
         lock (_rebalanceLock)
         {
-            if (_disposed)
-            {
-                ThrowHelper.ObjectDisposed($"consumer group '{GroupId}'");
-            }
-
+            ThrowIfDisposed();
             int sequence = _memberSequence++;
             string id = memberId ?? $"{GroupId}-{sequence:D4}";
             if (_members.Exists(m => m.MemberId == id))
@@ -578,14 +600,38 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         worker.RequestStop();
     }
 
+    private void ThrowIfDisposed()
+    {
+        // Acquire: pairs with the write in Dispose (under the lock; callers outside it see it at the latest on their
+        // next call, a best-effort check for misuse, not a synchronisation).
+        if (Volatile.Read(ref _disposed))
+        {
+            ThrowHelper.ObjectDisposed($"consumer group '{GroupId}'");
+        }
+    }
+
     private GroupPartition<T> Find(string topic, int partition)
     {
+        if (topic is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(topic));
+        }
+
         if (!_subscription.TryGet(new TopicPartition(topic, partition), out GroupPartition<T>? state))
         {
             ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must name a partition the group '{GroupId}' reads (topic '{topic}')", partition);
         }
 
         return state!;
+    }
+
+    private static void ThrowIfNull<THandler>(THandler handler)
+    {
+        // For a struct handler the JIT removes the check.
+        if (handler is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(handler));
+        }
     }
 
     private static Topic<T>[] NotNull(Topic<T> topic)

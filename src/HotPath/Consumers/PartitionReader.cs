@@ -20,8 +20,15 @@ public sealed class PartitionReader<T> : IDisposable
     private readonly ReadCursor<T> _cursor;
     private bool _disposed;
 
-    internal PartitionReader(Partition<T> partition, OffsetReset reset, long? offset) =>
+    internal PartitionReader(Partition<T> partition, OffsetReset reset, long? offset)
+    {
+        if (reset is not (OffsetReset.Earliest or OffsetReset.Latest))
+        {
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(reset), "must be Earliest or Latest", reset);
+        }
+
         _cursor = new ReadCursor<T>(partition, reset, offset);
+    }
 
     /// <summary>The partition number.</summary>
     public int Partition => _cursor.Partition.Id;
