@@ -105,7 +105,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             long committed = cursor.Committed;
             return new PartitionStats(
                 p.Id, p.Owner?.MemberId, committed, end, Math.Max(0, end - committed),
-                p.Counters.Handled, p.Counters.Retried, p.Counters.DeadLettered, p.Counters.Skipped, cursor.Lost);
+                p.Counters.Handled, p.Counters.Retried, p.Counters.DeadLettered, p.Counters.Skipped, cursor.Lost, cursor.Gaps);
         })];
 
     /// <summary>The group's settings.</summary>

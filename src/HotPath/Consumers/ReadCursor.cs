@@ -34,6 +34,7 @@ internal sealed class ReadCursor<T>
     private long _position;
     private long _nextGap = long.MaxValue;
     private long _lost;
+    private long _gaps;
     private int _gapVersionSeen = -1;
     private long _dispatchLast;
     private bool _dispatching;
@@ -57,9 +58,10 @@ internal sealed class ReadCursor<T>
         _position = _committed.Read();
     }
 
-    private ReadCursor(Partition<T> partition, Sequence committed, bool lossy)
+    private ReadCursor(Partition<T> partition, Sequence committed, bool lossy, long gaps)
     {
         _partition = partition;
+        _gaps = gaps;
         _committed = committed;
         _lossy = lossy;
         _copies = lossy ? new T[Math.Min(LossyChunk, partition.Capacity)] : null;
@@ -83,6 +85,15 @@ internal sealed class ReadCursor<T>
     /// <summary>Events a lossy cursor skipped because the writer lapped it. Any thread.</summary>
     public long Lost => Volatile.Read(ref _lost);
 
+    /// <summary>Offsets stepped over because they are gaps (abandoned multi-writer claims). Any thread.</summary>
+    public long Gaps => Volatile.Read(ref _gaps);
+
+    /// <summary>
+    /// Offsets passed that were not handed to the handler (lost plus gaps). Reading thread (plain reads of its own
+    /// counters): a dispatch's handled count is the offsets it passed minus the growth of this value.
+    /// </summary>
+    public long NotHandled => _lost + _gaps;
+
     /// <summary>True once <see cref="Fork"/> replaced this cursor. Any thread; acquire.</summary>
     public bool IsFenced => Volatile.Read(ref _fenced);
 
@@ -95,7 +106,8 @@ internal sealed class ReadCursor<T>
         Sequence replacement = _lossy ? new Sequence(_committed.Read()) : _partition.ReplaceGatingSequence(_committed);
         // Release: the reading thread's per-event acquire read of the flag sees it, and stops.
         Volatile.Write(ref _fenced, true);
-        return new ReadCursor<T>(_partition, replacement, _lossy);
+        // The counters carry over (acquire reads; a late increment by the fenced reader is lost, benign for statistics).
+        return new ReadCursor<T>(_partition, replacement, _lossy, Gaps);
     }
 
     /// <summary>The highest offset that may be read now (position - 1 when none).</summary>
@@ -216,6 +228,7 @@ internal sealed class ReadCursor<T>
             if (offset == _nextGap)
             {
                 _nextGap = _partition.Gaps!.NextAtOrAfter(offset + 1);
+                MarkGap();
                 continue;
             }
 
@@ -342,6 +355,7 @@ internal sealed class ReadCursor<T>
     /// <summary>Moves the position past the gap at <paramref name="gap"/> and finds the next gap; returns the new position.</summary>
     private long StepOverGap(long gap)
     {
+        MarkGap();
         _nextGap = _partition.Gaps!.NextAtOrAfter(gap + 1);
         _position = gap + 1;
         return gap + 1;
@@ -437,6 +451,7 @@ internal sealed class ReadCursor<T>
                 if (offset == _nextGap)
                 {
                     _nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
+                    MarkGap();
                     continue;
                 }
 
@@ -462,6 +477,10 @@ internal sealed class ReadCursor<T>
     private void MarkLost(long count) =>
         // Owner-only write, read by monitors: release so a reader never sees a torn value.
         Volatile.Write(ref _lost, _lost + count);
+
+    private void MarkGap() =>
+        // Owner-only write, read by monitors: release so a reader never sees a torn value.
+        Volatile.Write(ref _gaps, _gaps + 1);
 
     private void RefreshGaps(long from)
     {

@@ -65,6 +65,7 @@ public class GroupCountersTests
         var stats = Assert.Single(group.GetStats());
         Assert.Equal(2, handler.Calls);
         Assert.Equal(2, stats.Handled);
+        Assert.Equal(1, stats.Gaps);
         SpinWait.SpinUntil(() => member.HandledCount >= 2, TimeSpan.FromSeconds(5));
         Assert.Equal(2, member.HandledCount);
     }
