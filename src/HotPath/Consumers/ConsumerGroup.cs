@@ -216,7 +216,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="topic">The topic name.</param>
     /// <param name="partition">The partition number.</param>
     /// <param name="nextOffset">Between the committed offset and the member's position.</param>
-    /// <exception cref="InvalidOperationException">Not called on the partition owner's thread.</exception>
+    /// <exception cref="InvalidOperationException">Not called on the partition owner's thread, or the owner was declared
+    /// failed (fenced) meanwhile: then nothing was committed.</exception>
     /// <exception cref="ObjectDisposedException">The group was disposed.</exception>
     public void Commit(string topic, int partition, long nextOffset)
     {
@@ -230,7 +231,13 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
 
         TestBeforeManualCommit?.Invoke();
-        state.Cursor.Commit(nextOffset);
+        // Through the member's own cursor: a fence may replace the partition's cursor at any moment (and seal the
+        // member's), so a fenced member's commit fails instead of landing in the next owner's cursor.
+        if (!owner.TryCommitOwned(state, nextOffset))
+        {
+            ThrowHelper.InvalidOperation(
+                $"commit of {state.Id} by member '{owner.MemberId}' was refused: the member was declared failed (fenced); the next owner resumes from the committed offset {state.Committed}");
+        }
     }
 
     /// <summary>

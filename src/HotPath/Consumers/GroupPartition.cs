@@ -65,8 +65,9 @@ internal sealed class GroupPartition<T>
         Interlocked.CompareExchange(ref _owner, null, member);
 
     /// <summary>
-    /// Takes the partition away from a member declared failed: a fresh cursor at the committed offset replaces the
-    /// old one, so the failed member can neither commit nor keep reading once it notices.
+    /// Takes the partition away from a member declared failed: a fresh cursor at the last committed offset replaces
+    /// the old one, whose sequence is sealed (<see cref="ReadCursor{T}.Fork"/>): the failed member's commits fail from
+    /// this moment on, whenever it runs them, and it stops reading once it notices.
     /// </summary>
     public void Fence(MemberWorker<T> member)
     {

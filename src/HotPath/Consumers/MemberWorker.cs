@@ -208,6 +208,17 @@ internal abstract partial class MemberWorker<T>
         _parker.Unpark();
     }
 
+    /// <summary>
+    /// A manual commit from the handler (worker thread): through this member's own cursor, never the partition's
+    /// current one, which a fence replaces at any moment. False when the member no longer owns the partition or was
+    /// fenced (its cursor's sequence sealed): nothing moved.
+    /// </summary>
+    public bool TryCommitOwned(GroupPartition<T> partition, long nextOffset)
+    {
+        int index = Array.IndexOf(_owned, partition);
+        return index >= 0 && _cursors[index].TryCommit(nextOffset);
+    }
+
     /// <summary>Hands up to <paramref name="max"/> events of one partition to the handler; returns offsets passed.</summary>
     protected abstract int Dispatch(ReadCursor<T> cursor, int max);
 
@@ -316,7 +327,8 @@ internal abstract partial class MemberWorker<T>
                     if (autoCommit && !cursor.IsFenced)
                     {
                         TestBeforeAutoCommit?.Invoke();
-                        cursor.CommitPosition();
+                        // False when a fence came after the check above: nothing moved, the next pass drops the partition.
+                        cursor.TryCommitPosition();
                     }
 
                     if (started != 0)
@@ -430,8 +442,9 @@ internal abstract partial class MemberWorker<T>
             bool fenced = State == MemberState.Failed || !ReferenceEquals(partition.Cursor, cursor) || cursor.IsFenced;
             if (!fenced && autoCommit)
             {
-                // Commit what this member handled before the partition moves: the next owner resumes there.
-                cursor.CommitPosition();
+                // Commit what this member handled before the partition moves: the next owner resumes there. A fence
+                // that came after the checks above makes the commit fail: then the partition was lost.
+                fenced = !cursor.TryCommitPosition();
             }
 
             partition.Partition.RemoveReaderParker(_parker);

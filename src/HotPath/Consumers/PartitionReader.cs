@@ -60,7 +60,7 @@ public sealed class PartitionReader<T> : IDisposable
         int count = _cursor.Dispatch(ref handler, maxEvents);
         if (commit && count != 0)
         {
-            _cursor.CommitPosition();
+            CommitPosition();
         }
 
         return count;
@@ -78,7 +78,7 @@ public sealed class PartitionReader<T> : IDisposable
             return false;
         }
 
-        _cursor.CommitPosition();
+        CommitPosition();
         return true;
     }
 
@@ -86,7 +86,7 @@ public sealed class PartitionReader<T> : IDisposable
     public void Commit()
     {
         ThrowIfDisposed();
-        _cursor.CommitPosition();
+        CommitPosition();
     }
 
     /// <summary>Moves to <paramref name="offset"/>, which must lie within the partition's retained window.</summary>
@@ -106,6 +106,13 @@ public sealed class PartitionReader<T> : IDisposable
             _disposed = true;
             _cursor.Close();
         }
+    }
+
+    private void CommitPosition()
+    {
+        // A pull reader's cursor is never fenced, so the commit always lands.
+        bool committed = _cursor.TryCommitPosition();
+        System.Diagnostics.Debug.Assert(committed, "a pull reader is never fenced");
     }
 
     private void ThrowIfDisposed()
