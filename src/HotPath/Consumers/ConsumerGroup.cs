@@ -46,7 +46,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="topic">The topic.</param>
     /// <param name="options">The group's settings; validated here.</param>
     public ConsumerGroup(Topic<T> topic, ConsumerGroupOptions options)
-        : this(NotNull(topic), options)
+        : this(GroupArguments.SingleTopic(topic), options)
     {
     }
 
@@ -161,7 +161,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     public GroupMember<T> Join<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
         where THandler : IEventHandler<T>
     {
-        ThrowIfNull(handler);
+        GroupArguments.CheckHandler(handler);
         return AddMember(memberId, groupInstanceId, (id, core) => new EventMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
     }
 
@@ -174,7 +174,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     public GroupMember<T> JoinBatch<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
         where THandler : IBatchHandler<T>
     {
-        ThrowIfNull(handler);
+        GroupArguments.CheckHandler(handler);
         return AddMember(memberId, groupInstanceId, (id, core) => new BatchMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
     }
 
@@ -187,7 +187,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     public GroupMember<T> JoinAsync<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
         where THandler : IAsyncEventHandler<T>
     {
-        ThrowIfNull(handler);
+        GroupArguments.CheckHandler(handler);
         return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler, _stopping.Token));
     }
 
@@ -222,22 +222,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     public void Commit(string topic, int partition, long nextOffset)
     {
         ThrowIfDisposed();
-        GroupPartition<T> state = Find(topic, partition);
-        MemberWorker<T>? owner = state.Owner;
-        if (owner is null || !owner.IsCurrentThread)
-        {
-            ThrowHelper.InvalidOperation(
-                $"commit of {state.Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler");
-        }
-
-        TestBeforeManualCommit?.Invoke();
-        // Through the member's own cursor: a fence may replace the partition's cursor at any moment (and seal the
-        // member's), so a fenced member's commit fails instead of landing in the next owner's cursor.
-        if (!owner.TryCommitOwned(state, nextOffset))
-        {
-            ThrowHelper.InvalidOperation(
-                $"commit of {state.Id} by member '{owner.MemberId}' was refused: the member was declared failed (fenced); the next owner resumes from the committed offset {state.Committed}");
-        }
+        Find(topic, partition).CommitFromHandler(nextOffset, TestBeforeManualCommit);
     }
 
     /// <summary>
@@ -451,16 +436,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
     private GroupMember<T> AddMember(string? memberId, string? groupInstanceId, Func<string, int?, MemberWorker<T>> create)
     {
-        if (memberId is { Length: 0 })
-        {
-            ThrowHelper.Argument(nameof(memberId), $"{nameof(memberId)} must be null (for a generated id) or not empty, was ''");
-        }
-
-        if (groupInstanceId is { Length: 0 })
-        {
-            ThrowHelper.Argument(nameof(groupInstanceId), $"{nameof(groupInstanceId)} must be null (no static membership) or not empty, was ''");
-        }
-
+        GroupArguments.CheckMemberIds(memberId, groupInstanceId);
         lock (_rebalanceLock)
         {
             ThrowIfDisposed();
@@ -619,36 +595,13 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
     private GroupPartition<T> Find(string topic, int partition)
     {
-        if (topic is null)
-        {
-            ThrowHelper.ArgumentNull(nameof(topic));
-        }
-
+        GroupArguments.CheckTopicName(topic);
         if (!_subscription.TryGet(new TopicPartition(topic, partition), out GroupPartition<T>? state))
         {
             ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must name a partition the group '{GroupId}' reads (topic '{topic}')", partition);
         }
 
         return state!;
-    }
-
-    private static void ThrowIfNull<THandler>(THandler handler)
-    {
-        // For a struct handler the JIT removes the check.
-        if (handler is null)
-        {
-            ThrowHelper.ArgumentNull(nameof(handler));
-        }
-    }
-
-    private static Topic<T>[] NotNull(Topic<T> topic)
-    {
-        if (topic is null)
-        {
-            ThrowHelper.ArgumentNull(nameof(topic));
-        }
-
-        return [topic];
     }
 
     private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>

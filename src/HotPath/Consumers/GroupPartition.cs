@@ -81,6 +81,30 @@ internal sealed class GroupPartition<T>
         Interlocked.CompareExchange(ref _owner, null, member);
     }
 
+    /// <summary>
+    /// A manual commit (<c>ConsumerGroup.Commit</c>): only on the owner's thread, and through the owner's own cursor,
+    /// never <see cref="Cursor"/>: a fence may replace the latter (and seal the former) at any moment, so a fenced
+    /// member's commit fails instead of landing in the next owner's cursor.
+    /// </summary>
+    /// <param name="nextOffset">The next offset to read.</param>
+    /// <param name="beforeCommit">A test hook run between the ownership check and the commit, or null.</param>
+    public void CommitFromHandler(long nextOffset, Action? beforeCommit)
+    {
+        MemberWorker<T>? owner = Owner;
+        if (owner is null || !owner.IsCurrentThread)
+        {
+            Internal.ThrowHelper.InvalidOperation(
+                $"commit of {Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler");
+        }
+
+        beforeCommit?.Invoke();
+        if (!owner.TryCommitOwned(this, nextOffset))
+        {
+            Internal.ThrowHelper.InvalidOperation(
+                $"commit of {Id} by member '{owner.MemberId}' was refused: the member was declared failed (fenced); the next owner resumes from the committed offset {Committed}");
+        }
+    }
+
     /// <summary>Records how long one batch of this partition took in the handler (the process-duration histogram).</summary>
     /// <param name="groupId">The consuming group.</param>
     /// <param name="started">The batch's start, a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</param>
