@@ -13,7 +13,8 @@ namespace HotPath.Consumers;
 /// <param name="DeadLettered">Events sent to the dead-letter topic.</param>
 /// <param name="Skipped">Events skipped by the error policy (dead-lettered ones not included).</param>
 /// <param name="Lost">Events a lossy group missed because the writer lapped it.</param>
-/// <param name="Gaps">Offsets stepped over because a multi-writer claim there was abandoned: no event was ever published at them.</param>
+/// <param name="Gaps">Offsets stepped over because a multi-writer claim there was abandoned (no event was ever published
+/// at them); like <paramref name="Handled"/>, a gap passed again after a redelivery counts again.</param>
 public readonly record struct PartitionStats(
     TopicPartition Partition,
     string? Owner,

@@ -694,16 +694,14 @@ public sealed class Partition<T> : IDisposable
             int index = Array.IndexOf(before, old);
             // Full fence (exchange): the last committed value; from here on old can no longer move.
             var replacement = new Sequence(old.Seal());
-            Sequence[] after = (Sequence[])before.Clone();
-            if (index >= 0)
+            if (index < 0)
             {
-                after[index] = replacement;
-            }
-            else
-            {
-                after = [.. before, replacement];
+                // old was unregistered (its reader closed): the replacement must not gate the writers either.
+                return replacement;
             }
 
+            Sequence[] after = (Sequence[])before.Clone();
+            after[index] = replacement;
             // Release: the replacement's initial value is visible to a writer that reads the new array.
             Volatile.Write(ref _gating, after);
             return replacement;
