@@ -23,6 +23,13 @@ public class InputValidationTests
         { "SessionTimeout too long", Valid with { SessionTimeout = TimeSpan.MaxValue }, "SessionTimeout" },
         { "ShutdownTimeout too long", Valid with { ShutdownTimeout = TimeSpan.MaxValue }, "ShutdownTimeout" },
         { "MaxBackoff too long", Valid with { ErrorPolicy = new ErrorPolicy { MaxBackoff = TimeSpan.MaxValue } }, "MaxBackoff" },
+        { "InitialBackoff negative", Valid with { ErrorPolicy = new ErrorPolicy { InitialBackoff = TimeSpan.FromMilliseconds(-1) } }, "InitialBackoff" },
+        { "MaxAttempts zero", Valid with { ErrorPolicy = new ErrorPolicy { MaxAttempts = 0 } }, "MaxAttempts" },
+        { "RebalanceTimeout zero", Valid with { RebalanceTimeout = TimeSpan.Zero }, "RebalanceTimeout" },
+        { "SessionTimeout below 10 ms", Valid with { SessionTimeout = TimeSpan.FromMilliseconds(9) }, "SessionTimeout" },
+        { "ShutdownTimeout negative", Valid with { ShutdownTimeout = TimeSpan.FromMilliseconds(-1) }, "ShutdownTimeout" },
+        { "MaxBatchSize zero", Valid with { MaxBatchSize = 0 }, "MaxBatchSize" },
+        { "CoalesceBelow negative", Valid with { CoalesceBelow = -1 }, "CoalesceBelow" },
     };
 
     [Theory]
