@@ -63,12 +63,15 @@ public sealed record ErrorPolicy
             ThrowHelper.ArgumentOutOfRange(nameof(MaxAttempts), "must be at least 1", MaxAttempts);
         }
 
-        if (InitialBackoff < TimeSpan.Zero || MaxBackoff < InitialBackoff || MaxBackoff > ConsumerGroupOptions.MaxTimeout)
+        if (InitialBackoff < TimeSpan.Zero)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(InitialBackoff), "must not be negative", InitialBackoff);
+        }
+
+        if (MaxBackoff < InitialBackoff || MaxBackoff > ConsumerGroupOptions.MaxTimeout)
         {
             ThrowHelper.ArgumentOutOfRange(
-                nameof(MaxBackoff),
-                $"must be at least {nameof(InitialBackoff)} ({InitialBackoff}), which must not be negative, and at most {ConsumerGroupOptions.MaxTimeout}",
-                MaxBackoff);
+                nameof(MaxBackoff), $"must be from {nameof(InitialBackoff)} ({InitialBackoff}) to {ConsumerGroupOptions.MaxTimeout}", MaxBackoff);
         }
 
         if (AfterRetries is not (ErrorAction.StopMember or ErrorAction.Skip or ErrorAction.DeadLetter))
