@@ -157,4 +157,53 @@ public class InputValidationTests
             Assert.True(topic.TryPublishTo(0, new TestEvent(i), out _));
         }
     }
+
+    public static TheoryData<string, Action<PartitionReader<TestEvent>>> DisposedReaderCalls => new()
+    {
+        { "Poll", r => { var h = new CollectingHandler(); r.Poll(ref h); } },
+        { "TryRead", r => r.TryRead(out _, out _) },
+        { "Commit", r => r.Commit() },
+        { "Seek", r => r.Seek(0) },
+    };
+
+    [Theory]
+    [MemberData(nameof(DisposedReaderCalls))]
+    public void Call_DisposedReader_ThrowsObjectDisposed(string method, Action<PartitionReader<TestEvent>> call)
+    {
+        using var topic = CreateTopic();
+        var reader = topic.CreateReader(0);
+        reader.Dispose();
+
+        var ex = Record.Exception(() => call(reader));
+
+        Assert.True(ex is ObjectDisposedException, $"{method}: {ex?.GetType().Name}: {ex?.Message}");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void Poll_MaxEventsBelowOne_ThrowsNamingMaxEventsAndValue(int maxEvents)
+    {
+        using var topic = CreateTopic();
+        using var reader = topic.CreateReader(0);
+        var handler = new CollectingHandler();
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => reader.Poll(ref handler, maxEvents));
+
+        Assert.Equal("maxEvents", ex.ParamName);
+        Assert.Contains($"was {maxEvents}", ex.Message);
+    }
+
+    [Fact]
+    public void Seek_OutsideRetainedWindow_ThrowsNamingOffsetAndWindow()
+    {
+        using var topic = CreateTopic();
+        using var group = new ConsumerGroup<TestEvent>(topic, Valid);
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => group.Seek("orders", 0, 5));
+
+        Assert.Equal("offset", ex.ParamName);
+        Assert.Contains("[0, 0]", ex.Message);
+        Assert.Contains("was 5", ex.Message);
+    }
 }
