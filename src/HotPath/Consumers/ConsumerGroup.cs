@@ -25,15 +25,13 @@ namespace HotPath.Consumers;
 /// ring is full, and never another group (each group has its own cursors and threads).</para>
 /// <para>Thread-safety: every public member is safe from any thread.</para>
 /// </remarks>
-public sealed class ConsumerGroup<T> : IDisposable
+public sealed partial class ConsumerGroup<T> : IDisposable
     where T : struct
 {
     private readonly object _rebalanceLock = new();
     private readonly List<GroupMember<T>> _members = [];
+    private readonly GroupSubscription<T> _subscription;
     private readonly GroupPartition<T>[] _partitions;
-    private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId = [];
-    private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
-    private readonly string[] _topicNames;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SessionWatchdog<T> _watchdog;
@@ -48,7 +46,7 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// <param name="topic">The topic.</param>
     /// <param name="options">The group's settings; validated here.</param>
     public ConsumerGroup(Topic<T> topic, ConsumerGroupOptions options)
-        : this([topic], options)
+        : this(GroupArguments.SingleTopic(topic), options)
     {
     }
 
@@ -75,27 +73,20 @@ public sealed class ConsumerGroup<T> : IDisposable
         options.Validate();
         options.ErrorPolicy.Validate<T>();
         Options = options;
-        var partitions = new List<GroupPartition<T>>();
-        foreach (Topic<T> topic in topics)
+        _subscription = new GroupSubscription<T>(topics, options);
+        _partitions = _subscription.Partitions;
+        try
         {
-            if (!_partitionsPerTopic.TryAdd(topic.Name, topic.PartitionCount))
-            {
-                ThrowHelper.Argument(nameof(topics), $"{nameof(topics)} must have distinct names, '{topic.Name}' appears twice");
-            }
-
-            foreach (Partition<T> partition in topic.Partitions)
-            {
-                var id = new TopicPartition(topic.Name, partition.Id);
-                var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy);
-                partitions.Add(state);
-                _byId.Add(id, state);
-            }
+            HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
+            _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
         }
-
-        _partitions = [.. partitions];
-        _topicNames = [.. _partitionsPerTopic.Keys];
-        HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
-        _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
+        catch
+        {
+            // A constructor that throws leaves nothing behind: no cursor may gate the writers of a group nobody holds.
+            HotPathMetrics.Unregister(this);
+            _subscription.Close();
+            throw;
+        }
     }
 
     /// <summary>
@@ -114,7 +105,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             long committed = cursor.Committed;
             return new PartitionStats(
                 p.Id, p.Owner?.MemberId, committed, end, Math.Max(0, end - committed),
-                p.Counters.Handled, p.Counters.Retried, p.Counters.DeadLettered, p.Counters.Skipped, cursor.Lost);
+                p.Counters.Handled, p.Counters.Retried, p.Counters.DeadLettered, p.Counters.Skipped, cursor.Lost, cursor.Gaps);
         })];
 
     /// <summary>The group's settings.</summary>
@@ -165,9 +156,14 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// <param name="memberId">A unique member id, or null for a generated one.</param>
     /// <param name="groupInstanceId">A static member id (Kafka's <c>group.instance.id</c>), or null.</param>
     /// <returns>The member.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="handler"/> is null (the same for every Join method).</exception>
+    /// <exception cref="ArgumentException"><paramref name="memberId"/> or <paramref name="groupInstanceId"/> is empty, or the id is taken.</exception>
     public GroupMember<T> Join<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
-        where THandler : IEventHandler<T> =>
-        AddMember(memberId, (id, core) => new EventMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+        where THandler : IEventHandler<T>
+    {
+        GroupArguments.CheckHandler(handler);
+        return AddMember(memberId, groupInstanceId, (id, core) => new EventMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+    }
 
     /// <summary>Adds a member that handles contiguous spans of events.</summary>
     /// <typeparam name="THandler">The batch handler type.</typeparam>
@@ -176,8 +172,11 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// <param name="groupInstanceId">A static member id, or null.</param>
     /// <returns>The member.</returns>
     public GroupMember<T> JoinBatch<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
-        where THandler : IBatchHandler<T> =>
-        AddMember(memberId, (id, core) => new BatchMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+        where THandler : IBatchHandler<T>
+    {
+        GroupArguments.CheckHandler(handler);
+        return AddMember(memberId, groupInstanceId, (id, core) => new BatchMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+    }
 
     /// <summary>Adds a member whose handler awaits; the member's thread waits for each call, so order holds.</summary>
     /// <typeparam name="THandler">The async handler type.</typeparam>
@@ -186,8 +185,11 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// <param name="groupInstanceId">A static member id, or null.</param>
     /// <returns>The member.</returns>
     public GroupMember<T> JoinAsync<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
-        where THandler : IAsyncEventHandler<T> =>
-        AddMember(memberId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler, _stopping.Token));
+        where THandler : IAsyncEventHandler<T>
+    {
+        GroupArguments.CheckHandler(handler);
+        return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler, _stopping.Token));
+    }
 
     /// <summary>The group's committed offset on a partition: the next offset it will read after a restart.</summary>
     /// <param name="topic">The topic name.</param>
@@ -214,18 +216,13 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// <param name="topic">The topic name.</param>
     /// <param name="partition">The partition number.</param>
     /// <param name="nextOffset">Between the committed offset and the member's position.</param>
-    /// <exception cref="InvalidOperationException">Not called on the partition owner's thread.</exception>
+    /// <exception cref="InvalidOperationException">Not called on the partition owner's thread, or the owner was declared
+    /// failed (fenced) meanwhile: then nothing was committed.</exception>
+    /// <exception cref="ObjectDisposedException">The group was disposed.</exception>
     public void Commit(string topic, int partition, long nextOffset)
     {
-        GroupPartition<T> state = Find(topic, partition);
-        MemberWorker<T>? owner = state.Owner;
-        if (owner is null || !owner.IsCurrentThread)
-        {
-            ThrowHelper.InvalidOperation(
-                $"commit of {state.Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler");
-        }
-
-        state.Cursor.Commit(nextOffset);
+        ThrowIfDisposed();
+        Find(topic, partition).CommitFromHandler(nextOffset, TestBeforeManualCommit);
     }
 
     /// <summary>
@@ -236,11 +233,13 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// <param name="partition">The partition number.</param>
     /// <param name="offset">From the partition's start offset (slowest lossless reader) to its end offset.</param>
     /// <exception cref="ArgumentOutOfRangeException">Outside the retained window; the message gives the window.</exception>
+    /// <exception cref="ObjectDisposedException">The group was disposed.</exception>
     public void Seek(string topic, int partition, long offset)
     {
         GroupPartition<T> state = Find(topic, partition);
         lock (_rebalanceLock)
         {
+            ThrowIfDisposed();
             MemberWorker<T>? owner = state.Owner;
             if (owner is null)
             {
@@ -272,7 +271,8 @@ public sealed class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            _disposed = true;
+            // Release: pairs with the acquire in ThrowIfDisposed.
+            Volatile.Write(ref _disposed, true);
             _watchdog.Dispose();
             members = [.. _members];
             Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
@@ -291,11 +291,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             member.Worker.Join(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
         }
 
-        foreach (GroupPartition<T> partition in _partitions)
-        {
-            partition.Cursor.Close();
-        }
-
+        _subscription.Close();
         HotPathMetrics.Unregister(this);
         _completion.TrySetCanceled();
     }
@@ -438,15 +434,12 @@ public sealed class ConsumerGroup<T> : IDisposable
         }
     }
 
-    private GroupMember<T> AddMember(string? memberId, Func<string, int?, MemberWorker<T>> create)
+    private GroupMember<T> AddMember(string? memberId, string? groupInstanceId, Func<string, int?, MemberWorker<T>> create)
     {
+        GroupArguments.CheckMemberIds(memberId, groupInstanceId);
         lock (_rebalanceLock)
         {
-            if (_disposed)
-            {
-                ThrowHelper.ObjectDisposed($"consumer group '{GroupId}'");
-            }
-
+            ThrowIfDisposed();
             int sequence = _memberSequence++;
             string id = memberId ?? $"{GroupId}-{sequence:D4}";
             if (_members.Exists(m => m.MemberId == id))
@@ -493,11 +486,11 @@ public sealed class ConsumerGroup<T> : IDisposable
                 IReadOnlyList<TopicPartition>? owned = protocol == RebalanceProtocol.Cooperative
                     ? [.. worker.CoordinatorView.Select(p => p.Id)]
                     : null;
-                subscriptions[worker.MemberId] = new Subscription(_topicNames, owned, _generation - 1, worker.GroupInstanceId);
+                subscriptions[worker.MemberId] = new Subscription(_subscription.TopicNames, owned, _generation - 1, worker.GroupInstanceId);
             }
 
             IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result =
-                subscriptions.Count == 0 ? new Dictionary<string, IReadOnlyList<TopicPartition>>() : Options.Assignor.Assign(_partitionsPerTopic, subscriptions);
+                subscriptions.Count == 0 ? new Dictionary<string, IReadOnlyList<TopicPartition>>() : Options.Assignor.Assign(_subscription.PartitionsPerTopic, subscriptions);
             Dictionary<MemberWorker<T>, GroupPartition<T>[]> targets = ToTargets(live, result);
 
             // Phase 1: every partition that moves leaves its old owner first (revoke, commit, release).
@@ -537,7 +530,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             var target = new GroupPartition<T>[assigned.Count];
             for (int i = 0; i < assigned.Count; i++)
             {
-                if (!_byId.TryGetValue(assigned[i], out GroupPartition<T>? state) || !seen.Add(assigned[i]))
+                if (!_subscription.TryGet(assigned[i], out GroupPartition<T>? state) || !seen.Add(assigned[i]))
                 {
                     ThrowHelper.InvalidOperation(
                         $"assignor '{Options.Assignor.Name}' returned {assigned[i]} for member '{worker.MemberId}', which is unknown or already assigned");
@@ -590,9 +583,20 @@ public sealed class ConsumerGroup<T> : IDisposable
         worker.RequestStop();
     }
 
+    private void ThrowIfDisposed()
+    {
+        // Acquire: pairs with the write in Dispose (under the lock; callers outside it see it at the latest on their
+        // next call, a best-effort check for misuse, not a synchronisation).
+        if (Volatile.Read(ref _disposed))
+        {
+            ThrowHelper.ObjectDisposed($"consumer group '{GroupId}'");
+        }
+    }
+
     private GroupPartition<T> Find(string topic, int partition)
     {
-        if (!_byId.TryGetValue(new TopicPartition(topic, partition), out GroupPartition<T>? state))
+        GroupArguments.CheckTopicName(topic);
+        if (!_subscription.TryGet(new TopicPartition(topic, partition), out GroupPartition<T>? state))
         {
             ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must name a partition the group '{GroupId}' reads (topic '{topic}')", partition);
         }

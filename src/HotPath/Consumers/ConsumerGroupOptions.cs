@@ -9,7 +9,10 @@ namespace HotPath.Consumers;
 /// <remarks>Validated once, when the group is created. Thread-safety: immutable after init.</remarks>
 public sealed record ConsumerGroupOptions
 {
-    /// <summary>The group id (Kafka's <c>group.id</c>); not empty.</summary>
+    /// <summary>
+    /// The group id (Kafka's <c>group.id</c>); not empty. One id is one group: a second <c>ConsumerGroup</c> with an id
+    /// that a live (not disposed) group already uses on one of its topics is refused with an <see cref="ArgumentException"/>.
+    /// </summary>
     public required string GroupId { get; init; }
 
     /// <summary>Where the group starts on each partition: Kafka's <c>auto.offset.reset</c>. Default <see cref="OffsetReset.Earliest"/>.</summary>
@@ -77,6 +80,9 @@ public sealed record ConsumerGroupOptions
     public IRebalanceListener? RebalanceListener { get; init; }
 
 
+    /// <summary>The longest time-out the group accepts: what one timed wait can take (<see cref="int.MaxValue"/> ms, about 24.8 days).</summary>
+    internal static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
+
     internal RebalanceProtocol EffectiveProtocol =>
         Protocol ?? (Assignor is CooperativeStickyAssignor ? RebalanceProtocol.Cooperative : RebalanceProtocol.Eager);
 
@@ -99,6 +105,21 @@ public sealed record ConsumerGroupOptions
             ThrowHelper.ArgumentNull(nameof(WaitStrategy));
         }
 
+        if (AutoOffsetReset is not (OffsetReset.Earliest or OffsetReset.Latest))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(AutoOffsetReset), "must be Earliest or Latest", AutoOffsetReset);
+        }
+
+        if (CommitMode is not (CommitMode.AfterBatch or CommitMode.Manual))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(CommitMode), "must be AfterBatch or Manual", CommitMode);
+        }
+
+        if (Protocol is not (null or RebalanceProtocol.Eager or RebalanceProtocol.Cooperative))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(Protocol), "must be null, Eager or Cooperative", Protocol);
+        }
+
         if (MaxBatchSize < 1)
         {
             ThrowHelper.ArgumentOutOfRange(nameof(MaxBatchSize), "must be at least 1", MaxBatchSize);
@@ -109,19 +130,19 @@ public sealed record ConsumerGroupOptions
             ThrowHelper.ArgumentOutOfRange(nameof(CoalesceBelow), "must be at least 0", CoalesceBelow);
         }
 
-        if (RebalanceTimeout <= TimeSpan.Zero)
+        if (RebalanceTimeout <= TimeSpan.Zero || RebalanceTimeout > MaxTimeout)
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(RebalanceTimeout), "must be positive", RebalanceTimeout);
+            ThrowHelper.ArgumentOutOfRange(nameof(RebalanceTimeout), $"must be positive and at most {MaxTimeout}", RebalanceTimeout);
         }
 
-        if (SessionTimeout < TimeSpan.FromMilliseconds(10))
+        if (SessionTimeout < TimeSpan.FromMilliseconds(10) || SessionTimeout > MaxTimeout)
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(SessionTimeout), "must be at least 10 ms", SessionTimeout);
+            ThrowHelper.ArgumentOutOfRange(nameof(SessionTimeout), $"must be from 10 ms to {MaxTimeout}", SessionTimeout);
         }
 
-        if (ShutdownTimeout < TimeSpan.Zero)
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > MaxTimeout)
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(ShutdownTimeout), "must not be negative", ShutdownTimeout);
+            ThrowHelper.ArgumentOutOfRange(nameof(ShutdownTimeout), $"must be from 0 to {MaxTimeout}", ShutdownTimeout);
         }
 
         if (ErrorPolicy is null)

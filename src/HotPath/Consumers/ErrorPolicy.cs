@@ -63,9 +63,20 @@ public sealed record ErrorPolicy
             ThrowHelper.ArgumentOutOfRange(nameof(MaxAttempts), "must be at least 1", MaxAttempts);
         }
 
-        if (InitialBackoff < TimeSpan.Zero || MaxBackoff < InitialBackoff)
+        if (InitialBackoff < TimeSpan.Zero)
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(MaxBackoff), $"must be at least {nameof(InitialBackoff)} ({InitialBackoff}), which must not be negative", MaxBackoff);
+            ThrowHelper.ArgumentOutOfRange(nameof(InitialBackoff), "must not be negative", InitialBackoff);
+        }
+
+        if (MaxBackoff < InitialBackoff || MaxBackoff > ConsumerGroupOptions.MaxTimeout)
+        {
+            ThrowHelper.ArgumentOutOfRange(
+                nameof(MaxBackoff), $"must be from {nameof(InitialBackoff)} ({InitialBackoff}) to {ConsumerGroupOptions.MaxTimeout}", MaxBackoff);
+        }
+
+        if (AfterRetries is not (ErrorAction.StopMember or ErrorAction.Skip or ErrorAction.DeadLetter))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(AfterRetries), "must be StopMember, Skip or DeadLetter", AfterRetries);
         }
 
         if (AfterRetries == ErrorAction.DeadLetter && DeadLetterTopic is not Topic<DeadLetter<T>>)

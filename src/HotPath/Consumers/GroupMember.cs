@@ -34,7 +34,7 @@ public sealed class GroupMember<T> : IDisposable
     /// <summary>The exception that stopped the member's handler, or null.</summary>
     public Exception? Fault => Worker.Fault;
 
-    /// <summary>Events handed to this member's handler so far.</summary>
+    /// <summary>Events handed to this member's handler so far: events a lossy group lost and gaps (abandoned claims) are not counted.</summary>
     public long HandledCount => Worker.Handled;
 
     /// <summary>The CPU the member's thread is pinned to, or -1 when unpinned.</summary>

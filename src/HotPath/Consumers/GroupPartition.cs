@@ -65,8 +65,9 @@ internal sealed class GroupPartition<T>
         Interlocked.CompareExchange(ref _owner, null, member);
 
     /// <summary>
-    /// Takes the partition away from a member declared failed: a fresh cursor at the committed offset replaces the
-    /// old one, so the failed member can neither commit nor keep reading once it notices.
+    /// Takes the partition away from a member declared failed: a fresh cursor at the last committed offset replaces
+    /// the old one, whose sequence is sealed (<see cref="ReadCursor{T}.Fork"/>): the failed member's commits fail from
+    /// this moment on, whenever it runs them, and it stops reading once it notices.
     /// </summary>
     public void Fence(MemberWorker<T> member)
     {
@@ -78,6 +79,30 @@ internal sealed class GroupPartition<T>
         // Release: the new cursor is fully built before another thread can read it. Fork also fences the old one.
         Volatile.Write(ref _cursor, _cursor.Fork());
         Interlocked.CompareExchange(ref _owner, null, member);
+    }
+
+    /// <summary>
+    /// A manual commit (<c>ConsumerGroup.Commit</c>): only on the owner's thread, and through the owner's own cursor,
+    /// never <see cref="Cursor"/>: a fence may replace the latter (and seal the former) at any moment, so a fenced
+    /// member's commit fails instead of landing in the next owner's cursor.
+    /// </summary>
+    /// <param name="nextOffset">The next offset to read.</param>
+    /// <param name="beforeCommit">A test hook run between the ownership check and the commit, or null.</param>
+    public void CommitFromHandler(long nextOffset, Action? beforeCommit)
+    {
+        MemberWorker<T>? owner = Owner;
+        if (owner is null || !owner.IsCurrentThread)
+        {
+            Internal.ThrowHelper.InvalidOperation(
+                $"commit of {Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler");
+        }
+
+        beforeCommit?.Invoke();
+        if (!owner.TryCommitOwned(this, nextOffset))
+        {
+            Internal.ThrowHelper.InvalidOperation(
+                $"commit of {Id} by member '{owner.MemberId}' was refused: the member was declared failed (fenced); the next owner resumes from the committed offset {Committed}");
+        }
     }
 
     /// <summary>Records how long one batch of this partition took in the handler (the process-duration histogram).</summary>

@@ -22,7 +22,7 @@ namespace HotPath.Consumers;
 /// <para>Thread-safety: <see cref="RequestAssignment"/>, <see cref="WaitApplied"/>, <see cref="RequestStop"/> and the
 /// read-only properties are safe from any thread; everything else runs on the worker thread.</para>
 /// </remarks>
-internal abstract class MemberWorker<T>
+internal abstract partial class MemberWorker<T>
     where T : struct
 {
     private static readonly GroupPartition<T>[] s_none = [];
@@ -76,7 +76,7 @@ internal abstract class MemberWorker<T>
     /// <summary>The partitions the coordinator last assigned (coordinator's view). Guarded by the coordinator's lock.</summary>
     public GroupPartition<T>[] CoordinatorView { get; set; } = s_none;
 
-    /// <summary>Events handed to the handler so far. Any thread; a snapshot.</summary>
+    /// <summary>Events handed to the handler so far (not lost events, not gaps). Any thread; a snapshot.</summary>
     public long Handled => Volatile.Read(ref _handled);
 
     /// <summary>Running, faulted, failed (fenced) or stopped. Any thread.</summary>
@@ -208,6 +208,17 @@ internal abstract class MemberWorker<T>
         _parker.Unpark();
     }
 
+    /// <summary>
+    /// A manual commit from the handler (worker thread): through this member's own cursor, never the partition's
+    /// current one, which a fence replaces at any moment. False when the member no longer owns the partition or was
+    /// fenced (its cursor's sequence sealed): nothing moved.
+    /// </summary>
+    public bool TryCommitOwned(GroupPartition<T> partition, long nextOffset)
+    {
+        int index = Array.IndexOf(_owned, partition);
+        return index >= 0 && _cursors[index].TryCommit(nextOffset);
+    }
+
     /// <summary>Hands up to <paramref name="max"/> events of one partition to the handler; returns offsets passed.</summary>
     protected abstract int Dispatch(ReadCursor<T> cursor, int max);
 
@@ -273,6 +284,7 @@ internal abstract class MemberWorker<T>
             }
 
             int progressed = 0;
+            int handled = 0;
             GroupPartition<T>[] owned = _owned;
             ReadCursor<T>[] cursors = _cursors;
             for (int i = 0; i < owned.Length; i++)
@@ -287,7 +299,7 @@ internal abstract class MemberWorker<T>
 
                 long started = duration.Enabled ? Stopwatch.GetTimestamp() : 0;
                 long before = cursor.Position;
-                long lostBefore = cursor.IsLossy ? cursor.Lost : 0;
+                long notHandledBefore = cursor.NotHandled;
                 int count;
                 try
                 {
@@ -308,11 +320,15 @@ internal abstract class MemberWorker<T>
                 if (count != 0)
                 {
                     progressed += count;
-                    // A lossy cursor's count includes the offsets it lost; those were not handled.
-                    owned[i].Counters.AddHandled(cursor.IsLossy ? count - (int)(cursor.Lost - lostBefore) : count);
+                    // The count includes the offsets lost (lossy) and the gaps stepped over: neither was handled.
+                    int handledNow = count - (int)(cursor.NotHandled - notHandledBefore);
+                    handled += handledNow;
+                    owned[i].Counters.AddHandled(handledNow);
                     if (autoCommit && !cursor.IsFenced)
                     {
-                        cursor.CommitPosition();
+                        TestBeforeAutoCommit?.Invoke();
+                        // False when a fence came after the check above: nothing moved, the next pass drops the partition.
+                        cursor.TryCommitPosition();
                     }
 
                     if (started != 0)
@@ -334,7 +350,7 @@ internal abstract class MemberWorker<T>
             if (progressed != 0)
             {
                 // Owner-only write, read by monitors: a release write so they never see a torn or stale-forever value.
-                Volatile.Write(ref _handled, _handled + progressed);
+                Volatile.Write(ref _handled, _handled + handled);
                 BatchCoalescing.AfterProgress(progressed, coalesceBelow, idle);
                 idle = 0;
             }
@@ -407,6 +423,7 @@ internal abstract class MemberWorker<T>
     {
         bool autoCommit = _options.CommitMode == CommitMode.AfterBatch;
         List<TopicPartition>? revoked = null;
+        List<TopicPartition>? lost = null;
         var keptOwned = new List<GroupPartition<T>>();
         var keptCursors = new List<ReadCursor<T>>();
         for (int i = 0; i < _owned.Length; i++)
@@ -420,16 +437,32 @@ internal abstract class MemberWorker<T>
                 continue;
             }
 
-            if (ReferenceEquals(partition.Cursor, cursor) && autoCommit && State != MemberState.Failed && !cursor.IsFenced)
+            // A member declared failed, or whose cursor was replaced (fenced), lost the partition without the chance to
+            // commit (Kafka's onPartitionsLost); the others give it up in good order (revoked).
+            bool fenced = State == MemberState.Failed || !ReferenceEquals(partition.Cursor, cursor) || cursor.IsFenced;
+            if (!fenced && autoCommit)
             {
-                // Commit what this member handled before the partition moves: the next owner resumes there.
-                cursor.CommitPosition();
+                // Commit what this member handled before the partition moves: the next owner resumes there. A fence
+                // that came after the checks above makes the commit fail: then the partition was lost.
+                fenced = !cursor.TryCommitPosition();
             }
 
             partition.Partition.RemoveReaderParker(_parker);
             partition.ReleaseOwnership(this);
             _failures.Forget(cursor);
-            (revoked ??= []).Add(partition.Id);
+            if (fenced)
+            {
+                (lost ??= []).Add(partition.Id);
+            }
+            else
+            {
+                (revoked ??= []).Add(partition.Id);
+            }
+        }
+
+        if (lost is not null)
+        {
+            _options.RebalanceListener?.OnPartitionsLost(MemberId, lost);
         }
 
         if (revoked is not null)

@@ -20,8 +20,15 @@ public sealed class PartitionReader<T> : IDisposable
     private readonly ReadCursor<T> _cursor;
     private bool _disposed;
 
-    internal PartitionReader(Partition<T> partition, OffsetReset reset, long? offset) =>
+    internal PartitionReader(Partition<T> partition, OffsetReset reset, long? offset)
+    {
+        if (reset is not (OffsetReset.Earliest or OffsetReset.Latest))
+        {
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(reset), "must be Earliest or Latest", reset);
+        }
+
         _cursor = new ReadCursor<T>(partition, reset, offset);
+    }
 
     /// <summary>The partition number.</summary>
     public int Partition => _cursor.Partition.Id;
@@ -53,7 +60,7 @@ public sealed class PartitionReader<T> : IDisposable
         int count = _cursor.Dispatch(ref handler, maxEvents);
         if (commit && count != 0)
         {
-            _cursor.CommitPosition();
+            CommitPosition();
         }
 
         return count;
@@ -71,7 +78,7 @@ public sealed class PartitionReader<T> : IDisposable
             return false;
         }
 
-        _cursor.CommitPosition();
+        CommitPosition();
         return true;
     }
 
@@ -79,7 +86,7 @@ public sealed class PartitionReader<T> : IDisposable
     public void Commit()
     {
         ThrowIfDisposed();
-        _cursor.CommitPosition();
+        CommitPosition();
     }
 
     /// <summary>Moves to <paramref name="offset"/>, which must lie within the partition's retained window.</summary>
@@ -99,6 +106,13 @@ public sealed class PartitionReader<T> : IDisposable
             _disposed = true;
             _cursor.Close();
         }
+    }
+
+    private void CommitPosition()
+    {
+        // A pull reader's cursor is never fenced, so the commit always lands.
+        bool committed = _cursor.TryCommitPosition();
+        System.Diagnostics.Debug.Assert(committed, "a pull reader is never fenced");
     }
 
     private void ThrowIfDisposed()

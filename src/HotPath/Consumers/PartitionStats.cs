@@ -8,11 +8,13 @@ namespace HotPath.Consumers;
 /// <param name="Committed">The committed offset.</param>
 /// <param name="EndOffset">The partition's end offset (last published + 1).</param>
 /// <param name="Lag">Published events not yet committed.</param>
-/// <param name="Handled">Offsets handed to handlers (redeliveries included).</param>
+/// <param name="Handled">Events handed to handlers (redeliveries included; lost events and gaps are not events handed out).</param>
 /// <param name="Retried">Failed handler attempts that were retried.</param>
 /// <param name="DeadLettered">Events sent to the dead-letter topic.</param>
 /// <param name="Skipped">Events skipped by the error policy (dead-lettered ones not included).</param>
 /// <param name="Lost">Events a lossy group missed because the writer lapped it.</param>
+/// <param name="Gaps">Offsets stepped over because a multi-writer claim there was abandoned (no event was ever published
+/// at them); like <paramref name="Handled"/>, a gap passed again after a redelivery counts again.</param>
 public readonly record struct PartitionStats(
     TopicPartition Partition,
     string? Owner,
@@ -23,4 +25,5 @@ public readonly record struct PartitionStats(
     long Retried,
     long DeadLettered,
     long Skipped,
-    long Lost);
+    long Lost,
+    long Gaps = 0);

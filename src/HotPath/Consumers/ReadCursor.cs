@@ -17,8 +17,11 @@ namespace HotPath.Consumers;
 /// its own buffer, issues a full fence, then reads the writer's reach (<see cref="Partition{T}.WriterReach"/>): copies
 /// of offsets that the writer may have started to reuse are discarded and counted as lost, the rest are handed to
 /// the handler from the buffer. A handler never sees an event overwritten mid-read.</para>
-/// <para><b>Fencing</b>: <see cref="Fork"/> marks this cursor fenced (release); the dispatch loops check the flag
-/// before every event, so a member declared failed stops within one event of waking up.</para>
+/// <para><b>Fencing</b>: <see cref="Fork"/> seals this cursor's committed sequence (<see cref="Sequence.Seal"/>) and
+/// hands its last committed value to the replacement, then marks this cursor fenced (release); the dispatch loops
+/// check the flag before every event, so a member declared failed stops within one event of waking up. Commits are
+/// CASes on the sequence (<see cref="TryCommit"/>), so a fenced reader's commit fails whenever it runs, also when it
+/// checked the flag just before the fence: after a fence, nothing the old reader does moves a committed offset.</para>
 /// <para>Thread-safety: one reading thread at a time; <see cref="Committed"/>, <see cref="Lag"/> and
 /// <see cref="Lost"/> from any thread.</para>
 /// </remarks>
@@ -34,6 +37,7 @@ internal sealed class ReadCursor<T>
     private long _position;
     private long _nextGap = long.MaxValue;
     private long _lost;
+    private long _gaps;
     private int _gapVersionSeen = -1;
     private long _dispatchLast;
     private bool _dispatching;
@@ -57,9 +61,11 @@ internal sealed class ReadCursor<T>
         _position = _committed.Read();
     }
 
-    private ReadCursor(Partition<T> partition, Sequence committed, bool lossy)
+    private ReadCursor(Partition<T> partition, Sequence committed, bool lossy, long lost, long gaps)
     {
         _partition = partition;
+        _lost = lost;
+        _gaps = gaps;
         _committed = committed;
         _lossy = lossy;
         _copies = lossy ? new T[Math.Min(LossyChunk, partition.Capacity)] : null;
@@ -83,19 +89,33 @@ internal sealed class ReadCursor<T>
     /// <summary>Events a lossy cursor skipped because the writer lapped it. Any thread.</summary>
     public long Lost => Volatile.Read(ref _lost);
 
+    /// <summary>Offsets stepped over because they are gaps (abandoned multi-writer claims). Any thread.</summary>
+    public long Gaps => Volatile.Read(ref _gaps);
+
+    /// <summary>
+    /// Offsets passed that were not handed to the handler (lost plus gaps). Reading thread (plain reads of its own
+    /// counters): a dispatch's handled count is the offsets it passed minus the growth of this value.
+    /// </summary>
+    public long NotHandled => _lost + _gaps;
+
     /// <summary>True once <see cref="Fork"/> replaced this cursor. Any thread; acquire.</summary>
     public bool IsFenced => Volatile.Read(ref _fenced);
 
     /// <summary>
-    /// A new cursor at this one's committed offset that replaces it (as the partition's gating sequence, when
-    /// lossless); this cursor is fenced and detached. See <c>Partition.ReplaceGatingSequence</c>.
+    /// A new cursor at this one's last committed offset that replaces it (as the partition's gating sequence, when
+    /// lossless); this cursor's sequence is sealed and detached, and the cursor fenced. See
+    /// <c>Partition.ReplaceGatingSequence</c>. Called once per cursor, by the coordinator.
     /// </summary>
     public ReadCursor<T> Fork()
     {
-        Sequence replacement = _lossy ? new Sequence(_committed.Read()) : _partition.ReplaceGatingSequence(_committed);
+        // Lossless: the partition seals and replaces the gating sequence under its registration lock. Lossy: nothing
+        // gates, sealing alone stops the fenced reader's commits.
+        Sequence replacement = _lossy ? new Sequence(_committed.Seal()) : _partition.ReplaceGatingSequence(_committed);
+        Debug.Assert(replacement.Read() != Sequence.Sealed, "a cursor is forked once");
         // Release: the reading thread's per-event acquire read of the flag sees it, and stops.
         Volatile.Write(ref _fenced, true);
-        return new ReadCursor<T>(_partition, replacement, _lossy);
+        // The counters carry over (acquire reads; a late increment by the fenced reader is lost, benign for statistics).
+        return new ReadCursor<T>(_partition, replacement, _lossy, Lost, Gaps);
     }
 
     /// <summary>The highest offset that may be read now (position - 1 when none).</summary>
@@ -216,6 +236,7 @@ internal sealed class ReadCursor<T>
             if (offset == _nextGap)
             {
                 _nextGap = _partition.Gaps!.NextAtOrAfter(offset + 1);
+                MarkGap();
                 continue;
             }
 
@@ -230,35 +251,45 @@ internal sealed class ReadCursor<T>
     /// <summary>A copy of the event at the position, for dead-lettering. Reading thread.</summary>
     public T CopyCurrent() => _partition.SlotRef(_position);
 
-    /// <summary>Commits everything handed out so far. Reading thread.</summary>
-    public void CommitPosition() => Commit(_position);
+    /// <summary>Commits everything handed out so far; false when the cursor was fenced. Reading thread.</summary>
+    public bool TryCommitPosition() => TryCommit(_position);
 
-    /// <summary>Commits <paramref name="nextOffset"/>, which must lie between the committed offset and the position.</summary>
-    public void Commit(long nextOffset)
+    /// <summary>
+    /// Commits <paramref name="nextOffset"/>, which must lie between the committed offset and the position; false,
+    /// with nothing moved, when the cursor was fenced (its sequence sealed). Reading thread.
+    /// </summary>
+    public bool TryCommit(long nextOffset)
     {
-        // Plain read: the reading thread is the only writer of the committed offset outside the registration lock.
+        // Plain read: the reading thread wrote the value last (commit, seek) or acquired it when it took the partition
+        // (ResetToCommitted). A seal by the coordinator may be missed here; the CAS below catches it.
         long committed = _committed.ReadOwned();
         if (nextOffset == committed)
         {
-            return;
+            return true;
         }
 
         // During a dispatch the handler may commit up to the end of the batch it is in (it commits what it has seen).
         long limit = _dispatching ? _dispatchLast + 1 : _position;
-        if (nextOffset < committed || nextOffset > limit)
+        if (committed != Sequence.Sealed && (nextOffset < committed || nextOffset > limit))
         {
             ThrowHelper.ArgumentOutOfRange(
                 nameof(nextOffset), $"must be between the committed offset {committed} and the position {limit}", nextOffset);
         }
 
-        // Release: the handler's reads of every slot below nextOffset happen before the writer sees the value.
-        _committed.SetRelease(nextOffset);
+        // CAS from the value this reader owns (full fence, so also a release: the handler's reads of every slot below
+        // nextOffset happen before the writer sees the value). Fails, moving nothing, once Fork sealed the sequence.
+        if (!_committed.TryAdvance(committed, nextOffset))
+        {
+            return false;
+        }
+
         if (!_lossy)
         {
             _partition.NotifyReaderProgress();
         }
 
-        Debug.Assert(_committed.ReadOwned() <= limit, "committed never passes the position");
+        Debug.Assert(nextOffset <= limit, "committed never passes the position");
+        return true;
     }
 
     /// <summary>Moves position and committed offset to <paramref name="offset"/> (within the retained window).</summary>
@@ -274,7 +305,10 @@ internal sealed class ReadCursor<T>
                     nameof(offset), $"must be within the retained window [{low}, {end}] of partition {_partition.Id} of '{_partition.TopicName}'", offset);
             }
 
-            _committed.SetRelease(offset);
+            if (!_committed.TrySet(offset))
+            {
+                ThrowHelper.InvalidOperation($"the reader of partition {_partition.Id} of '{_partition.TopicName}' was fenced: its seek to {offset} was refused");
+            }
         }
         else
         {
@@ -342,6 +376,7 @@ internal sealed class ReadCursor<T>
     /// <summary>Moves the position past the gap at <paramref name="gap"/> and finds the next gap; returns the new position.</summary>
     private long StepOverGap(long gap)
     {
+        MarkGap();
         _nextGap = _partition.Gaps!.NextAtOrAfter(gap + 1);
         _position = gap + 1;
         return gap + 1;
@@ -437,6 +472,7 @@ internal sealed class ReadCursor<T>
                 if (offset == _nextGap)
                 {
                     _nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
+                    MarkGap();
                     continue;
                 }
 
@@ -462,6 +498,10 @@ internal sealed class ReadCursor<T>
     private void MarkLost(long count) =>
         // Owner-only write, read by monitors: release so a reader never sees a torn value.
         Volatile.Write(ref _lost, _lost + count);
+
+    private void MarkGap() =>
+        // Owner-only write, read by monitors: release so a reader never sees a torn value.
+        Volatile.Write(ref _gaps, _gaps + 1);
 
     private void RefreshGaps(long from)
     {

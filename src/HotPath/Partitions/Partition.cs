@@ -679,9 +679,12 @@ public sealed class Partition<T> : IDisposable
     }
 
     /// <summary>
-    /// Swaps <paramref name="old"/> for a new gating sequence at old's current value and unregisters old: the
-    /// fence for a member declared failed. A late commit by that member then lands in the detached sequence and
-    /// can no longer let the writer reuse slots that the partition's new owner still needs.
+    /// Seals <paramref name="old"/> and swaps it for a new gating sequence at old's last committed value: the fence for
+    /// a member declared failed. Sealing and the commit CAS are ordered on old's one memory location (see
+    /// <see cref="Sequence"/>): every commit of the fenced member either happened before the seal, and the replacement
+    /// starts after it, or fails. A writer that loaded the gating array before the swap may still read old: it sees
+    /// a value not above the replacement's (before the seal) or <see cref="Sequence.Sealed"/> (after), so it never
+    /// reuses a slot the partition's next owner still needs.
     /// </summary>
     internal Sequence ReplaceGatingSequence(Sequence old)
     {
@@ -689,19 +692,17 @@ public sealed class Partition<T> : IDisposable
         {
             Sequence[] before = _gating;
             int index = Array.IndexOf(before, old);
-            // Acquire read of old under the lock: the writer's cached minimum was computed from an earlier (not
-            // larger) value of old, so it cannot have passed the replacement's start.
-            var replacement = new Sequence(old.Read());
-            Sequence[] after = (Sequence[])before.Clone();
-            if (index >= 0)
+            // Full fence (exchange): the last committed value; from here on old can no longer move.
+            var replacement = new Sequence(old.Seal());
+            if (index < 0)
             {
-                after[index] = replacement;
-            }
-            else
-            {
-                after = [.. before, replacement];
+                // old was unregistered (its reader closed): the replacement must not gate the writers either.
+                return replacement;
             }
 
+            Sequence[] after = (Sequence[])before.Clone();
+            after[index] = replacement;
+            // Release: the replacement's initial value is visible to a writer that reads the new array.
             Volatile.Write(ref _gating, after);
             return replacement;
         }
@@ -710,11 +711,17 @@ public sealed class Partition<T> : IDisposable
     /// <summary>
     /// Moves a registered reader's sequence to <paramref name="offset"/>, which must lie within the retained
     /// window: not below the slowest lossless reader (the writer may have reused older slots), not past the end.
+    /// A sequence that was replaced (its reader fenced) is refused: sealing and replacing happen under the same lock.
     /// </summary>
     internal void SeekGatingSequence(Sequence sequence, long offset)
     {
         lock (_registrationLock)
         {
+            if (Array.IndexOf(_gating, sequence) < 0)
+            {
+                ThrowHelper.InvalidOperation($"the reader of partition {Id} of '{TopicName}' was fenced or closed: its seek to {offset} was refused");
+            }
+
             long low = MinGating(_gating, long.MaxValue);
             long end = EndOffset;
             if (offset < low || offset > end)
@@ -723,7 +730,9 @@ public sealed class Partition<T> : IDisposable
                     nameof(offset), $"must be within the retained window [{low}, {end}] of partition {Id} of '{TopicName}'", offset);
             }
 
-            sequence.SetRelease(offset);
+            // CAS (full fence, so a release): cannot fail, the sequence is registered hence not sealed (both under the lock).
+            bool set = sequence.TrySet(offset);
+            Debug.Assert(set, "a registered sequence is never sealed");
         }
 
         NotifyReaderProgress();

@@ -1,0 +1,28 @@
+namespace HotPath.Consumers;
+
+/// <summary>Test hooks (internal, reached through InternalsVisibleTo): deterministic schedules for races.</summary>
+public sealed partial class ConsumerGroup<T>
+{
+    /// <summary>
+    /// Runs on the committing thread inside <see cref="Commit"/>, after the ownership check and before the commit:
+    /// a test parks the member there to fence it in between. Null outside tests.
+    /// </summary>
+    internal Action? TestBeforeManualCommit { get; set; }
+
+    /// <summary>Declares <paramref name="member"/> failed (fenced), as the session watchdog does, and rebalances.</summary>
+    /// <param name="member">The member to fence.</param>
+    internal void TestFence(GroupMember<T> member)
+    {
+        lock (_rebalanceLock)
+        {
+            DeclareFailed(member.Worker);
+            RebalanceLocked(leaving: null);
+        }
+    }
+
+    /// <summary>The group's current cursor on a partition.</summary>
+    /// <param name="topic">The topic name.</param>
+    /// <param name="partition">The partition number.</param>
+    /// <returns>The cursor.</returns>
+    internal ReadCursor<T> TestCursor(string topic, int partition) => Find(topic, partition).Cursor;
+}

@@ -1,0 +1,11 @@
+namespace HotPath.Consumers;
+
+/// <summary>Test hooks (internal, reached through InternalsVisibleTo): deterministic schedules for races.</summary>
+internal abstract partial class MemberWorker<T>
+{
+    /// <summary>
+    /// Runs on the worker thread after a batch, before its automatic commit (once per batch, never per event): a test
+    /// parks the member there to fence it in between. Null outside tests.
+    /// </summary>
+    internal Action? TestBeforeAutoCommit { get; set; }
+}
