@@ -29,10 +29,13 @@ internal static class CoyoteHarness
     /// Explores <paramref name="iterations"/> schedules of <paramref name="test"/> and fails with the bug report,
     /// the seed and the path of the reproducible trace when one of them violates an assertion, throws, deadlocks
     /// or never ends (a thread still running after <paramref name="maxSteps"/> scheduling steps is a liveness bug).
+    /// <paramref name="variant"/> names a theory's case (its trace file and replay are per case).
     /// </summary>
     public static void Run(Action test, uint iterations, ITestOutputHelper output, bool memoryAccesses = false,
-        uint maxSteps = 2_000, Func<Configuration, Configuration>? strategy = null, [CallerMemberName] string testName = "")
+        uint maxSteps = 2_000, Func<Configuration, Configuration>? strategy = null, string variant = "",
+        [CallerMemberName] string testName = "")
     {
+        string key = variant.Length == 0 ? testName : $"{testName}.{variant}";
         uint count = ReadUInt(IterationsVariable) ?? iterations;
         uint seed = ReadUInt(SeedVariable) ?? StableSeed(testName);
         Configuration configuration = Configuration.Create()
@@ -66,7 +69,7 @@ internal static class CoyoteHarness
         };
 
         string? replay = Environment.GetEnvironmentVariable(ReplayVariable);
-        bool replaying = replay is not null && Path.GetFileName(replay).StartsWith(testName + ".", StringComparison.Ordinal);
+        bool replaying = replay is not null && Path.GetFileName(replay).StartsWith(key + ".seed", StringComparison.Ordinal);
         if (replaying)
         {
             configuration = configuration.WithReproducibleTrace(File.ReadAllText(replay!));
@@ -81,7 +84,7 @@ internal static class CoyoteHarness
         Microsoft.Coyote.SystematicTesting.TestReport report = engine.TestReport;
         int explored = report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
         output.WriteLine(
-            $"{testName}: {(replaying ? "replayed " + replay : $"{explored} schedules")}, seed {seed}, " +
+            $"{key}: {(replaying ? "replayed " + replay : $"{explored} schedules")}, seed {seed}, " +
             $"{report.NumOfFoundBugs} bug(s), max steps {report.MaxExploredFairSteps}, {started.Elapsed.TotalSeconds:F1} s");
 
         if (report.NumOfFoundBugs == 0)
@@ -90,14 +93,14 @@ internal static class CoyoteHarness
             return;
         }
 
-        string trace = Path.Combine(Path.GetTempPath(), $"{testName}.seed{seed}.trace.json");
+        string trace = Path.Combine(Path.GetTempPath(), $"{key}.seed{seed}.trace.json");
         if (!replaying && !string.IsNullOrEmpty(engine.ReproducibleTrace))
         {
             File.WriteAllText(trace, engine.ReproducibleTrace);
         }
 
         Assert.Fail(
-            $"Coyote found a bug in {testName} after {explored} schedule(s) (seed {seed}): {string.Join(" | ", report.BugReports)}\n" +
+            $"Coyote found a bug in {key} after {explored} schedule(s) (seed {seed}): {string.Join(" | ", report.BugReports)}\n" +
             $"Replay the failing schedule: {ReplayVariable}={trace} dotnet test tests/HotPath.CoyoteTests -c Release --filter \"FullyQualifiedName~{testName}\"\n" +
             $"Rerun the whole exploration: {SeedVariable}={seed} {IterationsVariable}={count}\n" +
             Tail(engine.ReadableTrace, 40));

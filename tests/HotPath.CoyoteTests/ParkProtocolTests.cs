@@ -79,7 +79,7 @@ public sealed class ParkProtocolTests(ITestOutputHelper output)
             threads.ForEach(t => t.Join());
             Scenario.AssertIntactAndOrdered(seen);
             Assert.Equal(total, seen.Count);
-        }, iterations: 400, output);
+        }, iterations: 400, output, variant: $"{mode}x{writers}");
     }
 
     [Fact]

@@ -70,7 +70,7 @@ public sealed class PartitionProtocolTests(ITestOutputHelper output)
             Scenario.AssertIntactAndOrdered(seen);
             Assert.All(seen, s => Assert.Equal(s.Offset, s.Event.Value));
             Assert.Equal(Events, seen.Count + cursor.Lost);
-        }, iterations: 300, output, memoryAccesses: true);
+        }, iterations: 300, output, memoryAccesses: true, variant: mode.ToString());
     }
 
     [Theory]
@@ -101,7 +101,7 @@ public sealed class PartitionProtocolTests(ITestOutputHelper output)
             Scenario.AssertIntactAndOrdered(seen);
             Assert.Equal(Enumerable.Range((int)start, Events - (int)start).Select(i => (long)i), seen.Select(s => s.Offset));
             Assert.All(seen, s => Assert.Equal(s.Offset, s.Event.Value));
-        }, iterations: 500, output);
+        }, iterations: 500, output, variant: mode.ToString());
     }
 
     [Fact]
