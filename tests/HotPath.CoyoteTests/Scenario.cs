@@ -1,0 +1,74 @@
+using HotPath.Consumers;
+using HotPath.Partitions;
+using HotPath.Topics;
+using HotPath.Workers;
+
+namespace HotPath.CoyoteTests;
+
+/// <summary>Building blocks of the systematic tests: a one-partition topic, writers that fill claims field by field, readers.</summary>
+internal static class Scenario
+{
+    /// <summary>Blocking, but parks after 2 spins and 2 yields, so short schedules reach the park protocols.</summary>
+    public static readonly WaitStrategy QuickBlocking = WaitStrategy.CreateBlocking(2, 2);
+
+    public static Topic<Stamped> Topic(int capacity, PublishMode mode, WaitStrategy? wait = null) =>
+        new(new TopicOptions { Name = "coyote", Capacity = capacity, PublishMode = mode, WaitStrategy = wait ?? QuickBlocking });
+
+    /// <summary>Claims the next slot, writes the two fields one after the other, publishes; returns the offset.</summary>
+    public static long Publish(Partition<Stamped> partition, long value)
+    {
+        using EventClaim<Stamped> claim = partition.Claim();
+        claim.Event.Value = value;
+        claim.Event.Check = ~value;
+        claim.Publish();
+        return claim.Offset;
+    }
+
+    /// <summary>
+    /// Claims the next slot, writes one field (as a fill that throws half-way would) and abandons the claim by disposing
+    /// it unpublished; returns the offset.
+    /// </summary>
+    public static long Abandon(Partition<Stamped> partition, long value)
+    {
+        using EventClaim<Stamped> claim = partition.Claim();
+        claim.Event.Value = value;
+        return claim.Offset;
+    }
+
+    public static Thread Start(Action body)
+    {
+        var thread = new Thread(() => body());
+        thread.Start();
+        return thread;
+    }
+
+    /// <summary>
+    /// Polls a lossless pull reader until its position reaches <paramref name="end"/>, yielding between empty polls.
+    /// </summary>
+    public static List<(long Offset, Stamped Event)> ReadUntil(PartitionReader<Stamped> reader, long end)
+    {
+        var seen = new List<(long Offset, Stamped Event)>();
+        var recorder = new Recorder(seen);
+        while (reader.Position < end)
+        {
+            if (reader.Poll(ref recorder, maxEvents: 4) == 0)
+            {
+                Thread.Yield();
+            }
+        }
+
+        return seen;
+    }
+
+    /// <summary>Every handed-out event is intact (a torn or default event is not) and offsets only grow.</summary>
+    public static void AssertIntactAndOrdered(List<(long Offset, Stamped Event)> seen)
+    {
+        long previous = -1;
+        foreach ((long offset, Stamped @event) in seen)
+        {
+            Assert.True(@event.IsIntact, $"offset {offset} was handed out torn or empty: {@event}");
+            Assert.True(offset > previous, $"offset {offset} was handed out after offset {previous}");
+            previous = offset;
+        }
+    }
+}
