@@ -51,7 +51,7 @@ public sealed class ParkProtocolTests(ITestOutputHelper output)
             {
                 if (cursor.Dispatch(ref recorder, 4) != 0)
                 {
-                    cursor.CommitPosition();
+                    Assert.True(cursor.TryCommitPosition(), "an unfenced cursor's commit is refused");
                     iteration = 0;
                     continue;
                 }
