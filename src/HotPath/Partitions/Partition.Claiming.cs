@@ -24,7 +24,8 @@ public sealed partial class Partition<T>
             return ClaimMultiWriter(count, deadline, cancellationToken);
         }
 
-        // Single writer: _writerNext and _writerPublished are written by this thread only, so plain reads are exact.
+        // Single writer: _writerNext, _writerPublished and _writerReach are written by this thread only, so plain
+        // reads are exact.
         long next = _writerNext.Value;
         if (next != _writerPublished.Value + 1)
         {
@@ -38,7 +39,15 @@ public sealed partial class Partition<T>
             return -1;
         }
 
-        AnnounceReach(last + 1);
+        // Plain: writer-owned, on its own line (readers never read it).
+        _writerNext.Value = last + 1;
+        // Plain read of our own last announce. Offsets that an abandoned claim gave back are below the reach already
+        // (announced before that claim's fill): the announce below is only for offsets never claimed before.
+        if (last >= _writerReach.Value)
+        {
+            AnnounceReach(last + 1);
+        }
+
         return next;
     }
 
@@ -80,30 +89,33 @@ public sealed partial class Partition<T>
     }
 
     /// <summary>
-    /// Publishes the single writer's claim before it writes the slots, for lossy readers: a lossy reader that copied a
-    /// slot and then reads a reach that does not cover the slot's next lap knows the copy is intact.
+    /// Publishes the single writer's reach (the offset after the highest it ever claimed) before it writes the slots, for
+    /// lossy readers: a lossy reader that copied a slot and then reads a reach that does not cover the slot's next lap
+    /// knows the copy is intact. Called only when <paramref name="next"/> is above the last announce: the reach never
+    /// decreases, also when a claim is abandoned (its fill may have written part of the slots).
     /// </summary>
     private void AnnounceReach(long next)
     {
         if (s_storesMayReorder)
         {
             // Weakly ordered CPUs (ARM64): a full fence keeps the slot stores that follow from passing the announce.
-            Interlocked.Exchange(ref _writerNext.Value, next);
+            Interlocked.Exchange(ref _writerReach.Value, next);
         }
         else
         {
             // x86/x64 keep stores in program order (TSO): a release write is enough and compiles to a plain store.
-            Volatile.Write(ref _writerNext.Value, next);
+            Volatile.Write(ref _writerReach.Value, next);
         }
     }
 
     /// <summary>
     /// The highest offset a writer may be writing now (claimed, maybe not published). A lossy reader's copy of offset
     /// <c>x</c> is intact when, read after the copy and a full fence, <c>WriterReach() &lt; x + capacity</c>.
-    /// Multi-writer: the CAS-claimed cursor (the CAS orders the claim before the slot stores).
+    /// Multi-writer: the CAS-claimed cursor (the CAS orders the claim before the slot stores). Single writer: the announced
+    /// reach (see <see cref="AnnounceReach"/>). Never decreases. Acquire reads, pairing with the CAS and the announce.
     /// </summary>
     internal long WriterReach() =>
-        _multiWriter ? Volatile.Read(ref _cursor.Value) : Volatile.Read(ref _writerNext.Value) - 1;
+        _multiWriter ? Volatile.Read(ref _cursor.Value) : Volatile.Read(ref _writerReach.Value) - 1;
 
     /// <summary>Slow path: refreshes the gating cache and waits until offset <paramref name="last"/> may be written.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -117,8 +129,10 @@ public sealed partial class Partition<T>
             {
                 // Ungated single writer: announce the claim, then re-check for a reader that registered
                 // meanwhile. Full fence between the announce (store) and the gating read (load): either the
-                // registering reader reads our announce, or we read its sequence (Dekker).
-                Volatile.Write(ref _claimAnnounce.Value, last);
+                // registering reader reads our announce, or we read its sequence (Dekker). The announce never
+                // decreases (plain read of our own value): after an abandoned claim, a registration must still treat
+                // the slots that claim reached as reused.
+                Volatile.Write(ref _claimAnnounce.Value, Math.Max(_claimAnnounce.Value, last));
                 Interlocked.MemoryBarrier();
                 gating = Volatile.Read(ref _gating);
                 if (gating.Length == 0)

@@ -16,10 +16,14 @@ namespace HotPath.Partitions;
 /// <item><c>_cursor</c>: single-writer mode, the last published offset, written (release) by the one writer
 /// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS, and each slot's
 /// publication is then its own <c>_available</c> entry (the slot's lap number, written with release).</item>
-/// <item><c>_writerPublished</c>: single-writer mode only, the writer's own copy of the last published offset, so
-/// claiming never reads the cursor's cache line, which readers poll.</item>
-/// <item><c>_writerNext</c>: single-writer mode only, the next offset to claim; written only by the writer,
-/// before it touches the claimed slots, and read by lossy readers as the writer's reach (see <see cref="WriterReach"/>).</item>
+/// <item><c>_writerNext</c>, <c>_writerPublished</c>: single-writer mode only, the next offset to claim and the last
+/// published offset, written and read (plain) only by the writer, each on a line readers never read. An abandoned claim
+/// moves <c>_writerNext</c> back; an open claim is <c>_writerNext != _writerPublished + 1</c>.</item>
+/// <item><c>_writerReach</c>: single-writer mode only, the offset after the highest ever claimed: announced by the
+/// writer before it touches newly claimed slots (see <c>AnnounceReach</c>) and read by lossy readers (see
+/// <see cref="WriterReach"/>). It never decreases, also when a claim is abandoned.</item>
+/// <item><c>_claimAnnounce</c>: single-writer mode only, the highest offset claimed while ungated (never decreases),
+/// for a reader that registers concurrently (see <c>WaitForCapacity</c>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
 /// multi-writer mode: any writer may refresh it, a stale value only sends a writer to the slow path).</item>
 /// <item><c>_gating</c>: the gating sequences, one per lossless reader (its committed offset, the next offset
@@ -68,6 +72,7 @@ public sealed partial class Partition<T> : IDisposable
     private PaddedLong _cursor;
     private PaddedLong _writerNext;
     private PaddedLong _writerPublished;
+    private PaddedLong _writerReach;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
     private PaddedLong _readerWakeNeeded;
@@ -361,9 +366,11 @@ public sealed partial class Partition<T> : IDisposable
     {
         if (!_multiWriter)
         {
-            // Nothing was published: give the offsets back. Lowering the reach only makes lossy readers more careful.
+            // Nothing was published: give the offsets back to the next claim (writer-owned, plain). The announced reach
+            // stays: the abandoned fill may have written part of the slots, so lossy readers must go on treating
+            // their previous occupants as overwritten.
             Debug.Assert(_writerNext.Value == last + 1, "single-writer claims are abandoned in order");
-            Volatile.Write(ref _writerNext.Value, first);
+            _writerNext.Value = first;
             return;
         }
 
