@@ -51,6 +51,11 @@ public sealed partial class Partition<T>
         return next;
     }
 
+    /// <summary>
+    /// Multi-writer claim: a CAS on the cursor. A slot is handed to the claim of offset <c>o</c> only once its previous
+    /// occupant <c>o - capacity</c> was published (or abandoned, which publishes a gap): gated, because a lossless
+    /// reader passed it (readers pass published offsets only); ungated, because its availability entry says so.
+    /// </summary>
     private long ClaimMultiWriter(int count, long deadline, CancellationToken cancellationToken)
     {
         while (true)
@@ -59,19 +64,40 @@ public sealed partial class Partition<T>
             long current = Volatile.Read(ref _cursor.Value);
             long last = current + count;
             bool ungated = false;
-            // Benign race: any writer may have refreshed the cache; a stale (low) value only costs a slow path.
+            // Benign race: any writer may have refreshed the cache; a stale (low) value only costs a slow path. The
+            // cache only ever holds a minimum of real gating sequences: every offset below it was published.
             if (last - _capacity >= Volatile.Read(ref _gatingCached.Value))
             {
                 Sequence[] gating = Volatile.Read(ref _gating);
                 ungated = gating.Length == 0;
-                if (!ungated && !WaitForCapacity(last, deadline, cancellationToken))
+                if (!ungated)
                 {
-                    return -1;
+                    if (!WaitForCapacity(last, deadline, cancellationToken))
+                    {
+                        return -1;
+                    }
+
+                    // Re-validate from the top: the readers may all have left while we waited.
+                    continue;
+                }
+
+                if (!PreviousLapPublished(current, last))
+                {
+                    if (!WaitForPreviousLap(current, last, deadline, cancellationToken))
+                    {
+                        return -1;
+                    }
+
+                    continue;
                 }
             }
 
             // Full fence: the claim is visible to every thread before this writer touches the slots, and
-            // this writer's later read of _gating cannot move before it (the ungated check below).
+            // this writer's later read of _gating cannot move before it (the ungated check below). The acquire reads
+            // of the previous occupants' entries (PreviousLapPublished) come before it too: their writers' slot
+            // stores happen before ours. Another claim of these offsets fails its CAS, and the claim of an offset one
+            // lap later waits for our publication: from here to PublishCore this writer alone owns the slots. (x64:
+            // lock cmpxchg; ARM64: casal, or an ldaxr/stlxr loop, followed by dmb ish: a full fence on both.)
             if (Interlocked.CompareExchange(ref _cursor.Value, last, current) != current)
             {
                 continue;
@@ -80,11 +106,77 @@ public sealed partial class Partition<T>
             if (ungated && Volatile.Read(ref _gating).Length != 0)
             {
                 // A reader registered while we claimed without gating: it saw our claim (registration reads
-                // _cursor after a full fence) or we see it now. Either way, wait until our slots are free for it.
+                // _cursor after a full fence) or we see it now. If it did not see it, its start may lie among our
+                // slots' previous occupants (published: checked above), which it must read before we overwrite them:
+                // wait for it. Bounded by the reader's progress only, not by another writer.
                 WaitForCapacity(last, long.MaxValue, default);
             }
 
             return current + 1;
+        }
+    }
+
+    /// <summary>
+    /// True when the previous occupant (one lap earlier) of every offset in (<paramref name="current"/>,
+    /// <paramref name="last"/>] was published or abandoned: its availability entry holds its lap, one below the
+    /// offset's lap (the initial -1 stands for the occupant before lap 0). Multi-writer only.
+    /// </summary>
+    private bool PreviousLapPublished(long current, long last)
+    {
+        int[] available = _available!;
+        for (long offset = current + 1; offset <= last; offset++)
+        {
+            // Acquire: pairs with the release write of the previous occupant's entry in PublishCore, so that writer's
+            // slot stores happen before ours (x64: a plain load, and TSO never lets later stores pass a load; ARM64:
+            // ldar, which keeps every later load and store after it; the CAS that follows is a full fence anyway).
+            // An entry at the offset's own lap means the cursor read is stale (the CAS would fail); below the
+            // previous lap cannot be (that occupant's own claim waited the same way).
+            if (Volatile.Read(ref available[(int)offset & _mask]) != (int)(offset >> _indexShift) - 1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Slow path of an ungated multi-writer claim whose slots' previous occupants are still being filled: waits until
+    /// they are published, another writer moved the cursor, or a reader registered (true: claim again), or gives up
+    /// at <paramref name="deadline"/> (false; 0 = do not wait). Nothing is claimed while waiting.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool WaitForPreviousLap(long current, long last, long deadline, CancellationToken cancellationToken)
+    {
+        int iteration = 0;
+        while (true)
+        {
+            // Acquire reads: the cursor and the gating array, as in ClaimMultiWriter.
+            if (Volatile.Read(ref _cursor.Value) != current || Volatile.Read(ref _gating).Length != 0 || PreviousLapPublished(current, last))
+            {
+                return true;
+            }
+
+            if (deadline == 0)
+            {
+                return false;
+            }
+
+            if (Volatile.Read(ref _state) == StateDisposed)
+            {
+                ThrowHelper.ObjectDisposed($"topic '{TopicName}'");
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline)
+            {
+                return false;
+            }
+
+            if (_writerWait.Idle(ref iteration))
+            {
+                ParkWriterUntilPublish(current, last);
+            }
         }
     }
 
@@ -125,7 +217,14 @@ public sealed partial class Partition<T>
         while (true)
         {
             Sequence[] gating = Volatile.Read(ref _gating);
-            if (gating.Length == 0 && !_multiWriter)
+            if (gating.Length == 0 && _multiWriter)
+            {
+                // Ungated multi-writer (the readers left, or the post-claim wait found none): nothing to wait for here.
+                // The cache is left alone: raising it to `last + 1` would let later claims skip the previous-lap check.
+                return true;
+            }
+
+            if (gating.Length == 0)
             {
                 // Ungated single writer: announce the claim, then re-check for a reader that registered
                 // meanwhile. Full fence between the announce (store) and the gating read (load): either the
@@ -186,6 +285,32 @@ public sealed partial class Partition<T>
             Volatile.Write(ref _writerWakeNeeded.Value, 1);
             Interlocked.MemoryBarrierProcessWide();
             if (last - _capacity >= MinGating(Volatile.Read(ref _gating), last + 1)
+                && Volatile.Read(ref _state) != StateDisposed)
+            {
+                Monitor.Wait(_writerGate, WriterParkBackstopMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Parks a writer waiting for another writer's publication (<see cref="WaitForPreviousLap"/>). Asymmetric Dekker,
+    /// slow side, sharing the publishers' one flag load with parked readers: raise <see cref="WakeWriters"/> in the
+    /// publish wake flag (an atomic OR, so a reader's bit is kept), then a process-wide barrier before the re-check.
+    /// A publisher reads the flag without a fence (PublishCore): either it sees the bit, clears the flag and pulses the
+    /// gate (which it can take only once we are inside Monitor.Wait), or the barrier has made its publication visible
+    /// to our re-check. Dispose pulses the gate too.
+    /// </summary>
+    private void ParkWriterUntilPublish(long current, long last)
+    {
+        lock (_writerGate)
+        {
+            // Full fence (atomic OR); the process-wide barrier below is what orders the publishers' side.
+            Interlocked.Or(ref _publishWakeNeeded.Value, WakeWriters);
+            Interlocked.MemoryBarrierProcessWide();
+            // Acquire reads, after the barrier: the same conditions as WaitForPreviousLap.
+            if (Volatile.Read(ref _cursor.Value) == current
+                && Volatile.Read(ref _gating).Length == 0
+                && !PreviousLapPublished(current, last)
                 && Volatile.Read(ref _state) != StateDisposed)
             {
                 Monitor.Wait(_writerGate, WriterParkBackstopMilliseconds);

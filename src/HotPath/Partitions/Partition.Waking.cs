@@ -29,16 +29,17 @@ public sealed partial class Partition<T>
     }
 
     /// <summary>
-    /// A reader about to park (its parker announced with <see cref="Parker.BeginParking"/>) raises the wake flag, then
-    /// must re-check for events before parking. The slow side of an asymmetric Dekker with <see cref="PublishCore"/>:
-    /// the process-wide barrier (every running thread executes a full fence) costs microseconds here, once per park,
-    /// so that publishers pay no fence per event: either a publisher sees the flag, or the barrier made its
-    /// publication visible to the reader's re-check.
+    /// A reader about to park (its parker announced with <see cref="Parker.BeginParking"/>) raises its bit in the publish
+    /// wake flag, then must re-check for events before parking. The slow side of an asymmetric Dekker with
+    /// <see cref="PublishCore"/>: the process-wide barrier (every running thread executes a full fence) costs
+    /// microseconds here, once per park, so that publishers pay no fence per event: either a publisher sees the flag,
+    /// or the barrier made its publication visible to the reader's re-check.
     /// </summary>
     internal void EnterReaderPark()
     {
-        // Release, after the parker's announce: a publisher that reads this flag also reads the announce.
-        Volatile.Write(ref _readerWakeNeeded.Value, 1);
+        // Atomic OR (a full fence, so also a release after the parker's announce: a publisher that reads this flag
+        // also reads the announce). An OR rather than a store: a writer's bit raised meanwhile must survive.
+        Interlocked.Or(ref _publishWakeNeeded.Value, WakeReaders);
         Interlocked.MemoryBarrierProcessWide();
     }
 
@@ -65,20 +66,29 @@ public sealed partial class Partition<T>
         }
     }
 
+    /// <summary>Wakes whoever raised the publish wake flag: parked readers, writers waiting for a previous lap's occupant.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeParkedReaders()
+    private void WakeParked()
     {
         // The exchange (a full fence) elects one publisher per raised flag (several publish in multi-writer mode); it
         // orders the reads of the parkers' announces after the flag, see Parker.UnparkIfParking.
-        if (Interlocked.Exchange(ref _readerWakeNeeded.Value, 0) == 0)
+        long raised = Interlocked.Exchange(ref _publishWakeNeeded.Value, 0);
+        if ((raised & WakeReaders) != 0)
         {
-            return;
+            // Acquire: the parkers registered before the reader parked.
+            foreach (Parker parker in Volatile.Read(ref _readerParkers))
+            {
+                parker.UnparkIfParking();
+            }
         }
 
-        // Acquire: the parkers registered before the reader parked.
-        foreach (Parker parker in Volatile.Read(ref _readerParkers))
+        if ((raised & WakeWriters) != 0)
         {
-            parker.UnparkIfParking();
+            // The writer raised its bit holding the gate, so we get the gate only once it waits (or gave up waiting).
+            lock (_writerGate)
+            {
+                Monitor.PulseAll(_writerGate);
+            }
         }
     }
 

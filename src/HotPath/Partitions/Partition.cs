@@ -11,11 +11,13 @@ namespace HotPath.Partitions;
 /// </summary>
 /// <typeparam name="T">The event type, stored in place in the slots.</typeparam>
 /// <remarks>
-/// <para><b>Design.</b> Offset <c>o</c> lives in slot <c>o &amp; mask</c>. Fields and their writers:</para>
+/// <para><b>Design.</b> Offset <c>o</c> lives in slot <c>o &amp; mask</c>; its lap is <c>o &gt;&gt; log2(capacity)</c>.
+/// Fields and their writers:</para>
 /// <list type="bullet">
 /// <item><c>_cursor</c>: single-writer mode, the last published offset, written (release) by the one writer
 /// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS, and each slot's
-/// publication is then its own <c>_available</c> entry (the slot's lap number, written with release).</item>
+/// publication is then its own <c>_available</c> entry (the lap of the offset last published there, written with
+/// release; -1 before the first).</item>
 /// <item><c>_writerNext</c>, <c>_writerPublished</c>: single-writer mode only, the next offset to claim and the last
 /// published offset, written and read (plain) only by the writer, each on a line readers never read. An abandoned claim
 /// moves <c>_writerNext</c> back; an open claim is <c>_writerNext != _writerPublished + 1</c>.</item>
@@ -25,18 +27,28 @@ namespace HotPath.Partitions;
 /// <item><c>_claimAnnounce</c>: single-writer mode only, the highest offset claimed while ungated (never decreases),
 /// for a reader that registers concurrently (see <c>WaitForCapacity</c>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
-/// multi-writer mode: any writer may refresh it, a stale value only sends a writer to the slow path).</item>
+/// multi-writer mode: any writer may refresh it, a stale value only sends a writer to the slow path). It only ever
+/// holds the minimum of real gating sequences, or a value below every offset.</item>
 /// <item><c>_gating</c>: the gating sequences, one per lossless reader (its committed offset, the next offset
-/// it needs), copy-on-write under <c>_registrationLock</c>.</item>
-/// <item><c>_readerWakeNeeded</c> / <c>_writerWakeNeeded</c>: raised by a reader (a writer) about to park, cleared by
-/// the one publisher (reader) that wins an exchange on it and wakes the parked side: an asymmetric Dekker, see
-/// <see cref="EnterReaderPark"/> and <c>ParkWriter</c>.</item>
+/// it needs), copy-on-write under <c>_registrationLock</c>; <c>_retentionFloor</c>, under the same lock.</item>
+/// <item><c>_publishWakeNeeded</c>: bits raised by a reader about to park (<c>WakeReaders</c>) and by a writer waiting
+/// for another writer's publication (<c>WakeWriters</c>), cleared by the one publisher that wins an exchange on it and
+/// wakes them; <c>_writerWakeNeeded</c>: raised by a writer waiting for readers, cleared by the one reader that wins
+/// an exchange on it: asymmetric Dekkers, see <see cref="EnterReaderPark"/>, <c>ParkWriter</c> and
+/// <c>ParkWriterUntilPublish</c>.</item>
 /// </list>
+/// <para><b>Slot ownership.</b> At most one writer owns a slot at a time: the claim of offset <c>o</c> is handed its
+/// slot only once the previous occupant <c>o - capacity</c> was published (or abandoned, which publishes a gap). With
+/// a lossless reader this follows from gating (below: readers pass published offsets only); without one, a
+/// multi-writer claim checks the previous occupants' <c>_available</c> entries before its CAS and waits while one is
+/// being filled (a single writer owns every slot anyway). So every offset up to <c>cursor - capacity</c> is published.</para>
 /// <para><b>Full and empty.</b> The writer may write offset <c>w</c> only when <c>w - capacity &lt; g</c> for
 /// every gating sequence <c>g</c> (the slot's previous event <c>w - capacity</c> was passed by everyone).
 /// A reader at <c>r</c> may read up to the last published offset. With no lossless reader the writer is
 /// ungated and overwrites the oldest slot (single-writer mode announces each claim in <c>_claimAnnounce</c>,
 /// at the cost of one fence per claim, so a reader that registers concurrently knows what is still intact).</para>
+/// <para><b>Wrap.</b> Offsets are <see cref="long"/> and never wrap; a lap is stored in an <see cref="int"/> entry and
+/// compared for equality only, so its own wrap (after 2^31 laps) is harmless.</para>
 /// <para><b>Registration</b> of a reader publishes its sequence at a provisional value that is below anything
 /// the writer may still reach, reads the writer's position after a full fence, and only then raises the
 /// sequence to its start, under <c>_registrationLock</c>: a writer that cached a gating minimum before the
@@ -53,6 +65,8 @@ public sealed partial class Partition<T> : IDisposable
     private const int StateDisposed = 2;
     private const int ReaderParkBackstopMilliseconds = 200;
     private const int WriterParkBackstopMilliseconds = 200;
+    private const long WakeReaders = 1;
+    private const long WakeWriters = 2;
 
     private static readonly bool s_storesMayReorder =
         System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is not
@@ -75,7 +89,7 @@ public sealed partial class Partition<T> : IDisposable
     private PaddedLong _writerReach;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
-    private PaddedLong _readerWakeNeeded;
+    private PaddedLong _publishWakeNeeded;
     private PaddedLong _writerWakeNeeded;
     private PaddedLong _publishedHint;
 
@@ -135,8 +149,9 @@ public sealed partial class Partition<T> : IDisposable
         get
         {
             // Acquire reads; the scan (multi-writer) starts at the newest point known to be published: the hint
-            // left by earlier scans, or one lap behind the claimed cursor (a slot claimed a lap ago was published
-            // before its offset + capacity could be claimed, unless no lossless reader gated the writers).
+            // left by earlier scans, or one lap behind the claimed cursor (offset o + capacity is claimed only once o
+            // was published or abandoned, gated or not: see ClaimMultiWriter), so everything up to cursor - capacity
+            // is published.
             long from = Math.Max(Volatile.Read(ref _publishedHint.Value), Volatile.Read(ref _cursor.Value) - _capacity + 1);
             return HighestPublished(Math.Max(0, from)) + 1;
         }
@@ -350,14 +365,15 @@ public sealed partial class Partition<T> : IDisposable
             Volatile.Write(ref _cursor.Value, last);
         }
 
-        // Asymmetric Dekker, fast side: no fence here. A reader about to park raises the flag and then runs a
-        // process-wide barrier before its re-check (EnterReaderPark): if this load misses the flag, that barrier
-        // has made the publication above visible to the re-check. The flag's line is written only when a reader
-        // parks and when the one publisher that wakes it clears the flag, so this is an L1 hit while readers are busy,
-        // and a parked reader costs one wake-up, not one per publish until it runs again.
-        if (Volatile.Read(ref _readerWakeNeeded.Value) != 0)
+        // Asymmetric Dekker, fast side: no fence here. A reader about to park (a writer waiting for a previous lap's
+        // occupant) raises its bit of the flag and then runs a process-wide barrier before its re-check
+        // (EnterReaderPark, ParkWriterUntilPublish): if this load misses the flag, that barrier has made the
+        // publication above visible to the re-check. The flag's line is written only when a thread parks and when the
+        // one publisher that wakes it clears the flag, so this is an L1 hit while readers are busy, and a parked
+        // thread costs one wake-up, not one per publish until it runs again.
+        if (Volatile.Read(ref _publishWakeNeeded.Value) != 0)
         {
-            WakeParkedReaders();
+            WakeParked();
         }
     }
 
