@@ -33,6 +33,8 @@ internal sealed class ReadCursor<T>
     private readonly T[]? _copies;
     private long _position;
     private long _nextGap = long.MaxValue;
+    private long _gapFrom;
+    private long[]? _lossyGaps;
     private long _lost;
     private int _gapVersionSeen = -1;
     private long _dispatchLast;
@@ -404,6 +406,9 @@ internal sealed class ReadCursor<T>
             return (int)(first - start);
         }
 
+        // The gaps of [first, last]: read after the slots' availability (so every gap published there is in it) and
+        // before the fence below (so a gap pruned before this read lies below the reach check's bound: see GapLog).
+        int gapCount = ReadLossyGaps(first, last);
         int count = (int)(last - first + 1);
         int head = Math.Min(count, capacity - ((int)first & (capacity - 1)));
         partition.SlotSpan(first, head).CopyTo(copies);
@@ -425,18 +430,29 @@ internal sealed class ReadCursor<T>
             MarkLost(validFrom - first);
         }
 
-        RefreshGaps(validFrom);
+        long[]? gaps = _lossyGaps;
+        int nextGap = 0;
+        while (nextGap < gapCount && gaps![nextGap] < validFrom)
+        {
+            nextGap++;
+        }
+
+        long endOfBatch = last;
+        for (int g = gapCount - 1; g >= nextGap && gaps![g] == endOfBatch; g--)
+        {
+            endOfBatch--;
+        }
+
         int id = partition.Id;
-        long endOfBatch = _nextGap <= last ? partition.Gaps!.LastNonGap(validFrom, last) : last;
         _dispatchLast = last;
         _dispatching = true;
         try
         {
             for (long offset = validFrom; offset <= last; offset++)
             {
-                if (offset == _nextGap)
+                if (nextGap < gapCount && gaps![nextGap] == offset)
                 {
-                    _nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
+                    nextGap++;
                     continue;
                 }
 
@@ -457,6 +473,34 @@ internal sealed class ReadCursor<T>
         }
 
         return (int)(last + 1 - start);
+    }
+
+    /// <summary>
+    /// A lossy cursor's one view of the gaps in [<paramref name="first"/>, <paramref name="last"/>], copied into
+    /// <c>_lossyGaps</c>; returns how many. While the gap log is unchanged, the cached next gap answers without its lock.
+    /// </summary>
+    private int ReadLossyGaps(long first, long last)
+    {
+        GapLog? gaps = _partition.Gaps;
+        if (gaps is null)
+        {
+            return 0;
+        }
+
+        // Acquire, after the slots' availability was acquired: a gap published in [first, last] is in the log we read.
+        int version = gaps.Version;
+        // Unchanged log, and the cached next gap (the first at or after _gapFrom <= first) lies past last: no gap here.
+        if (version == _gapVersionSeen && _gapFrom <= first && _nextGap > last)
+        {
+            return 0;
+        }
+
+        _gapVersionSeen = version;
+        _gapFrom = first;
+        long[] view = _lossyGaps ??= new long[_copies!.Length];
+        int count = gaps.CopyBetween(first, last, view, out long nextAfter);
+        _nextGap = count != 0 ? view[0] : nextAfter;
+        return count;
     }
 
     private void MarkLost(long count) =>

@@ -53,6 +53,8 @@ namespace HotPath.Partitions;
 /// the writer may still reach, reads the writer's position after a full fence, and only then raises the
 /// sequence to its start, under <c>_registrationLock</c>: a writer that cached a gating minimum before the
 /// registration cannot have passed the new reader's start (see <see cref="AddGatingSequence"/>).</para>
+/// <para><b>Gaps</b> (multi-writer abandons) are kept while any reader may still reach them: see
+/// <c>GapPruneBoundLocked</c>.</para>
 /// <para>Thread-safety: publishing is safe from any thread in <see cref="PublishMode.MultiWriter"/> mode and from
 /// one thread at a time in <see cref="PublishMode.SingleWriter"/> mode. Every other public member is safe
 /// from any thread.</para>
@@ -392,11 +394,15 @@ public sealed partial class Partition<T> : IDisposable
 
         // Multi-writer: other writers may already have claimed past us, so the offsets cannot be returned.
         // Reset the slots (no garbage is ever readable), record the gaps, then publish them so readers move on.
-        long pruneBelow = MinGating(Volatile.Read(ref _gating), first);
-        for (long offset = first; offset <= last; offset++)
+        // Under the registration lock, so that no reader registers between the bound below and the gaps' pruning.
+        lock (_registrationLock)
         {
-            _slots[(int)offset & _mask] = default;
-            _gaps!.Add(offset, pruneBelow);
+            long pruneBelow = GapPruneBoundLocked();
+            for (long offset = first; offset <= last; offset++)
+            {
+                _slots[(int)offset & _mask] = default;
+                _gaps!.Add(offset, pruneBelow);
+            }
         }
 
         PublishCore(first, last);
@@ -580,6 +586,30 @@ public sealed partial class Partition<T> : IDisposable
         long reach = _multiWriter ? Volatile.Read(ref _cursor.Value) : Volatile.Read(ref _claimAnnounce.Value);
         reach = Math.Max(reach, EndOffset - 1);
         return Math.Max(Math.Max(0, reach + 1 - _capacity), _retentionFloor);
+    }
+
+    /// <summary>
+    /// The lowest offset whose gap a reader may still need; gaps below it may be forgotten. Caller holds the
+    /// registration lock. It is the lower of:
+    /// <list type="bullet">
+    /// <item>the lowest gating sequence: a lossless reader reads from its committed offset on, and (under the lock)
+    /// a reader registering later starts at or above the low watermark, which is this minimum when there are gating
+    /// readers and otherwise at least the ring bound below, read from a cursor no older than ours (the retention
+    /// floor only raises that start, so it cannot lower the bound);</item>
+    /// <item>the oldest offset still in the ring, <c>cursor - capacity + 1</c>: a lossy reader may be anywhere
+    /// from there on. Below it, offset <c>y</c> has had <c>y + capacity</c> claimed (cursor read here, acquire). A lossy
+    /// reader reads its gap view after acquiring the slot's availability and before the full fence that precedes its
+    /// reach check (ReadCursor.DispatchLossy): if its view misses <c>y</c> because we pruned it, our prune
+    /// happened before its view (gap log lock), our cursor read before our prune, so its later reach read returns at
+    /// least <c>y + capacity</c> (coherence; the cursor never decreases) and it discards its copy of <c>y</c> as lost.</item>
+    /// </list>
+    /// </summary>
+    private long GapPruneBoundLocked()
+    {
+        // Acquire: pairs with the claims' CAS (see above for why a later value is still safe). The gating array is
+        // written under the lock we hold; the acquire read is for form.
+        long oldestInRing = Volatile.Read(ref _cursor.Value) - _capacity + 1;
+        return Math.Min(MinGating(Volatile.Read(ref _gating), long.MaxValue), oldestInRing);
     }
 
     /// <summary>The lowest gating sequence (for lag and retention views).</summary>
