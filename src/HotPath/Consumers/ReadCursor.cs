@@ -16,7 +16,8 @@ namespace HotPath.Consumers;
 /// <para><b>Lossy</b>: nothing is registered; the writer may lap the reader. The reader copies a chunk of slots into
 /// its own buffer, issues a full fence, then reads the writer's reach (<see cref="Partition{T}.WriterReach"/>): copies
 /// of offsets that the writer may have started to reuse are discarded and counted as lost, the rest are handed to
-/// the handler from the buffer. A handler never sees an event overwritten mid-read.</para>
+/// the handler from the buffer; its one view of the chunk's gaps is read before that fence (see <see cref="GapLog"/>).
+/// A handler never sees an event overwritten mid-read, nor the empty slot of a gap.</para>
 /// <para><b>Fencing</b>: <see cref="Fork"/> marks this cursor fenced (release); the dispatch loops check the flag
 /// before every event, so a member declared failed stops within one event of waking up.</para>
 /// <para>Thread-safety: one reading thread at a time; <see cref="Committed"/>, <see cref="Lag"/> and

@@ -129,8 +129,8 @@ public sealed partial class Partition<T>
             // Acquire: pairs with the release write of the previous occupant's entry in PublishCore, so that writer's
             // slot stores happen before ours (x64: a plain load, and TSO never lets later stores pass a load; ARM64:
             // ldar, which keeps every later load and store after it; the CAS that follows is a full fence anyway).
-            // An entry at the offset's own lap means the cursor read is stale (the CAS would fail); below the
-            // previous lap cannot be (that occupant's own claim waited the same way).
+            // Any other entry: two laps back (or -1 in lap 1), the previous occupant is still being filled; at the
+            // offset's own lap, the cursor read is stale (the CAS would fail). Either way: not now.
             if (Volatile.Read(ref available[(int)offset & _mask]) != (int)(offset >> _indexShift) - 1)
             {
                 return false;
