@@ -304,7 +304,9 @@ public sealed partial class Partition<T>
     {
         lock (_writerGate)
         {
-            // Full fence (atomic OR); the process-wide barrier below is what orders the publishers' side.
+            // Full fence (atomic OR: x64 lock or; ARM64 ldsetal, or an ldaxr/stlxr loop with dmb ish). The process-wide
+            // barrier below (FlushProcessWriteBuffers / membarrier: an IPI that runs a full fence on every core, on x64
+            // and ARM64 alike) is what orders the publishers' side, whose store-then-load has no fence of its own.
             Interlocked.Or(ref _publishWakeNeeded.Value, WakeWriters);
             Interlocked.MemoryBarrierProcessWide();
             // Acquire reads, after the barrier: the same conditions as WaitForPreviousLap.

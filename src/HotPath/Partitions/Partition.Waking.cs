@@ -37,8 +37,9 @@ public sealed partial class Partition<T>
     /// </summary>
     internal void EnterReaderPark()
     {
-        // Atomic OR (a full fence, so also a release after the parker's announce: a publisher that reads this flag
-        // also reads the announce). An OR rather than a store: a writer's bit raised meanwhile must survive.
+        // Atomic OR (a full fence on x64, lock or, and on ARM64, ldsetal or ldaxr/stlxr with dmb ish; so also a release
+        // after the parker's announce: a publisher that reads this flag also reads the announce). An OR rather than a
+        // store: a writer's bit raised meanwhile must survive.
         Interlocked.Or(ref _publishWakeNeeded.Value, WakeReaders);
         Interlocked.MemoryBarrierProcessWide();
     }
