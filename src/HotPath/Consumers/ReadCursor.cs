@@ -16,7 +16,8 @@ namespace HotPath.Consumers;
 /// <para><b>Lossy</b>: nothing is registered; the writer may lap the reader. The reader copies a chunk of slots into
 /// its own buffer, issues a full fence, then reads the writer's reach (<see cref="Partition{T}.WriterReach"/>): copies
 /// of offsets that the writer may have started to reuse are discarded and counted as lost, the rest are handed to
-/// the handler from the buffer. A handler never sees an event overwritten mid-read.</para>
+/// the handler from the buffer; its one view of the chunk's gaps is read before that fence (see <see cref="GapLog"/>).
+/// A handler never sees an event overwritten mid-read, nor the empty slot of a gap.</para>
 /// <para><b>Fencing</b>: <see cref="Fork"/> seals this cursor's committed sequence (<see cref="Sequence.Seal"/>) and
 /// hands its last committed value to the replacement, then marks this cursor fenced (release); the dispatch loops
 /// check the flag before every event, so a member declared failed stops within one event of waking up. Commits are
@@ -36,6 +37,8 @@ internal sealed class ReadCursor<T>
     private readonly T[]? _copies;
     private long _position;
     private long _nextGap = long.MaxValue;
+    private long _gapFrom;
+    private long[]? _lossyGaps;
     private long _lost;
     private long _gaps;
     private int _gapVersionSeen = -1;
@@ -439,6 +442,9 @@ internal sealed class ReadCursor<T>
             return (int)(first - start);
         }
 
+        // The gaps of [first, last]: read after the slots' availability (so every gap published there is in it) and
+        // before the fence below (so a gap pruned before this read lies below the reach check's bound: see GapLog).
+        int gapCount = ReadLossyGaps(first, last);
         int count = (int)(last - first + 1);
         int head = Math.Min(count, capacity - ((int)first & (capacity - 1)));
         partition.SlotSpan(first, head).CopyTo(copies);
@@ -460,18 +466,29 @@ internal sealed class ReadCursor<T>
             MarkLost(validFrom - first);
         }
 
-        RefreshGaps(validFrom);
+        long[]? gaps = _lossyGaps;
+        int nextGap = 0;
+        while (nextGap < gapCount && gaps![nextGap] < validFrom)
+        {
+            nextGap++;
+        }
+
+        long endOfBatch = last;
+        for (int g = gapCount - 1; g >= nextGap && gaps![g] == endOfBatch; g--)
+        {
+            endOfBatch--;
+        }
+
         int id = partition.Id;
-        long endOfBatch = _nextGap <= last ? partition.Gaps!.LastNonGap(validFrom, last) : last;
         _dispatchLast = last;
         _dispatching = true;
         try
         {
             for (long offset = validFrom; offset <= last; offset++)
             {
-                if (offset == _nextGap)
+                if (nextGap < gapCount && gaps![nextGap] == offset)
                 {
-                    _nextGap = partition.Gaps!.NextAtOrAfter(offset + 1);
+                    nextGap++;
                     MarkGap();
                     continue;
                 }
@@ -493,6 +510,34 @@ internal sealed class ReadCursor<T>
         }
 
         return (int)(last + 1 - start);
+    }
+
+    /// <summary>
+    /// A lossy cursor's one view of the gaps in [<paramref name="first"/>, <paramref name="last"/>], copied into
+    /// <c>_lossyGaps</c>; returns how many. While the gap log is unchanged, the cached next gap answers without its lock.
+    /// </summary>
+    private int ReadLossyGaps(long first, long last)
+    {
+        GapLog? gaps = _partition.Gaps;
+        if (gaps is null)
+        {
+            return 0;
+        }
+
+        // Acquire, after the slots' availability was acquired: a gap published in [first, last] is in the log we read.
+        int version = gaps.Version;
+        // Unchanged log, and the cached next gap (the first at or after _gapFrom <= first) lies past last: no gap here.
+        if (version == _gapVersionSeen && _gapFrom <= first && _nextGap > last)
+        {
+            return 0;
+        }
+
+        _gapVersionSeen = version;
+        _gapFrom = first;
+        long[] view = _lossyGaps ??= new long[_copies!.Length];
+        int count = gaps.CopyBetween(first, last, view, out long nextAfter);
+        _nextGap = count != 0 ? view[0] : nextAfter;
+        return count;
     }
 
     private void MarkLost(long count) =>

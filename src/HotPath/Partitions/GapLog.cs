@@ -9,6 +9,10 @@ namespace HotPath.Partitions;
 /// Design: writers add under <see cref="_lock"/> and then bump <see cref="_version"/> with a release write,
 /// BEFORE they publish the abandoned slot. A reader that acquires the slot's availability afterwards reads
 /// the version and sees the bump, so it refreshes its next-gap cursor before it could hand the slot out.
+/// Gaps are forgotten (pruned, inside <see cref="Add"/>) only below a bound no reader can still reach, computed by
+/// the partition (<c>Partition.GapPruneBoundLocked</c>): lossless readers never go below it, and a lossy reader that
+/// reads a gap view missing a pruned gap discards that slot as overwritten, because it reads its view before the
+/// fence and reach check that validate its copies (<see cref="CopyBetween"/>).
 /// Gaps are rare; everything here is a slow path except <see cref="Version"/>, read once per batch.
 /// </remarks>
 internal sealed class GapLog
@@ -56,6 +60,32 @@ internal sealed class GapLog
             }
 
             return index < _offsets.Count ? _offsets[index] : long.MaxValue;
+        }
+    }
+
+    /// <summary>
+    /// Copies the gaps in [<paramref name="from"/>, <paramref name="to"/>] into <paramref name="destination"/>, in order, and
+    /// returns how many; <paramref name="nextAfter"/> is the first gap after <paramref name="to"/>, or
+    /// <see cref="long.MaxValue"/>. One consistent view (under the lock) for a lossy reader's chunk.
+    /// </summary>
+    public int CopyBetween(long from, long to, Span<long> destination, out long nextAfter)
+    {
+        lock (_lock)
+        {
+            int index = _offsets.BinarySearch(from);
+            if (index < 0)
+            {
+                index = ~index;
+            }
+
+            int count = 0;
+            while (index < _offsets.Count && _offsets[index] <= to)
+            {
+                destination[count++] = _offsets[index++];
+            }
+
+            nextAfter = index < _offsets.Count ? _offsets[index] : long.MaxValue;
+            return count;
         }
     }
 

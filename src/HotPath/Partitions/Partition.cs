@@ -11,37 +11,55 @@ namespace HotPath.Partitions;
 /// </summary>
 /// <typeparam name="T">The event type, stored in place in the slots.</typeparam>
 /// <remarks>
-/// <para><b>Design.</b> Offset <c>o</c> lives in slot <c>o &amp; mask</c>. Fields and their writers:</para>
+/// <para><b>Design.</b> Offset <c>o</c> lives in slot <c>o &amp; mask</c>; its lap is <c>o &gt;&gt; log2(capacity)</c>.
+/// Fields and their writers:</para>
 /// <list type="bullet">
 /// <item><c>_cursor</c>: single-writer mode, the last published offset, written (release) by the one writer
 /// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS, and each slot's
-/// publication is then its own <c>_available</c> entry (the slot's lap number, written with release).</item>
-/// <item><c>_writerPublished</c>: single-writer mode only, the writer's own copy of the last published offset, so
-/// claiming never reads the cursor's cache line, which readers poll.</item>
-/// <item><c>_writerNext</c>: single-writer mode only, the next offset to claim; written only by the writer,
-/// before it touches the claimed slots, and read by lossy readers as the writer's reach (see <see cref="WriterReach"/>).</item>
+/// publication is then its own <c>_available</c> entry (the lap of the offset last published there, written with
+/// release; -1 before the first).</item>
+/// <item><c>_writerNext</c>, <c>_writerPublished</c>: single-writer mode only, the next offset to claim and the last
+/// published offset, written and read (plain) only by the writer, each on a line readers never read. An abandoned claim
+/// moves <c>_writerNext</c> back; an open claim is <c>_writerNext != _writerPublished + 1</c>.</item>
+/// <item><c>_writerReach</c>: single-writer mode only, the offset after the highest ever claimed: announced by the
+/// writer before it touches newly claimed slots (see <c>AnnounceReach</c>) and read by lossy readers (see
+/// <see cref="WriterReach"/>). It never decreases, also when a claim is abandoned.</item>
+/// <item><c>_claimAnnounce</c>: single-writer mode only, the highest offset claimed while ungated (never decreases),
+/// for a reader that registers concurrently (see <c>WaitForCapacity</c>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
-/// multi-writer mode: any writer may refresh it, a stale value only sends a writer to the slow path).</item>
+/// multi-writer mode: any writer may refresh it, a stale value only sends a writer to the slow path). It only ever
+/// holds the minimum of real gating sequences, or a value below every offset.</item>
 /// <item><c>_gating</c>: the gating sequences, one per lossless reader (its committed offset, the next offset
-/// it needs), copy-on-write under <c>_registrationLock</c>.</item>
-/// <item><c>_readerWakeNeeded</c> / <c>_writerWakeNeeded</c>: raised by a reader (a writer) about to park, cleared by
-/// the one publisher (reader) that wins an exchange on it and wakes the parked side: an asymmetric Dekker, see
-/// <see cref="EnterReaderPark"/> and <c>ParkWriter</c>.</item>
+/// it needs), copy-on-write under <c>_registrationLock</c>; <c>_retentionFloor</c>, under the same lock.</item>
+/// <item><c>_publishWakeNeeded</c>: bits raised by a reader about to park (<c>WakeReaders</c>) and by a writer waiting
+/// for another writer's publication (<c>WakeWriters</c>), cleared by the one publisher that wins an exchange on it and
+/// wakes them; <c>_writerWakeNeeded</c>: raised by a writer waiting for readers, cleared by the one reader that wins
+/// an exchange on it: asymmetric Dekkers, see <see cref="EnterReaderPark"/>, <c>ParkWriter</c> and
+/// <c>ParkWriterUntilPublish</c>.</item>
 /// </list>
+/// <para><b>Slot ownership.</b> At most one writer owns a slot at a time: the claim of offset <c>o</c> is handed its
+/// slot only once the previous occupant <c>o - capacity</c> was published (or abandoned, which publishes a gap). With
+/// a lossless reader this follows from gating (below: readers pass published offsets only); without one, a
+/// multi-writer claim checks the previous occupants' <c>_available</c> entries before its CAS and waits while one is
+/// being filled (a single writer owns every slot anyway). So every offset up to <c>cursor - capacity</c> is published.</para>
 /// <para><b>Full and empty.</b> The writer may write offset <c>w</c> only when <c>w - capacity &lt; g</c> for
 /// every gating sequence <c>g</c> (the slot's previous event <c>w - capacity</c> was passed by everyone).
 /// A reader at <c>r</c> may read up to the last published offset. With no lossless reader the writer is
 /// ungated and overwrites the oldest slot (single-writer mode announces each claim in <c>_claimAnnounce</c>,
 /// at the cost of one fence per claim, so a reader that registers concurrently knows what is still intact).</para>
+/// <para><b>Wrap.</b> Offsets are <see cref="long"/> and never wrap; a lap is stored in an <see cref="int"/> entry and
+/// compared for equality only, so its own wrap (after 2^31 laps) is harmless.</para>
 /// <para><b>Registration</b> of a reader publishes its sequence at a provisional value that is below anything
 /// the writer may still reach, reads the writer's position after a full fence, and only then raises the
 /// sequence to its start, under <c>_registrationLock</c>: a writer that cached a gating minimum before the
 /// registration cannot have passed the new reader's start (see <see cref="AddGatingSequence"/>).</para>
+/// <para><b>Gaps</b> (multi-writer abandons) are kept while any reader may still reach them: see
+/// <c>GapPruneBoundLocked</c>.</para>
 /// <para>Thread-safety: publishing is safe from any thread in <see cref="PublishMode.MultiWriter"/> mode and from
 /// one thread at a time in <see cref="PublishMode.SingleWriter"/> mode. Every other public member is safe
 /// from any thread.</para>
 /// </remarks>
-public sealed class Partition<T> : IDisposable
+public sealed partial class Partition<T> : IDisposable
     where T : struct
 {
     private const int StateOpen = 0;
@@ -49,6 +67,8 @@ public sealed class Partition<T> : IDisposable
     private const int StateDisposed = 2;
     private const int ReaderParkBackstopMilliseconds = 200;
     private const int WriterParkBackstopMilliseconds = 200;
+    private const long WakeReaders = 1;
+    private const long WakeWriters = 2;
 
     private static readonly bool s_storesMayReorder =
         System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is not
@@ -68,9 +88,10 @@ public sealed class Partition<T> : IDisposable
     private PaddedLong _cursor;
     private PaddedLong _writerNext;
     private PaddedLong _writerPublished;
+    private PaddedLong _writerReach;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
-    private PaddedLong _readerWakeNeeded;
+    private PaddedLong _publishWakeNeeded;
     private PaddedLong _writerWakeNeeded;
     private PaddedLong _publishedHint;
 
@@ -130,8 +151,9 @@ public sealed class Partition<T> : IDisposable
         get
         {
             // Acquire reads; the scan (multi-writer) starts at the newest point known to be published: the hint
-            // left by earlier scans, or one lap behind the claimed cursor (a slot claimed a lap ago was published
-            // before its offset + capacity could be claimed, unless no lossless reader gated the writers).
+            // left by earlier scans, or one lap behind the claimed cursor (offset o + capacity is claimed only once o
+            // was published or abandoned, gated or not: see ClaimMultiWriter), so everything up to cursor - capacity
+            // is published.
             long from = Math.Max(Volatile.Read(ref _publishedHint.Value), Volatile.Read(ref _cursor.Value) - _capacity + 1);
             return HighestPublished(Math.Max(0, from)) + 1;
         }
@@ -158,145 +180,6 @@ public sealed class Partition<T> : IDisposable
     internal GapLog? Gaps => _gaps;
 
     internal int IndexShift => _indexShift;
-
-    // ------------------------------------------------------------------ publishing
-
-    /// <summary>Copies <paramref name="event"/> into the next slot and publishes it, waiting while the ring is full.</summary>
-    /// <param name="event">The event; copied once into its slot.</param>
-    /// <returns>The event's offset.</returns>
-    /// <exception cref="InvalidOperationException">The topic is complete.</exception>
-    /// <exception cref="ObjectDisposedException">The topic was disposed, also while waiting.</exception>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
-    public long Publish(in T @event)
-    {
-        long offset = ClaimCore(1, long.MaxValue, default);
-        _slots[(int)offset & _mask] = @event;
-        PublishCore(offset, offset);
-        return offset;
-    }
-
-    /// <summary>Like <see cref="Publish(in T)"/>, but gives up when <paramref name="cancellationToken"/> is cancelled.</summary>
-    /// <param name="event">The event.</param>
-    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
-    /// <returns>The event's offset.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
-    public long Publish(in T @event, CancellationToken cancellationToken)
-    {
-        long offset = ClaimCore(1, long.MaxValue, cancellationToken);
-        _slots[(int)offset & _mask] = @event;
-        PublishCore(offset, offset);
-        return offset;
-    }
-
-    /// <summary>Publishes when a slot is free right now; returns false at once when the ring is full.</summary>
-    /// <param name="event">The event.</param>
-    /// <param name="offset">The event's offset, or -1.</param>
-    /// <returns>True when published.</returns>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
-    public bool TryPublish(in T @event, out long offset)
-    {
-        offset = ClaimCore(1, 0, default);
-        if (offset < 0)
-        {
-            return false;
-        }
-
-        _slots[(int)offset & _mask] = @event;
-        PublishCore(offset, offset);
-        return true;
-    }
-
-    /// <summary>Publishes, waiting at most <paramref name="timeout"/> for a free slot.</summary>
-    /// <param name="event">The event.</param>
-    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait.</param>
-    /// <param name="offset">The event's offset, or -1.</param>
-    /// <returns>True when published, false on time-out (nothing was published).</returns>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
-    public bool TryPublish(in T @event, TimeSpan timeout, out long offset)
-    {
-        offset = ClaimCore(1, DeadlineFrom(timeout), default);
-        if (offset < 0)
-        {
-            return false;
-        }
-
-        _slots[(int)offset & _mask] = @event;
-        PublishCore(offset, offset);
-        return true;
-    }
-
-    /// <summary>Copies a batch of events into consecutive slots and publishes them at once.</summary>
-    /// <param name="events">1 to <see cref="Capacity"/> events.</param>
-    /// <returns>The offset of the first event; the others follow without gaps.</returns>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
-    public long PublishBatch(ReadOnlySpan<T> events)
-    {
-        int count = events.Length;
-        CheckBatchCount(count);
-        long first = ClaimCore(count, long.MaxValue, default);
-        CopyIn(events, first);
-        PublishCore(first, first + count - 1);
-        return first;
-    }
-
-    /// <summary>Claims the next slot to fill in place, waiting while the ring is full.</summary>
-    /// <returns>The claim: fill <see cref="EventClaim{T}.Event"/>, then <see cref="EventClaim{T}.Publish"/>.
-    /// Disposing an unpublished claim abandons it (see <see cref="EventClaim{T}"/>).</returns>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>. In single-writer mode one claim at a time.</remarks>
-    public EventClaim<T> Claim()
-    {
-        long offset = ClaimCore(1, long.MaxValue, default);
-        return new EventClaim<T>(this, offset, ref _slots[(int)offset & _mask]);
-    }
-
-    /// <summary>Claims the next slot when one is free right now.</summary>
-    /// <param name="claim">The claim, or default.</param>
-    /// <returns>False when the ring is full.</returns>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
-    public bool TryClaim(out EventClaim<T> claim)
-    {
-        long offset = ClaimCore(1, 0, default);
-        if (offset < 0)
-        {
-            claim = default;
-            return false;
-        }
-
-        claim = new EventClaim<T>(this, offset, ref _slots[(int)offset & _mask]);
-        return true;
-    }
-
-    /// <summary>Claims <paramref name="count"/> consecutive slots to fill in place, then publish at once.</summary>
-    /// <param name="count">1 to <see cref="Capacity"/>.</param>
-    /// <param name="cancellationToken">Cancels the wait for free slots.</param>
-    /// <returns>The batch claim.</returns>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
-    public BatchClaim<T> ClaimBatch(int count, CancellationToken cancellationToken = default)
-    {
-        CheckBatchCount(count);
-        long first = ClaimCore(count, long.MaxValue, cancellationToken);
-        return new BatchClaim<T>(this, first, count);
-    }
-
-    /// <summary>Claims <paramref name="count"/> consecutive slots when they are free right now.</summary>
-    /// <param name="count">1 to <see cref="Capacity"/>.</param>
-    /// <param name="claim">The claim, or default.</param>
-    /// <returns>False when the ring lacks room.</returns>
-    /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
-    public bool TryClaimBatch(int count, out BatchClaim<T> claim)
-    {
-        CheckBatchCount(count);
-        long first = ClaimCore(count, 0, default);
-        if (first < 0)
-        {
-            claim = default;
-            return false;
-        }
-
-        claim = new BatchClaim<T>(this, first, count);
-        return true;
-    }
 
     /// <summary>Marks the partition complete: publishing throws from now on; readers drain what was published.</summary>
     /// <remarks>Thread-safety: any thread; idempotent.</remarks>
@@ -345,14 +228,15 @@ public sealed class Partition<T> : IDisposable
             Volatile.Write(ref _cursor.Value, last);
         }
 
-        // Asymmetric Dekker, fast side: no fence here. A reader about to park raises the flag and then runs a
-        // process-wide barrier before its re-check (EnterReaderPark): if this load misses the flag, that barrier
-        // has made the publication above visible to the re-check. The flag's line is written only when a reader
-        // parks and when the one publisher that wakes it clears the flag, so this is an L1 hit while readers are busy,
-        // and a parked reader costs one wake-up, not one per publish until it runs again.
-        if (Volatile.Read(ref _readerWakeNeeded.Value) != 0)
+        // Asymmetric Dekker, fast side: no fence here. A reader about to park (a writer waiting for a previous lap's
+        // occupant) raises its bit of the flag and then runs a process-wide barrier before its re-check
+        // (EnterReaderPark, ParkWriterUntilPublish): if this load misses the flag, that barrier has made the
+        // publication above visible to the re-check. The flag's line is written only when a thread parks and when the
+        // one publisher that wakes it clears the flag, so this is an L1 hit while readers are busy, and a parked
+        // thread costs one wake-up, not one per publish until it runs again.
+        if (Volatile.Read(ref _publishWakeNeeded.Value) != 0)
         {
-            WakeParkedReaders();
+            WakeParked();
         }
     }
 
@@ -361,207 +245,28 @@ public sealed class Partition<T> : IDisposable
     {
         if (!_multiWriter)
         {
-            // Nothing was published: give the offsets back. Lowering the reach only makes lossy readers more careful.
+            // Nothing was published: give the offsets back to the next claim (writer-owned, plain). The announced reach
+            // stays: the abandoned fill may have written part of the slots, so lossy readers must go on treating
+            // their previous occupants as overwritten.
             Debug.Assert(_writerNext.Value == last + 1, "single-writer claims are abandoned in order");
-            Volatile.Write(ref _writerNext.Value, first);
+            _writerNext.Value = first;
             return;
         }
 
         // Multi-writer: other writers may already have claimed past us, so the offsets cannot be returned.
         // Reset the slots (no garbage is ever readable), record the gaps, then publish them so readers move on.
-        long pruneBelow = MinGating(Volatile.Read(ref _gating), first);
-        for (long offset = first; offset <= last; offset++)
+        // Under the registration lock, so that no reader registers between the bound below and the gaps' pruning.
+        lock (_registrationLock)
         {
-            _slots[(int)offset & _mask] = default;
-            _gaps!.Add(offset, pruneBelow);
+            long pruneBelow = GapPruneBoundLocked();
+            for (long offset = first; offset <= last; offset++)
+            {
+                _slots[(int)offset & _mask] = default;
+                _gaps!.Add(offset, pruneBelow);
+            }
         }
 
         PublishCore(first, last);
-    }
-
-    // ------------------------------------------------------------------ claiming
-
-    /// <summary>
-    /// Claims <paramref name="count"/> offsets and returns the first, or -1 when no room appeared before
-    /// <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp; 0 = do not wait, MaxValue = forever).
-    /// </summary>
-    private long ClaimCore(int count, long deadline, CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref _state) != StateOpen)
-        {
-            ThrowClosed();
-        }
-
-        if (_multiWriter)
-        {
-            return ClaimMultiWriter(count, deadline, cancellationToken);
-        }
-
-        // Single writer: _writerNext and _writerPublished are written by this thread only, so plain reads are exact.
-        long next = _writerNext.Value;
-        if (next != _writerPublished.Value + 1)
-        {
-            ThrowUnpublishedClaim();
-        }
-
-        long last = next + count - 1;
-        // _gatingCached is writer-owned in single-writer mode: plain read.
-        if (last - _capacity >= _gatingCached.Value && !WaitForCapacity(last, deadline, cancellationToken))
-        {
-            return -1;
-        }
-
-        AnnounceReach(last + 1);
-        return next;
-    }
-
-    private long ClaimMultiWriter(int count, long deadline, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            // Acquire: the latest claimed offset; the CAS below validates it.
-            long current = Volatile.Read(ref _cursor.Value);
-            long last = current + count;
-            bool ungated = false;
-            // Benign race: any writer may have refreshed the cache; a stale (low) value only costs a slow path.
-            if (last - _capacity >= Volatile.Read(ref _gatingCached.Value))
-            {
-                Sequence[] gating = Volatile.Read(ref _gating);
-                ungated = gating.Length == 0;
-                if (!ungated && !WaitForCapacity(last, deadline, cancellationToken))
-                {
-                    return -1;
-                }
-            }
-
-            // Full fence: the claim is visible to every thread before this writer touches the slots, and
-            // this writer's later read of _gating cannot move before it (the ungated check below).
-            if (Interlocked.CompareExchange(ref _cursor.Value, last, current) != current)
-            {
-                continue;
-            }
-
-            if (ungated && Volatile.Read(ref _gating).Length != 0)
-            {
-                // A reader registered while we claimed without gating: it saw our claim (registration reads
-                // _cursor after a full fence) or we see it now. Either way, wait until our slots are free for it.
-                WaitForCapacity(last, long.MaxValue, default);
-            }
-
-            return current + 1;
-        }
-    }
-
-    /// <summary>
-    /// Publishes the single writer's claim before it writes the slots, for lossy readers: a lossy reader that copied a
-    /// slot and then reads a reach that does not cover the slot's next lap knows the copy is intact.
-    /// </summary>
-    private void AnnounceReach(long next)
-    {
-        if (s_storesMayReorder)
-        {
-            // Weakly ordered CPUs (ARM64): a full fence keeps the slot stores that follow from passing the announce.
-            Interlocked.Exchange(ref _writerNext.Value, next);
-        }
-        else
-        {
-            // x86/x64 keep stores in program order (TSO): a release write is enough and compiles to a plain store.
-            Volatile.Write(ref _writerNext.Value, next);
-        }
-    }
-
-    /// <summary>
-    /// The highest offset a writer may be writing now (claimed, maybe not published). A lossy reader's copy of offset
-    /// <c>x</c> is intact when, read after the copy and a full fence, <c>WriterReach() &lt; x + capacity</c>.
-    /// Multi-writer: the CAS-claimed cursor (the CAS orders the claim before the slot stores).
-    /// </summary>
-    internal long WriterReach() =>
-        _multiWriter ? Volatile.Read(ref _cursor.Value) : Volatile.Read(ref _writerNext.Value) - 1;
-
-    /// <summary>Slow path: refreshes the gating cache and waits until offset <paramref name="last"/> may be written.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool WaitForCapacity(long last, long deadline, CancellationToken cancellationToken)
-    {
-        int iteration = 0;
-        while (true)
-        {
-            Sequence[] gating = Volatile.Read(ref _gating);
-            if (gating.Length == 0 && !_multiWriter)
-            {
-                // Ungated single writer: announce the claim, then re-check for a reader that registered
-                // meanwhile. Full fence between the announce (store) and the gating read (load): either the
-                // registering reader reads our announce, or we read its sequence (Dekker).
-                Volatile.Write(ref _claimAnnounce.Value, last);
-                Interlocked.MemoryBarrier();
-                gating = Volatile.Read(ref _gating);
-                if (gating.Length == 0)
-                {
-                    // Keep the cache low so that every ungated claim comes back here.
-                    _gatingCached.Value = long.MinValue / 2;
-                    return true;
-                }
-            }
-
-            long min = MinGating(gating, last + 1);
-            // Single writer: plain write of a writer-owned value. Multi-writer: a benign race between writers.
-            Volatile.Write(ref _gatingCached.Value, min);
-            if (last - _capacity < min)
-            {
-                return true;
-            }
-
-            if (deadline == 0)
-            {
-                return false;
-            }
-
-            if (Volatile.Read(ref _state) == StateDisposed)
-            {
-                ThrowHelper.ObjectDisposed($"topic '{TopicName}'");
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            if (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline)
-            {
-                return false;
-            }
-
-            if (_writerWait.Idle(ref iteration))
-            {
-                ParkWriter(last);
-            }
-        }
-    }
-
-    private void ParkWriter(long last)
-    {
-        lock (_writerGate)
-        {
-            // Asymmetric Dekker, slow side: raise the flag, then a process-wide barrier before the re-check of the
-            // gating sequences. A reader that advances reads the flag without a fence (NotifyReaderProgress): either
-            // it sees the flag, clears it and pulses the gate (which it can take only once we are inside
-            // Monitor.Wait), or the barrier has made its advance visible to our re-check. A flag left raised by a
-            // writer whose re-check succeeded costs one spurious pulse.
-            Volatile.Write(ref _writerWakeNeeded.Value, 1);
-            Interlocked.MemoryBarrierProcessWide();
-            if (last - _capacity >= MinGating(Volatile.Read(ref _gating), last + 1)
-                && Volatile.Read(ref _state) != StateDisposed)
-            {
-                Monitor.Wait(_writerGate, WriterParkBackstopMilliseconds);
-            }
-        }
-    }
-
-    private static long MinGating(Sequence[] gating, long fallback)
-    {
-        long min = fallback;
-        foreach (Sequence sequence in gating)
-        {
-            // Acquire (Sequence.Read): the reader finished with every slot below the value.
-            min = Math.Min(min, sequence.Read());
-        }
-
-        return min;
     }
 
     // ------------------------------------------------------------------ reading (for readers and groups)
@@ -753,125 +458,34 @@ public sealed class Partition<T> : IDisposable
         return Math.Max(Math.Max(0, reach + 1 - _capacity), _retentionFloor);
     }
 
+    /// <summary>
+    /// The lowest offset whose gap a reader may still need; gaps below it may be forgotten. Caller holds the
+    /// registration lock. It is the lower of:
+    /// <list type="bullet">
+    /// <item>the lowest gating sequence: a lossless reader reads from its committed offset on, and (under the lock)
+    /// a reader registering later starts at or above the low watermark, which is this minimum when there are gating
+    /// readers and otherwise at least the ring bound below, read from a cursor no older than ours (the retention
+    /// floor only raises that start, so it cannot lower the bound);</item>
+    /// <item>the oldest offset still in the ring, <c>cursor - capacity + 1</c>: a lossy reader may be anywhere
+    /// from there on. Below it, offset <c>y</c> has had <c>y + capacity</c> claimed (cursor read here, acquire). A lossy
+    /// reader reads its gap view after acquiring the slot's availability and before the full fence that precedes its
+    /// reach check (ReadCursor.DispatchLossy): if its view misses <c>y</c> because we pruned it, our prune
+    /// happened before its view (gap log lock), our cursor read before our prune, so its later reach read returns at
+    /// least <c>y + capacity</c> (coherence; the cursor never decreases) and it discards its copy of <c>y</c> as lost.</item>
+    /// </list>
+    /// </summary>
+    private long GapPruneBoundLocked()
+    {
+        // Acquire: pairs with the claims' CAS (see above for why a later value is still safe). The gating array is
+        // written under the lock we hold; the acquire read is for form.
+        long oldestInRing = Volatile.Read(ref _cursor.Value) - _capacity + 1;
+        return Math.Min(MinGating(Volatile.Read(ref _gating), long.MaxValue), oldestInRing);
+    }
+
     /// <summary>The lowest gating sequence (for lag and retention views).</summary>
     internal long MinGatingSequence() => MinGating(Volatile.Read(ref _gating), EndOffset);
 
-    // ------------------------------------------------------------------ waking
-
-    /// <summary>Registers a reader's parker: publishes will unpark it while it is parked.</summary>
-    internal void AddReaderParker(Parker parker)
-    {
-        lock (_registrationLock)
-        {
-            // Release: a publisher that finds the wake flag raised by this reader also finds this parker.
-            Volatile.Write(ref _readerParkers, [.. _readerParkers, parker]);
-        }
-    }
-
-    /// <summary>Unregisters a reader's parker.</summary>
-    internal void RemoveReaderParker(Parker parker)
-    {
-        lock (_registrationLock)
-        {
-            Parker[] before = _readerParkers;
-            Volatile.Write(ref _readerParkers, Array.FindAll(before, p => !ReferenceEquals(p, parker)));
-        }
-    }
-
-    /// <summary>
-    /// A reader about to park (its parker announced with <see cref="Parker.BeginParking"/>) raises the wake flag, then
-    /// must re-check for events before parking. The slow side of an asymmetric Dekker with <see cref="PublishCore"/>:
-    /// the process-wide barrier (every running thread executes a full fence) costs microseconds here, once per park,
-    /// so that publishers pay no fence per event: either a publisher sees the flag, or the barrier made its
-    /// publication visible to the reader's re-check.
-    /// </summary>
-    internal void EnterReaderPark()
-    {
-        // Release, after the parker's announce: a publisher that reads this flag also reads the announce.
-        Volatile.Write(ref _readerWakeNeeded.Value, 1);
-        Interlocked.MemoryBarrierProcessWide();
-    }
-
-    /// <summary>A safety net for the park protocol: the longest a parked reader sleeps without a wake-up.</summary>
-    internal static int ReaderParkBackstop => ReaderParkBackstopMilliseconds;
-
-    /// <summary>Called by a reader after it advanced its gating sequence: wakes writers parked on a full ring.</summary>
-    internal void NotifyReaderProgress()
-    {
-        if (!_writerWait.ParksThread)
-        {
-            return;
-        }
-
-        // Asymmetric Dekker, fast side: no fence between the reader's sequence write (before this call) and this
-        // load; ParkWriter runs a process-wide barrier between raising the flag and its re-check. The exchange lets
-        // one reader pulse per park: the others see the flag down again and pay nothing.
-        if (Volatile.Read(ref _writerWakeNeeded.Value) != 0 && Interlocked.Exchange(ref _writerWakeNeeded.Value, 0) != 0)
-        {
-            lock (_writerGate)
-            {
-                Monitor.PulseAll(_writerGate);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeParkedReaders()
-    {
-        // The exchange (a full fence) elects one publisher per raised flag (several publish in multi-writer mode); it
-        // orders the reads of the parkers' announces after the flag, see Parker.UnparkIfParking.
-        if (Interlocked.Exchange(ref _readerWakeNeeded.Value, 0) == 0)
-        {
-            return;
-        }
-
-        // Acquire: the parkers registered before the reader parked.
-        foreach (Parker parker in Volatile.Read(ref _readerParkers))
-        {
-            parker.UnparkIfParking();
-        }
-    }
-
-    private void WakeAll()
-    {
-        foreach (Parker parker in Volatile.Read(ref _readerParkers))
-        {
-            parker.Unpark();
-        }
-
-        lock (_writerGate)
-        {
-            Monitor.PulseAll(_writerGate);
-        }
-    }
-
     // ------------------------------------------------------------------ helpers
-
-    private void CopyIn(ReadOnlySpan<T> events, long first)
-    {
-        int start = (int)first & _mask;
-        int head = Math.Min(events.Length, _capacity - start);
-        events[..head].CopyTo(_slots.AsSpan(start, head));
-        events[head..].CopyTo(_slots.AsSpan(0, events.Length - head));
-    }
-
-    private void CheckBatchCount(int count)
-    {
-        if ((uint)(count - 1) >= (uint)_capacity)
-        {
-            ThrowHelper.ArgumentOutOfRange(nameof(count), $"must be between 1 and the capacity {_capacity}", count);
-        }
-    }
-
-    private static long DeadlineFrom(TimeSpan timeout)
-    {
-        if (timeout < TimeSpan.Zero)
-        {
-            ThrowHelper.ArgumentOutOfRange(nameof(timeout), "must not be negative", timeout);
-        }
-
-        return timeout == TimeSpan.Zero ? 0 : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-    }
 
     // Out of line: the message's string building would otherwise be inlined into every Publish, whose frame would then
     // zero the interpolation handler's locals on each call.

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using HotPath.Internal;
+using HotPath.Workers;
+
+namespace HotPath.Partitions;
+
+/// <content>Waking: the park and wake-up protocols between writers and readers.</content>
+public sealed partial class Partition<T>
+{
+    /// <summary>Registers a reader's parker: publishes will unpark it while it is parked.</summary>
+    internal void AddReaderParker(Parker parker)
+    {
+        lock (_registrationLock)
+        {
+            // Release: a publisher that finds the wake flag raised by this reader also finds this parker.
+            Volatile.Write(ref _readerParkers, [.. _readerParkers, parker]);
+        }
+    }
+
+    /// <summary>Unregisters a reader's parker.</summary>
+    internal void RemoveReaderParker(Parker parker)
+    {
+        lock (_registrationLock)
+        {
+            Parker[] before = _readerParkers;
+            Volatile.Write(ref _readerParkers, Array.FindAll(before, p => !ReferenceEquals(p, parker)));
+        }
+    }
+
+    /// <summary>
+    /// A reader about to park (its parker announced with <see cref="Parker.BeginParking"/>) raises its bit in the publish
+    /// wake flag, then must re-check for events before parking. The slow side of an asymmetric Dekker with
+    /// <see cref="PublishCore"/>: the process-wide barrier (every running thread executes a full fence) costs
+    /// microseconds here, once per park, so that publishers pay no fence per event: either a publisher sees the flag,
+    /// or the barrier made its publication visible to the reader's re-check.
+    /// </summary>
+    internal void EnterReaderPark()
+    {
+        // Atomic OR (a full fence on x64, lock or, and on ARM64, ldsetal or ldaxr/stlxr with dmb ish; so also a release
+        // after the parker's announce: a publisher that reads this flag also reads the announce). An OR rather than a
+        // store: a writer's bit raised meanwhile must survive.
+        Interlocked.Or(ref _publishWakeNeeded.Value, WakeReaders);
+        Interlocked.MemoryBarrierProcessWide();
+    }
+
+    /// <summary>A safety net for the park protocol: the longest a parked reader sleeps without a wake-up.</summary>
+    internal static int ReaderParkBackstop => ReaderParkBackstopMilliseconds;
+
+    /// <summary>Called by a reader after it advanced its gating sequence: wakes writers parked on a full ring.</summary>
+    internal void NotifyReaderProgress()
+    {
+        if (!_writerWait.ParksThread)
+        {
+            return;
+        }
+
+        // Asymmetric Dekker, fast side: no fence between the reader's sequence write (before this call) and this
+        // load; ParkWriter runs a process-wide barrier between raising the flag and its re-check. The exchange lets
+        // one reader pulse per park: the others see the flag down again and pay nothing.
+        if (Volatile.Read(ref _writerWakeNeeded.Value) != 0 && Interlocked.Exchange(ref _writerWakeNeeded.Value, 0) != 0)
+        {
+            lock (_writerGate)
+            {
+                Monitor.PulseAll(_writerGate);
+            }
+        }
+    }
+
+    /// <summary>Wakes whoever raised the publish wake flag: parked readers, writers waiting for a previous lap's occupant.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeParked()
+    {
+        // The exchange (a full fence) elects one publisher per raised flag (several publish in multi-writer mode); it
+        // orders the reads of the parkers' announces after the flag, see Parker.UnparkIfParking.
+        long raised = Interlocked.Exchange(ref _publishWakeNeeded.Value, 0);
+        if ((raised & WakeReaders) != 0)
+        {
+            // Acquire: the parkers registered before the reader parked.
+            foreach (Parker parker in Volatile.Read(ref _readerParkers))
+            {
+                parker.UnparkIfParking();
+            }
+        }
+
+        if ((raised & WakeWriters) != 0)
+        {
+            // The writer raised its bit holding the gate, so we get the gate only once it waits (or gave up waiting).
+            lock (_writerGate)
+            {
+                Monitor.PulseAll(_writerGate);
+            }
+        }
+    }
+
+    private void WakeAll()
+    {
+        foreach (Parker parker in Volatile.Read(ref _readerParkers))
+        {
+            parker.Unpark();
+        }
+
+        lock (_writerGate)
+        {
+            Monitor.PulseAll(_writerGate);
+        }
+    }
+}
