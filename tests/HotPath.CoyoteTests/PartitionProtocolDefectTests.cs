@@ -15,7 +15,7 @@ public sealed class PartitionProtocolDefectTests(ITestOutputHelper output)
     /// Defect 1: with no gating reader, writer A's claim of offset 0 can be lapped by writer B's claims 1..4 (slot 0
     /// again); A's late publish then stamps slot 0 with lap 0 over offset 4's lap 1 and the end offset stops short.
     /// </summary>
-    [DefectFact(1)]
+    [Fact]
     public void MultiWriterClaims_NoGatingReader_NoClaimIsLappedAndEveryOffsetIsPublished()
     {
         CoyoteHarness.Run(() =>
@@ -39,7 +39,7 @@ public sealed class PartitionProtocolDefectTests(ITestOutputHelper output)
     /// Defect 2, lossless reader created after the gaps: with no gating reader an abandon prunes the gap log below its
     /// own offset, so a second abandon forgets the first gap and the late reader is handed <c>default</c> there.
     /// </summary>
-    [DefectFact(2)]
+    [Fact]
     public void AbandonedClaims_LosslessReaderCreatedAfterTheGaps_SkipsEveryGap()
     {
         CoyoteHarness.Run(() =>
@@ -62,7 +62,7 @@ public sealed class PartitionProtocolDefectTests(ITestOutputHelper output)
     }
 
     /// <summary>Defect 2, lossy reader: gaps are pruned against gating readers only, which a lossy reader is not.</summary>
-    [DefectFact(2)]
+    [Fact]
     public void AbandonedClaims_LossyReader_SkipsEveryGap()
     {
         CoyoteHarness.Run(() =>
@@ -100,7 +100,7 @@ public sealed class PartitionProtocolDefectTests(ITestOutputHelper output)
     /// slot the abandoned fill had half overwritten (Value=999 over offset 0's Check) validates the copy against the
     /// lowered reach and hands out a torn event.
     /// </summary>
-    [DefectFact(3)]
+    [Fact]
     public void SingleWriterAbandon_LossyReader_NeverHandsOutTornEvent()
     {
         CoyoteHarness.Run(() =>
