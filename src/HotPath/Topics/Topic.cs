@@ -99,7 +99,18 @@ public sealed class Topic<T> : IDisposable
     /// <returns>The partition number.</returns>
     public int PartitionFor(string key) => _partitioner.PartitionFor(key, _partitions.Length);
 
-    /// <summary>The partition a numeric key goes to.</summary>
+    /// <summary>
+    /// The partition a 32-bit integer key goes to, hashed as the partitioner encodes <see cref="int"/> keys (4 bytes;
+    /// <see cref="Partitioner.Kafka"/>: Kafka's <c>IntegerSerializer</c>). Smaller integer types widen to this overload.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The partition number.</returns>
+    public int PartitionFor(int key) => _partitioner.PartitionFor(key, _partitions.Length);
+
+    /// <summary>
+    /// The partition a 64-bit integer key goes to, hashed as the partitioner encodes <see cref="long"/> keys (8 bytes;
+    /// <see cref="Partitioner.Kafka"/>: Kafka's <c>LongSerializer</c>).
+    /// </summary>
     /// <param name="key">The key.</param>
     /// <returns>The partition number.</returns>
     public int PartitionFor(long key) => _partitioner.PartitionFor(key, _partitions.Length);
@@ -121,7 +132,13 @@ public sealed class Topic<T> : IDisposable
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(string key, in T @event) => PublishTo(PartitionFor(key), in @event);
 
-    /// <summary>Publishes an event with a numeric key, waiting while its partition is full.</summary>
+    /// <summary>Publishes an event with a 32-bit integer key (see <see cref="PartitionFor(int)"/>), waiting while its partition is full.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <returns>Partition and offset.</returns>
+    public PublishResult Publish(int key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes an event with a 64-bit integer key (see <see cref="PartitionFor(long)"/>), waiting while its partition is full.</summary>
     /// <param name="key">The key.</param>
     /// <param name="event">The event.</param>
     /// <returns>Partition and offset.</returns>
@@ -158,6 +175,30 @@ public sealed class Topic<T> : IDisposable
     /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
     /// <returns>False when the partition was full.</returns>
     public bool TryPublish(string key, in T @event, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a 32-bit integer key (see <see cref="PartitionFor(int)"/>) if its partition has a free slot now.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(int key, in T @event, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a 64-bit integer key (see <see cref="PartitionFor(long)"/>) if its partition has a free slot now.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(long key, in T @event, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a GUID key if its partition has a free slot now.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(Guid key, in T @event, out PublishResult result) =>
         TryPublishTo(PartitionFor(key), in @event, out result);
 
     /// <summary>Publishes a keyless event round-robin if the chosen partition has a free slot now.</summary>

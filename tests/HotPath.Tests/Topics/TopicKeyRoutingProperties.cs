@@ -26,6 +26,8 @@ public sealed class TopicKeyRoutingProperties
 
             Assert.Equal(expected, topic.PartitionFor(key));
             Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
+            Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
+            Assert.Equal(expected, tried.Partition);
         });
 
     [Property(MaxTest = MaxTest)]
@@ -37,6 +39,8 @@ public sealed class TopicKeyRoutingProperties
 
             Assert.Equal(expected, topic.PartitionFor(key));
             Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
+            Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
+            Assert.Equal(expected, tried.Partition);
         });
 
     [Property(MaxTest = MaxTest)]
@@ -48,6 +52,8 @@ public sealed class TopicKeyRoutingProperties
 
             Assert.Equal(expected, topic.PartitionFor(key));
             Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
+            Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
+            Assert.Equal(expected, tried.Partition);
         });
 
     [Property(MaxTest = MaxTest)]
@@ -59,6 +65,8 @@ public sealed class TopicKeyRoutingProperties
 
             Assert.Equal(expected, topic.PartitionFor(key.Get));
             Assert.Equal(expected, topic.Publish(key.Get, new TestEvent(1)).Partition);
+            Assert.True(topic.TryPublish(key.Get, new TestEvent(2), out PublishResult tried));
+            Assert.Equal(expected, tried.Partition);
         });
 
     [Property(MaxTest = MaxTest)]
@@ -71,6 +79,8 @@ public sealed class TopicKeyRoutingProperties
 
             Assert.Equal(expected, topic.PartitionFor(bytes));
             Assert.Equal(expected, topic.Publish(bytes, new TestEvent(1)).Partition);
+            Assert.True(topic.TryPublish(bytes, new TestEvent(2), out PublishResult tried));
+            Assert.Equal(expected, tried.Partition);
         });
 
     private static Topic<TestEvent> Create(Partitioner partitioner, int partitionCount) =>
