@@ -16,7 +16,9 @@ namespace HotPath.Topics;
 /// <remarks>
 /// <para>Routing: keyed events go to <c>Partitioner.PartitionFor(key, PartitionCount)</c>; typed keys are
 /// encoded on the stack as the partitioner documents (XxHash3: UTF-8 strings, little-endian numbers). Keyless
-/// events go round-robin over the partitions, counted per publishing thread (no shared counter, no contention).</para>
+/// events go round-robin over the partitions of this topic: one rotation per topic, shared by its publishing
+/// threads (exact for one publisher at a time; concurrent keyless publishers may occasionally both take the same
+/// turn, without lock or atomic operation).</para>
 /// <para>Backpressure: a writer never overwrites an event that a lossless reader has not committed past.
 /// <c>Publish</c> waits with the topic's wait strategy, <c>TryPublish</c> returns false at once; the
 /// partition-level methods also take a time-out or a cancellation token.</para>
@@ -27,11 +29,13 @@ namespace HotPath.Topics;
 public sealed class Topic<T> : IDisposable
     where T : struct
 {
-    [ThreadStatic]
-    private static uint t_roundRobin;
-
     private readonly Partition<T>[] _partitions;
     private readonly Partitioner _partitioner;
+
+    // The partition the next keyless event goes to, in [0, PartitionCount). Written by every keyless publisher with a
+    // plain read and a plain write (see NextRoundRobin); padded so that those writes do not evict the read-only fields
+    // above from the caches of keyed publishers.
+    private PaddedLong _keylessNext;
     private int _disposed;
 
     /// <summary>Creates a topic; the options are validated here.</summary>
@@ -279,9 +283,15 @@ public sealed class Topic<T> : IDisposable
 
     private int NextRoundRobin()
     {
-        // Thread-local counter: no shared write, so keyless publishing scales across writer threads.
-        uint next = t_roundRobin++;
-        return (int)(next % (uint)_partitions.Length);
+        // Plain read and write, a benign race: two publishers that read the same value send their events to the same
+        // partition and the rotation skips nothing but that turn; per-key order is not involved (no key). Every value
+        // ever written is in [0, PartitionCount), so any value read is too, even a torn read of the long on a 32-bit
+        // platform (the high half is always 0). No Interlocked: a locked increment costs several times the plain pair
+        // and the rotation needs no atomicity. No division: the value wraps at the partition count.
+        int partition = (int)_keylessNext.Value;
+        int next = partition + 1;
+        _keylessNext.Value = next < _partitions.Length ? next : 0;
+        return partition;
     }
 
     private void ThrowPartitionOutOfRange(int partition) =>
