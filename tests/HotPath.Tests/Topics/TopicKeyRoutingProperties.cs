@@ -10,7 +10,7 @@ namespace HotPath.Tests.Topics;
 /// <summary>
 /// For every key type <see cref="Partitioner"/> takes and both built-in partitioners, the topic routes a key to
 /// exactly <c>Partitioner.PartitionFor(key, PartitionCount)</c>, through every keyed member: <c>PartitionFor</c>,
-/// <c>Publish</c> and <c>TryPublish</c>. Each key is written as a caller writes it (an <c>int</c> variable, a
+/// <c>Publish</c> and <c>TryPublish</c>, with and without a cancellation token or a time-out. Each key is written as a caller writes it (an <c>int</c> variable, a
 /// <c>Guid</c>, ...), so overload resolution is part of what is tested.
 /// </summary>
 public sealed class TopicKeyRoutingProperties
@@ -28,6 +28,9 @@ public sealed class TopicKeyRoutingProperties
             Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
             Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
             Assert.Equal(expected, tried.Partition);
+            Assert.Equal(expected, topic.Publish(key, new TestEvent(3), CancellationToken.None).Partition);
+            Assert.True(topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
+            Assert.Equal(expected, waited.Partition);
         });
 
     [Property(MaxTest = MaxTest)]
@@ -41,6 +44,9 @@ public sealed class TopicKeyRoutingProperties
             Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
             Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
             Assert.Equal(expected, tried.Partition);
+            Assert.Equal(expected, topic.Publish(key, new TestEvent(3), CancellationToken.None).Partition);
+            Assert.True(topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
+            Assert.Equal(expected, waited.Partition);
         });
 
     [Property(MaxTest = MaxTest)]
@@ -54,6 +60,9 @@ public sealed class TopicKeyRoutingProperties
             Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
             Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
             Assert.Equal(expected, tried.Partition);
+            Assert.Equal(expected, topic.Publish(key, new TestEvent(3), CancellationToken.None).Partition);
+            Assert.True(topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
+            Assert.Equal(expected, waited.Partition);
         });
 
     [Property(MaxTest = MaxTest)]
@@ -67,6 +76,9 @@ public sealed class TopicKeyRoutingProperties
             Assert.Equal(expected, topic.Publish(key.Get, new TestEvent(1)).Partition);
             Assert.True(topic.TryPublish(key.Get, new TestEvent(2), out PublishResult tried));
             Assert.Equal(expected, tried.Partition);
+            Assert.Equal(expected, topic.Publish(key.Get, new TestEvent(3), CancellationToken.None).Partition);
+            Assert.True(topic.TryPublish(key.Get, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
+            Assert.Equal(expected, waited.Partition);
         });
 
     [Property(MaxTest = MaxTest)]
@@ -81,6 +93,9 @@ public sealed class TopicKeyRoutingProperties
             Assert.Equal(expected, topic.Publish(bytes, new TestEvent(1)).Partition);
             Assert.True(topic.TryPublish(bytes, new TestEvent(2), out PublishResult tried));
             Assert.Equal(expected, tried.Partition);
+            Assert.Equal(expected, topic.Publish(bytes, new TestEvent(3), CancellationToken.None).Partition);
+            Assert.True(topic.TryPublish(bytes, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
+            Assert.Equal(expected, waited.Partition);
         });
 
     private static Topic<TestEvent> Create(Partitioner partitioner, int partitionCount) =>
