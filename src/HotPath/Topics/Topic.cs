@@ -20,8 +20,10 @@ namespace HotPath.Topics;
 /// threads (exact for one publisher at a time; concurrent keyless publishers may occasionally both take the same
 /// turn, without lock or atomic operation).</para>
 /// <para>Backpressure: a writer never overwrites an event that a lossless reader has not committed past.
-/// <c>Publish</c> waits with the topic's wait strategy, <c>TryPublish</c> returns false at once; the
-/// partition-level methods also take a time-out or a cancellation token.</para>
+/// <c>Publish</c> waits with the topic's wait strategy, <c>TryPublish</c> returns false at once. For every key type,
+/// keyless and by partition, <c>Publish</c> also takes a <see cref="CancellationToken"/> and <c>TryPublish</c> a
+/// time-out: the way out for a writer whose ring stays full (a lossless reader that stopped committing). A cancelled or
+/// timed-out call publishes nothing; <see cref="Dispose"/> releases every waiting writer.</para>
 /// <para>Thread-safety: in <see cref="PublishMode.MultiWriter"/> mode every member is safe from any thread. In
 /// <see cref="PublishMode.SingleWriter"/> mode, publishing into one partition must come from one thread at a
 /// time (keyed or keyless routing may pick any partition: then one thread at a time for the whole topic).</para>
@@ -93,6 +95,11 @@ public sealed class Topic<T> : IDisposable
         }
     }
 
+    // ------------------------------------------------------------------ routing
+    // Each key type has one PartitionFor, and each way of publishing (wait, wait with a token, try now, try with a
+    // time-out) has one partition-level implementation (PublishTo, TryPublishTo); every keyed or keyless overload is
+    // the one-line composition of the two, so the plain Publish does exactly what it did: hash, then Partition.Publish.
+
     /// <summary>The partition a key goes to.</summary>
     /// <param name="key">The key bytes.</param>
     /// <returns>The partition number.</returns>
@@ -124,11 +131,22 @@ public sealed class Topic<T> : IDisposable
     /// <returns>The partition number.</returns>
     public int PartitionFor(Guid key) => _partitioner.PartitionFor(key, _partitions.Length);
 
+    // ------------------------------------------------------------------ publishing, waiting for room
+
     /// <summary>Publishes a keyed event, waiting while its partition is full.</summary>
     /// <param name="key">The key bytes.</param>
     /// <param name="event">The event, copied once into its slot.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(ReadOnlySpan<byte> key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes a keyed event, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="event">The event, copied once into its slot.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(ReadOnlySpan<byte> key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
 
     /// <summary>Publishes an event with a string key, waiting while its partition is full.</summary>
     /// <param name="key">The key.</param>
@@ -136,11 +154,29 @@ public sealed class Topic<T> : IDisposable
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(string key, in T @event) => PublishTo(PartitionFor(key), in @event);
 
+    /// <summary>Publishes an event with a string key, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(string key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
+
     /// <summary>Publishes an event with a 32-bit integer key (see <see cref="PartitionFor(int)"/>), waiting while its partition is full.</summary>
     /// <param name="key">The key.</param>
     /// <param name="event">The event.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(int key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes an event with a 32-bit integer key, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(int key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
 
     /// <summary>Publishes an event with a 64-bit integer key (see <see cref="PartitionFor(long)"/>), waiting while its partition is full.</summary>
     /// <param name="key">The key.</param>
@@ -148,22 +184,59 @@ public sealed class Topic<T> : IDisposable
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(long key, in T @event) => PublishTo(PartitionFor(key), in @event);
 
+    /// <summary>Publishes an event with a 64-bit integer key, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(long key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
+
     /// <summary>Publishes an event with a GUID key, waiting while its partition is full.</summary>
     /// <param name="key">The key.</param>
     /// <param name="event">The event.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(Guid key, in T @event) => PublishTo(PartitionFor(key), in @event);
 
+    /// <summary>Publishes an event with a GUID key, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(Guid key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
+
     /// <summary>Publishes a keyless event round-robin, waiting while the chosen partition is full.</summary>
     /// <param name="event">The event.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(in T @event) => PublishTo(NextRoundRobin(), in @event);
+
+    /// <summary>Publishes a keyless event round-robin, waiting while the chosen partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then (the partition's turn is used).</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(in T @event, CancellationToken cancellationToken) =>
+        PublishTo(NextRoundRobin(), in @event, cancellationToken);
 
     /// <summary>Publishes into a given partition, waiting while it is full.</summary>
     /// <param name="partition">The partition number.</param>
     /// <param name="event">The event.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult PublishTo(int partition, in T @event) => new(partition, this[partition].Publish(in @event));
+
+    /// <summary>Publishes into a given partition, waiting while it is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult PublishTo(int partition, in T @event, CancellationToken cancellationToken) =>
+        new(partition, this[partition].Publish(in @event, cancellationToken));
+
+    // ------------------------------------------------------------------ publishing if there is room
 
     /// <summary>Publishes a keyed event if its partition has a free slot now.</summary>
     /// <param name="key">The key bytes.</param>
@@ -173,6 +246,15 @@ public sealed class Topic<T> : IDisposable
     public bool TryPublish(ReadOnlySpan<byte> key, in T @event, out PublishResult result) =>
         TryPublishTo(PartitionFor(key), in @event, out result);
 
+    /// <summary>Publishes a keyed event, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(ReadOnlySpan<byte> key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
+
     /// <summary>Publishes an event with a string key if its partition has a free slot now.</summary>
     /// <param name="key">The key.</param>
     /// <param name="event">The event.</param>
@@ -180,6 +262,15 @@ public sealed class Topic<T> : IDisposable
     /// <returns>False when the partition was full.</returns>
     public bool TryPublish(string key, in T @event, out PublishResult result) =>
         TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a string key, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(string key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
 
     /// <summary>Publishes an event with a 32-bit integer key (see <see cref="PartitionFor(int)"/>) if its partition has a free slot now.</summary>
     /// <param name="key">The key.</param>
@@ -189,6 +280,15 @@ public sealed class Topic<T> : IDisposable
     public bool TryPublish(int key, in T @event, out PublishResult result) =>
         TryPublishTo(PartitionFor(key), in @event, out result);
 
+    /// <summary>Publishes an event with a 32-bit integer key, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(int key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
+
     /// <summary>Publishes an event with a 64-bit integer key (see <see cref="PartitionFor(long)"/>) if its partition has a free slot now.</summary>
     /// <param name="key">The key.</param>
     /// <param name="event">The event.</param>
@@ -196,6 +296,15 @@ public sealed class Topic<T> : IDisposable
     /// <returns>False when the partition was full.</returns>
     public bool TryPublish(long key, in T @event, out PublishResult result) =>
         TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a 64-bit integer key, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(long key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
 
     /// <summary>Publishes an event with a GUID key if its partition has a free slot now.</summary>
     /// <param name="key">The key.</param>
@@ -205,11 +314,28 @@ public sealed class Topic<T> : IDisposable
     public bool TryPublish(Guid key, in T @event, out PublishResult result) =>
         TryPublishTo(PartitionFor(key), in @event, out result);
 
+    /// <summary>Publishes an event with a GUID key, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(Guid key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
+
     /// <summary>Publishes a keyless event round-robin if the chosen partition has a free slot now.</summary>
     /// <param name="event">The event.</param>
     /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
     /// <returns>False when the partition was full.</returns>
     public bool TryPublish(in T @event, out PublishResult result) => TryPublishTo(NextRoundRobin(), in @event, out result);
+
+    /// <summary>Publishes a keyless event round-robin, waiting at most <paramref name="timeout"/> for a free slot in the chosen partition.</summary>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published (the partition's turn is used).</returns>
+    public bool TryPublish(in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(NextRoundRobin(), in @event, timeout, out result);
 
     /// <summary>Publishes into a given partition if it has a free slot now.</summary>
     /// <param name="partition">The partition number.</param>
@@ -219,6 +345,20 @@ public sealed class Topic<T> : IDisposable
     public bool TryPublishTo(int partition, in T @event, out PublishResult result)
     {
         bool published = this[partition].TryPublish(in @event, out long offset);
+        result = new PublishResult(partition, offset);
+        return published;
+    }
+
+    /// <summary>Publishes into a given partition, waiting at most <paramref name="timeout"/> for a free slot.</summary>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative.</exception>
+    public bool TryPublishTo(int partition, in T @event, TimeSpan timeout, out PublishResult result)
+    {
+        bool published = this[partition].TryPublish(in @event, timeout, out long offset);
         result = new PublishResult(partition, offset);
         return published;
     }
