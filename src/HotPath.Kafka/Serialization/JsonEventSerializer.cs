@@ -118,7 +118,7 @@ public sealed class JsonEventSerializer<T> : IEventSerializer<T>
             return;
         }
 
-        string[] leftOut = typeInfo.Options.IncludeFields ? [] : PublicFieldsLeftOut(typeInfo);
+        string[] leftOut = PublicFieldsLeftOut(typeInfo);
         if (leftOut.Length > 0)
         {
             throw new EventSerializationException(
@@ -137,11 +137,18 @@ public sealed class JsonEventSerializer<T> : IEventSerializer<T>
         }
     }
 
+    // A public field is carried when a property of the contract was built from it (reflection and source-generated
+    // metadata both name their member in AttributeProvider), or is ignored on purpose. A contract built without member
+    // information falls back to the options: with IncludeFields, or [JsonInclude], the field is taken as carried.
     [UnconditionalSuppressMessage("Trimming", "IL2090", Justification = "A field trimmed away cannot be lost by serialization either.")]
-    private static string[] PublicFieldsLeftOut(JsonTypeInfo<T> typeInfo) =>
-        [.. typeof(T).GetFields(BindingFlags.Public | BindingFlags.Instance)
-            .Where(field => !field.IsDefined(typeof(JsonIgnoreAttribute), inherit: false)
-                && !field.IsDefined(typeof(JsonIncludeAttribute), inherit: false)
-                && !typeInfo.Properties.Any(property => Equals(property.AttributeProvider, field)))
+    private static string[] PublicFieldsLeftOut(JsonTypeInfo<T> typeInfo)
+    {
+        bool membersKnown = typeInfo.Properties.All(property => property.AttributeProvider is MemberInfo);
+        return [.. typeof(T).GetFields(BindingFlags.Public | BindingFlags.Instance)
+            .Where(field => !field.IsDefined(typeof(JsonIgnoreAttribute), inherit: false))
+            .Where(field => membersKnown
+                ? !typeInfo.Properties.Any(property => property.AttributeProvider is MemberInfo member && member.HasSameMetadataDefinitionAs(field))
+                : !typeInfo.Options.IncludeFields && !field.IsDefined(typeof(JsonIncludeAttribute), inherit: false))
             .Select(field => field.Name)];
+    }
 }

@@ -51,6 +51,18 @@ public sealed class JsonEventSerializerFieldTests
     }
 
     [Fact]
+    public void Serialize_TypeInfoWithFields_RoundTripsEveryField()
+    {
+        var serializer = new JsonEventSerializer<MixedOrder>(FieldsIncludedJsonContext.Default.MixedOrder);
+        var buffer = new ArrayBufferWriter<byte>();
+
+        serializer.Serialize(new MixedOrder { Id = 3, Amount = 4.5m }, buffer);
+
+        Assert.Equal(new MixedOrder { Id = 3, Amount = 4.5m }, serializer.Deserialize(buffer.WrittenSpan));
+        Assert.All(FieldsIncludedJsonContext.Default.MixedOrder.Properties, p => Assert.NotNull(p.AttributeProvider));
+    }
+
+    [Fact]
     public void Constructor_TypeWithNothingToSerialize_ThrowsNamingTheType()
     {
         var ex = Assert.Throws<EventSerializationException>(() => new JsonEventSerializer<NoMembers>());
@@ -77,5 +89,16 @@ public sealed class JsonEventSerializerFieldTests
 
         Assert.Equal(typeof(MixedOrder), ex.EventType);
         Assert.Contains("Amount", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serialize_OptionsWithSourceGeneratedResolverWithoutFields_StillWritesFields()
+    {
+        var serializer = new JsonEventSerializer<MixedOrder>(new JsonSerializerOptions { TypeInfoResolver = FieldsExcludedJsonContext.Default });
+        var buffer = new ArrayBufferWriter<byte>();
+
+        serializer.Serialize(new MixedOrder { Id = 3, Amount = 4.5m }, buffer);
+
+        Assert.Equal("{\"Id\":3,\"Amount\":4.5}", Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 }
