@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Confluent.Kafka;
 using HotPath.Consumers;
 using HotPath.Kafka.Internal;
 using HotPath.Kafka.Serialization;
+using HotPath.Partitioning;
 using HotPath.Topics;
 
 namespace HotPath.Kafka;
@@ -27,7 +29,8 @@ namespace HotPath.Kafka;
 /// leaves none.</para>
 /// <para><b>Failures.</b> librdkafka retries transient errors itself, for up to <c>message.timeout.ms</c>. A delivery
 /// error that remains (or a batch still unacknowledged after <see cref="KafkaMirrorOptions.AckTimeout"/>, or an event
-/// that does not serialize) faults the mirror: <see cref="Fault"/> holds a <see cref="KafkaBridgeException"/> (or an
+/// that does not serialize, or, on a topic with <c>Partitioner.Kafka</c>, a record key that Kafka's partitioner places in
+/// another partition than the local one) faults the mirror: <see cref="Fault"/> holds a <see cref="KafkaBridgeException"/> (or an
 /// <see cref="EventSerializationException"/> naming the local topic, partition and offset),
 /// <see cref="KafkaMirrorOptions.OnFault"/> is called, and the events of the failed batch stay uncommitted, so a new
 /// mirror on the group sends them again. Nothing is dropped silently.</para>
@@ -55,6 +58,7 @@ public sealed partial class KafkaMirror<T> : IDisposable
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly MirrorPartition[] _partitions;
     private readonly Func<bool> _stopWaiting;
+    private readonly bool _checkKeyPlacement;
 
     // Mirroring-thread state: the buffers and the one message object are reused for every event.
     private readonly ArrayBufferWriter<byte> _valueBuffer = new(256);
@@ -77,7 +81,9 @@ public sealed partial class KafkaMirror<T> : IDisposable
     /// <param name="producerConfig">Confluent's producer settings; copied. <c>BootstrapServers</c> is required;
     /// <c>EnableIdempotence</c> and <c>Acks</c> are forced to true and All (an explicit other value is an error).</param>
     /// <param name="options">The mirror's settings, or null for the defaults.</param>
-    /// <param name="keyWriter">Writes each record's key, or null for records without a key.</param>
+    /// <param name="keyWriter">Writes each record's key, or null for records without a key. When the topic uses
+    /// <c>Partitioner.Kafka</c>, each key must be the bytes that partitioner hashed (murmur2(key) % partitions must be the
+    /// event's local partition); a key that breaks this faults the mirror, naming the key and both partitions.</param>
     /// <exception cref="ArgumentNullException">A required argument is null.</exception>
     /// <exception cref="ArgumentException">The group, the configuration or an option breaks a rule; the message names
     /// it, the rule and the value.</exception>
@@ -102,6 +108,9 @@ public sealed partial class KafkaMirror<T> : IDisposable
         _group = group;
         _serializer = serializer;
         _keyWriter = keyWriter;
+        // With Partitioner.Kafka the local partition is the one Kafka's partitioner gives the key: the record key must
+        // be those bytes, or Kafka consumers and Java producers place the key elsewhere than this record.
+        _checkKeyPlacement = keyWriter is not null && ReferenceEquals(topic.Options.Partitioner, HotPath.Partitioning.Partitioner.Kafka);
         _options = options;
         _bootstrapServers = config.BootstrapServers;
         KafkaTopic = options.KafkaTopic ?? topic.Name;
@@ -233,6 +242,15 @@ public sealed partial class KafkaMirror<T> : IDisposable
         {
             _keyBuffer.ResetWrittenCount();
             _keyWriter(in @event, _keyBuffer);
+            if (_checkKeyPlacement)
+            {
+                int kafkaPartition = KafkaPartitioner.PartitionForKey(_keyBuffer.WrittenSpan, _partitions.Length);
+                if (kafkaPartition != state.Id)
+                {
+                    throw RecordFault(KeyPlacementFailure(state, offset, kafkaPartition), state.Id, "key_partition");
+                }
+            }
+
             key = _keyBuffer.WrittenSpan.ToArray();
         }
 
@@ -329,6 +347,24 @@ public sealed partial class KafkaMirror<T> : IDisposable
             state.Id,
             error.Code,
             inner);
+
+    // Out of line: builds a message on the failure path only.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private KafkaBridgeException KeyPlacementFailure(MirrorPartition state, long offset, int kafkaPartition)
+    {
+        ReadOnlySpan<byte> key = _keyBuffer.WrittenSpan;
+        const int Shown = 64;
+        string hex = Convert.ToHexString(key[..Math.Min(key.Length, Shown)]) + (key.Length > Shown ? "..." : "");
+        return new KafkaBridgeException(
+            KafkaTopic,
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"the record key must be the key the local topic's Partitioner.Kafka hashed, so that Kafka places it in the same partition: " +
+                $"the key writer wrote key=0x{hex} ({key.Length} bytes) for local offset {offset} of topic '{_topic.Name}' in local partition " +
+                $"{state.Id}, and Kafka's partitioner places it in partition {kafkaPartition} (murmur2(key) % {_partitions.Length}). Write the " +
+                $"bytes the local partitioner hashed (for a string key its UTF-8). The mirror stopped; the event stays uncommitted in group '{_group.GroupId}'."),
+            state.Id);
+    }
 
     private Exception RecordFault(Exception ex, int partition, string errorType)
     {

@@ -16,10 +16,14 @@ namespace HotPath.Topics;
 /// <remarks>
 /// <para>Routing: keyed events go to <c>Partitioner.PartitionFor(key, PartitionCount)</c>; typed keys are
 /// encoded on the stack as the partitioner documents (XxHash3: UTF-8 strings, little-endian numbers). Keyless
-/// events go round-robin over the partitions, counted per publishing thread (no shared counter, no contention).</para>
+/// events go round-robin over the partitions of this topic: one rotation per topic, shared by its publishing
+/// threads (exact for one publisher at a time; concurrent keyless publishers may occasionally both take the same
+/// turn, without lock or atomic operation).</para>
 /// <para>Backpressure: a writer never overwrites an event that a lossless reader has not committed past.
-/// <c>Publish</c> waits with the topic's wait strategy, <c>TryPublish</c> returns false at once; the
-/// partition-level methods also take a time-out or a cancellation token.</para>
+/// <c>Publish</c> waits with the topic's wait strategy, <c>TryPublish</c> returns false at once. For every key type,
+/// keyless and by partition, <c>Publish</c> also takes a <see cref="CancellationToken"/> and <c>TryPublish</c> a
+/// time-out: the way out for a writer whose ring stays full (a lossless reader that stopped committing). A cancelled or
+/// timed-out call publishes nothing; <see cref="Dispose"/> releases every waiting writer.</para>
 /// <para>Thread-safety: in <see cref="PublishMode.MultiWriter"/> mode every member is safe from any thread. In
 /// <see cref="PublishMode.SingleWriter"/> mode, publishing into one partition must come from one thread at a
 /// time (keyed or keyless routing may pick any partition: then one thread at a time for the whole topic).</para>
@@ -27,11 +31,13 @@ namespace HotPath.Topics;
 public sealed class Topic<T> : IDisposable
     where T : struct
 {
-    [ThreadStatic]
-    private static uint t_roundRobin;
-
     private readonly Partition<T>[] _partitions;
     private readonly Partitioner _partitioner;
+
+    // The partition the next keyless event goes to, in [0, PartitionCount). Written by every keyless publisher with a
+    // plain read and a plain write (see NextRoundRobin); padded so that those writes do not evict the read-only fields
+    // above from the caches of keyed publishers.
+    private PaddedLong _keylessNext;
     private int _disposed;
 
     /// <summary>Creates a topic; the options are validated here.</summary>
@@ -89,6 +95,11 @@ public sealed class Topic<T> : IDisposable
         }
     }
 
+    // ------------------------------------------------------------------ routing
+    // Each key type has one PartitionFor, and each way of publishing (wait, wait with a token, try now, try with a
+    // time-out) has one partition-level implementation (PublishTo, TryPublishTo); every keyed or keyless overload is
+    // the one-line composition of the two, so the plain Publish does exactly what it did: hash, then Partition.Publish.
+
     /// <summary>The partition a key goes to.</summary>
     /// <param name="key">The key bytes.</param>
     /// <returns>The partition number.</returns>
@@ -99,7 +110,18 @@ public sealed class Topic<T> : IDisposable
     /// <returns>The partition number.</returns>
     public int PartitionFor(string key) => _partitioner.PartitionFor(key, _partitions.Length);
 
-    /// <summary>The partition a numeric key goes to.</summary>
+    /// <summary>
+    /// The partition a 32-bit integer key goes to, hashed as the partitioner encodes <see cref="int"/> keys (4 bytes;
+    /// <see cref="Partitioner.Kafka"/>: Kafka's <c>IntegerSerializer</c>). Smaller integer types widen to this overload.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The partition number.</returns>
+    public int PartitionFor(int key) => _partitioner.PartitionFor(key, _partitions.Length);
+
+    /// <summary>
+    /// The partition a 64-bit integer key goes to, hashed as the partitioner encodes <see cref="long"/> keys (8 bytes;
+    /// <see cref="Partitioner.Kafka"/>: Kafka's <c>LongSerializer</c>).
+    /// </summary>
     /// <param name="key">The key.</param>
     /// <returns>The partition number.</returns>
     public int PartitionFor(long key) => _partitioner.PartitionFor(key, _partitions.Length);
@@ -109,11 +131,22 @@ public sealed class Topic<T> : IDisposable
     /// <returns>The partition number.</returns>
     public int PartitionFor(Guid key) => _partitioner.PartitionFor(key, _partitions.Length);
 
+    // ------------------------------------------------------------------ publishing, waiting for room
+
     /// <summary>Publishes a keyed event, waiting while its partition is full.</summary>
     /// <param name="key">The key bytes.</param>
     /// <param name="event">The event, copied once into its slot.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(ReadOnlySpan<byte> key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes a keyed event, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="event">The event, copied once into its slot.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(ReadOnlySpan<byte> key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
 
     /// <summary>Publishes an event with a string key, waiting while its partition is full.</summary>
     /// <param name="key">The key.</param>
@@ -121,11 +154,44 @@ public sealed class Topic<T> : IDisposable
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(string key, in T @event) => PublishTo(PartitionFor(key), in @event);
 
-    /// <summary>Publishes an event with a numeric key, waiting while its partition is full.</summary>
+    /// <summary>Publishes an event with a string key, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(string key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
+
+    /// <summary>Publishes an event with a 32-bit integer key (see <see cref="PartitionFor(int)"/>), waiting while its partition is full.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <returns>Partition and offset.</returns>
+    public PublishResult Publish(int key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes an event with a 32-bit integer key, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(int key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
+
+    /// <summary>Publishes an event with a 64-bit integer key (see <see cref="PartitionFor(long)"/>), waiting while its partition is full.</summary>
     /// <param name="key">The key.</param>
     /// <param name="event">The event.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(long key, in T @event) => PublishTo(PartitionFor(key), in @event);
+
+    /// <summary>Publishes an event with a 64-bit integer key, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(long key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
 
     /// <summary>Publishes an event with a GUID key, waiting while its partition is full.</summary>
     /// <param name="key">The key.</param>
@@ -133,16 +199,44 @@ public sealed class Topic<T> : IDisposable
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(Guid key, in T @event) => PublishTo(PartitionFor(key), in @event);
 
+    /// <summary>Publishes an event with a GUID key, waiting while its partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(Guid key, in T @event, CancellationToken cancellationToken) =>
+        PublishTo(PartitionFor(key), in @event, cancellationToken);
+
     /// <summary>Publishes a keyless event round-robin, waiting while the chosen partition is full.</summary>
     /// <param name="event">The event.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult Publish(in T @event) => PublishTo(NextRoundRobin(), in @event);
+
+    /// <summary>Publishes a keyless event round-robin, waiting while the chosen partition is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then (the partition's turn is used).</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult Publish(in T @event, CancellationToken cancellationToken) =>
+        PublishTo(NextRoundRobin(), in @event, cancellationToken);
 
     /// <summary>Publishes into a given partition, waiting while it is full.</summary>
     /// <param name="partition">The partition number.</param>
     /// <param name="event">The event.</param>
     /// <returns>Partition and offset.</returns>
     public PublishResult PublishTo(int partition, in T @event) => new(partition, this[partition].Publish(in @event));
+
+    /// <summary>Publishes into a given partition, waiting while it is full, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancels the wait for a free slot; nothing is published then.</param>
+    /// <returns>Partition and offset.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before a slot was free.</exception>
+    public PublishResult PublishTo(int partition, in T @event, CancellationToken cancellationToken) =>
+        new(partition, this[partition].Publish(in @event, cancellationToken));
+
+    // ------------------------------------------------------------------ publishing if there is room
 
     /// <summary>Publishes a keyed event if its partition has a free slot now.</summary>
     /// <param name="key">The key bytes.</param>
@@ -152,6 +246,15 @@ public sealed class Topic<T> : IDisposable
     public bool TryPublish(ReadOnlySpan<byte> key, in T @event, out PublishResult result) =>
         TryPublishTo(PartitionFor(key), in @event, out result);
 
+    /// <summary>Publishes a keyed event, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(ReadOnlySpan<byte> key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
+
     /// <summary>Publishes an event with a string key if its partition has a free slot now.</summary>
     /// <param name="key">The key.</param>
     /// <param name="event">The event.</param>
@@ -160,11 +263,79 @@ public sealed class Topic<T> : IDisposable
     public bool TryPublish(string key, in T @event, out PublishResult result) =>
         TryPublishTo(PartitionFor(key), in @event, out result);
 
+    /// <summary>Publishes an event with a string key, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(string key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
+
+    /// <summary>Publishes an event with a 32-bit integer key (see <see cref="PartitionFor(int)"/>) if its partition has a free slot now.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(int key, in T @event, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a 32-bit integer key, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(int key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
+
+    /// <summary>Publishes an event with a 64-bit integer key (see <see cref="PartitionFor(long)"/>) if its partition has a free slot now.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(long key, in T @event, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a 64-bit integer key, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(long key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
+
+    /// <summary>Publishes an event with a GUID key if its partition has a free slot now.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
+    /// <returns>False when the partition was full.</returns>
+    public bool TryPublish(Guid key, in T @event, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, out result);
+
+    /// <summary>Publishes an event with a GUID key, waiting at most <paramref name="timeout"/> for a free slot in its partition.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    public bool TryPublish(Guid key, in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(PartitionFor(key), in @event, timeout, out result);
+
     /// <summary>Publishes a keyless event round-robin if the chosen partition has a free slot now.</summary>
     /// <param name="event">The event.</param>
     /// <param name="result">Partition and offset; the offset is -1 when the partition was full.</param>
     /// <returns>False when the partition was full.</returns>
     public bool TryPublish(in T @event, out PublishResult result) => TryPublishTo(NextRoundRobin(), in @event, out result);
+
+    /// <summary>Publishes a keyless event round-robin, waiting at most <paramref name="timeout"/> for a free slot in the chosen partition.</summary>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published (the partition's turn is used).</returns>
+    public bool TryPublish(in T @event, TimeSpan timeout, out PublishResult result) =>
+        TryPublishTo(NextRoundRobin(), in @event, timeout, out result);
 
     /// <summary>Publishes into a given partition if it has a free slot now.</summary>
     /// <param name="partition">The partition number.</param>
@@ -174,6 +345,20 @@ public sealed class Topic<T> : IDisposable
     public bool TryPublishTo(int partition, in T @event, out PublishResult result)
     {
         bool published = this[partition].TryPublish(in @event, out long offset);
+        result = new PublishResult(partition, offset);
+        return published;
+    }
+
+    /// <summary>Publishes into a given partition, waiting at most <paramref name="timeout"/> for a free slot.</summary>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="event">The event.</param>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait. Must not be negative.</param>
+    /// <param name="result">Partition and offset; the offset is -1 on time-out.</param>
+    /// <returns>False on time-out: nothing was published.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative.</exception>
+    public bool TryPublishTo(int partition, in T @event, TimeSpan timeout, out PublishResult result)
+    {
+        bool published = this[partition].TryPublish(in @event, timeout, out long offset);
         result = new PublishResult(partition, offset);
         return published;
     }
@@ -238,9 +423,15 @@ public sealed class Topic<T> : IDisposable
 
     private int NextRoundRobin()
     {
-        // Thread-local counter: no shared write, so keyless publishing scales across writer threads.
-        uint next = t_roundRobin++;
-        return (int)(next % (uint)_partitions.Length);
+        // Plain read and write, a benign race: two publishers that read the same value send their events to the same
+        // partition and the rotation skips nothing but that turn; per-key order is not involved (no key). Every value
+        // ever written is in [0, PartitionCount), so any value read is too, even a torn read of the long on a 32-bit
+        // platform (the high half is always 0). No Interlocked: a locked increment costs several times the plain pair
+        // and the rotation needs no atomicity. No division: the value wraps at the partition count.
+        int partition = (int)_keylessNext.Value;
+        int next = partition + 1;
+        _keylessNext.Value = next < _partitions.Length ? next : 0;
+        return partition;
     }
 
     private void ThrowPartitionOutOfRange(int partition) =>

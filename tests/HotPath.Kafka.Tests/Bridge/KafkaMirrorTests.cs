@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Text;
 using Confluent.Kafka;
 using HotPath.Consumers;
 using HotPath.Kafka.Serialization;
 using HotPath.Kafka.Tests.Infrastructure;
+using HotPath.Partitioning;
 using HotPath.Topics;
 
 namespace HotPath.Kafka.Tests.Bridge;
@@ -99,6 +101,37 @@ public sealed class KafkaMirrorTests
         Assert.Contains("partition 1", fault.Message, StringComparison.Ordinal);
         // The batch with the refused record stays uncommitted: a new mirror sends it again.
         Assert.Equal(5, group.GetCommittedOffset(local.Name, 1));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task OnEvent_KeyWriterBytesKafkaPlacesElsewhere_FaultsNamingKeyAndBothPartitions()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(55));
+        string kafkaTopic = KafkaClusterFixture.UniqueName("mirror-key");
+        await _cluster.CreateTopicAsync(kafkaTopic, PartitionCount, cts.Token);
+        using var local = new Topic<BridgeEvent>(new TopicOptions { Name = "local-out", PartitionCount = PartitionCount, Partitioner = HotPath.Partitioning.Partitioner.Kafka });
+        using var group = ManualGroup(local);
+        // UTF-16 instead of the UTF-8 that Partitioner.Kafka hashed for the string key.
+        using var mirror = new KafkaMirror<BridgeEvent>(
+            local, group, new UnmanagedEventSerializer<BridgeEvent>(), _cluster.CreateProducerConfig(), new KafkaMirrorOptions { KafkaTopic = kafkaTopic },
+            static (ref readonly BridgeEvent e, IBufferWriter<byte> key) => Encoding.Unicode.GetBytes(BridgeEvent.KeyOf(e.KeyId), key));
+        await mirror.StartAsync(cts.Token);
+        int keyId = Enumerable.Range(0, 100).First(id => KafkaPartition(id) != local.PartitionFor(BridgeEvent.KeyOf(id)));
+        int localPartition = local.PartitionFor(BridgeEvent.KeyOf(keyId));
+
+        local.Publish(BridgeEvent.KeyOf(keyId), new BridgeEvent { KeyId = keyId, Index = 0 });
+        await Waits.UntilAsync(
+            () => mirror.Fault is not null || group.GetCommittedOffset(local.Name, localPartition) == 1, s_phase, () => "neither fault nor commit", cts.Token);
+
+        var fault = Assert.IsType<KafkaBridgeException>(mirror.Fault);
+        Assert.Equal(localPartition, fault.Partition);
+        Assert.Contains(Convert.ToHexString(Encoding.Unicode.GetBytes(BridgeEvent.KeyOf(keyId))), fault.Message, StringComparison.Ordinal);
+        Assert.Contains($"local partition {localPartition}", fault.Message, StringComparison.Ordinal);
+        Assert.Contains($"Kafka's partitioner places it in partition {KafkaPartition(keyId)}", fault.Message, StringComparison.Ordinal);
+        // Not sent as if it were in place: the event stays uncommitted.
+        Assert.Equal(0, group.GetCommittedOffset(local.Name, localPartition));
+
+        static int KafkaPartition(int id) => KafkaPartitioner.PartitionForKey(Encoding.Unicode.GetBytes(BridgeEvent.KeyOf(id)), PartitionCount);
     }
 
     private static ConsumerGroup<BridgeEvent> ManualGroup(Topic<BridgeEvent> topic) =>

@@ -56,6 +56,30 @@ public class TopicRoutingTests
     }
 
     [Fact]
+    public void Publish_KeylessAlternatingBetweenTwoTopics_EachTopicGoesRoundRobin()
+    {
+        using var a = Create(Partitioner.XxHash3, partitions: 2);
+        using var b = Create(Partitioner.XxHash3, partitions: 2);
+
+        var partitionsOfA = new List<int>();
+        var partitionsOfB = new List<int>();
+        for (int i = 0; i < 10; i++)
+        {
+            partitionsOfA.Add(a.Publish(new TestEvent(i)).Partition);
+            partitionsOfB.Add(b.Publish(new TestEvent(i)).Partition);
+        }
+
+        // Each topic has its own rotation: one thread's publishes to b do not advance a's.
+        Assert.Equal(5, partitionsOfA.Count(p => p == 0));
+        Assert.Equal(5, partitionsOfB.Count(p => p == 0));
+        for (int i = 1; i < 10; i++)
+        {
+            Assert.NotEqual(partitionsOfA[i - 1], partitionsOfA[i]);
+            Assert.NotEqual(partitionsOfB[i - 1], partitionsOfB[i]);
+        }
+    }
+
+    [Fact]
     public void Indexer_PartitionOutOfRange_ThrowsWithTheRange()
     {
         using var topic = Create(Partitioner.XxHash3);
