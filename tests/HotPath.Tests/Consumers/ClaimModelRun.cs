@@ -203,11 +203,9 @@ internal sealed class ClaimModelRun : IDisposable
                 WaitForRoom(deadline);
             }
 
-            using (claim)
-            {
-                first = claim.Offset;
-                claim.Event = CheckedEvent.Torn;
-            }
+            first = claim.Offset;
+            claim.Event = CheckedEvent.Torn;
+            claim.Dispose();
         }
         else
         {
@@ -217,14 +215,13 @@ internal sealed class ClaimModelRun : IDisposable
                 WaitForRoom(deadline);
             }
 
-            using (batch)
+            first = batch.FirstOffset;
+            for (int i = 0; i < count; i++)
             {
-                first = batch.FirstOffset;
-                for (int i = 0; i < count; i++)
-                {
-                    batch[i] = CheckedEvent.Torn;
-                }
+                batch[i] = CheckedEvent.Torn;
             }
+
+            batch.Dispose();
         }
 
         Assert.True(first == Next, $"the abandoned claim got offset {first}, the model expects {Next}");
