@@ -68,7 +68,12 @@ internal static class StressWriter
         {
             claim.Event = StressEvent.Torn;
             int hold = random.Next(4);
-            if (hold == 0)
+            if (random.Next(64) == 0)
+            {
+                // Long enough for the other writers to come round the ring: no one may take this slot meanwhile.
+                Thread.Sleep(30);
+            }
+            else if (hold == 0)
             {
                 Thread.Sleep(1);
             }
