@@ -40,6 +40,9 @@ public sealed record ClaimScenario(int Capacity, bool SingleWriter, bool[] Initi
 
         /// <summary>Only multi-writer topics.</summary>
         MultiWriterOnly = 64,
+
+        /// <summary>No group before the first operation: the writers start ungated.</summary>
+        NoGroupAtStart = 128,
     }
 
     /// <summary>
@@ -59,8 +62,8 @@ public sealed record ClaimScenario(int Capacity, bool SingleWriter, bool[] Initi
         from singleWriter in paths.HasFlag(Paths.SingleWriterOnly) ? Gen.Constant(true)
             : paths.HasFlag(Paths.MultiWriterOnly) ? Gen.Constant(false)
             : Gen.Elements(false, false, true)
-        from initial in paths.HasFlag(Paths.GatedFromStart)
-            ? Gen.Choose(1, 2).Select(n => Enumerable.Repeat(false, n).ToArray())
+        from initial in paths.HasFlag(Paths.NoGroupAtStart) ? Gen.Constant(Array.Empty<bool>())
+            : paths.HasFlag(Paths.GatedFromStart) ? Gen.Choose(1, 2).Select(n => Enumerable.Repeat(false, n).ToArray())
             : Gen.Choose(0, 2).SelectMany(n => Gen.ArrayOf(paths.HasFlag(Paths.LossyGroups) ? Gen.Elements(false, true) : Gen.Constant(false), n))
         from count in Gen.Choose(4, 24)
         from ops in Gen.ArrayOf(OpGen(singleWriter, paths), count)

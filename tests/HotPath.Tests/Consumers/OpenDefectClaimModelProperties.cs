@@ -14,9 +14,9 @@ namespace HotPath.Tests.Consumers;
 public sealed class OpenDefectClaimModelProperties
 {
     /// <summary>Defect 1: with no lossless group yet, a writer takes the slot of a claim still held one lap back.</summary>
-    [Property(MaxTest = 40)]
+    [Property(MaxTest = 60)]
     public Property HeldClaims_NoGatingReaderThenLateGroups_OneWriterPerSlot() =>
-        Prop.ForAll(ArbitraryFor(Paths.Holds | Paths.LateGroups | Paths.MultiWriterOnly), Run);
+        Prop.ForAll(ArbitraryFor(Paths.Holds | Paths.LateGroups | Paths.MultiWriterOnly | Paths.NoGroupAtStart), Run);
 
     /// <summary>Defect 2: a gap that a lossy or late group can still reach is forgotten and handed out as an event.</summary>
     [Property(MaxTest = 40)]
