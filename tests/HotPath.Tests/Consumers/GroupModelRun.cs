@@ -30,7 +30,7 @@ internal sealed class GroupModelRun : IDisposable
 
     private readonly GroupScenario _scenario;
     private readonly Topic<TestEvent> _topic;
-    private readonly GroupUnderTest[] _groups;
+    private readonly List<GroupUnderTest> _groups;
     private readonly List<long>[] _published;
     private readonly List<int> _keyOfValue = [];
     private readonly int?[] _partitionOfKey = new int?[GroupScenario.KeyCount];
@@ -56,6 +56,37 @@ internal sealed class GroupModelRun : IDisposable
                 group.JoinOne();
             }
         }
+    }
+
+    /// <summary>
+    /// A group created after publishing started: it starts at its committed offset on creation (checked to lie in the
+    /// retained window), and the model expects every offset from there.
+    /// </summary>
+    private void CreateGroup(GroupScenario.GroupSpec spec)
+    {
+        if (_groups.Count >= GroupScenario.MaxGroups)
+        {
+            return;
+        }
+
+        var group = new GroupUnderTest(_topic, $"g{_groups.Count}", spec, _scenario);
+        for (int p = 0; p < _scenario.Partitions; p++)
+        {
+            long start = group.Group.GetCommittedOffset(TopicName, p);
+            Partition<TestEvent> real = _topic[p];
+            Assert.True(
+                start >= real.StartOffset && start <= _published[p].Count,
+                $"{group.Name} created at p{p} offset {start}, outside the retained window [{real.StartOffset}, {_published[p].Count}]");
+            group.Streams[p] = new ExpectedStream(start);
+        }
+
+        _groups.Add(group);
+        for (int m = 0; m < spec.InitialMembers; m++)
+        {
+            group.JoinOne();
+        }
+
+        CheckOwnership(group);
     }
 
     /// <summary>Applies every operation, then gives every group a member, drains them and checks the end state.</summary>
@@ -148,12 +179,15 @@ internal sealed class GroupModelRun : IDisposable
             case GroupScenario.Trim trim:
                 Trim(trim.Partition % _scenario.Partitions, trim.Count);
                 break;
+            case GroupScenario.CreateGroup create:
+                CreateGroup(create.Spec);
+                break;
             default:
                 throw new InvalidOperationException($"unknown operation {op}");
         }
     }
 
-    private GroupUnderTest GroupOf(int index) => _groups[index % _groups.Length];
+    private GroupUnderTest GroupOf(int index) => _groups[index % _groups.Count];
 
     private void Publish(int key, int count)
     {
@@ -432,7 +466,7 @@ internal sealed class GroupModelRun : IDisposable
             Name = name;
             Spec = spec;
             Handler = new RecordingHandler(scenario.Partitions);
-            Streams = [.. Enumerable.Range(0, scenario.Partitions).Select(_ => new ExpectedStream())];
+            Streams = [.. Enumerable.Range(0, scenario.Partitions).Select(_ => new ExpectedStream(0))];
             Group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
             {
                 GroupId = name,
@@ -466,12 +500,13 @@ internal sealed class GroupModelRun : IDisposable
 
     /// <summary>
     /// The offsets a group is expected to be handed on one partition, in order: a fixed part (everything before
-    /// the last seek) and the current stretch, which runs from the last seek's offset (0 at first) to the position.
+    /// the last seek) and the current stretch, which runs from the last seek's offset (at first the group's start: 0, or
+/// its committed offset when it was created after publishing started) to the position.
     /// </summary>
-    private sealed class ExpectedStream
+    private sealed class ExpectedStream(long start)
     {
         private readonly List<long> _fixed = [];
-        private long _stretchStart;
+        private long _stretchStart = start;
 
         /// <summary>Indices in the stream where a stretch begins (0, then one per seek).</summary>
         public List<int> SegmentStarts { get; } = [0];

@@ -9,6 +9,7 @@ namespace HotPath.Tests.Consumers;
 /// in order. Group, member and partition numbers in operations are taken modulo the actual counts, so shrinking
 /// the shape keeps every operation meaningful. With <see cref="Retain"/>, a plain partition reader per partition
 /// holds the retained window open (so seeks can go back) until <see cref="Trim"/> operations move it on.
+/// <see cref="CreateGroup"/> adds a group after publishing started; operations name groups modulo the count so far.
 /// <see cref="ToString"/> prints the run as a readable list.
 /// </summary>
 public sealed record GroupScenario(
@@ -21,6 +22,9 @@ public sealed record GroupScenario(
     GroupScenario.Op[] Ops)
 {
     public const int KeyCount = 8;
+
+    /// <summary>Groups at most, counting those created during the run.</summary>
+    public const int MaxGroups = 4;
 
     public enum SeekKind
     {
@@ -125,7 +129,8 @@ public sealed record GroupScenario(
             from partition in Gen.Choose(0, partitions - 1)
             from count in Gen.Choose(1, 24)
             select (Op)new Trim(partition, count);
-        return Gen.Frequency((6, publish), (2, join), (2, leave), (3, seek), (1, drain), (2, trim));
+        Gen<Op> create = GroupGen.Select(spec => (Op)new CreateGroup(spec));
+        return Gen.Frequency((6, publish), (2, join), (2, leave), (3, seek), (1, drain), (2, trim), (1, create));
     }
 
     /// <summary>A group: its assignor's name, its members' wait strategy, and how many members join before the first operation.</summary>
@@ -162,6 +167,12 @@ public sealed record GroupScenario(
     public sealed record Trim(int Partition, int Count) : Op
     {
         public override string ToString() => $"Trim(p{Partition}, {Count})";
+    }
+
+    /// <summary>A new group is created now, after publishing started (at most <see cref="MaxGroups"/> in all), and its members join.</summary>
+    public sealed record CreateGroup(GroupSpec Spec) : Op
+    {
+        public override string ToString() => $"CreateGroup({Spec.Assignor}, {Spec.Wait}, {Spec.InitialMembers} member(s))";
     }
 
     /// <summary>Waits until the group handled everything published (nothing to wait for when it has no member).</summary>
