@@ -1,0 +1,80 @@
+using HotPath.Partitions;
+using HotPath.Tests.Support;
+using HotPath.Topics;
+
+namespace HotPath.Tests.Partitions;
+
+/// <summary>
+/// Claims are structs: <c>using (claim) { …; claim.Publish(); }</c> disposes a copy taken when the using statement
+/// starts, which never saw the publish. Whether a claim is still open is the partition's state, not the copy's: a copy
+/// disposed after the claim was published does nothing, and a second publish through a copy is refused.
+/// </summary>
+public class ClaimCopyTests
+{
+    private static List<(long Offset, long Value)> ReadAll(Topic<TestEvent> topic)
+    {
+        using var reader = topic.CreateReader(0);
+        var seen = new List<(long Offset, long Value)>();
+        while (reader.TryRead(out TestEvent @event, out long offset))
+        {
+            seen.Add((offset, @event.Value));
+        }
+
+        return seen;
+    }
+
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void TryClaim_UsingStatementOnTheVariable_PublishedEventIsKeptAndNextClaimWorks(PublishMode mode)
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "copies", Capacity = 8, PublishMode = mode });
+        Partition<TestEvent> partition = topic[0];
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(partition.TryClaim(out EventClaim<TestEvent> claim));
+            using (claim)
+            {
+                claim.Event = new TestEvent(100 + i);
+                claim.Publish();
+            }
+        }
+
+        Assert.True(partition.TryClaimBatch(2, out BatchClaim<TestEvent> batch));
+        using (batch)
+        {
+            batch[0] = new TestEvent(103);
+            batch[1] = new TestEvent(104);
+            batch.Publish();
+        }
+
+        Assert.Equal([(0, 100), (1, 101), (2, 102), (3, 103), (4, 104)], ReadAll(topic));
+        Assert.Equal(5, partition.EndOffset);
+    }
+
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void Claim_PublishedThroughOneCopyThenThroughAnother_SecondPublishThrows(PublishMode mode)
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "copies", Capacity = 8, PublishMode = mode });
+        Partition<TestEvent> partition = topic[0];
+        Assert.True(partition.TryClaim(out EventClaim<TestEvent> claim));
+        EventClaim<TestEvent> copy = claim;
+        claim.Event = new TestEvent(7);
+        claim.Publish();
+
+        bool threw = false;
+        try
+        {
+            copy.Publish();
+        }
+        catch (InvalidOperationException)
+        {
+            threw = true;
+        }
+
+        Assert.True(threw, "a second publish of the same claim through a copy is refused");
+        Assert.Equal([(0, 7)], ReadAll(topic));
+    }
+}
