@@ -46,7 +46,7 @@ public ref struct BatchClaim<T>
     /// <summary>Publishes all slots of the batch at once. At most once.</summary>
     public void Publish()
     {
-        if (_done || _partition is null)
+        if (_done || _partition is null || !_partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
@@ -58,7 +58,9 @@ public ref struct BatchClaim<T>
     /// <summary>Abandons every slot if the batch was not published.</summary>
     public void Dispose()
     {
-        if (!_done && _partition is not null)
+        // The partition's state decides, not this copy's flag alone: a copy disposed after another copy published
+        // (or abandoned) the claim does nothing.
+        if (!_done && _partition is not null && _partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1))
         {
             _done = true;
             _partition.AbandonCore(FirstOffset, FirstOffset + Count - 1);

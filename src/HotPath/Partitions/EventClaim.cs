@@ -18,6 +18,9 @@ namespace HotPath.Partitions;
 /// may already hold later offsets, so the slot is reset to <c>default(T)</c> and published as a gap that every
 /// reader skips, like an offset Kafka spends on a transaction marker; the offsets of the partition then have
 /// a hole, which <c>StartOffset</c>/<c>EndOffset</c> arithmetic (lag) counts as one event.
+/// A claim is a struct, and copies of it (for example <c>using (claim)</c> on a variable filled by <c>TryClaim</c>) act on
+/// one claim: whether it is still open is the partition's state, so a copy disposed after another copy published it
+/// does nothing, and a second publish through any copy throws.
 /// Thread-safety: use a claim on the thread that made it.
 /// </remarks>
 public ref struct EventClaim<T>
@@ -46,7 +49,7 @@ public ref struct EventClaim<T>
     /// <summary>Publishes the event; readers may see it from now on. At most once.</summary>
     public void Publish()
     {
-        if (_done || _partition is null)
+        if (_done || _partition is null || !_partition.IsClaimOpen(Offset, Offset))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
@@ -58,7 +61,9 @@ public ref struct EventClaim<T>
     /// <summary>Abandons the claim if it was not published (see the type's remarks).</summary>
     public void Dispose()
     {
-        if (!_done && _partition is not null)
+        // The partition's state decides, not this copy's flag alone: a copy disposed after another copy published
+        // (or abandoned) the claim does nothing.
+        if (!_done && _partition is not null && _partition.IsClaimOpen(Offset, Offset))
         {
             _done = true;
             _partition.AbandonCore(Offset, Offset);

@@ -240,6 +240,28 @@ public sealed partial class Partition<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// True while the claim [<paramref name="first"/>, <paramref name="last"/>] is neither published nor abandoned. Claims
+    /// are structs, and a copy (<c>using (claim)</c> copies its variable) does not see what another copy did: their
+    /// Publish and Dispose ask the partition. Called on the claiming thread.
+    /// </summary>
+    internal bool IsClaimOpen(long first, long last)
+    {
+        if (!_multiWriter)
+        {
+            // Writer-owned fields read by the writer: exact. Open while this claim is the outstanding one: an abandon
+            // moved _writerNext back to first, a publish moved _writerPublished to last.
+            return _writerPublished.Value < first && _writerNext.Value == last + 1;
+        }
+
+        // The slot of `first` is ours until we publish it (slot ownership: nobody claims first + capacity before
+        // then), so its entry is still the previous lap's; our own publish (or the abandon's) wrote lap(first), and
+        // later laps only raise it. Reading our own earlier write needs no ordering; the read is volatile so the JIT
+        // keeps it. Laps compare by wrapping difference.
+        int entry = Volatile.Read(ref _available![(int)first & _mask]);
+        return unchecked(entry - (int)(first >> _indexShift)) < 0;
+    }
+
     /// <summary>Abandons an unpublished claim [first, last] (an exception while filling it).</summary>
     internal void AbandonCore(long first, long last)
     {
