@@ -33,15 +33,13 @@ public sealed class ConsumerGroup<T> : IDisposable
     private readonly GroupPartition<T>[] _partitions;
     private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId = [];
     private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
-    private readonly string[] _topicNames;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SessionWatchdog<T> _watchdog;
+    private readonly GroupRebalancer<T> _rebalancer;
     private int _drainedSignalled;
     private Exception? _backgroundError;
-    private int _generation;
     private int _memberSequence;
-    private long _rebalances;
     private bool _disposed;
 
     /// <summary>Creates a group over one topic.</summary>
@@ -93,7 +91,7 @@ public sealed class ConsumerGroup<T> : IDisposable
         }
 
         _partitions = [.. partitions];
-        _topicNames = [.. _partitionsPerTopic.Keys];
+        _rebalancer = new GroupRebalancer<T>(options, _members, _partitions, _byId, _partitionsPerTopic);
         HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
         _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
     }
@@ -124,10 +122,10 @@ public sealed class ConsumerGroup<T> : IDisposable
     public string GroupId => Options.GroupId;
 
     /// <summary>The generation: bumped by every rebalance round.</summary>
-    public int Generation => Volatile.Read(ref _generation);
+    public int Generation => _rebalancer.Generation;
 
     /// <summary>How many rebalances the group went through.</summary>
-    public long RebalanceCount => Interlocked.Read(ref _rebalances);
+    public long RebalanceCount => _rebalancer.Count;
 
     /// <summary>The current members, in join order. A snapshot.</summary>
     public IReadOnlyList<GroupMember<T>> Members
@@ -275,7 +273,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             _disposed = true;
             _watchdog.Dispose();
             members = [.. _members];
-            Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
+            _rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
             foreach (GroupMember<T> member in members)
             {
                 member.Worker.RequestStop();
@@ -317,7 +315,7 @@ public sealed class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            RebalanceLocked(member.Worker);
+            _rebalancer.RebalanceLocked(member.Worker);
             member.Worker.RequestStop();
         }
 
@@ -341,7 +339,7 @@ public sealed class ConsumerGroup<T> : IDisposable
                         }
 
                         g._members.Remove(member);
-                        g.RebalanceLocked(faulted);
+                        g._rebalancer.RebalanceLocked(faulted);
                         faulted.RequestStop();
                     }
                 });
@@ -390,7 +388,7 @@ public sealed class ConsumerGroup<T> : IDisposable
                 lock (group._rebalanceLock)
                 {
                     members = [.. group._members];
-                    group.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), group.Options.ShutdownTimeout);
+                    group._rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), group.Options.ShutdownTimeout);
                     members.ForEach(m => m.Worker.RequestStop());
                     group._members.Clear();
                 }
@@ -424,12 +422,12 @@ public sealed class ConsumerGroup<T> : IDisposable
             List<MemberWorker<T>> failed = _watchdog.FindFailed(_members.Select(m => m.Worker));
             foreach (MemberWorker<T> worker in failed)
             {
-                DeclareFailed(worker);
+                _rebalancer.DeclareFailed(worker);
             }
 
             if (failed.Count != 0)
             {
-                RebalanceLocked(leaving: null);
+                _rebalancer.RebalanceLocked(leaving: null);
             }
         }
         finally
@@ -459,135 +457,9 @@ public sealed class ConsumerGroup<T> : IDisposable
             var member = new GroupMember<T>(this, worker);
             worker.Start();
             _members.Add(member);
-            RebalanceLocked(leaving: null);
+            _rebalancer.RebalanceLocked(leaving: null);
             return member;
         }
-    }
-
-    /// <summary>Runs a rebalance. Caller holds <see cref="_rebalanceLock"/>.</summary>
-    private void RebalanceLocked(MemberWorker<T>? leaving)
-    {
-        Interlocked.Increment(ref _rebalances);
-        if (leaving is not null)
-        {
-            Reassign([(leaving, [])]);
-        }
-
-        // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
-        // partition is handed to a live member while another still owns it.
-        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
-
-        RebalanceProtocol protocol = Options.EffectiveProtocol;
-        for (int round = 0; round < 3; round++)
-        {
-            Volatile.Write(ref _generation, _generation + 1);
-            List<MemberWorker<T>> live = [.. _members.Select(m => m.Worker).Where(w => w.IsLive)];
-            if (protocol == RebalanceProtocol.Eager)
-            {
-                Reassign(live.Where(w => w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
-            }
-
-            var subscriptions = new Dictionary<string, Subscription>(StringComparer.Ordinal);
-            foreach (MemberWorker<T> worker in live)
-            {
-                IReadOnlyList<TopicPartition>? owned = protocol == RebalanceProtocol.Cooperative
-                    ? [.. worker.CoordinatorView.Select(p => p.Id)]
-                    : null;
-                subscriptions[worker.MemberId] = new Subscription(_topicNames, owned, _generation - 1, worker.GroupInstanceId);
-            }
-
-            IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result =
-                subscriptions.Count == 0 ? new Dictionary<string, IReadOnlyList<TopicPartition>>() : Options.Assignor.Assign(_partitionsPerTopic, subscriptions);
-            Dictionary<MemberWorker<T>, GroupPartition<T>[]> targets = ToTargets(live, result);
-
-            // Phase 1: every partition that moves leaves its old owner first (revoke, commit, release).
-            var revocations = new List<(MemberWorker<T>, GroupPartition<T>[])>();
-            foreach (MemberWorker<T> worker in live)
-            {
-                GroupPartition<T>[] keep = [.. worker.CoordinatorView.Where(p => Array.IndexOf(targets[worker], p) >= 0)];
-                if (keep.Length != worker.CoordinatorView.Length)
-                {
-                    revocations.Add((worker, keep));
-                }
-            }
-
-            Reassign(revocations);
-
-            // Phase 2: the new assignment; every partition in it now has no owner or the same one.
-            Reassign(live.Where(w => w.IsLive && !SameSet(w.CoordinatorView, targets[w])).Select(w => (w, targets[w])));
-
-            bool allAssigned = _partitions.All(p => live.Any(w => Array.IndexOf(w.CoordinatorView, p) >= 0)) || live.Count == 0;
-            if (protocol == RebalanceProtocol.Eager || revocations.Count == 0 || allAssigned)
-            {
-                break;
-            }
-
-            // Cooperative: the follow-up round hands out the partitions revoked above.
-        }
-    }
-
-    private Dictionary<MemberWorker<T>, GroupPartition<T>[]> ToTargets(
-        List<MemberWorker<T>> live, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result)
-    {
-        var seen = new HashSet<TopicPartition>();
-        var targets = new Dictionary<MemberWorker<T>, GroupPartition<T>[]>();
-        foreach (MemberWorker<T> worker in live)
-        {
-            IReadOnlyList<TopicPartition> assigned = result.TryGetValue(worker.MemberId, out var list) ? list : [];
-            var target = new GroupPartition<T>[assigned.Count];
-            for (int i = 0; i < assigned.Count; i++)
-            {
-                if (!_byId.TryGetValue(assigned[i], out GroupPartition<T>? state) || !seen.Add(assigned[i]))
-                {
-                    ThrowHelper.InvalidOperation(
-                        $"assignor '{Options.Assignor.Name}' returned {assigned[i]} for member '{worker.MemberId}', which is unknown or already assigned");
-                }
-
-                target[i] = state!;
-            }
-
-            targets[worker] = target;
-        }
-
-        return targets;
-    }
-
-    /// <summary>Sends assignment requests to the workers, then waits for all; a worker that misses the deadline is fenced.</summary>
-    private void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes) =>
-        Reassign(changes, Options.RebalanceTimeout);
-
-    private void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes, TimeSpan timeout)
-    {
-        var pending = new List<(MemberWorker<T> Worker, int Version)>();
-        foreach ((MemberWorker<T> worker, GroupPartition<T>[] target) in changes)
-        {
-            worker.CoordinatorView = target;
-            pending.Add((worker, worker.RequestAssignment(target)));
-        }
-
-        foreach ((MemberWorker<T> worker, int version) in pending)
-        {
-            // A worker that missed the deadline, or whose thread ended (an engine fault), may still own partitions:
-            // fence them so that the new owners can take them.
-            if (!worker.WaitApplied(version, timeout) || worker.HasExited)
-            {
-                DeclareFailed(worker);
-            }
-        }
-    }
-
-    /// <summary>Fences a member that did not reach a safe point in time: it keeps nothing and can commit nothing.</summary>
-    private void DeclareFailed(MemberWorker<T> worker)
-    {
-        worker.MarkFailed();
-        foreach (GroupPartition<T> partition in _partitions)
-        {
-            partition.Fence(worker);
-        }
-
-        worker.CoordinatorView = [];
-        _members.RemoveAll(m => ReferenceEquals(m.Worker, worker));
-        worker.RequestStop();
     }
 
     private GroupPartition<T> Find(string topic, int partition)
@@ -599,7 +471,4 @@ public sealed class ConsumerGroup<T> : IDisposable
 
         return state!;
     }
-
-    private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>
-        a.Length == b.Length && a.All(p => Array.IndexOf(b, p) >= 0);
 }

@@ -1,0 +1,188 @@
+using HotPath.Groups;
+using HotPath.Internal;
+
+namespace HotPath.Consumers;
+
+/// <summary>
+/// Runs a consumer group's rebalances: computes each member's target with the assignor, sends the assignment
+/// requests, waits for the members to apply them, and declares failed (fences) the members that miss the deadline.
+/// </summary>
+/// <remarks>
+/// <para>Every partition that moves leaves its old owner (revoke, commit, release) before its new owner is asked to
+/// take it, so a partition always passes through "no owner". Eager: every member gives up everything first.
+/// Cooperative: only moving partitions are revoked, then assigned in a follow-up round.</para>
+/// <para>Thread-safety: every method runs under the group's rebalance lock (one caller at a time), which also guards
+/// the member list shared with the group; <see cref="Generation"/> and <see cref="Count"/> from any thread.</para>
+/// </remarks>
+/// <typeparam name="T">The event type.</typeparam>
+internal sealed class GroupRebalancer<T>
+    where T : struct
+{
+    private readonly ConsumerGroupOptions _options;
+    private readonly List<GroupMember<T>> _members;
+    private readonly GroupPartition<T>[] _partitions;
+    private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId;
+    private readonly Dictionary<string, int> _partitionsPerTopic;
+    private readonly string[] _topicNames;
+    private int _generation;
+    private long _rebalances;
+
+    /// <summary>Creates the rebalancer of one group.</summary>
+    /// <param name="options">The group's settings.</param>
+    /// <param name="members">The group's member list (guarded by the group's rebalance lock).</param>
+    /// <param name="partitions">Every partition of the group.</param>
+    /// <param name="byId">The partitions by id.</param>
+    /// <param name="partitionsPerTopic">The partition count of each topic.</param>
+    public GroupRebalancer(
+        ConsumerGroupOptions options,
+        List<GroupMember<T>> members,
+        GroupPartition<T>[] partitions,
+        Dictionary<TopicPartition, GroupPartition<T>> byId,
+        Dictionary<string, int> partitionsPerTopic)
+    {
+        _options = options;
+        _members = members;
+        _partitions = partitions;
+        _byId = byId;
+        _partitionsPerTopic = partitionsPerTopic;
+        _topicNames = [.. partitionsPerTopic.Keys];
+    }
+
+    /// <summary>The generation: bumped by every rebalance round. Any thread; acquire.</summary>
+    public int Generation => Volatile.Read(ref _generation);
+
+    /// <summary>How many rebalances ran. Any thread.</summary>
+    public long Count => Interlocked.Read(ref _rebalances);
+
+    /// <summary>Runs a rebalance. Caller holds the group's rebalance lock.</summary>
+    /// <param name="leaving">A member that leaves: its partitions are revoked first (it commits), or null.</param>
+    public void RebalanceLocked(MemberWorker<T>? leaving)
+    {
+        Interlocked.Increment(ref _rebalances);
+        if (leaving is not null)
+        {
+            Reassign([(leaving, [])]);
+        }
+
+        // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
+        // partition is handed to a live member while another still owns it.
+        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
+
+        RebalanceProtocol protocol = _options.EffectiveProtocol;
+        for (int round = 0; round < 3; round++)
+        {
+            Volatile.Write(ref _generation, _generation + 1);
+            List<MemberWorker<T>> live = [.. _members.Select(m => m.Worker).Where(w => w.IsLive)];
+            if (protocol == RebalanceProtocol.Eager)
+            {
+                Reassign(live.Where(w => w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
+            }
+
+            var subscriptions = new Dictionary<string, Subscription>(StringComparer.Ordinal);
+            foreach (MemberWorker<T> worker in live)
+            {
+                IReadOnlyList<TopicPartition>? owned = protocol == RebalanceProtocol.Cooperative
+                    ? [.. worker.CoordinatorView.Select(p => p.Id)]
+                    : null;
+                subscriptions[worker.MemberId] = new Subscription(_topicNames, owned, _generation - 1, worker.GroupInstanceId);
+            }
+
+            IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result =
+                subscriptions.Count == 0 ? new Dictionary<string, IReadOnlyList<TopicPartition>>() : _options.Assignor.Assign(_partitionsPerTopic, subscriptions);
+            Dictionary<MemberWorker<T>, GroupPartition<T>[]> targets = ToTargets(live, result);
+
+            // Phase 1: every partition that moves leaves its old owner first (revoke, commit, release).
+            var revocations = new List<(MemberWorker<T>, GroupPartition<T>[])>();
+            foreach (MemberWorker<T> worker in live)
+            {
+                GroupPartition<T>[] keep = [.. worker.CoordinatorView.Where(p => Array.IndexOf(targets[worker], p) >= 0)];
+                if (keep.Length != worker.CoordinatorView.Length)
+                {
+                    revocations.Add((worker, keep));
+                }
+            }
+
+            Reassign(revocations);
+
+            // Phase 2: the new assignment; every partition in it now has no owner or the same one.
+            Reassign(live.Where(w => w.IsLive && !SameSet(w.CoordinatorView, targets[w])).Select(w => (w, targets[w])));
+
+            bool allAssigned = _partitions.All(p => live.Any(w => Array.IndexOf(w.CoordinatorView, p) >= 0)) || live.Count == 0;
+            if (protocol == RebalanceProtocol.Eager || revocations.Count == 0 || allAssigned)
+            {
+                break;
+            }
+
+            // Cooperative: the follow-up round hands out the partitions revoked above.
+        }
+    }
+
+    private Dictionary<MemberWorker<T>, GroupPartition<T>[]> ToTargets(
+        List<MemberWorker<T>> live, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result)
+    {
+        var seen = new HashSet<TopicPartition>();
+        var targets = new Dictionary<MemberWorker<T>, GroupPartition<T>[]>();
+        foreach (MemberWorker<T> worker in live)
+        {
+            IReadOnlyList<TopicPartition> assigned = result.TryGetValue(worker.MemberId, out var list) ? list : [];
+            var target = new GroupPartition<T>[assigned.Count];
+            for (int i = 0; i < assigned.Count; i++)
+            {
+                if (!_byId.TryGetValue(assigned[i], out GroupPartition<T>? state) || !seen.Add(assigned[i]))
+                {
+                    ThrowHelper.InvalidOperation(
+                        $"assignor '{_options.Assignor.Name}' returned {assigned[i]} for member '{worker.MemberId}', which is unknown or already assigned");
+                }
+
+                target[i] = state!;
+            }
+
+            targets[worker] = target;
+        }
+
+        return targets;
+    }
+
+    /// <summary>Sends assignment requests to the workers, then waits for all; a worker that misses the deadline is fenced.</summary>
+    public void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes) =>
+        Reassign(changes, _options.RebalanceTimeout);
+
+    /// <summary>Same, with <paramref name="timeout"/> instead of the rebalance time-out.</summary>
+    public void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes, TimeSpan timeout)
+    {
+        var pending = new List<(MemberWorker<T> Worker, int Version)>();
+        foreach ((MemberWorker<T> worker, GroupPartition<T>[] target) in changes)
+        {
+            worker.CoordinatorView = target;
+            pending.Add((worker, worker.RequestAssignment(target)));
+        }
+
+        foreach ((MemberWorker<T> worker, int version) in pending)
+        {
+            // A worker that missed the deadline, or whose thread ended (an engine fault), may still own partitions:
+            // fence them so that the new owners can take them.
+            if (!worker.WaitApplied(version, timeout) || worker.HasExited)
+            {
+                DeclareFailed(worker);
+            }
+        }
+    }
+
+    /// <summary>Fences a member that did not reach a safe point in time: it keeps nothing and can commit nothing.</summary>
+    public void DeclareFailed(MemberWorker<T> worker)
+    {
+        worker.MarkFailed();
+        foreach (GroupPartition<T> partition in _partitions)
+        {
+            partition.Fence(worker);
+        }
+
+        worker.CoordinatorView = [];
+        _members.RemoveAll(m => ReferenceEquals(m.Worker, worker));
+        worker.RequestStop();
+    }
+
+
+    private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>
+        a.Length == b.Length && a.All(p => Array.IndexOf(b, p) >= 0);
+}
