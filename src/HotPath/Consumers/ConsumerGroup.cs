@@ -41,6 +41,7 @@ public sealed class ConsumerGroup<T> : IDisposable
     private Exception? _backgroundError;
     private int _memberSequence;
     private bool _disposed;
+    private (MemberWorker<T> Worker, Exception Reason, long Since)? _stranded;
 
     /// <summary>Creates a group over one topic.</summary>
     /// <param name="topic">The topic.</param>
@@ -91,14 +92,20 @@ public sealed class ConsumerGroup<T> : IDisposable
         }
 
         _partitions = [.. partitions];
-        _rebalancer = new GroupRebalancer<T>(options, _members, _partitions, _byId, _partitionsPerTopic);
+        // The watchdog is assigned below, before any rebalance can run: no member exists until the constructor returns.
+        _rebalancer = new GroupRebalancer<T>(options, _members, _partitions, _byId, _partitionsPerTopic, w => _watchdog!.CheckMember(w), OnMemberLost);
         HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
-        _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
+        _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, options.MaxPollInterval, _partitions, () => RunInBackground(static g => g.CheckSessions()));
     }
 
     /// <summary>
     /// Completes when every topic of the group is complete and the group committed every event published before that
-    /// (it has drained); the members then leave and their threads end. A group with no member never drains.
+    /// (it has drained); the members then leave and their threads end. Faults when the group cannot drain: a member
+    /// faulted or was declared failed leaving no member, the topics are complete, and no member joined within
+    /// <see cref="ConsumerGroupOptions.SessionTimeout"/> (the inner exception is the member's error). A lossless group
+    /// without members keeps its committed offsets and keeps gating the writers: join a member to resume, or dispose the
+    /// group to release them. <see cref="ConsumerGroupOptions.OnMemberFailed"/> hears of every failure at once.
+    /// Canceled by Dispose.
     /// </summary>
     public Task Completion => _completion.Task;
 
@@ -234,12 +241,18 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// <param name="partition">The partition number.</param>
     /// <param name="offset">From the partition's start offset (slowest lossless reader) to its end offset.</param>
     /// <exception cref="ArgumentOutOfRangeException">Outside the retained window; the message gives the window.</exception>
+    /// <exception cref="TimeoutException">
+    /// The owner did not reach a safe point within <see cref="ConsumerGroupOptions.RebalanceTimeout"/>; the seek was
+    /// withdrawn and is never applied.
+    /// </exception>
     public void Seek(string topic, int partition, long offset)
     {
         GroupPartition<T> state = Find(topic, partition);
+        MemberWorker<T>? owner;
+        PendingSeek<T> pending;
         lock (_rebalanceLock)
         {
-            MemberWorker<T>? owner = state.Owner;
+            owner = state.Owner;
             if (owner is null)
             {
                 state.Cursor.Seek(offset);
@@ -251,8 +264,11 @@ public sealed class ConsumerGroup<T> : IDisposable
                 ThrowHelper.InvalidOperation($"seek of {state.Id} from its owner's handler would deadlock: call it from another thread");
             }
 
-            owner.Seek(state, offset, Options.RebalanceTimeout);
+            pending = owner.RequestSeek(state, offset);
         }
+
+        // Outside the lock: a member stuck in its handler must not hold up rebalances, the watchdog or Dispose.
+        owner.AwaitSeek(pending, Options.RebalanceTimeout);
     }
 
     /// <summary>
@@ -262,6 +278,10 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// </summary>
     public void Dispose()
     {
+        // One deadline for the whole call, set before taking the lock: a rebalance holding it (a Leave waiting for a
+        // stuck member) stops waiting at this deadline, instead of making Dispose queue behind it.
+        long deadline = GroupRebalancer<T>.DeadlineAfter(Options.ShutdownTimeout);
+        _rebalancer.BeginShutdown(deadline);
         List<GroupMember<T>> members;
         lock (_rebalanceLock)
         {
@@ -273,7 +293,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             _disposed = true;
             _watchdog.Dispose();
             members = [.. _members];
-            _rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
+            _rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
             foreach (GroupMember<T> member in members)
             {
                 member.Worker.RequestStop();
@@ -283,10 +303,9 @@ public sealed class ConsumerGroup<T> : IDisposable
         }
 
         _stopping.Cancel();
-        long deadline = Environment.TickCount64 + (long)Options.ShutdownTimeout.TotalMilliseconds;
         foreach (GroupMember<T> member in members)
         {
-            member.Worker.Join(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
+            member.Worker.Join(GroupRebalancer<T>.Remaining(deadline));
         }
 
         foreach (GroupPartition<T> partition in _partitions)
@@ -308,6 +327,8 @@ public sealed class ConsumerGroup<T> : IDisposable
 
     internal void Leave(GroupMember<T> member)
     {
+        // One RebalanceTimeout for the whole call: the rebalance, then the member's thread.
+        long deadline = GroupRebalancer<T>.DeadlineAfter(Options.RebalanceTimeout);
         lock (_rebalanceLock)
         {
             if (!_members.Remove(member))
@@ -315,11 +336,12 @@ public sealed class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            _rebalancer.RebalanceLocked(member.Worker);
+            _watchdog.Forget(member.Worker);
+            _rebalancer.RebalanceLocked(member.Worker, deadline);
             member.Worker.RequestStop();
         }
 
-        member.Worker.Join(Options.RebalanceTimeout);
+        member.Worker.Join(GroupRebalancer<T>.Remaining(deadline));
     }
 
     /// <summary>A member's handler threw: move its partitions on a pool thread (the member keeps applying requests).</summary>
@@ -341,6 +363,7 @@ public sealed class ConsumerGroup<T> : IDisposable
                         g._members.Remove(member);
                         g._rebalancer.RebalanceLocked(faulted);
                         faulted.RequestStop();
+                        g.OnMemberLost(faulted, faulted.Fault ?? new InvalidOperationException($"member '{faulted.MemberId}' faulted"));
                     }
                 });
             },
@@ -385,15 +408,16 @@ public sealed class ConsumerGroup<T> : IDisposable
             static group => group.RunInBackground(static group =>
             {
                 List<GroupMember<T>> members;
+                long deadline = GroupRebalancer<T>.DeadlineAfter(group.Options.ShutdownTimeout);
                 lock (group._rebalanceLock)
                 {
                     members = [.. group._members];
-                    group._rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), group.Options.ShutdownTimeout);
+                    group._rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
                     members.ForEach(m => m.Worker.RequestStop());
                     group._members.Clear();
                 }
 
-                members.ForEach(m => m.Worker.Join(group.Options.ShutdownTimeout));
+                members.ForEach(m => m.Worker.Join(GroupRebalancer<T>.Remaining(deadline)));
                 group._completion.TrySetResult();
             }),
             this,
@@ -419,20 +443,90 @@ public sealed class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            List<MemberWorker<T>> failed = _watchdog.FindFailed(_members.Select(m => m.Worker));
-            foreach (MemberWorker<T> worker in failed)
+            List<(MemberWorker<T> Worker, Exception Reason)> failed = _watchdog.FindFailed(_members.Select(m => m.Worker));
+            foreach ((MemberWorker<T> worker, Exception reason) in failed)
             {
-                _rebalancer.DeclareFailed(worker);
+                _rebalancer.DeclareFailed(worker, reason);
             }
 
             if (failed.Count != 0)
             {
                 _rebalancer.RebalanceLocked(leaving: null);
             }
+
+            CheckStranded();
         }
         finally
         {
             Monitor.Exit(_rebalanceLock);
+        }
+    }
+
+    /// <summary>
+    /// A member faulted or was declared failed and left the member list (caller holds the lock): tell
+    /// <see cref="ConsumerGroupOptions.OnMemberFailed"/> on a pool thread, and remember when it was the last member (see
+    /// <see cref="CheckStranded"/>). Not during shutdown or the end of a drained group, where members stop on purpose.
+    /// </summary>
+    private void OnMemberLost(MemberWorker<T> worker, Exception reason)
+    {
+        // Acquire: pairs with the exchange in OnPartitionDrained; a drained group ends its members on purpose.
+        if (_disposed || Volatile.Read(ref _drainedSignalled) != 0)
+        {
+            return;
+        }
+
+        int remaining = _members.Count;
+        if (remaining == 0)
+        {
+            _stranded = (worker, reason, Environment.TickCount64);
+        }
+
+        if (Options.OnMemberFailed is { } callback)
+        {
+            var failure = new MemberFailure(GroupId, worker.MemberId, worker.State, reason, remaining);
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static state =>
+                {
+                    try
+                    {
+                        state.Callback(state.Failure);
+                    }
+                    catch (Exception)
+                    {
+                        // A throwing callback must not take the group's background work down; the state still tells.
+                    }
+                },
+                (Callback: callback, Failure: failure),
+                preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// The watchdog's tick, under the lock: a group that a failure left without members cannot drain by itself. Once
+    /// its topics are complete and no member joined for a session time-out (the grace a supervisor has to replace the
+    /// failed member), <see cref="Completion"/> faults with the last member's error. A memberless group that has drained
+    /// (its last member committed everything) completes.
+    /// </summary>
+    private void CheckStranded()
+    {
+        if (_members.Count != 0 || _stranded is not { } stranded || _completion.Task.IsCompleted)
+        {
+            return;
+        }
+
+        if (_partitions.All(p => p.IsDrained))
+        {
+            OnPartitionDrained();
+            return;
+        }
+
+        if (_partitions.All(p => p.Partition.IsCompleted) && Environment.TickCount64 - stranded.Since >= (long)Options.SessionTimeout.TotalMilliseconds)
+        {
+            _completion.TrySetException(new InvalidOperationException(
+                $"consumer group '{GroupId}' cannot drain: its topics are complete and it has had no member since member '{stranded.Worker.MemberId}' " +
+                $"{stranded.Worker.State.ToString().ToLowerInvariant()} ({stranded.Reason.Message}); its partitions keep their committed offsets and a " +
+                "lossless group keeps gating the writers: join a member to resume, or dispose the group",
+                stranded.Reason));
         }
     }
 
@@ -457,6 +551,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             var member = new GroupMember<T>(this, worker);
             worker.Start();
             _members.Add(member);
+            _stranded = null;
             _rebalancer.RebalanceLocked(leaving: null);
             return member;
         }

@@ -24,8 +24,11 @@ internal sealed class GroupRebalancer<T>
     private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId;
     private readonly Dictionary<string, int> _partitionsPerTopic;
     private readonly string[] _topicNames;
+    private readonly Func<MemberWorker<T>, Exception?> _checkMember;
+    private readonly Action<MemberWorker<T>, Exception> _onFailed;
     private int _generation;
     private long _rebalances;
+    private long _shutdownDeadline = long.MaxValue;
 
     /// <summary>Creates the rebalancer of one group.</summary>
     /// <param name="options">The group's settings.</param>
@@ -33,13 +36,22 @@ internal sealed class GroupRebalancer<T>
     /// <param name="partitions">Every partition of the group.</param>
     /// <param name="byId">The partitions by id.</param>
     /// <param name="partitionsPerTopic">The partition count of each topic.</param>
+    /// <param name="checkMember">
+    /// The session watchdog's verdict on a member (<see cref="SessionWatchdog{T}.CheckMember"/>): a rebalance that waits
+    /// for a member stuck in its handler fences it after the session time-out, as the watchdog would.
+    /// </param>
+    /// <param name="onFailed">Told of every member declared failed, with why, under the lock.</param>
     public GroupRebalancer(
         ConsumerGroupOptions options,
         List<GroupMember<T>> members,
         GroupPartition<T>[] partitions,
         Dictionary<TopicPartition, GroupPartition<T>> byId,
-        Dictionary<string, int> partitionsPerTopic)
+        Dictionary<string, int> partitionsPerTopic,
+        Func<MemberWorker<T>, Exception?> checkMember,
+        Action<MemberWorker<T>, Exception> onFailed)
     {
+        _checkMember = checkMember;
+        _onFailed = onFailed;
         _options = options;
         _members = members;
         _partitions = partitions;
@@ -54,19 +66,43 @@ internal sealed class GroupRebalancer<T>
     /// <summary>How many rebalances ran. Any thread.</summary>
     public long Count => Interlocked.Read(ref _rebalances);
 
-    /// <summary>Runs a rebalance. Caller holds the group's rebalance lock.</summary>
+    /// <summary>A deadline <paramref name="timeout"/> from now, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+    /// <param name="timeout">The time-out.</param>
+    /// <returns>The deadline.</returns>
+    public static long DeadlineAfter(TimeSpan timeout) => Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+
+    /// <summary>The time left until <paramref name="deadline"/>, never negative.</summary>
+    /// <param name="deadline">A deadline from <see cref="DeadlineAfter"/>.</param>
+    /// <returns>The time left.</returns>
+    public static TimeSpan Remaining(long deadline) => TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
+
+    /// <summary>
+    /// Cuts the waits of the rebalance in progress (and of later ones) at <paramref name="deadline"/>: Dispose calls
+    /// it before it takes the lock, so that it does not queue behind a rebalance waiting for a stuck member. Any thread.
+    /// </summary>
+    /// <param name="deadline">The shutdown deadline, from <see cref="DeadlineAfter"/>.</param>
+    public void BeginShutdown(long deadline) =>
+        // Release: the waiting rebalance reads it (acquire) at its next wait slice; a late read only costs one slice.
+        Volatile.Write(ref _shutdownDeadline, deadline);
+
+    /// <summary>Runs a rebalance within one <see cref="ConsumerGroupOptions.RebalanceTimeout"/>. Caller holds the group's rebalance lock.</summary>
     /// <param name="leaving">A member that leaves: its partitions are revoked first (it commits), or null.</param>
-    public void RebalanceLocked(MemberWorker<T>? leaving)
+    public void RebalanceLocked(MemberWorker<T>? leaving) => RebalanceLocked(leaving, DeadlineAfter(_options.RebalanceTimeout));
+
+    /// <summary>Runs a rebalance; every wait in it ends by <paramref name="deadline"/>. Caller holds the group's rebalance lock.</summary>
+    /// <param name="leaving">A member that leaves: its partitions are revoked first (it commits), or null.</param>
+    /// <param name="deadline">One deadline for the whole rebalance, from <see cref="DeadlineAfter"/>.</param>
+    public void RebalanceLocked(MemberWorker<T>? leaving, long deadline)
     {
         Interlocked.Increment(ref _rebalances);
         if (leaving is not null)
         {
-            Reassign([(leaving, [])]);
+            Reassign([(leaving, [])], deadline);
         }
 
         // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
         // partition is handed to a live member while another still owns it.
-        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
+        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())), deadline);
 
         RebalanceProtocol protocol = _options.EffectiveProtocol;
         for (int round = 0; round < 3; round++)
@@ -75,7 +111,7 @@ internal sealed class GroupRebalancer<T>
             List<MemberWorker<T>> live = [.. _members.Select(m => m.Worker).Where(w => w.IsLive)];
             if (protocol == RebalanceProtocol.Eager)
             {
-                Reassign(live.Where(w => w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
+                Reassign(live.Where(w => w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())), deadline);
             }
 
             var subscriptions = new Dictionary<string, Subscription>(StringComparer.Ordinal);
@@ -102,18 +138,20 @@ internal sealed class GroupRebalancer<T>
                 }
             }
 
-            Reassign(revocations);
+            Reassign(revocations, deadline);
 
             // Phase 2: the new assignment; every partition in it now has no owner or the same one.
-            Reassign(live.Where(w => w.IsLive && !SameSet(w.CoordinatorView, targets[w])).Select(w => (w, targets[w])));
+            Reassign(live.Where(w => w.IsLive && !SameSet(w.CoordinatorView, targets[w])).Select(w => (w, targets[w])), deadline);
 
             bool allAssigned = _partitions.All(p => live.Any(w => Array.IndexOf(w.CoordinatorView, p) >= 0)) || live.Count == 0;
-            if (protocol == RebalanceProtocol.Eager || revocations.Count == 0 || allAssigned)
+            bool lostMember = live.Exists(w => !w.IsLive);
+            if (!lostMember && (protocol == RebalanceProtocol.Eager || revocations.Count == 0 || allAssigned))
             {
                 break;
             }
 
-            // Cooperative: the follow-up round hands out the partitions revoked above.
+            // Cooperative: the follow-up round hands out the partitions revoked above. Either protocol: a member
+            // declared failed during this round held targets that the next round gives to the others.
         }
     }
 
@@ -143,12 +181,13 @@ internal sealed class GroupRebalancer<T>
         return targets;
     }
 
-    /// <summary>Sends assignment requests to the workers, then waits for all; a worker that misses the deadline is fenced.</summary>
-    public void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes) =>
-        Reassign(changes, _options.RebalanceTimeout);
-
-    /// <summary>Same, with <paramref name="timeout"/> instead of the rebalance time-out.</summary>
-    public void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes, TimeSpan timeout)
+    /// <summary>
+    /// Sends assignment requests to the workers, then waits for all until one <paramref name="deadline"/> (the
+    /// requests are applied in parallel, so blocked workers do not add up); a worker that misses it is fenced.
+    /// </summary>
+    /// <param name="changes">The workers and their targets.</param>
+    /// <param name="deadline">From <see cref="DeadlineAfter"/>; a shutdown deadline cuts it short.</param>
+    public void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes, long deadline)
     {
         var pending = new List<(MemberWorker<T> Worker, int Version)>();
         foreach ((MemberWorker<T> worker, GroupPartition<T>[] target) in changes)
@@ -161,16 +200,20 @@ internal sealed class GroupRebalancer<T>
         {
             // A worker that missed the deadline, or whose thread ended (an engine fault), may still own partitions:
             // fence them so that the new owners can take them.
-            if (!worker.WaitApplied(version, timeout) || worker.HasExited)
+            Exception? missed = WaitApplied(worker, version, deadline);
+            if (missed is not null || worker.HasExited)
             {
-                DeclareFailed(worker);
+                DeclareFailed(worker, missed ?? worker.Fault ?? new InvalidOperationException($"the thread of member '{worker.MemberId}' ended during a rebalance"));
             }
         }
     }
 
     /// <summary>Fences a member that did not reach a safe point in time: it keeps nothing and can commit nothing.</summary>
-    public void DeclareFailed(MemberWorker<T> worker)
+    /// <param name="worker">The member.</param>
+    /// <param name="reason">Why, for <see cref="ConsumerGroupOptions.OnMemberFailed"/>.</param>
+    public void DeclareFailed(MemberWorker<T> worker, Exception reason)
     {
+        bool wasMember = _members.Exists(m => ReferenceEquals(m.Worker, worker));
         worker.MarkFailed();
         foreach (GroupPartition<T> partition in _partitions)
         {
@@ -180,8 +223,40 @@ internal sealed class GroupRebalancer<T>
         worker.CoordinatorView = [];
         _members.RemoveAll(m => ReferenceEquals(m.Worker, worker));
         worker.RequestStop();
+        if (wasMember)
+        {
+            _onFailed(worker, reason);
+        }
     }
 
+    /// <summary>
+    /// Waits, in slices, until the worker applied request <paramref name="version"/>; null once it did, else why not:
+    /// the deadline (or the shutdown deadline) passed, or the watchdog's check says the member is stuck or dead.
+    /// </summary>
+    private Exception? WaitApplied(MemberWorker<T> worker, int version, long deadline)
+    {
+        const long SliceMilliseconds = 20;
+        while (true)
+        {
+            // Acquire: pairs with the release in BeginShutdown.
+            long until = Math.Min(deadline, Volatile.Read(ref _shutdownDeadline));
+            long slice = Math.Clamp(until - Environment.TickCount64, 0, SliceMilliseconds);
+            if (worker.WaitApplied(version, TimeSpan.FromMilliseconds(slice)))
+            {
+                return null;
+            }
+
+            if (Environment.TickCount64 >= until)
+            {
+                return new TimeoutException($"member '{worker.MemberId}' did not reach a safe point before the rebalance or shutdown deadline");
+            }
+
+            if (_checkMember(worker) is Exception stuck)
+            {
+                return stuck;
+            }
+        }
+    }
 
     private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>
         a.Length == b.Length && a.All(p => Array.IndexOf(b, p) >= 0);

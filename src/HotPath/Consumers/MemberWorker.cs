@@ -91,7 +91,7 @@ internal abstract class MemberWorker<T>
     /// <summary>Why pinning failed, or null.</summary>
     public string? PinningError => Volatile.Read(ref _pinningError);
 
-    /// <summary>Loop iterations so far: the watchdog's heartbeat. Any thread; racy by design.</summary>
+    /// <summary>Batches and loop passes so far: the watchdog's poll-interval heartbeat. Any thread; racy by design.</summary>
     public long Heartbeat => Volatile.Read(ref _heartbeat);
 
     /// <summary>True while the worker is parked or backing off (idle, not stuck). Any thread.</summary>
@@ -155,8 +155,8 @@ internal abstract class MemberWorker<T>
         }
     }
 
-    /// <summary>Asks the worker to apply a seek between batches, and waits for it; rethrows its error.</summary>
-    public void Seek(GroupPartition<T> partition, long offset, TimeSpan timeout)
+    /// <summary>Asks the worker to apply a seek between batches; <see cref="AwaitSeek"/> waits for it. Any thread.</summary>
+    public PendingSeek<T> RequestSeek(GroupPartition<T> partition, long offset)
     {
         var pending = new PendingSeek<T>(partition, offset);
         lock (_control)
@@ -166,25 +166,11 @@ internal abstract class MemberWorker<T>
         }
 
         _parker.Unpark();
-        lock (_control)
-        {
-            long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-            while (!pending.Done && !_exited && Environment.TickCount64 < deadline)
-            {
-                Monitor.Wait(_control, 50);
-            }
-        }
-
-        if (pending.Error is not null)
-        {
-            throw pending.Error;
-        }
-
-        if (!pending.Done)
-        {
-            Internal.ThrowHelper.Timeout($"seek of {partition.Id} by member '{MemberId}'", timeout);
-        }
+        return pending;
     }
+
+    /// <summary>Waits until the worker applied <paramref name="pending"/> (see <see cref="PendingSeek{T}.Await"/>). Any thread.</summary>
+    public void AwaitSeek(PendingSeek<T> pending, TimeSpan timeout) => pending.Await(_control, () => _exited, timeout, MemberId);
 
     /// <summary>Asks the worker to exit once it owns nothing. Any thread.</summary>
     public void RequestStop()
@@ -285,6 +271,14 @@ internal abstract class MemberWorker<T>
                     break;
                 }
 
+                if (!_failures.IsEmpty && WaitOutBackoff(cursor))
+                {
+                    // A control request arrived during the backoff: answer it at the top of the loop, then wait the rest.
+                    break;
+                }
+
+                // Poll-interval heartbeat, once per batch: owner-only write, read racily by the watchdog (it compares values).
+                Volatile.Write(ref _heartbeat, _heartbeat + 1);
                 long started = duration.Enabled ? Stopwatch.GetTimestamp() : 0;
                 long before = cursor.Position;
                 long lostBefore = cursor.IsLossy ? cursor.Lost : 0;
@@ -355,13 +349,12 @@ internal abstract class MemberWorker<T>
     /// </summary>
     private int OnHandlerError(GroupPartition<T> partition, ReadCursor<T> cursor, Exception ex)
     {
-        switch (_failures.OnError(partition, cursor, ex, out TimeSpan backoff))
+        switch (_failures.OnError(partition, cursor, ex, out _))
         {
             case HandlerFailures<T>.Outcome.Retry:
-                // Back off on the parker: a rebalance request or a stop wakes us early (the loop then answers it first).
-                Volatile.Write(ref _parked, 1);
-                _parker.Park((int)Math.Max(1, backoff.TotalMilliseconds));
-                Volatile.Write(ref _parked, 0);
+                // Back off now (the member's other partitions wait too); a control request cuts this wait short, and
+                // the loop answers it, then WaitOutBackoff waits the rest before the retry.
+                WaitOutBackoff(cursor);
                 return 0;
             case HandlerFailures<T>.Outcome.SteppedOver:
                 return 1;
@@ -485,6 +478,13 @@ internal abstract class MemberWorker<T>
 
     private void ApplySeek(PendingSeek<T> seek)
     {
+        if (!seek.TryClaim())
+        {
+            // Withdrawn: its caller timed out and was told so; applying it now would move the group silently.
+            return;
+        }
+
+        Exception? error = null;
         try
         {
             int index = Array.IndexOf(_owned, seek.Partition);
@@ -497,14 +497,33 @@ internal abstract class MemberWorker<T>
         }
         catch (Exception ex)
         {
-            seek.Error = ex;
+            error = ex;
         }
 
-        lock (_control)
+        seek.Complete(_control, error);
+    }
+
+    /// <summary>
+    /// Parks until the retry time of the cursor's failing event (if it has one); true when a control request or a state
+    /// change cut the wait short (the retry time stays, so the next call waits the rest).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private bool WaitOutBackoff(ReadCursor<T> cursor)
+    {
+        while (_failures.RetryDelay(cursor) is int milliseconds && milliseconds > 0)
         {
-            seek.Done = true;
-            Monitor.PulseAll(_control);
+            // Acquire: pairs with the version bump in RequestAssignment/RequestSeek/RequestStop (then an unpark).
+            if (Volatile.Read(ref _requestedVersion) != _appliedLocal || State != MemberState.Running)
+            {
+                return true;
+            }
+
+            Volatile.Write(ref _parked, 1);
+            _parker.Park(milliseconds);
+            Volatile.Write(ref _parked, 0);
         }
+
+        return false;
     }
 
     private void DropFenced()

@@ -252,16 +252,18 @@ public sealed class GroupLifecycleTests
         Assert.True(gap >= TimeSpan.FromMilliseconds(900), $"the retry came {gap.TotalMilliseconds:F0} ms after the failure, backoff 1 s");
     }
 
-    // Defect: with its only member faulted the group was silent: Completion never faulted.
+    // Defect: with its only member faulted the group was silent: Completion never faulted, even once the topic was
+    // complete and nothing could drain the group any more.
     [Fact]
     public void LastMemberFaults_CompletionFaultsWithTheMembersError()
     {
         using var topic = CreateTopic();
-        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "all-failed" });
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "all-failed", SessionTimeout = TimeSpan.FromMilliseconds(200) });
         var handler = new RecordingHandler(1) { ThrowWhen = (e, _, _) => e.Value == 3 };
         GroupMember<TestEvent> member = group.Join(handler.For("m"));
 
         Publish(topic, 5);
+        topic.Complete();
 
         Assert.True(SpinWait.SpinUntil(() => group.Completion.IsCompleted, Timeout), "Completion reports the group that lost its last member");
         Assert.True(group.Completion.IsFaulted);
@@ -269,6 +271,104 @@ public sealed class GroupLifecycleTests
         Assert.Contains("all-failed", error.Message);
         Assert.Same(member.Fault, error.InnerException);
         Assert.Equal(MemberState.Faulted, member.State);
+    }
+
+    [Fact]
+    public void MaxPollInterval_BatchLongerThanIt_MemberDeclaredFailedAndReported()
+    {
+        using var topic = CreateTopic();
+        var failures = new ConcurrentQueue<MemberFailure>();
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "poll-interval",
+            SessionTimeout = TimeSpan.FromSeconds(30),
+            MaxPollInterval = TimeSpan.FromMilliseconds(300),
+            MaxBatchSize = 100,
+            OnMemberFailed = failures.Enqueue,
+        });
+        GroupMember<TestEvent> member = group.Join(new SleepingHandler(TimeSpan.FromMilliseconds(20)), memberId: "slow");
+
+        // 100 events x 20 ms in one batch: well past the 300 ms poll interval, although every event makes progress.
+        Publish(topic, 100);
+
+        Assert.True(SpinWait.SpinUntil(() => !failures.IsEmpty, Timeout));
+        MemberFailure failure = Assert.Single(failures);
+        Assert.Equal(("poll-interval", "slow", MemberState.Failed, 0), (failure.GroupId, failure.MemberId, failure.State, failure.RemainingMembers));
+        Assert.Contains("MaxPollInterval", failure.Error.Message);
+        Assert.Equal(MemberState.Failed, member.State);
+    }
+
+    [Fact]
+    public void SessionTimeout_HandlerCallHangs_FailureReportedToCallback()
+    {
+        using var topic = CreateTopic();
+        using var release = new ManualResetEventSlim();
+        var failures = new ConcurrentQueue<MemberFailure>();
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "hang",
+            SessionTimeout = TimeSpan.FromMilliseconds(200),
+            OnMemberFailed = failures.Enqueue,
+        });
+        var handler = new BlockingHandler(blockAt: 1, release);
+        GroupMember<TestEvent> hung = group.Join(handler, memberId: "hung");
+        group.Join(new SleepingHandler(TimeSpan.Zero), memberId: "spare");
+
+        Publish(topic, 3);
+
+        Assert.True(SpinWait.SpinUntil(() => !failures.IsEmpty, Timeout));
+        release.Set();
+        MemberFailure failure = Assert.Single(failures);
+        Assert.Equal(("hung", MemberState.Failed, 1), (failure.MemberId, failure.State, failure.RemainingMembers));
+        Assert.IsType<TimeoutException>(failure.Error);
+        Assert.Contains("SessionTimeout", failure.Error.Message);
+        Assert.Equal(MemberState.Failed, hung.State);
+        Assert.False(group.Completion.IsCompleted, "a member remains: the group goes on");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    public void Options_MaxPollIntervalBelow10Ms_Rejected(int milliseconds)
+    {
+        var options = new ConsumerGroupOptions { GroupId = "g", MaxPollInterval = TimeSpan.FromMilliseconds(milliseconds) };
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+
+        Assert.Equal(nameof(ConsumerGroupOptions.MaxPollInterval), error.ParamName);
+        Assert.Contains("must be at least 10 ms", error.Message);
+    }
+
+    [Fact]
+    public async Task LastMemberFaults_CallbackReportsAndDisposeReleasesTheWriters()
+    {
+        using var topic = CreateTopic(capacity: 8);
+        var failures = new ConcurrentQueue<MemberFailure>();
+        var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "gated",
+            SessionTimeout = TimeSpan.FromMilliseconds(200),
+            OnMemberFailed = failures.Enqueue,
+        });
+        var handler = new RecordingHandler(1) { ThrowWhen = (e, _, _) => e.Value == 0 };
+        group.Join(handler.For("m"), memberId: "m");
+        Publish(topic, 8);
+
+        Assert.True(SpinWait.SpinUntil(() => !failures.IsEmpty, Timeout));
+        MemberFailure failure = Assert.Single(failures);
+        Assert.Equal(("m", MemberState.Faulted, 0), (failure.MemberId, failure.State, failure.RemainingMembers));
+        Assert.Contains("handler failure at 0/0", failure.Error.Message);
+
+        // The lossless group keeps its committed offset and gates the writer: the ring stays full, completion waits ...
+        Assert.False(topic[0].TryPublish(new TestEvent(8), out _));
+        Task completing = topic.CompleteAsync();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => group.Completion.WaitAsync(Timeout));
+        Assert.Contains("cannot drain", error.Message);
+        Assert.False(completing.IsCompleted);
+
+        // ... until the group is disposed, which unregisters it.
+        group.Dispose();
+        await completing.WaitAsync(Timeout);
     }
 
     /// <summary>Sleeps in every call; records the offsets.</summary>
