@@ -102,7 +102,7 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// Completes when every topic of the group is complete and the group committed every event published before that
     /// (it has drained); the members then leave and their threads end. Faults when the group cannot drain: a member
     /// faulted or was declared failed leaving no member, the topics are complete, and no member joined within
-    /// <see cref="ConsumerGroupOptions.SessionTimeout"/> (the inner exception is the member's error). A lossless group
+    /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the inner exception is the member's error). A lossless group
     /// without members keeps its committed offsets and keeps gating the writers: join a member to resume, or dispose the
     /// group to release them. <see cref="ConsumerGroupOptions.OnMemberFailed"/> hears of every failure at once.
     /// Canceled by Dispose.
@@ -503,8 +503,9 @@ public sealed class ConsumerGroup<T> : IDisposable
 
     /// <summary>
     /// The watchdog's tick, under the lock: a group that a failure left without members cannot drain by itself. Once
-    /// its topics are complete and no member joined for a session time-out (the grace a supervisor has to replace the
-    /// failed member), <see cref="Completion"/> faults with the last member's error. A memberless group that has drained
+    /// its topics are complete and no member joined for a rebalance time-out (the grace a supervisor has to replace the
+    /// failed member, as a Kafka coordinator waits that long for members to rejoin), <see cref="Completion"/> faults
+    /// with the last member's error. A memberless group that has drained
     /// (its last member committed everything) completes.
     /// </summary>
     private void CheckStranded()
@@ -520,7 +521,7 @@ public sealed class ConsumerGroup<T> : IDisposable
             return;
         }
 
-        if (_partitions.All(p => p.Partition.IsCompleted) && Environment.TickCount64 - stranded.Since >= (long)Options.SessionTimeout.TotalMilliseconds)
+        if (_partitions.All(p => p.Partition.IsCompleted) && Environment.TickCount64 - stranded.Since >= (long)Options.RebalanceTimeout.TotalMilliseconds)
         {
             _completion.TrySetException(new InvalidOperationException(
                 $"consumer group '{GroupId}' cannot drain: its topics are complete and it has had no member since member '{stranded.Worker.MemberId}' " +

@@ -258,7 +258,7 @@ public sealed class GroupLifecycleTests
     public void LastMemberFaults_CompletionFaultsWithTheMembersError()
     {
         using var topic = CreateTopic();
-        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "all-failed", SessionTimeout = TimeSpan.FromMilliseconds(200) });
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "all-failed", RebalanceTimeout = TimeSpan.FromSeconds(2) });
         var handler = new RecordingHandler(1) { ThrowWhen = (e, _, _) => e.Value == 3 };
         GroupMember<TestEvent> member = group.Join(handler.For("m"));
 
@@ -347,7 +347,7 @@ public sealed class GroupLifecycleTests
         var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
         {
             GroupId = "gated",
-            SessionTimeout = TimeSpan.FromMilliseconds(200),
+            RebalanceTimeout = TimeSpan.FromSeconds(2),
             OnMemberFailed = failures.Enqueue,
         });
         var handler = new RecordingHandler(1) { ThrowWhen = (e, _, _) => e.Value == 0 };
