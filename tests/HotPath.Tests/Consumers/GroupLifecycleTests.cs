@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using HotPath.Consumers;
+using HotPath.Groups;
 using HotPath.Tests.Support;
 using HotPath.Topics;
 
@@ -273,6 +274,32 @@ public sealed class GroupLifecycleTests
         Assert.Equal(MemberState.Faulted, member.State);
     }
 
+    // Defect: a join whose new member missed the rebalance deadline returned that member (already fenced, Failed) as
+    // if the join had worked; it must throw and leave no member behind.
+    [Fact]
+    public void Join_NewMemberMissesRebalanceDeadline_ThrowsAndAddsNoMember()
+    {
+        using var topic = CreateTopic(partitions: 2);
+        using var release = new ManualResetEventSlim();
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "join-timeout",
+            RebalanceTimeout = TimeSpan.FromSeconds(2),
+            SessionTimeout = TimeSpan.FromSeconds(30),
+            RebalanceListener = new BlockingAssignListener("late", release),
+        });
+        GroupMember<TestEvent> first = group.Join(new SleepingHandler(TimeSpan.Zero), memberId: "first");
+
+        Assert.Throws<TimeoutException>(() => group.Join(new SleepingHandler(TimeSpan.Zero), memberId: "late"));
+        release.Set();
+
+        Assert.Same(first, Assert.Single(group.Members));
+        Assert.True(SpinWait.SpinUntil(() => group.GetOwner("orders", 0) == "first" && group.GetOwner("orders", 1) == "first", Timeout), "the partitions went back to the remaining member");
+        Publish(topic, 3, partition: 0);
+        Publish(topic, 3, partition: 1);
+        Assert.True(SpinWait.SpinUntil(() => group.GetLag("orders", 0) + group.GetLag("orders", 1) == 0, Timeout));
+    }
+
     [Fact]
     public void MaxPollInterval_BatchLongerThanIt_MemberDeclaredFailedAndReported()
     {
@@ -369,6 +396,26 @@ public sealed class GroupLifecycleTests
         // ... until the group is disposed, which unregisters it.
         group.Dispose();
         await completing.WaitAsync(Timeout);
+    }
+
+    /// <summary>Blocks the assignment callback of one member until released.</summary>
+    private sealed class BlockingAssignListener(string memberId, ManualResetEventSlim release) : IRebalanceListener
+    {
+        public void OnPartitionsAssigned(string member, IReadOnlyList<TopicPartition> partitions)
+        {
+            if (member == memberId)
+            {
+                release.Wait();
+            }
+        }
+
+        public void OnPartitionsRevoked(string member, IReadOnlyList<TopicPartition> partitions)
+        {
+        }
+
+        public void OnPartitionsLost(string member, IReadOnlyList<TopicPartition> partitions)
+        {
+        }
     }
 
     /// <summary>Sleeps in every call; records the offsets.</summary>
