@@ -42,6 +42,7 @@ public sealed class ConsumerGroup<T> : IDisposable
     private int _memberSequence;
     private bool _disposed;
     private (MemberWorker<T> Worker, Exception Reason, long Since)? _stranded;
+    private MemberWorker<T>? _joining;
 
     /// <summary>Creates a group over one topic.</summary>
     /// <param name="topic">The topic.</param>
@@ -164,7 +165,11 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// <summary>Every partition the group reads, in topic then partition order.</summary>
     public IReadOnlyList<TopicPartition> Partitions => [.. _partitions.Select(p => p.Id)];
 
-    /// <summary>Adds a member that handles events one at a time; returns once the group has rebalanced.</summary>
+    /// <summary>
+    /// Adds a member that handles events one at a time; returns once the group has rebalanced. Throws
+    /// <see cref="TimeoutException"/>, and adds no member, when the new member does not take its partitions within
+    /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the same for <c>JoinBatch</c> and <c>JoinAsync</c>).
+    /// </summary>
     /// <typeparam name="THandler">A struct handler is called without virtual dispatch.</typeparam>
     /// <param name="handler">The member's handler; only the member's thread calls it.</param>
     /// <param name="memberId">A unique member id, or null for a generated one.</param>
@@ -327,8 +332,6 @@ public sealed class ConsumerGroup<T> : IDisposable
 
     internal void Leave(GroupMember<T> member)
     {
-        // One RebalanceTimeout for the whole call: the rebalance, then the member's thread.
-        long deadline = GroupRebalancer<T>.DeadlineAfter(Options.RebalanceTimeout);
         lock (_rebalanceLock)
         {
             if (!_members.Remove(member))
@@ -337,11 +340,15 @@ public sealed class ConsumerGroup<T> : IDisposable
             }
 
             _watchdog.Forget(member.Worker);
-            _rebalancer.RebalanceLocked(member.Worker, deadline);
+            _rebalancer.RebalanceLocked(member.Worker);
             member.Worker.RequestStop();
         }
 
-        member.Worker.Join(GroupRebalancer<T>.Remaining(deadline));
+        // A member fenced by the rebalance (stuck in its handler) has already waited out its time-out: do not wait again.
+        if (member.State != MemberState.Failed)
+        {
+            member.Worker.Join(Options.RebalanceTimeout);
+        }
     }
 
     /// <summary>A member's handler threw: move its partitions on a pool thread (the member keeps applying requests).</summary>
@@ -469,8 +476,9 @@ public sealed class ConsumerGroup<T> : IDisposable
     /// </summary>
     private void OnMemberLost(MemberWorker<T> worker, Exception reason)
     {
-        // Acquire: pairs with the exchange in OnPartitionDrained; a drained group ends its members on purpose.
-        if (_disposed || Volatile.Read(ref _drainedSignalled) != 0)
+        // Acquire: pairs with the exchange in OnPartitionDrained; a drained group ends its members on purpose. A member
+        // that fails its own join is no loss: the join throws instead.
+        if (_disposed || Volatile.Read(ref _drainedSignalled) != 0 || ReferenceEquals(worker, _joining))
         {
             return;
         }
@@ -552,8 +560,24 @@ public sealed class ConsumerGroup<T> : IDisposable
             var member = new GroupMember<T>(this, worker);
             worker.Start();
             _members.Add(member);
+            _joining = worker;
+            try
+            {
+                _rebalancer.RebalanceLocked(leaving: null);
+            }
+            finally
+            {
+                _joining = null;
+            }
+
+            if (worker.State == MemberState.Failed)
+            {
+                // Fenced and removed by its own join's rebalance: the join had no effect (the next round handed its
+                // partitions back to the others), and the caller learns it.
+                ThrowHelper.Timeout($"join of member '{id}' to group '{GroupId}' (it did not take its partitions in time and was removed)", Options.RebalanceTimeout);
+            }
+
             _stranded = null;
-            _rebalancer.RebalanceLocked(leaving: null);
             return member;
         }
     }

@@ -85,24 +85,23 @@ internal sealed class GroupRebalancer<T>
         // Release: the waiting rebalance reads it (acquire) at its next wait slice; a late read only costs one slice.
         Volatile.Write(ref _shutdownDeadline, deadline);
 
-    /// <summary>Runs a rebalance within one <see cref="ConsumerGroupOptions.RebalanceTimeout"/>. Caller holds the group's rebalance lock.</summary>
+    /// <summary>
+    /// Runs a rebalance. Caller holds the group's rebalance lock. Each phase (revocations, then assignments) waits for
+    /// its members in parallel, until one <see cref="ConsumerGroupOptions.RebalanceTimeout"/>: a stuck member costs
+    /// one time-out, then it is fenced, and the members of the next phase get their own full time to answer.
+    /// </summary>
     /// <param name="leaving">A member that leaves: its partitions are revoked first (it commits), or null.</param>
-    public void RebalanceLocked(MemberWorker<T>? leaving) => RebalanceLocked(leaving, DeadlineAfter(_options.RebalanceTimeout));
-
-    /// <summary>Runs a rebalance; every wait in it ends by <paramref name="deadline"/>. Caller holds the group's rebalance lock.</summary>
-    /// <param name="leaving">A member that leaves: its partitions are revoked first (it commits), or null.</param>
-    /// <param name="deadline">One deadline for the whole rebalance, from <see cref="DeadlineAfter"/>.</param>
-    public void RebalanceLocked(MemberWorker<T>? leaving, long deadline)
+    public void RebalanceLocked(MemberWorker<T>? leaving)
     {
         Interlocked.Increment(ref _rebalances);
         if (leaving is not null)
         {
-            Reassign([(leaving, [])], deadline);
+            Reassign([(leaving, [])]);
         }
 
         // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
         // partition is handed to a live member while another still owns it.
-        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())), deadline);
+        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
 
         RebalanceProtocol protocol = _options.EffectiveProtocol;
         for (int round = 0; round < 3; round++)
@@ -111,7 +110,7 @@ internal sealed class GroupRebalancer<T>
             List<MemberWorker<T>> live = [.. _members.Select(m => m.Worker).Where(w => w.IsLive)];
             if (protocol == RebalanceProtocol.Eager)
             {
-                Reassign(live.Where(w => w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())), deadline);
+                Reassign(live.Where(w => w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
             }
 
             var subscriptions = new Dictionary<string, Subscription>(StringComparer.Ordinal);
@@ -138,10 +137,10 @@ internal sealed class GroupRebalancer<T>
                 }
             }
 
-            Reassign(revocations, deadline);
+            Reassign(revocations);
 
             // Phase 2: the new assignment; every partition in it now has no owner or the same one.
-            Reassign(live.Where(w => w.IsLive && !SameSet(w.CoordinatorView, targets[w])).Select(w => (w, targets[w])), deadline);
+            Reassign(live.Where(w => w.IsLive && !SameSet(w.CoordinatorView, targets[w])).Select(w => (w, targets[w])));
 
             bool allAssigned = _partitions.All(p => live.Any(w => Array.IndexOf(w.CoordinatorView, p) >= 0)) || live.Count == 0;
             bool lostMember = live.Exists(w => !w.IsLive);
@@ -180,6 +179,11 @@ internal sealed class GroupRebalancer<T>
 
         return targets;
     }
+
+    /// <summary>Same, until one <see cref="ConsumerGroupOptions.RebalanceTimeout"/> from now.</summary>
+    /// <param name="changes">The workers and their targets.</param>
+    public void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes) =>
+        Reassign(changes, DeadlineAfter(_options.RebalanceTimeout));
 
     /// <summary>
     /// Sends assignment requests to the workers, then waits for all until one <paramref name="deadline"/> (the
