@@ -70,10 +70,11 @@ public sealed record ConsumerGroupOptions
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Progress (Kafka's <c>max.poll.interval.ms</c>): how long a member may spend on one batch — up to
-    /// <see cref="MaxBatchSize"/> events of one partition, handed out between two automatic commits — before it is
-    /// declared failed (see <see cref="SessionTimeout"/> for what follows). It bounds how much work a failure can
-    /// make the group redo; with a slow handler, lower <see cref="MaxBatchSize"/> so that a batch fits in it. At least
+    /// Progress (Kafka's <c>max.poll.interval.ms</c>): how long a member may spend on one pass over its partitions —
+    /// a batch of up to <see cref="MaxBatchSize"/> events from each partition it owns, each batch committed after it
+    /// is handled, as a Kafka poll returns records of several partitions — before it is declared failed (see
+    /// <see cref="SessionTimeout"/> for what follows). It bounds how long a member may go between two looks at its
+    /// rebalance requests; with a slow handler, lower <see cref="MaxBatchSize"/> so that a pass fits in it. At least
     /// 10 ms; default 5 min (Kafka's default).
     /// </summary>
     public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromMinutes(5);

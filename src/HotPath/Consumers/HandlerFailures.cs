@@ -45,6 +45,33 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
             ? (int)Math.Clamp(failing.RetryAt - Environment.TickCount64, int.MinValue, int.MaxValue)
             : null;
 
+    /// <summary>
+    /// Parks the member until the retry time of the cursor's failing event (if it has one); true when
+    /// <paramref name="interrupted"/> cut the wait short (the retry time stays, so the next call waits the rest).
+    /// </summary>
+    /// <param name="cursor">The partition's cursor.</param>
+    /// <param name="parker">The member's parker; a control request unparks it.</param>
+    /// <param name="parked">The member's idle flag, raised while parked (the watchdog counts an idle member as alive).</param>
+    /// <param name="interrupted">True when the member must answer a control request or stop first.</param>
+    /// <returns>True when interrupted.</returns>
+    public bool WaitOutBackoff(ReadCursor<T> cursor, Workers.Parker parker, ref int parked, Func<bool> interrupted)
+    {
+        while (RetryDelay(cursor) is int milliseconds && milliseconds > 0)
+        {
+            if (interrupted())
+            {
+                return true;
+            }
+
+            // Release: the watchdog's acquire read of the flag sees an idle member, not a stuck one.
+            Volatile.Write(ref parked, 1);
+            parker.Park(milliseconds);
+            Volatile.Write(ref parked, 0);
+        }
+
+        return false;
+    }
+
     /// <summary>Applies the policy to the event at the cursor's position, which the handler failed on.</summary>
     /// <param name="partition">The partition.</param>
     /// <param name="cursor">Its cursor, positioned at the failing event.</param>

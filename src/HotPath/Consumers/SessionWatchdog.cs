@@ -10,9 +10,9 @@ namespace HotPath.Consumers;
 /// owns partitions, is not idle, and shows no progress for the session time-out is stuck in one handler call (or a
 /// callback); a member whose thread ended while it owned partitions is dead.</item>
 /// <item><b>Poll interval</b> (<see cref="ConsumerGroupOptions.MaxPollInterval"/>): the member's heartbeat
-/// (<see cref="MemberWorker{T}.Heartbeat"/>), which ticks once per batch (up to <c>MaxBatchSize</c> events of one
-/// partition) and once per pass of its loop. A member whose heartbeat stands still for the poll interval spends too
-/// long on one batch.</item>
+/// (<see cref="MemberWorker{T}.Heartbeat"/>), which ticks once per pass of its loop (a batch of up to
+/// <c>MaxBatchSize</c> events from each partition it owns). A member whose heartbeat stands still for the poll interval
+/// spends too long on one pass.</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -38,7 +38,7 @@ internal sealed class SessionWatchdog<T> : IDisposable
     /// <summary>Starts the watchdog thread, which calls <paramref name="check"/> every quarter of the shorter time-out (at least every 5 ms).</summary>
     /// <param name="groupId">The group, for the thread's name.</param>
     /// <param name="sessionTimeout">How long a member may show no progress while it owns partitions.</param>
-    /// <param name="maxPollInterval">How long a member may spend on one batch.</param>
+    /// <param name="maxPollInterval">How long a member may spend on one pass over its partitions.</param>
     /// <param name="partitions">Every partition of the group: their owners and positions are what the check reads.</param>
     /// <param name="check">The group's check; it calls <see cref="FindFailed"/> under its lock.</param>
     public SessionWatchdog(string groupId, TimeSpan sessionTimeout, TimeSpan maxPollInterval, GroupPartition<T>[] partitions, Action check)
@@ -126,7 +126,7 @@ internal sealed class SessionWatchdog<T> : IDisposable
             else if (now - seen.HeartbeatSince >= (long)_maxPollInterval.TotalMilliseconds)
             {
                 reason = new TimeoutException(
-                    $"member '{worker.MemberId}' spent longer than MaxPollInterval ({_maxPollInterval}) on one batch: lower MaxBatchSize or raise MaxPollInterval");
+                    $"member '{worker.MemberId}' spent longer than MaxPollInterval ({_maxPollInterval}) on one pass over its partitions: lower MaxBatchSize or raise MaxPollInterval");
             }
         }
 
