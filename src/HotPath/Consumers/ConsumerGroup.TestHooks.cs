@@ -15,8 +15,8 @@ public sealed partial class ConsumerGroup<T>
     {
         lock (_rebalanceLock)
         {
-            DeclareFailed(member.Worker);
-            RebalanceLocked(leaving: null);
+            _rebalancer.DeclareFailed(member.Worker, new TimeoutException($"member '{member.MemberId}' fenced by a test"));
+            _rebalancer.RebalanceLocked(leaving: null);
         }
     }
 

@@ -35,12 +35,13 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SessionWatchdog<T> _watchdog;
+    private readonly GroupRebalancer<T> _rebalancer;
     private int _drainedSignalled;
     private Exception? _backgroundError;
-    private int _generation;
     private int _memberSequence;
-    private long _rebalances;
     private bool _disposed;
+    private (MemberWorker<T> Worker, Exception Reason, long Since)? _stranded;
+    private MemberWorker<T>? _joining;
 
     /// <summary>Creates a group over one topic.</summary>
     /// <param name="topic">The topic.</param>
@@ -77,8 +78,11 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         _partitions = _subscription.Partitions;
         try
         {
+            // The watchdog is assigned below, before any rebalance can run: no member exists until the constructor returns.
+            _rebalancer = new GroupRebalancer<T>(options, _members, _subscription, w => _watchdog!.CheckMember(w), OnMemberLost);
             HotPathMetrics.Register(this, new GroupMetricsSource<T>(this, _partitions));
-            _watchdog = new SessionWatchdog<T>(options.GroupId, options.SessionTimeout, () => RunInBackground(static g => g.CheckSessions()));
+            _watchdog = new SessionWatchdog<T>(
+                options.GroupId, options.SessionTimeout, options.MaxPollInterval, _partitions, () => RunInBackground(static g => g.CheckSessions()));
         }
         catch
         {
@@ -91,7 +95,12 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
     /// <summary>
     /// Completes when every topic of the group is complete and the group committed every event published before that
-    /// (it has drained); the members then leave and their threads end. A group with no member never drains.
+    /// (it has drained); the members then leave and their threads end. Faults when the group cannot drain: a member
+    /// faulted or was declared failed leaving no member, the topics are complete, and no member joined within
+    /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the inner exception is the member's error). A lossless group
+    /// without members keeps its committed offsets and keeps gating the writers: join a member to resume, or dispose the
+    /// group to release them. <see cref="ConsumerGroupOptions.OnMemberFailed"/> hears of every failure at once.
+    /// Canceled by Dispose.
     /// </summary>
     public Task Completion => _completion.Task;
 
@@ -115,10 +124,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     public string GroupId => Options.GroupId;
 
     /// <summary>The generation: bumped by every rebalance round.</summary>
-    public int Generation => Volatile.Read(ref _generation);
+    public int Generation => _rebalancer.Generation;
 
     /// <summary>How many rebalances the group went through.</summary>
-    public long RebalanceCount => Interlocked.Read(ref _rebalances);
+    public long RebalanceCount => _rebalancer.Count;
 
     /// <summary>The current members, in join order. A snapshot.</summary>
     public IReadOnlyList<GroupMember<T>> Members
@@ -150,7 +159,11 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <summary>Every partition the group reads, in topic then partition order.</summary>
     public IReadOnlyList<TopicPartition> Partitions => [.. _partitions.Select(p => p.Id)];
 
-    /// <summary>Adds a member that handles events one at a time; returns once the group has rebalanced.</summary>
+    /// <summary>
+    /// Adds a member that handles events one at a time; returns once the group has rebalanced. Throws
+    /// <see cref="TimeoutException"/>, and adds no member, when the new member does not take its partitions within
+    /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the same for <c>JoinBatch</c> and <c>JoinAsync</c>).
+    /// </summary>
     /// <typeparam name="THandler">A struct handler is called without virtual dispatch.</typeparam>
     /// <param name="handler">The member's handler; only the member's thread calls it.</param>
     /// <param name="memberId">A unique member id, or null for a generated one.</param>
@@ -234,13 +247,19 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <param name="offset">From the partition's start offset (slowest lossless reader) to its end offset.</param>
     /// <exception cref="ArgumentOutOfRangeException">Outside the retained window; the message gives the window.</exception>
     /// <exception cref="ObjectDisposedException">The group was disposed.</exception>
+    /// <exception cref="TimeoutException">
+    /// The owner did not reach a safe point within <see cref="ConsumerGroupOptions.RebalanceTimeout"/>; the seek was
+    /// withdrawn and is never applied.
+    /// </exception>
     public void Seek(string topic, int partition, long offset)
     {
         GroupPartition<T> state = Find(topic, partition);
+        MemberWorker<T>? owner;
+        PendingSeek<T> pending;
         lock (_rebalanceLock)
         {
             ThrowIfDisposed();
-            MemberWorker<T>? owner = state.Owner;
+            owner = state.Owner;
             if (owner is null)
             {
                 state.Cursor.Seek(offset);
@@ -252,8 +271,11 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 ThrowHelper.InvalidOperation($"seek of {state.Id} from its owner's handler would deadlock: call it from another thread");
             }
 
-            owner.Seek(state, offset, Options.RebalanceTimeout);
+            pending = owner.RequestSeek(state, offset);
         }
+
+        // Outside the lock: a member stuck in its handler must not hold up rebalances, the watchdog or Dispose.
+        owner.AwaitSeek(pending, Options.RebalanceTimeout);
     }
 
     /// <summary>
@@ -263,6 +285,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// </summary>
     public void Dispose()
     {
+        // One deadline for the whole call, set before taking the lock: a rebalance holding it (a Leave waiting for a
+        // stuck member) stops waiting at this deadline, instead of making Dispose queue behind it.
+        long deadline = GroupRebalancer<T>.DeadlineAfter(Options.ShutdownTimeout);
+        _rebalancer.BeginShutdown(deadline);
         List<GroupMember<T>> members;
         lock (_rebalanceLock)
         {
@@ -275,7 +301,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             Volatile.Write(ref _disposed, true);
             _watchdog.Dispose();
             members = [.. _members];
-            Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), Options.ShutdownTimeout);
+            _rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
             foreach (GroupMember<T> member in members)
             {
                 member.Worker.RequestStop();
@@ -285,10 +311,9 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
 
         _stopping.Cancel();
-        long deadline = Environment.TickCount64 + (long)Options.ShutdownTimeout.TotalMilliseconds;
         foreach (GroupMember<T> member in members)
         {
-            member.Worker.Join(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
+            member.Worker.Join(GroupRebalancer<T>.Remaining(deadline));
         }
 
         _subscription.Close();
@@ -313,11 +338,16 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            RebalanceLocked(member.Worker);
+            _watchdog.Forget(member.Worker);
+            _rebalancer.RebalanceLocked(member.Worker);
             member.Worker.RequestStop();
         }
 
-        member.Worker.Join(Options.RebalanceTimeout);
+        // A member fenced by the rebalance (stuck in its handler) has already waited out its time-out: do not wait again.
+        if (member.State != MemberState.Failed)
+        {
+            member.Worker.Join(Options.RebalanceTimeout);
+        }
     }
 
     /// <summary>A member's handler threw: move its partitions on a pool thread (the member keeps applying requests).</summary>
@@ -337,8 +367,9 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                         }
 
                         g._members.Remove(member);
-                        g.RebalanceLocked(faulted);
+                        g._rebalancer.RebalanceLocked(faulted);
                         faulted.RequestStop();
+                        g.OnMemberLost(faulted, faulted.Fault ?? new InvalidOperationException($"member '{faulted.MemberId}' faulted"));
                     }
                 });
             },
@@ -383,15 +414,16 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             static group => group.RunInBackground(static group =>
             {
                 List<GroupMember<T>> members;
+                long deadline = GroupRebalancer<T>.DeadlineAfter(group.Options.ShutdownTimeout);
                 lock (group._rebalanceLock)
                 {
                     members = [.. group._members];
-                    group.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), group.Options.ShutdownTimeout);
+                    group._rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
                     members.ForEach(m => m.Worker.RequestStop());
                     group._members.Clear();
                 }
 
-                members.ForEach(m => m.Worker.Join(group.Options.ShutdownTimeout));
+                members.ForEach(m => m.Worker.Join(GroupRebalancer<T>.Remaining(deadline)));
                 group._completion.TrySetResult();
             }),
             this,
@@ -417,20 +449,92 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            List<MemberWorker<T>> failed = _watchdog.FindFailed(_members.Select(m => m.Worker));
-            foreach (MemberWorker<T> worker in failed)
+            List<(MemberWorker<T> Worker, Exception Reason)> failed = _watchdog.FindFailed(_members.Select(m => m.Worker));
+            foreach ((MemberWorker<T> worker, Exception reason) in failed)
             {
-                DeclareFailed(worker);
+                _rebalancer.DeclareFailed(worker, reason);
             }
 
             if (failed.Count != 0)
             {
-                RebalanceLocked(leaving: null);
+                _rebalancer.RebalanceLocked(leaving: null);
             }
+
+            CheckStranded();
         }
         finally
         {
             Monitor.Exit(_rebalanceLock);
+        }
+    }
+
+    /// <summary>
+    /// A member faulted or was declared failed and left the member list (caller holds the lock): tell
+    /// <see cref="ConsumerGroupOptions.OnMemberFailed"/> on a pool thread, and remember when it was the last member (see
+    /// <see cref="CheckStranded"/>). Not during shutdown or the end of a drained group, where members stop on purpose.
+    /// </summary>
+    private void OnMemberLost(MemberWorker<T> worker, Exception reason)
+    {
+        // Acquire: pairs with the exchange in OnPartitionDrained; a drained group ends its members on purpose. A member
+        // that fails its own join is no loss: the join throws instead.
+        if (_disposed || Volatile.Read(ref _drainedSignalled) != 0 || ReferenceEquals(worker, _joining))
+        {
+            return;
+        }
+
+        int remaining = _members.Count;
+        if (remaining == 0)
+        {
+            _stranded = (worker, reason, Environment.TickCount64);
+        }
+
+        if (Options.OnMemberFailed is { } callback)
+        {
+            var failure = new MemberFailure(GroupId, worker.MemberId, worker.State, reason, remaining);
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static state =>
+                {
+                    try
+                    {
+                        state.Callback(state.Failure);
+                    }
+                    catch (Exception)
+                    {
+                        // A throwing callback must not take the group's background work down; the state still tells.
+                    }
+                },
+                (Callback: callback, Failure: failure),
+                preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// The watchdog's tick, under the lock: a group that a failure left without members cannot drain by itself. Once
+    /// its topics are complete and no member joined for a rebalance time-out (the grace a supervisor has to replace the
+    /// failed member, as a Kafka coordinator waits that long for members to rejoin), <see cref="Completion"/> faults
+    /// with the last member's error. A memberless group that has drained
+    /// (its last member committed everything) completes.
+    /// </summary>
+    private void CheckStranded()
+    {
+        if (_members.Count != 0 || _stranded is not { } stranded || _completion.Task.IsCompleted)
+        {
+            return;
+        }
+
+        if (_partitions.All(p => p.IsDrained))
+        {
+            OnPartitionDrained();
+            return;
+        }
+
+        if (_partitions.All(p => p.Partition.IsCompleted) && Environment.TickCount64 - stranded.Since >= (long)Options.RebalanceTimeout.TotalMilliseconds)
+        {
+            _completion.TrySetException(new InvalidOperationException(
+                $"consumer group '{GroupId}' cannot drain: its topics are complete and it has had no member since member '{stranded.Worker.MemberId}' " +
+                $"{stranded.Worker.State.ToString().ToLowerInvariant()} ({stranded.Reason.Message}); its partitions keep their committed offsets and a " +
+                "lossless group keeps gating the writers: join a member to resume, or dispose the group",
+                stranded.Reason));
         }
     }
 
@@ -452,135 +556,26 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             var member = new GroupMember<T>(this, worker);
             worker.Start();
             _members.Add(member);
-            RebalanceLocked(leaving: null);
+            _joining = worker;
+            try
+            {
+                _rebalancer.RebalanceLocked(leaving: null);
+            }
+            finally
+            {
+                _joining = null;
+            }
+
+            if (worker.State == MemberState.Failed)
+            {
+                // Fenced and removed by its own join's rebalance: the join had no effect (the next round handed its
+                // partitions back to the others), and the caller learns it.
+                ThrowHelper.Timeout($"join of member '{id}' to group '{GroupId}' (it did not take its partitions in time and was removed)", Options.RebalanceTimeout);
+            }
+
+            _stranded = null;
             return member;
         }
-    }
-
-    /// <summary>Runs a rebalance. Caller holds <see cref="_rebalanceLock"/>.</summary>
-    private void RebalanceLocked(MemberWorker<T>? leaving)
-    {
-        Interlocked.Increment(ref _rebalances);
-        if (leaving is not null)
-        {
-            Reassign([(leaving, [])]);
-        }
-
-        // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
-        // partition is handed to a live member while another still owns it.
-        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
-
-        RebalanceProtocol protocol = Options.EffectiveProtocol;
-        for (int round = 0; round < 3; round++)
-        {
-            Volatile.Write(ref _generation, _generation + 1);
-            List<MemberWorker<T>> live = [.. _members.Select(m => m.Worker).Where(w => w.IsLive)];
-            if (protocol == RebalanceProtocol.Eager)
-            {
-                Reassign(live.Where(w => w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
-            }
-
-            var subscriptions = new Dictionary<string, Subscription>(StringComparer.Ordinal);
-            foreach (MemberWorker<T> worker in live)
-            {
-                IReadOnlyList<TopicPartition>? owned = protocol == RebalanceProtocol.Cooperative
-                    ? [.. worker.CoordinatorView.Select(p => p.Id)]
-                    : null;
-                subscriptions[worker.MemberId] = new Subscription(_subscription.TopicNames, owned, _generation - 1, worker.GroupInstanceId);
-            }
-
-            IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result =
-                subscriptions.Count == 0 ? new Dictionary<string, IReadOnlyList<TopicPartition>>() : Options.Assignor.Assign(_subscription.PartitionsPerTopic, subscriptions);
-            Dictionary<MemberWorker<T>, GroupPartition<T>[]> targets = ToTargets(live, result);
-
-            // Phase 1: every partition that moves leaves its old owner first (revoke, commit, release).
-            var revocations = new List<(MemberWorker<T>, GroupPartition<T>[])>();
-            foreach (MemberWorker<T> worker in live)
-            {
-                GroupPartition<T>[] keep = [.. worker.CoordinatorView.Where(p => Array.IndexOf(targets[worker], p) >= 0)];
-                if (keep.Length != worker.CoordinatorView.Length)
-                {
-                    revocations.Add((worker, keep));
-                }
-            }
-
-            Reassign(revocations);
-
-            // Phase 2: the new assignment; every partition in it now has no owner or the same one.
-            Reassign(live.Where(w => w.IsLive && !SameSet(w.CoordinatorView, targets[w])).Select(w => (w, targets[w])));
-
-            bool allAssigned = _partitions.All(p => live.Any(w => Array.IndexOf(w.CoordinatorView, p) >= 0)) || live.Count == 0;
-            if (protocol == RebalanceProtocol.Eager || revocations.Count == 0 || allAssigned)
-            {
-                break;
-            }
-
-            // Cooperative: the follow-up round hands out the partitions revoked above.
-        }
-    }
-
-    private Dictionary<MemberWorker<T>, GroupPartition<T>[]> ToTargets(
-        List<MemberWorker<T>> live, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result)
-    {
-        var seen = new HashSet<TopicPartition>();
-        var targets = new Dictionary<MemberWorker<T>, GroupPartition<T>[]>();
-        foreach (MemberWorker<T> worker in live)
-        {
-            IReadOnlyList<TopicPartition> assigned = result.TryGetValue(worker.MemberId, out var list) ? list : [];
-            var target = new GroupPartition<T>[assigned.Count];
-            for (int i = 0; i < assigned.Count; i++)
-            {
-                if (!_subscription.TryGet(assigned[i], out GroupPartition<T>? state) || !seen.Add(assigned[i]))
-                {
-                    ThrowHelper.InvalidOperation(
-                        $"assignor '{Options.Assignor.Name}' returned {assigned[i]} for member '{worker.MemberId}', which is unknown or already assigned");
-                }
-
-                target[i] = state!;
-            }
-
-            targets[worker] = target;
-        }
-
-        return targets;
-    }
-
-    /// <summary>Sends assignment requests to the workers, then waits for all; a worker that misses the deadline is fenced.</summary>
-    private void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes) =>
-        Reassign(changes, Options.RebalanceTimeout);
-
-    private void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes, TimeSpan timeout)
-    {
-        var pending = new List<(MemberWorker<T> Worker, int Version)>();
-        foreach ((MemberWorker<T> worker, GroupPartition<T>[] target) in changes)
-        {
-            worker.CoordinatorView = target;
-            pending.Add((worker, worker.RequestAssignment(target)));
-        }
-
-        foreach ((MemberWorker<T> worker, int version) in pending)
-        {
-            // A worker that missed the deadline, or whose thread ended (an engine fault), may still own partitions:
-            // fence them so that the new owners can take them.
-            if (!worker.WaitApplied(version, timeout) || worker.HasExited)
-            {
-                DeclareFailed(worker);
-            }
-        }
-    }
-
-    /// <summary>Fences a member that did not reach a safe point in time: it keeps nothing and can commit nothing.</summary>
-    private void DeclareFailed(MemberWorker<T> worker)
-    {
-        worker.MarkFailed();
-        foreach (GroupPartition<T> partition in _partitions)
-        {
-            partition.Fence(worker);
-        }
-
-        worker.CoordinatorView = [];
-        _members.RemoveAll(m => ReferenceEquals(m.Worker, worker));
-        worker.RequestStop();
     }
 
     private void ThrowIfDisposed()
@@ -603,7 +598,4 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
         return state!;
     }
-
-    private static bool SameSet(GroupPartition<T>[] a, GroupPartition<T>[] b) =>
-        a.Length == b.Length && a.All(p => Array.IndexOf(b, p) >= 0);
 }

@@ -57,13 +57,35 @@ public sealed record ConsumerGroupOptions
     public TimeSpan RebalanceTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long a member may stay inside its handler (or otherwise make no progress while it owns partitions)
-    /// before it is declared failed, fenced, and its partitions move to the others, which resume from the last
-    /// committed offset (Kafka's <c>max.poll.interval.ms</c>). Default 10 s.
+    /// Liveness (Kafka's <c>session.timeout.ms</c>): how long a member that owns partitions may show no progress —
+    /// no event handed to its handler, no pass of its loop — before it is declared failed. Progress is observed per
+    /// event, so this bounds a single handler call (one event; one span for a batch handler; one awaited call), not a
+    /// batch: a slow member that keeps handling events is never evicted by it. Idle members (waiting for events or
+    /// backing off before a retry) are alive. Also bounds how long a rebalance waits for a member stuck in a handler.
+    /// At least 10 ms; default 10 s.
     /// </summary>
+    /// <remarks>
+    /// A member declared failed is fenced: it can no longer handle or commit, its partitions move to the others,
+    /// which resume from the last committed offset (at most one batch is handled twice), its state is
+    /// <see cref="MemberState.Failed"/> and <see cref="OnMemberFailed"/> hears of it. Its thread ends when its
+    /// handler returns. It cannot rejoin: join a new member to take partitions again.
+    /// </remarks>
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long <c>Dispose</c> waits for members to finish their batch before it abandons them (fenced). Default 5 s.</summary>
+    /// <summary>
+    /// Progress (Kafka's <c>max.poll.interval.ms</c>): how long a member may spend on one pass over its partitions —
+    /// a batch of up to <see cref="MaxBatchSize"/> events from each partition it owns, each batch committed after it
+    /// is handled, as a Kafka poll returns records of several partitions — before it is declared failed (see
+    /// <see cref="SessionTimeout"/> for what follows). It bounds how long a member may go between two looks at its
+    /// rebalance requests; with a slow handler, lower <see cref="MaxBatchSize"/> so that a pass fits in it. At least
+    /// 10 ms; default 5 min (Kafka's default).
+    /// </summary>
+    public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long <c>Dispose</c> (and the end of a drained group) waits in all for members to finish their batch before
+    /// it abandons them (fenced): one deadline for the whole call, however many members are blocked. Default 5 s.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -79,6 +101,14 @@ public sealed record ConsumerGroupOptions
     /// <summary>Hears about partitions gained and lost, or null.</summary>
     public IRebalanceListener? RebalanceListener { get; init; }
 
+    /// <summary>
+    /// Called when a member faults (its handler threw and the error policy stopped it) or is declared failed (dead,
+    /// or stuck past <see cref="SessionTimeout"/>, <see cref="MaxPollInterval"/> or a rebalance deadline), after
+    /// the group took its partitions back; for logging and alerting. Runs on a thread-pool thread; exceptions it
+    /// throws are ignored. When the failed member was the last one, <c>ConsumerGroup.Completion</c> also faults.
+    /// Default null.
+    /// </summary>
+    public Action<MemberFailure>? OnMemberFailed { get; init; }
 
     /// <summary>The longest time-out the group accepts: what one timed wait can take (<see cref="int.MaxValue"/> ms, about 24.8 days).</summary>
     internal static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
@@ -138,6 +168,11 @@ public sealed record ConsumerGroupOptions
         if (SessionTimeout < TimeSpan.FromMilliseconds(10) || SessionTimeout > MaxTimeout)
         {
             ThrowHelper.ArgumentOutOfRange(nameof(SessionTimeout), $"must be from 10 ms to {MaxTimeout}", SessionTimeout);
+        }
+
+        if (MaxPollInterval < TimeSpan.FromMilliseconds(10) || MaxPollInterval > MaxTimeout)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(MaxPollInterval), $"must be from 10 ms to {MaxTimeout}", MaxPollInterval);
         }
 
         if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > MaxTimeout)

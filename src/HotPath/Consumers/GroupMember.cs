@@ -47,7 +47,9 @@ public sealed class GroupMember<T> : IDisposable
 
     /// <summary>
     /// Leaves the group: its partitions are revoked (committing what it handled) and handed to the other
-    /// members, then its thread ends. Blocks until that is done. Idempotent.
+    /// members, then its thread ends. Blocks until that is done. Idempotent; a no-op on a member already declared
+    /// failed. A member stuck in its handler past <c>RebalanceTimeout</c> (or <c>SessionTimeout</c>) is fenced instead:
+    /// it still leaves, and what it handled since its last commit is handled again by the next owner.
     /// </summary>
     public void Leave() => _group.Leave(this);
 

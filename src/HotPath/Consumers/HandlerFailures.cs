@@ -5,15 +5,17 @@ namespace HotPath.Consumers;
 /// whether to retry it, step over it (skip or dead-letter it) or stop the member.
 /// </summary>
 /// <remarks>
-/// Attempts are counted per partition cursor, so another partition's failure or progress cannot reset them.
+/// Attempts are counted per partition cursor, so another partition's failure or progress cannot reset them. The retry
+/// time is kept with them: a control request that wakes the member during a backoff does not shorten it.
 /// Thread-safety: the member's thread only.
 /// </remarks>
 /// <typeparam name="T">The event type.</typeparam>
 internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string memberId)
     where T : struct
 {
-    // Per partition cursor: the offset failing there and its attempts so far.
-    private readonly Dictionary<ReadCursor<T>, (long Offset, int Attempts)> _failing = new(ReferenceEqualityComparer.Instance);
+    // Per partition cursor: the offset failing there, its attempts so far, and when the next attempt may run
+    // (Environment.TickCount64 milliseconds; 0 when it may run now).
+    private readonly Dictionary<ReadCursor<T>, (long Offset, int Attempts, long RetryAt)> _failing = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>What the member does with the failing event.</summary>
     public enum Outcome
@@ -35,6 +37,41 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
     /// <param name="cursor">The partition's cursor.</param>
     public void Forget(ReadCursor<T> cursor) => _failing.Remove(cursor);
 
+    /// <summary>Milliseconds until the cursor's failing event may be retried (0 or less: now), or null when none fails.</summary>
+    /// <param name="cursor">The partition's cursor.</param>
+    /// <returns>The delay, or null.</returns>
+    public int? RetryDelay(ReadCursor<T> cursor) =>
+        _failing.TryGetValue(cursor, out var failing) && failing.RetryAt != 0
+            ? (int)Math.Clamp(failing.RetryAt - Environment.TickCount64, int.MinValue, int.MaxValue)
+            : null;
+
+    /// <summary>
+    /// Parks the member until the retry time of the cursor's failing event (if it has one); true when
+    /// <paramref name="interrupted"/> cut the wait short (the retry time stays, so the next call waits the rest).
+    /// </summary>
+    /// <param name="cursor">The partition's cursor.</param>
+    /// <param name="parker">The member's parker; a control request unparks it.</param>
+    /// <param name="parked">The member's idle flag, raised while parked (the watchdog counts an idle member as alive).</param>
+    /// <param name="interrupted">True when the member must answer a control request or stop first.</param>
+    /// <returns>True when interrupted.</returns>
+    public bool WaitOutBackoff(ReadCursor<T> cursor, Workers.Parker parker, ref int parked, Func<bool> interrupted)
+    {
+        while (RetryDelay(cursor) is int milliseconds && milliseconds > 0)
+        {
+            if (interrupted())
+            {
+                return true;
+            }
+
+            // Release: the watchdog's acquire read of the flag sees an idle member, not a stuck one.
+            Volatile.Write(ref parked, 1);
+            parker.Park(milliseconds);
+            Volatile.Write(ref parked, 0);
+        }
+
+        return false;
+    }
+
     /// <summary>Applies the policy to the event at the cursor's position, which the handler failed on.</summary>
     /// <param name="partition">The partition.</param>
     /// <param name="cursor">Its cursor, positioned at the failing event.</param>
@@ -46,7 +83,7 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
         ErrorPolicy policy = options.ErrorPolicy;
         long offset = cursor.Position;
         int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
-        _failing[cursor] = (offset, attempts);
+        _failing[cursor] = (offset, attempts, 0);
         var error = new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, exception);
         Notify(policy.OnError, error);
         backoff = TimeSpan.Zero;
@@ -54,6 +91,7 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
         {
             partition.Counters.AddRetried();
             backoff = policy.BackoffAfter(attempts);
+            _failing[cursor] = (offset, attempts, Environment.TickCount64 + (long)Math.Ceiling(backoff.TotalMilliseconds));
             return Outcome.Retry;
         }
 

@@ -83,6 +83,18 @@ internal sealed class ReadCursor<T>
     /// <summary>The next offset to hand out. Reading thread.</summary>
     public long Position => _position;
 
+    /// <summary>
+    /// The position as another thread sees it: the session watchdog's progress signal. Any thread; racy by design.
+    /// </summary>
+    /// <remarks>
+    /// Acquire read of a field the reading thread stores plainly before every handler call (see
+    /// <see cref="DispatchRun{THandler}"/>): no fence on the per-event path. The store cannot be held back past a slow
+    /// handler call (the call is opaque to the JIT, and a store buffer drains in far less than a watchdog tick), so a
+    /// watchdog that sees the same value over a session time-out saw a member in one call; a stale value only delays
+    /// its verdict. A 64-bit read is atomic (Volatile.Read of a long is atomic on every platform).
+    /// </remarks>
+    public long ObservedPosition => Volatile.Read(ref _position);
+
     /// <summary>The committed offset (next offset to read after a restart). Any thread; acquire.</summary>
     public long Committed => _committed.Read();
 
