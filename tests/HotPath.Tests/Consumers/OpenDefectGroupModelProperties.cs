@@ -128,16 +128,19 @@ public sealed class OpenDefectGroupModelProperties
         Prop.ForAll(Arb.From(LastMemberCase.Generator, LastMemberCase.Shrink), c =>
         {
             using Topic<TestEvent> topic = CreateTopic(c.Partitions);
+            var observation = new GroupFailureObservation();
             using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
             {
                 GroupId = "doomed",
+                OnMemberFailed = observation.Callback,
+                RebalanceTimeout = TimeSpan.FromSeconds(1),
                 ErrorPolicy = new ErrorPolicy { MaxAttempts = c.MaxAttempts, InitialBackoff = TimeSpan.FromMilliseconds(1), AfterRetries = ErrorAction.StopMember },
             });
             var handler = new ScriptedHandler { PoisonFrom = c.PoisonFrom };
             var members = Enumerable.Range(0, c.Members).Select(m => group.Join(handler.For($"m{m}"), memberId: $"m{m}")).ToList();
             Publish(topic, 0, c.PoisonFrom + 1);
             WaitUntil(() => members.All(m => m.State != MemberState.Running), "every member to stop on the poisoned event", () => null);
-            GroupFailureObservation.AssertReported<TestEvent, ScriptedHandler.PoisonException>(group, TimeSpan.FromSeconds(5));
+            observation.AssertReported<TestEvent, ScriptedHandler.PoisonException>(group, topic, c.Members, TimeSpan.FromSeconds(10));
         });
 
     /// <summary>A slow-handler case.</summary>
