@@ -363,7 +363,7 @@ public sealed class GroupLifecycleTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
 
         Assert.Equal(nameof(ConsumerGroupOptions.MaxPollInterval), error.ParamName);
-        Assert.Contains("must be at least 10 ms", error.Message);
+        Assert.Contains("must be from 10 ms to", error.Message);
     }
 
     [Fact]
@@ -453,6 +453,38 @@ public sealed class GroupLifecycleTests
                 Blocked.Set();
                 release.Wait();
             }
+        }
+    }
+    /// <summary>
+    /// One partition, three members whose handlers all throw on the same event: they fault one after the other, each
+    /// while the rebalance that handed it the partition may still be running. Every failure must be its handler's; a
+    /// member that faulted during a rebalance round still owns its partitions until they are taken back, so the next
+    /// round must not hand them to another member (which then faulted with "still owns it").
+    /// </summary>
+    [Fact]
+    public void MembersFaultInTurn_DuringRebalanceRounds_EachFailureIsTheHandlersNeverADoubleOwnership()
+    {
+        for (int round = 0; round < 100; round++)
+        {
+            using var topic = new Topic<TestEvent>(new TopicOptions { Name = "turns", PartitionCount = 1, Capacity = 64 });
+            var failures = new System.Collections.Concurrent.ConcurrentQueue<MemberFailure>();
+            using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+            {
+                GroupId = "turns",
+                OnMemberFailed = failures.Enqueue,
+                ErrorPolicy = new ErrorPolicy { MaxAttempts = 1, AfterRetries = ErrorAction.StopMember },
+            });
+            var handler = new ScriptedHandler { PoisonFrom = 1 };
+            for (int m = 0; m < 3; m++)
+            {
+                group.Join(handler.For($"m{m}"), memberId: $"m{m}");
+            }
+
+            topic.Publish(new TestEvent(0));
+            topic.Publish(new TestEvent(1));
+
+            Assert.True(SpinWait.SpinUntil(() => failures.Count >= 3, TimeSpan.FromSeconds(30)), $"round {round}: {failures.Count} of 3 failures reported");
+            Assert.All(failures, f => Assert.True(f.Error is ScriptedHandler.PoisonException, $"round {round}: {f.MemberId} failed with {f.Error}"));
         }
     }
 }
