@@ -91,13 +91,13 @@ internal sealed class GroupRebalancer<T>
             Reassign([(leaving, [])]);
         }
 
-        // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
-        // partition is handed to a live member while another still owns it.
-        Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
-
         RebalanceProtocol protocol = _options.EffectiveProtocol;
         for (int round = 0; round < 3; round++)
         {
+            // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
+            // partition is handed to a live member while another still owns it. In every round: a member may fault
+            // during the previous one (its handler threw on the first event of a partition it was just given).
+            Reassign(_members.Select(m => m.Worker).Where(w => !w.IsLive && w.CoordinatorView.Length != 0).Select(w => (w, Array.Empty<GroupPartition<T>>())));
             Volatile.Write(ref _generation, _generation + 1);
             List<MemberWorker<T>> live = [.. _members.Select(m => m.Worker).Where(w => w.IsLive)];
             if (protocol == RebalanceProtocol.Eager)
