@@ -8,7 +8,7 @@ namespace HotPath.Tests.Consumers;
 /// Model-based property of claims on the paths that hold today: multi-writer claims held on their own threads across
 /// the test thread's publishes, and abandoned claims in both modes (EventClaim and BatchClaim, half filled), always with a
 /// lossless group gating the writers from the start. Checked against the sequential model of <see cref="ClaimModelRun"/>.
-/// The same run over late and lossy groups is <see cref="OpenDefectClaimModelProperties"/>.
+/// The same run over late and lossy groups is <see cref="RarePathClaimModelProperties"/>.
 /// </summary>
 public sealed class ClaimModelProperties
 {

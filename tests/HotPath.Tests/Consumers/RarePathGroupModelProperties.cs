@@ -11,10 +11,10 @@ namespace HotPath.Tests.Consumers;
 /// <summary>
 /// Model-based properties of consumer groups on the paths where issue 11 found defects, each over generated cases
 /// (partitions, members, timeouts, offsets) checked against the plain model "partition p holds values 0..n-1 at offsets
-/// 0..n-1". Expected to fail until the group fixes land: healthy slow members evicted (defect 4), a timed-out seek applied
+/// 0..n-1". Each failed on the code before its fix: healthy slow members evicted (defect 4), a timed-out seek applied
 /// later (defect 5), one group id registered twice (defect 9), a group whose last member failed staying silent (defect 10).
 /// </summary>
-public sealed class OpenDefectGroupModelProperties
+public sealed class RarePathGroupModelProperties
 {
     /// <summary>
     /// A handler slower than nothing but making progress (a sleep of 1/8 to 1/4 of the session time-out per event) over

@@ -9,9 +9,10 @@ namespace HotPath.Tests.Consumers;
 /// The claim model property (<see cref="ClaimModelRun"/>) on the paths where issue 11 found defects: groups created after
 /// publishing started, lossy-only topics, multi-writer claims held across other writers' publishes with no gating reader,
 /// and abandoned claims (both modes) that a lossy or late group can still reach. One property per defect, aimed at its
-/// path, and one over every path. Expected to fail until the partition protocol fixes land.
+/// path, and one over every path. Each failed on the code before its fix (the shrunk counterexamples are in the
+/// defects' notes); they now guard the fixes.
 /// </summary>
-public sealed class OpenDefectClaimModelProperties
+public sealed class RarePathClaimModelProperties
 {
     /// <summary>Defect 1: with no lossless group yet, a writer takes the slot of a claim still held one lap back.</summary>
     [Property(MaxTest = 60)]
