@@ -157,18 +157,7 @@ public sealed partial class Partition<T>
                 return true;
             }
 
-            if (deadline == 0)
-            {
-                return false;
-            }
-
-            if (Volatile.Read(ref _state) == StateDisposed)
-            {
-                ThrowHelper.ObjectDisposed($"topic '{TopicName}'");
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            if (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline)
+            if (!MayWaitLonger(deadline, cancellationToken))
             {
                 return false;
             }
@@ -250,18 +239,7 @@ public sealed partial class Partition<T>
                 return true;
             }
 
-            if (deadline == 0)
-            {
-                return false;
-            }
-
-            if (Volatile.Read(ref _state) == StateDisposed)
-            {
-                ThrowHelper.ObjectDisposed($"topic '{TopicName}'");
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            if (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline)
+            if (!MayWaitLonger(deadline, cancellationToken))
             {
                 return false;
             }
@@ -330,5 +308,26 @@ public sealed partial class Partition<T>
         }
 
         return min;
+    }
+
+    /// <summary>
+    /// One check of a writer's wait loop: false once the deadline passed (or at once for a non-waiting call, deadline
+    /// 0); throws when the topic was disposed (acquire read of the state, pairs with Dispose's release write) or the
+    /// token was cancelled. Nothing was claimed while waiting, so either exit leaves no effect behind.
+    /// </summary>
+    private bool MayWaitLonger(long deadline, CancellationToken cancellationToken)
+    {
+        if (deadline == 0)
+        {
+            return false;
+        }
+
+        if (Volatile.Read(ref _state) == StateDisposed)
+        {
+            ThrowHelper.ObjectDisposed($"topic '{TopicName}'");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return deadline == long.MaxValue || Stopwatch.GetTimestamp() < deadline;
     }
 }
