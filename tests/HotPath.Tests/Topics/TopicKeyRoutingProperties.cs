@@ -24,13 +24,13 @@ public sealed class TopicKeyRoutingProperties
             using var topic = Create(partitioner, count);
             int expected = partitioner.PartitionFor(key, count);
 
-            Assert.Equal(expected, topic.PartitionFor(key));
-            Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
-            Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
-            Assert.Equal(expected, tried.Partition);
-            Assert.Equal(expected, topic.Publish(key, new TestEvent(3), CancellationToken.None).Partition);
-            Assert.True(topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
-            Assert.Equal(expected, waited.Partition);
+            AssertRoutedTo(
+                expected,
+                topic.PartitionFor(key),
+                topic.Publish(key, new TestEvent(1)),
+                (topic.TryPublish(key, new TestEvent(2), out PublishResult tried), tried),
+                topic.Publish(key, new TestEvent(3), CancellationToken.None),
+                (topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited), waited));
         });
 
     [Property(MaxTest = MaxTest)]
@@ -40,13 +40,13 @@ public sealed class TopicKeyRoutingProperties
             using var topic = Create(partitioner, count);
             int expected = partitioner.PartitionFor(key, count);
 
-            Assert.Equal(expected, topic.PartitionFor(key));
-            Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
-            Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
-            Assert.Equal(expected, tried.Partition);
-            Assert.Equal(expected, topic.Publish(key, new TestEvent(3), CancellationToken.None).Partition);
-            Assert.True(topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
-            Assert.Equal(expected, waited.Partition);
+            AssertRoutedTo(
+                expected,
+                topic.PartitionFor(key),
+                topic.Publish(key, new TestEvent(1)),
+                (topic.TryPublish(key, new TestEvent(2), out PublishResult tried), tried),
+                topic.Publish(key, new TestEvent(3), CancellationToken.None),
+                (topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited), waited));
         });
 
     [Property(MaxTest = MaxTest)]
@@ -56,13 +56,13 @@ public sealed class TopicKeyRoutingProperties
             using var topic = Create(partitioner, count);
             int expected = partitioner.PartitionFor(key, count);
 
-            Assert.Equal(expected, topic.PartitionFor(key));
-            Assert.Equal(expected, topic.Publish(key, new TestEvent(1)).Partition);
-            Assert.True(topic.TryPublish(key, new TestEvent(2), out PublishResult tried));
-            Assert.Equal(expected, tried.Partition);
-            Assert.Equal(expected, topic.Publish(key, new TestEvent(3), CancellationToken.None).Partition);
-            Assert.True(topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
-            Assert.Equal(expected, waited.Partition);
+            AssertRoutedTo(
+                expected,
+                topic.PartitionFor(key),
+                topic.Publish(key, new TestEvent(1)),
+                (topic.TryPublish(key, new TestEvent(2), out PublishResult tried), tried),
+                topic.Publish(key, new TestEvent(3), CancellationToken.None),
+                (topic.TryPublish(key, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited), waited));
         });
 
     [Property(MaxTest = MaxTest)]
@@ -72,13 +72,13 @@ public sealed class TopicKeyRoutingProperties
             using var topic = Create(partitioner, count);
             int expected = partitioner.PartitionFor(key.Get, count);
 
-            Assert.Equal(expected, topic.PartitionFor(key.Get));
-            Assert.Equal(expected, topic.Publish(key.Get, new TestEvent(1)).Partition);
-            Assert.True(topic.TryPublish(key.Get, new TestEvent(2), out PublishResult tried));
-            Assert.Equal(expected, tried.Partition);
-            Assert.Equal(expected, topic.Publish(key.Get, new TestEvent(3), CancellationToken.None).Partition);
-            Assert.True(topic.TryPublish(key.Get, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
-            Assert.Equal(expected, waited.Partition);
+            AssertRoutedTo(
+                expected,
+                topic.PartitionFor(key.Get),
+                topic.Publish(key.Get, new TestEvent(1)),
+                (topic.TryPublish(key.Get, new TestEvent(2), out PublishResult tried), tried),
+                topic.Publish(key.Get, new TestEvent(3), CancellationToken.None),
+                (topic.TryPublish(key.Get, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited), waited));
         });
 
     [Property(MaxTest = MaxTest)]
@@ -89,14 +89,28 @@ public sealed class TopicKeyRoutingProperties
             ReadOnlySpan<byte> bytes = key.Get;
             int expected = partitioner.PartitionFor(bytes, count);
 
-            Assert.Equal(expected, topic.PartitionFor(bytes));
-            Assert.Equal(expected, topic.Publish(bytes, new TestEvent(1)).Partition);
-            Assert.True(topic.TryPublish(bytes, new TestEvent(2), out PublishResult tried));
-            Assert.Equal(expected, tried.Partition);
-            Assert.Equal(expected, topic.Publish(bytes, new TestEvent(3), CancellationToken.None).Partition);
-            Assert.True(topic.TryPublish(bytes, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited));
-            Assert.Equal(expected, waited.Partition);
+            AssertRoutedTo(
+                expected,
+                topic.PartitionFor(bytes),
+                topic.Publish(bytes, new TestEvent(1)),
+                (topic.TryPublish(bytes, new TestEvent(2), out PublishResult tried), tried),
+                topic.Publish(bytes, new TestEvent(3), CancellationToken.None),
+                (topic.TryPublish(bytes, new TestEvent(4), TimeSpan.FromSeconds(1), out PublishResult waited), waited));
         });
+
+    /// <summary>Every route of one key (each overload bound by the key's static type) went to <paramref name="expected"/>.</summary>
+    private static void AssertRoutedTo(
+        int expected, int partitionFor, PublishResult published, (bool Ok, PublishResult Result) tried,
+        PublishResult publishedWithToken, (bool Ok, PublishResult Result) waited)
+    {
+        Assert.Equal(expected, partitionFor);
+        Assert.Equal(expected, published.Partition);
+        Assert.True(tried.Ok);
+        Assert.Equal(expected, tried.Result.Partition);
+        Assert.Equal(expected, publishedWithToken.Partition);
+        Assert.True(waited.Ok);
+        Assert.Equal(expected, waited.Result.Partition);
+    }
 
     private static Topic<TestEvent> Create(Partitioner partitioner, int partitionCount) =>
         new(new TopicOptions { Name = "routing", PartitionCount = partitionCount, Capacity = 8, Partitioner = partitioner });
