@@ -300,6 +300,44 @@ public sealed class GroupLifecycleTests
         Assert.True(SpinWait.SpinUntil(() => group.GetLag("orders", 0) + group.GetLag("orders", 1) == 0, Timeout));
     }
 
+    // Defect (found by the failure-model property in CI): a join whose new member took its partitions and then missed
+    // a later round of the same rebalance (there: hung in its handler) threw "did not take its partitions in time",
+    // although the join had taken effect. Join throws only when the join had no effect; a member that failed after it
+    // took its partitions is returned in state Failed and reported like any other failure.
+    [Fact]
+    public void Join_NewMemberTakesPartitionsThenMissesALaterRound_ReturnsTheFailedMemberAndReportsIt()
+    {
+        using var topic = CreateTopic(partitions: 2);
+        using var release = new ManualResetEventSlim();
+        var failures = new ConcurrentQueue<MemberFailure>();
+        var listener = new BlockingRevokeListener(["first", "late"], release);
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "join-then-fail",
+            Assignor = new RangeAssignor(),
+            RebalanceTimeout = TimeSpan.FromSeconds(1),
+            RebalanceListener = listener,
+            OnMemberFailed = failures.Enqueue,
+        });
+        try
+        {
+            group.Join(new SleepingHandler(TimeSpan.Zero), memberId: "first");
+
+            // Round 0: "first" blocks in its revoke and is fenced at the deadline, so the eager rebalance runs a second
+            // round; "late" took partition 1 in round 0, and blocks in its revoke in round 1.
+            GroupMember<TestEvent> late = group.Join(new SleepingHandler(TimeSpan.Zero), memberId: "late");
+
+            Assert.Contains("late", listener.Assigned);
+            Assert.True(late.State == MemberState.Failed, $"late is {late.State}; failures: {string.Join(" / ", failures)}; assigned: {string.Join(",", listener.Assigned)}");
+            Assert.Contains(failures, f => f.MemberId == "late" && f.State == MemberState.Failed && f.Error is TimeoutException);
+            Assert.Empty(group.Members);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
     [Fact]
     public void MaxPollInterval_BatchLongerThanIt_MemberDeclaredFailedAndReported()
     {
@@ -411,6 +449,32 @@ public sealed class GroupLifecycleTests
 
         public void OnPartitionsRevoked(string member, IReadOnlyList<TopicPartition> partitions)
         {
+        }
+
+        public void OnPartitionsLost(string member, IReadOnlyList<TopicPartition> partitions)
+        {
+        }
+    }
+
+    /// <summary>Blocks the revokes of <c>members</c> until released; records who was assigned partitions.</summary>
+    private sealed class BlockingRevokeListener(string[] members, ManualResetEventSlim release) : IRebalanceListener
+    {
+        public ConcurrentQueue<string> Assigned { get; } = new();
+
+        public void OnPartitionsAssigned(string member, IReadOnlyList<TopicPartition> partitions)
+        {
+            if (partitions.Count != 0)
+            {
+                Assigned.Enqueue(member);
+            }
+        }
+
+        public void OnPartitionsRevoked(string member, IReadOnlyList<TopicPartition> partitions)
+        {
+            if (Array.IndexOf(members, member) >= 0)
+            {
+                release.Wait();
+            }
         }
 
         public void OnPartitionsLost(string member, IReadOnlyList<TopicPartition> partitions)
