@@ -162,7 +162,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <summary>
     /// Adds a member that handles events one at a time; returns once the group has rebalanced. Throws
     /// <see cref="TimeoutException"/>, and adds no member, when the new member does not take its partitions within
-    /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the same for <c>JoinBatch</c> and <c>JoinAsync</c>).
+    /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the same for <c>JoinBatch</c> and <c>JoinAsync</c>). A member
+    /// that took its partitions and then failed in a later round of the same rebalance (stuck in its handler or its
+    /// rebalance listener) is returned in state <see cref="MemberState.Failed"/> and reported to
+    /// <see cref="ConsumerGroupOptions.OnMemberFailed"/>, like any failure.
     /// </summary>
     /// <typeparam name="THandler">A struct handler is called without virtual dispatch.</typeparam>
     /// <param name="handler">The member's handler; only the member's thread calls it.</param>
@@ -476,8 +479,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     private void OnMemberLost(MemberWorker<T> worker, Exception reason)
     {
         // Acquire: pairs with the exchange in OnPartitionDrained; a drained group ends its members on purpose. A member
-        // that fails its own join is no loss: the join throws instead.
-        if (_disposed || Volatile.Read(ref _drainedSignalled) != 0 || ReferenceEquals(worker, _joining))
+        // that fails its own join before it took partitions is no loss: the join throws instead (AddMember).
+        if (_disposed || Volatile.Read(ref _drainedSignalled) != 0 || (ReferenceEquals(worker, _joining) && !worker.HasTakenPartitions))
         {
             return;
         }
@@ -566,14 +569,20 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 _joining = null;
             }
 
-            if (worker.State == MemberState.Failed)
+            if (worker.State == MemberState.Failed && !worker.HasTakenPartitions)
             {
-                // Fenced and removed by its own join's rebalance: the join had no effect (the next round handed its
-                // partitions back to the others), and the caller learns it.
+                // Fenced and removed by its own join's rebalance before it took any partition: the join had no effect
+                // (the next round handed its partitions back to the others), and the caller learns it.
                 ThrowHelper.Timeout($"join of member '{id}' to group '{GroupId}' (it did not take its partitions in time and was removed)", Options.RebalanceTimeout);
             }
 
-            _stranded = null;
+            if (worker.State != MemberState.Failed)
+            {
+                // A member that took partitions and then failed in a later round of this rebalance was reported like
+                // any failure (OnMemberLost); it is returned, Failed, and leaves the group as stranded as it was.
+                _stranded = null;
+            }
+
             return member;
         }
     }

@@ -185,14 +185,14 @@ internal sealed class GroupRebalancer<T>
     /// <param name="deadline">From <see cref="DeadlineAfter"/>; a shutdown deadline cuts it short.</param>
     public void Reassign(IEnumerable<(MemberWorker<T> Worker, GroupPartition<T>[] Target)> changes, long deadline)
     {
-        var pending = new List<(MemberWorker<T> Worker, int Version)>();
+        var pending = new List<(MemberWorker<T> Worker, int Version, bool Takes)>();
         foreach ((MemberWorker<T> worker, GroupPartition<T>[] target) in changes)
         {
             worker.CoordinatorView = target;
-            pending.Add((worker, worker.RequestAssignment(target)));
+            pending.Add((worker, worker.RequestAssignment(target), target.Length != 0));
         }
 
-        foreach ((MemberWorker<T> worker, int version) in pending)
+        foreach ((MemberWorker<T> worker, int version, bool takes) in pending)
         {
             // A worker that missed the deadline, or whose thread ended (an engine fault), may still own partitions:
             // fence them so that the new owners can take them.
@@ -200,6 +200,10 @@ internal sealed class GroupRebalancer<T>
             if (missed is not null || worker.HasExited)
             {
                 DeclareFailed(worker, missed ?? worker.Fault ?? new InvalidOperationException($"the thread of member '{worker.MemberId}' ended during a rebalance"));
+            }
+            else if (takes && worker.IsLive)
+            {
+                worker.HasTakenPartitions = true;
             }
         }
     }

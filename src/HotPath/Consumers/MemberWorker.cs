@@ -76,6 +76,12 @@ internal abstract partial class MemberWorker<T>
     /// <summary>The partitions the coordinator last assigned (coordinator's view). Guarded by the coordinator's lock.</summary>
     public GroupPartition<T>[] CoordinatorView { get; set; } = s_none;
 
+    /// <summary>
+    /// True once the coordinator saw the worker apply an assignment that gave it partitions: its join took effect.
+    /// Guarded by the coordinator's lock.
+    /// </summary>
+    public bool HasTakenPartitions { get; set; }
+
     /// <summary>Events handed to the handler so far (not lost events, not gaps). Any thread; a snapshot.</summary>
     public long Handled => Volatile.Read(ref _handled);
 

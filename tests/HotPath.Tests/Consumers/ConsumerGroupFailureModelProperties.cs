@@ -22,6 +22,16 @@ public sealed class ConsumerGroupFailureModelProperties
     public Property RandomFailureInterleavings_MatchTheSequentialModel() =>
         Prop.ForAll(Scenario.Arbitrary(), scenario => new FailureModelRun(scenario).Execute());
 
+    /// <summary>
+    /// The case CI found: a member joined while another hung, took a partition, then hung itself in the join's second
+    /// round; the join threw "did not take its partitions in time" about a member that had taken them (about half the
+    /// runs before the fix, timing-dependent; the deterministic test is GroupLifecycleTests'
+    /// Join_NewMemberTakesPartitionsThenMissesALaterRound_ReturnsTheFailedMemberAndReportsIt).
+    /// </summary>
+    [Property(MaxTest = 1, Replay = "(69501434013047622,17586845197572449359,67)")]
+    public Property Regression_JoinedMemberHangsInTheJoinsLaterRound_MatchesTheSequentialModel() =>
+        Prop.ForAll(Scenario.Arbitrary(), scenario => new FailureModelRun(scenario).Execute());
+
     /// <summary>The smallest case behind <see cref="Scenario.PermanentFailuresOnSeveralPartitions"/>.</summary>
     [Fact]
     public void PermanentFailureWithSkip_OneMemberTwoPartitions_IsSkippedAfterMaxAttempts()
