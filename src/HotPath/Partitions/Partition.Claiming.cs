@@ -24,12 +24,12 @@ public sealed partial class Partition<T>
             return ClaimMultiWriter(count, deadline, cancellationToken);
         }
 
-        // Single writer: _writerNext, _writerPublished and _writerReach are written by this thread only, so plain
-        // reads are exact.
+        // Single writer: _writerNext and _writerPublished are written by this thread only, so plain reads are exact.
         long next = _writerNext.Value;
         if (next != _writerPublished.Value + 1)
         {
-            ThrowUnpublishedClaim();
+            // A claim is open, or an abandoned claim gave offsets below the reach back: off the hot path.
+            return ClaimGivenBack(count, deadline, cancellationToken);
         }
 
         long last = next + count - 1;
@@ -39,13 +39,46 @@ public sealed partial class Partition<T>
             return -1;
         }
 
-        // Plain: writer-owned, on its own line (readers never read it).
-        _writerNext.Value = last + 1;
-        // Plain read of our own last announce. Offsets that an abandoned claim gave back are below the reach already
-        // (announced before that claim's fill): the announce below is only for offsets never claimed before.
-        if (last >= _writerReach.Value)
+        AnnounceReach(last + 1);
+        return next;
+    }
+
+    /// <summary>
+    /// Single writer, after an abandoned claim: claims again from the first offset it gave back (<c>_writerResume</c>),
+    /// below the announced reach, which does not move back (the abandoned fill may have written part of the slots, so
+    /// lossy readers must go on treating their previous occupants as overwritten). Throws when a claim is open.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long ClaimGivenBack(int count, long deadline, CancellationToken cancellationToken)
+    {
+        // Writer-owned, plain. NoResume when nothing was given back: then the claim that ends at the reach is open.
+        long next = _writerResume;
+        if (next != _writerPublished.Value + 1)
         {
-            AnnounceReach(last + 1);
+            ThrowUnpublishedClaim();
+        }
+
+        long last = next + count - 1;
+        if (last - _capacity >= _gatingCached.Value && !WaitForCapacity(last, deadline, cancellationToken))
+        {
+            return -1;
+        }
+
+        if (last + 1 >= _writerNext.Value)
+        {
+            // Caught up with the reach: announce what lies past it (if anything), and claim from the reach again.
+            if (last + 1 > _writerNext.Value)
+            {
+                AnnounceReach(last + 1);
+            }
+
+            _writerResume = NoResume;
+        }
+        else
+        {
+            // Still below the reach, which covers these offsets already (announced before the abandoned fill; on ARM64
+            // that announce's fence ordered it before any store to them): no announce. The next claim resumes here.
+            _writerResume = last + 1;
         }
 
         return next;
@@ -170,22 +203,22 @@ public sealed partial class Partition<T>
     }
 
     /// <summary>
-    /// Publishes the single writer's reach (the offset after the highest it ever claimed) before it writes the slots, for
-    /// lossy readers: a lossy reader that copied a slot and then reads a reach that does not cover the slot's next lap
-    /// knows the copy is intact. Called only when <paramref name="next"/> is above the last announce: the reach never
-    /// decreases, also when a claim is abandoned (its fill may have written part of the slots).
+    /// Publishes the single writer's reach (the offset after the highest it ever claimed, <c>_writerNext</c>) before it
+    /// writes the slots, for lossy readers: a lossy reader that copied a slot and then reads a reach that does not cover
+    /// the slot's next lap knows the copy is intact. Called only when <paramref name="next"/> is above the last announce:
+    /// the reach never decreases, also when a claim is abandoned (its fill may have written part of the slots).
     /// </summary>
     private void AnnounceReach(long next)
     {
         if (s_storesMayReorder)
         {
             // Weakly ordered CPUs (ARM64): a full fence keeps the slot stores that follow from passing the announce.
-            Interlocked.Exchange(ref _writerReach.Value, next);
+            Interlocked.Exchange(ref _writerNext.Value, next);
         }
         else
         {
             // x86/x64 keep stores in program order (TSO): a release write is enough and compiles to a plain store.
-            Volatile.Write(ref _writerReach.Value, next);
+            Volatile.Write(ref _writerNext.Value, next);
         }
     }
 
@@ -196,7 +229,7 @@ public sealed partial class Partition<T>
     /// reach (see <see cref="AnnounceReach"/>). Never decreases. Acquire reads, pairing with the CAS and the announce.
     /// </summary>
     internal long WriterReach() =>
-        _multiWriter ? Volatile.Read(ref _cursor.Value) : Volatile.Read(ref _writerReach.Value) - 1;
+        _multiWriter ? Volatile.Read(ref _cursor.Value) : Volatile.Read(ref _writerNext.Value) - 1;
 
     /// <summary>Slow path: refreshes the gating cache and waits until offset <paramref name="last"/> may be written.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -18,12 +18,15 @@ namespace HotPath.Partitions;
 /// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS, and each slot's
 /// publication is then its own <c>_available</c> entry (the lap of the offset last published there, written with
 /// release; -1 before the first).</item>
-/// <item><c>_writerNext</c>, <c>_writerPublished</c>: single-writer mode only, the next offset to claim and the last
-/// published offset, written and read (plain) only by the writer, each on a line readers never read. An abandoned claim
-/// moves <c>_writerNext</c> back; an open claim is <c>_writerNext != _writerPublished + 1</c>.</item>
-/// <item><c>_writerReach</c>: single-writer mode only, the offset after the highest ever claimed: announced by the
-/// writer before it touches newly claimed slots (see <c>AnnounceReach</c>) and read by lossy readers (see
-/// <see cref="WriterReach"/>). It never decreases, also when a claim is abandoned.</item>
+/// <item><c>_writerNext</c>: single-writer mode only, the writer's reach, the offset after the highest ever claimed
+/// (the next offset to claim while no claim was abandoned): announced by the writer before it touches newly claimed
+/// slots (see <c>AnnounceReach</c>) and read by lossy readers (see <see cref="WriterReach"/>). It never decreases, also
+/// when a claim is abandoned.</item>
+/// <item><c>_writerPublished</c>: single-writer mode only, the last published offset, written and read (plain) only by
+/// the writer, on a line readers never read. With no abandoned offsets to claim again, an open claim is
+/// <c>_writerNext != _writerPublished + 1</c>.</item>
+/// <item><c>_writerResume</c>: single-writer mode only, writer-owned and plain, off the hot path: the next offset to
+/// claim while below the reach after an abandoned claim gave offsets back, else <c>NoResume</c>.</item>
 /// <item><c>_claimAnnounce</c>: single-writer mode only, the highest offset claimed while ungated (never decreases),
 /// for a reader that registers concurrently (see <c>WaitForCapacity</c>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
@@ -69,6 +72,7 @@ public sealed partial class Partition<T> : IDisposable
     private const int WriterParkBackstopMilliseconds = 200;
     private const long WakeReaders = 1;
     private const long WakeWriters = 2;
+    private const long NoResume = -1;
 
     private static readonly bool s_storesMayReorder =
         System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is not
@@ -88,7 +92,6 @@ public sealed partial class Partition<T> : IDisposable
     private PaddedLong _cursor;
     private PaddedLong _writerNext;
     private PaddedLong _writerPublished;
-    private PaddedLong _writerReach;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
     private PaddedLong _publishWakeNeeded;
@@ -98,6 +101,7 @@ public sealed partial class Partition<T> : IDisposable
     private Sequence[] _gating = [];
     private Parker[] _readerParkers = [];
     private long _retentionFloor;
+    private long _writerResume = NoResume;
     private int _state;
 
     internal Partition(string topicName, int id, int capacity, PublishMode mode, WaitStrategy writerWait)
@@ -249,9 +253,11 @@ public sealed partial class Partition<T> : IDisposable
     {
         if (!_multiWriter)
         {
-            // Writer-owned fields read by the writer: exact. Open while this claim is the outstanding one: an abandon
-            // moved _writerNext back to first, a publish moved _writerPublished to last.
-            return _writerPublished.Value < first && _writerNext.Value == last + 1;
+            // Writer-owned fields read by the writer: exact. Open while this claim is the outstanding one, the one that
+            // ends where the next claim would start: an abandon set _writerResume to first, a publish moved
+            // _writerPublished to last.
+            long nextClaim = _writerResume != NoResume ? _writerResume : _writerNext.Value;
+            return _writerPublished.Value < first && nextClaim == last + 1;
         }
 
         // The slot of `first` is ours until we publish it (slot ownership: nobody claims first + capacity before
@@ -267,11 +273,11 @@ public sealed partial class Partition<T> : IDisposable
     {
         if (!_multiWriter)
         {
-            // Nothing was published: give the offsets back to the next claim (writer-owned, plain). The announced reach
-            // stays: the abandoned fill may have written part of the slots, so lossy readers must go on treating
-            // their previous occupants as overwritten.
-            Debug.Assert(_writerNext.Value == last + 1, "single-writer claims are abandoned in order");
-            _writerNext.Value = first;
+            // Nothing was published: give the offsets back to the next claim (writer-owned, plain; see ClaimGivenBack).
+            // The announced reach stays: the abandoned fill may have written part of the slots, so lossy readers must
+            // go on treating their previous occupants as overwritten.
+            Debug.Assert(IsClaimOpen(first, last), "single-writer claims are abandoned in order");
+            _writerResume = first;
             return;
         }
 
