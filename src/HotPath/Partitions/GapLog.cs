@@ -103,22 +103,4 @@ internal sealed class GapLog
             return offset;
         }
     }
-
-    /// <summary>Number of gaps in [<paramref name="from"/>, <paramref name="to"/>]: for tests and monitoring.</summary>
-    public int CountBetween(long from, long to)
-    {
-        lock (_lock)
-        {
-            int count = 0;
-            foreach (long offset in _offsets)
-            {
-                if (offset >= from && offset <= to)
-                {
-                    count++;
-                }
-            }
-
-            return count;
-        }
-    }
 }
