@@ -131,40 +131,54 @@ public class MixedChaosStressTests(ITestOutputHelper output)
                     hangs++;
                     break;
                 case 3 when !ledger.Lossy:
-                    // Back only (within the retained window and the group's own history): redeliveries, never loss.
-                    // The window reaches back only as far as the slowest lossless group: wait a little for room.
-                    int p = random.Next(partitions);
-                    long committed = 0, target = 0;
-                    bool room = SpinWait.SpinUntil(
-                        () =>
-                        {
-                            committed = group.GetCommittedOffset(ledger.Topic.Name, p);
-                            target = Math.Max(Math.Max(ledger.Start[p], ledger.Topic.Topic[p].StartOffset), committed - random.Next(1, 128));
-                            return target < committed;
-                        },
-                        TimeSpan.FromMilliseconds(300));
-                    if (!room)
                     {
-                        seeksNoRoom++;
+                        // Back only (within the retained window and the group's own history): redeliveries, never loss.
+                        // The window's low end stays at or below the lowest committed offset of the topic's lossless
+                        // groups: hold the others, and seek back to at most theirs (at most MaxHold: then refused).
+                        int p = random.Next(partitions);
+                        var peers = groups.Where(g => g.Ledger.Topic == ledger.Topic && !g.Ledger.Lossy && g.Ledger != ledger).ToList();
+                        peers.ForEach(g => g.Ledger.Hold());
+                        try
+                        {
+                            // The held peers stop after their current event; this group goes on and gets ahead of them
+                            // (up to a ring's capacity): wait a little for that.
+                            long committed = 0, floor = 0;
+                            SpinWait.SpinUntil(
+                                () =>
+                                {
+                                    committed = group.GetCommittedOffset(ledger.Topic.Name, p);
+                                    floor = peers.Count == 0 ? ledger.Topic.Topic[p].StartOffset : peers.Min(g => g.Group.GetCommittedOffset(ledger.Topic.Name, p));
+                                    return committed > Math.Max(floor, ledger.Start[p]);
+                                },
+                                StressLedger.MaxHold / 2);
+                            long target = Math.Max(Math.Max(ledger.Start[p], floor), committed - random.Next(1, 128));
+                            if (target >= committed)
+                            {
+                                // Nothing retained behind this group's committed offset (it stayed the slowest).
+                                seeksNoRoom++;
+                                break;
+                            }
+
+                            group.Seek(ledger.Topic.Name, p, target);
+                            seeks++;
+                        }
+                        catch (TimeoutException)
+                        {
+                            seekTimeouts++;
+                        }
+                        catch (Exception ex) when (ex is ArgumentOutOfRangeException or InvalidOperationException)
+                        {
+                            // The window moved on (a held peer went on after MaxHold) or the owner changed meanwhile:
+                            // refused, nothing changed.
+                            seeksRefused++;
+                        }
+                        finally
+                        {
+                            peers.ForEach(g => g.Ledger.Release());
+                        }
+
                         break;
                     }
-
-                    try
-                    {
-                        group.Seek(ledger.Topic.Name, p, target);
-                        seeks++;
-                    }
-                    catch (TimeoutException)
-                    {
-                        seekTimeouts++;
-                    }
-                    catch (Exception ex) when (ex is ArgumentOutOfRangeException or InvalidOperationException)
-                    {
-                        // The window moved on or the owner changed meanwhile: refused, nothing changed.
-                        seeksRefused++;
-                    }
-
-                    break;
             }
 
             if (group.Members.Count(m => m.State == MemberState.Running) < 2)
@@ -195,6 +209,12 @@ public class MixedChaosStressTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(60));
 
         var errors = new List<string>();
+        int seekAttempts = seeks + seekTimeouts + seeksRefused + seeksNoRoom;
+        if (seekAttempts >= 10 && seeks == 0)
+        {
+            errors.Add($"none of {seekAttempts} seeks landed: the run did not exercise seeking back under load");
+        }
+
         if (!drained)
         {
             errors.Add("not every group drained within 60 s after the chaos");

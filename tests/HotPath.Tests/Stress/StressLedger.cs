@@ -23,6 +23,7 @@ internal sealed class StressLedger
     private readonly long[] _handled;
     private readonly Dictionary<int, long> _keySequence = [];
     private readonly List<string> _errors = [];
+    private readonly ManualResetEventSlim _open = new(initialState: true);
     private int _crashNext;
     private long _hangNextTicks;
 
@@ -82,6 +83,18 @@ internal sealed class StressLedger
 
     public void CrashNext() => Volatile.Write(ref _crashNext, 1);
 
+    /// <summary>
+    /// Holds this group's handlers (each waits up to <see cref="MaxHold"/> per event, short of the session time-out),
+    /// so that its committed offsets stop moving: while held, a lossless group keeps the retained window's low end at
+    /// or below its committed offsets, and another group of the topic can seek back to them.
+    /// </summary>
+    public void Hold() => _open.Reset();
+
+    public void Release() => _open.Set();
+
+    /// <summary>How long a held handler waits before it goes on anyway.</summary>
+    public static TimeSpan MaxHold { get; } = TimeSpan.FromMilliseconds(100);
+
     public void HangNext(TimeSpan duration) => Volatile.Write(ref _hangNextTicks, duration.Ticks);
 
     public void Calm()
@@ -131,6 +144,11 @@ internal sealed class StressLedger
         if (PauseEvery != 0 && offset % PauseEvery == 0)
         {
             Thread.Sleep(20);
+        }
+
+        if (!_open.IsSet)
+        {
+            _open.Wait(MaxHold);
         }
 
         lock (_lock)
