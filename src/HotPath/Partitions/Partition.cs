@@ -69,7 +69,6 @@ public sealed partial class Partition<T> : IDisposable
     private const int StateCompleted = 1;
     private const int StateDisposed = 2;
     private const int ReaderParkBackstopMilliseconds = 200;
-    private const int WriterParkBackstopMilliseconds = 200;
     private const long WakeReaders = 1;
     private const long WakeWriters = 2;
     private const long NoResume = -1;

@@ -94,4 +94,48 @@ public class AbandonedClaimReachTests
         Assert.All(handler.Seen, s => Assert.True(s.Event.IsIntact, $"offset {s.Offset}: Value={s.Event.Value}, Check={s.Event.Check}"));
         Assert.Equal(3, group.GetStats().Single().Lost);
     }
+
+    /// <summary>
+    /// A claim after an abandon starts at the given-back offsets, below the reach, but may end past it: the part past
+    /// the reach needs room like any first claim. At the exact boundary (the slot's previous occupant is the next event
+    /// the slowest reader reads) it must be refused.
+    /// </summary>
+    [Fact]
+    public void Claim_SingleWriterAfterAnAbandon_EndingPastTheReach_WaitsForTheSlowestReaderAtTheExactBoundary()
+    {
+        using var topic = new Topic<CheckedEvent>(new TopicOptions { Name = "given-back", Capacity = 8, PublishMode = PublishMode.SingleWriter });
+        Partition<CheckedEvent> partition = topic[0];
+        using PartitionReader<CheckedEvent> reader = topic.CreateReader(0);
+        for (int i = 0; i < 6; i++)
+        {
+            partition.Publish(new CheckedEvent(i));
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(reader.TryRead(out _, out _));
+        }
+
+        BatchClaim<CheckedEvent> abandoned = partition.ClaimBatch(4);
+        Assert.Equal(6, abandoned.FirstOffset);
+        abandoned.Dispose();
+
+        Assert.False(partition.TryClaimBatch(7, out _), "offset 12 would reuse the slot of offset 4, which the reader has not read");
+        Assert.True(partition.TryClaimBatch(6, out BatchClaim<CheckedEvent> batch));
+        Assert.Equal(6, batch.FirstOffset);
+        for (int i = 0; i < 6; i++)
+        {
+            batch[i] = new CheckedEvent(6 + i);
+        }
+
+        batch.Publish();
+        var seen = new List<long>();
+        while (reader.TryRead(out CheckedEvent @event, out long offset))
+        {
+            Assert.True(@event.IsIntact && @event.Value == offset, $"offset {offset}: Value={@event.Value}, Check={@event.Check}");
+            seen.Add(offset);
+        }
+
+        Assert.Equal([4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L], seen);
+    }
 }

@@ -77,4 +77,105 @@ public class ClaimCopyTests
         Assert.True(threw, "a second publish of the same claim through a copy is refused");
         Assert.Equal([(0, 7)], ReadAll(topic));
     }
+
+    /// <summary>The message of the <see cref="InvalidOperationException"/> that publishing <paramref name="claim"/> throws,
+    /// or null when it published. Claims are ref structs, which lambdas cannot capture.</summary>
+    private static string? PublishRefused(ref EventClaim<TestEvent> claim)
+    {
+        try
+        {
+            claim.Publish();
+            return null;
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <inheritdoc cref="PublishRefused(ref EventClaim{TestEvent})"/>
+    private static string? PublishRefused(ref BatchClaim<TestEvent> claim)
+    {
+        try
+        {
+            claim.Publish();
+            return null;
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message;
+        }
+    }
+
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void BatchClaim_PublishedTwiceOrThroughACopy_RefusedAndPublishedOnce(PublishMode mode)
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "copies", Capacity = 8, PartitionCount = 2, PublishMode = mode });
+        Partition<TestEvent> partition = topic[1];
+        Assert.True(partition.TryClaimBatch(2, out BatchClaim<TestEvent> batch));
+        Assert.Equal(1, batch.Partition);
+        BatchClaim<TestEvent> copy = batch;
+        batch[0] = new TestEvent(10);
+        batch[1] = new TestEvent(11);
+        batch.Publish();
+
+        Assert.Equal("this claim was already published or abandoned", PublishRefused(ref batch));
+        Assert.Equal("this claim was already published or abandoned", PublishRefused(ref copy));
+        copy.Dispose();
+
+        Assert.Equal(2, partition.EndOffset);
+        using var reader = topic.CreateReader(1);
+        var seen = new List<long>();
+        while (reader.TryRead(out TestEvent @event, out _))
+        {
+            seen.Add(@event.Value);
+        }
+
+        Assert.Equal([10L, 11L], seen);
+    }
+
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void EventClaim_PublishedTwice_RefusedWithTheReasonAndNamesItsPartition(PublishMode mode)
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "copies", Capacity = 8, PartitionCount = 2, PublishMode = mode });
+        Assert.True(topic[1].TryClaim(out EventClaim<TestEvent> claim));
+        Assert.Equal(1, claim.Partition);
+        claim.Publish();
+
+        Assert.Equal("this claim was already published or abandoned", PublishRefused(ref claim));
+        Assert.Equal(1, topic[1].EndOffset);
+    }
+
+    /// <summary>A default claim (what TryClaim leaves when the ring is full) belongs to no partition: publishing it is
+    /// refused with the usual reason, disposing it does nothing, its slots cannot be reached.</summary>
+    [Fact]
+    public void DefaultClaims_PublishRefusedDisposeDoesNothingNoPartition()
+    {
+        EventClaim<TestEvent> claim = default;
+        BatchClaim<TestEvent> batch = default;
+        Assert.Equal(-1, claim.Partition);
+        Assert.Equal(-1, batch.Partition);
+
+        Assert.Equal("this claim was already published or abandoned", PublishRefused(ref claim));
+        Assert.Equal("this claim was already published or abandoned", PublishRefused(ref batch));
+        claim.Dispose();
+        batch.Dispose();
+
+        ArgumentOutOfRangeException? error = null;
+        try
+        {
+            batch[0] = new TestEvent(1);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            error = e;
+        }
+
+        Assert.NotNull(error);
+        Assert.Equal("index", error.ParamName);
+    }
 }

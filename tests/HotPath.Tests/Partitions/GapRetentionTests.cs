@@ -128,4 +128,22 @@ public class GapRetentionTests
         Assert.DoesNotContain(handler.Seen, s => s.Offset is 8 or 10);
         Assert.Equal([9, 11, 12], handler.Seen.Select(s => s.Offset).Where(o => o >= 9));
     }
+
+    /// <summary>The gap log stays bounded: each add forgets the gaps below the bound it is given, and only those.</summary>
+    [Fact]
+    public void GapLog_Add_ForgetsExactlyTheGapsBelowThePruneBound()
+    {
+        var gaps = new GapLog();
+        gaps.Add(1, pruneBelow: 0);
+        gaps.Add(3, pruneBelow: 0);
+        Assert.Equal(1, gaps.NextAtOrAfter(0));
+
+        gaps.Add(7, pruneBelow: 3);
+        Assert.Equal(3, gaps.NextAtOrAfter(0));
+
+        gaps.Add(9, pruneBelow: 8);
+        Assert.Equal(9, gaps.NextAtOrAfter(0));
+        Assert.Equal(long.MaxValue, gaps.NextAtOrAfter(10));
+        Assert.Equal(4, gaps.Version);
+    }
 }

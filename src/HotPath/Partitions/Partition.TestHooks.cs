@@ -1,0 +1,12 @@
+namespace HotPath.Partitions;
+
+/// <summary>Test hooks (internal, reached through InternalsVisibleTo).</summary>
+public sealed partial class Partition<T>
+{
+    /// <summary>
+    /// The longest a parked writer sleeps without a wake-up (<c>ParkWriter</c>, <c>ParkWriterUntilPublish</c>): a safety
+    /// net, 200 ms. A test sets <see cref="Timeout.Infinite"/> so that a lost wake-up hangs the writer instead of
+    /// costing it 200 ms: the park protocols must then wake every parked writer on their own. Set before the writers run.
+    /// </summary>
+    internal int WriterParkBackstopMilliseconds { get; set; } = 200;
+}

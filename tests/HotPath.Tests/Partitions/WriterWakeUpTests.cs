@@ -1,0 +1,203 @@
+using HotPath.Consumers;
+using HotPath.Partitions;
+using HotPath.Tests.Support;
+using HotPath.Topics;
+using HotPath.Workers;
+
+namespace HotPath.Tests.Partitions;
+
+/// <summary>
+/// A writer that waits (a full ring, or a slot whose previous occupant another writer is still filling) parks, and the
+/// thread that frees its way must wake it. The park has a 200 ms backstop that hides a lost wake-up as a short delay;
+/// these tests turn it off (<c>WriterParkBackstopMilliseconds</c> = infinite), so a lost wake-up hangs the writer and
+/// the test fails after <see cref="Hang"/>. Each event that unblocks the writer gets its test: a reader's commit, the
+/// reader leaving, the reader seeking forward, another writer's publish, and Dispose.
+/// </summary>
+public class WriterWakeUpTests
+{
+    /// <summary>Far above any real wake-up latency; reached only when a wake-up was lost.</summary>
+    private static readonly TimeSpan Hang = TimeSpan.FromSeconds(20);
+
+    public static TheoryData<PublishMode, string> ModesAndWaits() => new()
+    {
+        { PublishMode.SingleWriter, "blocking" },
+        { PublishMode.SingleWriter, "yielding" },
+        { PublishMode.MultiWriter, "blocking" },
+        { PublishMode.MultiWriter, "yielding" },
+    };
+
+    private static Topic<TestEvent> CreateTopic(PublishMode mode, string wait, int capacity = 2)
+    {
+        var topic = new Topic<TestEvent>(new TopicOptions
+        {
+            Name = "wake-up",
+            Capacity = capacity,
+            PublishMode = mode,
+            WaitStrategy = wait == "blocking" ? WaitStrategy.Blocking : WaitStrategy.Yielding,
+        });
+        topic[0].WriterParkBackstopMilliseconds = Timeout.Infinite;
+        return topic;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="publish"/> on its own thread and returns once that thread waits: parked (a blocking
+    /// strategy; seen as WaitSleepJoin) or, for strategies that never park, after a while of waiting.
+    /// </summary>
+    private static (Thread Thread, Func<long> Result) StartWaitingWriter(Func<long> publish, string wait)
+    {
+        long offset = long.MinValue;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                offset = publish();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        }) { IsBackground = true, Name = "waiting writer" };
+        thread.Start();
+        if (wait == "blocking")
+        {
+            DateTime until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (DateTime.UtcNow < until && (thread.ThreadState & ThreadState.WaitSleepJoin) == 0)
+            {
+                Thread.Sleep(1);
+            }
+        }
+        else
+        {
+            Thread.Sleep(30);
+        }
+
+        Assert.True(thread.IsAlive, "the writer must wait: its way is not free yet");
+        return (thread, () =>
+        {
+            Assert.True(thread.Join(Hang), "the waiting writer was never woken (a lost wake-up)");
+            if (error is not null)
+            {
+                throw new InvalidOperationException("the writer failed", error);
+            }
+
+            return offset;
+        });
+    }
+
+    private static PartitionReader<TestEvent> FullRing(Topic<TestEvent> topic)
+    {
+        PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        for (int i = 0; i < topic[0].Capacity; i++)
+        {
+            topic[0].Publish(new TestEvent(i));
+        }
+
+        return reader;
+    }
+
+    [Theory]
+    [MemberData(nameof(ModesAndWaits))]
+    public void FullRing_ReaderCommits_ParkedWriterWakesAndPublishes(PublishMode mode, string wait)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode, wait);
+        using PartitionReader<TestEvent> reader = FullRing(topic);
+        var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(2)), wait);
+
+        Assert.True(reader.TryRead(out _, out long read));
+        Assert.Equal(0, read);
+
+        Assert.Equal(2, result());
+        Assert.Equal(3, topic[0].EndOffset);
+    }
+
+    [Theory]
+    [MemberData(nameof(ModesAndWaits))]
+    public void FullRing_TheOnlyReaderLeaves_ParkedWriterWakesAndPublishes(PublishMode mode, string wait)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode, wait);
+        PartitionReader<TestEvent> reader = FullRing(topic);
+        var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(2)), wait);
+
+        reader.Dispose();
+
+        Assert.Equal(2, result());
+        Assert.Equal(3, topic[0].EndOffset);
+    }
+
+    [Theory]
+    [MemberData(nameof(ModesAndWaits))]
+    public void FullRing_TheOnlyReaderSeeksToTheEnd_ParkedWriterWakesAndPublishes(PublishMode mode, string wait)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode, wait);
+        using PartitionReader<TestEvent> reader = FullRing(topic);
+        var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(2)), wait);
+
+        reader.Seek(topic[0].EndOffset);
+
+        Assert.Equal(2, result());
+        Assert.True(reader.TryRead(out TestEvent @event, out long offset));
+        Assert.Equal((2L, 2L), (offset, @event.Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(ModesAndWaits))]
+    public void FullRing_TopicDisposed_ParkedWriterThrowsObjectDisposedNamingTheTopic(PublishMode mode, string wait)
+    {
+        Topic<TestEvent> topic = CreateTopic(mode, wait);
+        using PartitionReader<TestEvent> reader = FullRing(topic);
+        var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(2)), wait);
+
+        topic.Dispose();
+
+        var error = Assert.Throws<InvalidOperationException>(() => result());
+        var disposed = Assert.IsType<ObjectDisposedException>(error.InnerException);
+        Assert.Contains("topic 'wake-up'", disposed.Message);
+    }
+
+    /// <summary>
+    /// Ungated multi-writer: a claim of offset o + capacity waits until o, claimed by another writer, is published
+    /// (slot ownership). That writer's publish must wake it.
+    /// </summary>
+    [Theory]
+    [InlineData("blocking")]
+    [InlineData("yielding")]
+    public void MultiWriter_SlotsPreviousOccupantBeingFilled_ItsPublishWakesTheWaitingWriter(string wait)
+    {
+        using Topic<TestEvent> topic = CreateTopic(PublishMode.MultiWriter, wait, capacity: 4);
+        EventClaim<TestEvent> first = topic[0].Claim();
+        for (int i = 1; i < 4; i++)
+        {
+            topic[0].Publish(new TestEvent(i));
+        }
+
+        var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(4)), wait);
+
+        first.Event = new TestEvent(0);
+        first.Publish();
+
+        Assert.Equal(4, result());
+        Assert.Equal(5, topic[0].EndOffset);
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        Assert.True(reader.TryRead(out TestEvent @event, out long offset));
+        Assert.Equal((1L, 1L), (offset, @event.Value));
+    }
+
+    /// <summary>As above, but the writer that fills the previous occupant publishes at once, several times in a row,
+    /// so that its publish also lands between the waiting writer's flag and its re-check.</summary>
+    [Fact]
+    public void MultiWriter_PreviousOccupantPublishedAroundThePark_WaitingWriterNeverHangs()
+    {
+        for (int round = 0; round < 200; round++)
+        {
+            using Topic<TestEvent> topic = CreateTopic(PublishMode.MultiWriter, "blocking", capacity: 2);
+            EventClaim<TestEvent> first = topic[0].Claim();
+            topic[0].Publish(new TestEvent(1));
+            var waiting = Task.Run(() => topic[0].Publish(new TestEvent(2)));
+            Thread.SpinWait(round * 50);
+            first.Publish();
+            Assert.True(waiting.Wait(Hang), $"round {round}: the waiting writer was never woken (a lost wake-up)");
+            Assert.Equal(2, waiting.Result);
+        }
+    }
+}
