@@ -11,8 +11,20 @@ internal static class Scenario
     /// <summary>Blocking, but parks after 2 spins and 2 yields, so short schedules reach the park protocols.</summary>
     public static readonly WaitStrategy QuickBlocking = WaitStrategy.CreateBlocking(2, 2);
 
-    public static Topic<Stamped> Topic(int capacity, PublishMode mode, WaitStrategy? wait = null) =>
-        new(new TopicOptions { Name = "coyote", Capacity = capacity, PublishMode = mode, WaitStrategy = wait ?? QuickBlocking });
+    /// <summary>
+    /// A one-partition topic whose parked writers have no backstop: a lost wake-up leaves every thread blocked, which
+    /// Coyote reports as a deadlock, instead of costing the writer 200 ms.
+    /// </summary>
+    public static Topic<Stamped> Topic(int capacity, PublishMode mode, WaitStrategy? wait = null)
+    {
+        var topic = new Topic<Stamped>(new TopicOptions { Name = "coyote", Capacity = capacity, PublishMode = mode, WaitStrategy = wait ?? QuickBlocking });
+        for (int partition = 0; partition < topic.PartitionCount; partition++)
+        {
+            topic[partition].WriterParkBackstopMilliseconds = Timeout.Infinite;
+        }
+
+        return topic;
+    }
 
     /// <summary>Claims the next slot, writes the two fields one after the other, publishes; returns the offset.</summary>
     public static long Publish(Partition<Stamped> partition, long value)
