@@ -9,6 +9,13 @@ public sealed partial class ConsumerGroup<T>
     /// </summary>
     internal Action? TestBeforeManualCommit { get; set; }
 
+    /// <summary>
+    /// The longest a parked member sleeps without a wake-up (a publish, a control request, completion): a safety net,
+    /// 200 ms. A test sets <see cref="Timeout.Infinite"/> so that a lost wake-up hangs the member instead of costing it
+    /// 200 ms. Set before members join.
+    /// </summary>
+    internal int ReaderParkBackstopMilliseconds { get; set; } = HotPath.Partitions.Partition<T>.ReaderParkBackstop;
+
     /// <summary>Declares <paramref name="member"/> failed (fenced), as the session watchdog does, and rebalances.</summary>
     /// <param name="member">The member to fence.</param>
     internal void TestFence(GroupMember<T> member)

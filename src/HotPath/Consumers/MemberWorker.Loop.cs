@@ -188,7 +188,7 @@ internal abstract partial class MemberWorker<T>
         if (Volatile.Read(ref _requestedVersion) == _appliedLocal)
         {
             Volatile.Write(ref _parked, 1);
-            _parker.Park(Partitions.Partition<T>.ReaderParkBackstop);
+            _parker.Park(_group.ReaderParkBackstopMilliseconds);
             Volatile.Write(ref _parked, 0);
         }
     }
@@ -215,7 +215,7 @@ internal abstract partial class MemberWorker<T>
             if (!ready)
             {
                 Volatile.Write(ref _parked, 1);
-                _parker.Park(Partitions.Partition<T>.ReaderParkBackstop);
+                _parker.Park(_group.ReaderParkBackstopMilliseconds);
                 Volatile.Write(ref _parked, 0);
             }
         }
