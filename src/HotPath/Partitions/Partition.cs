@@ -209,8 +209,6 @@ public sealed partial class Partition<T> : IDisposable
 
     internal Span<T> SlotSpan(long offset, int count) => _slots.AsSpan((int)offset & _mask, count);
 
-    internal bool IsDisposed => Volatile.Read(ref _state) == StateDisposed;
-
     /// <summary>Publishes [first, last]; called by claims.</summary>
     internal void PublishCore(long first, long last)
     {
