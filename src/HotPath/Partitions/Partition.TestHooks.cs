@@ -9,4 +9,7 @@ public sealed partial class Partition<T>
     /// costing it 200 ms: the park protocols must then wake every parked writer on their own. Set before the writers run.
     /// </summary>
     internal int WriterParkBackstopMilliseconds { get; set; } = 200;
+
+    /// <summary>The number of registered reader parkers: one per blocking member that owns this partition.</summary>
+    internal int ReaderParkerCount => Volatile.Read(ref _readerParkers).Length;
 }

@@ -126,4 +126,21 @@ public class MemberWakeUpTests
         topic[1].Publish(new TestEvent(4));
         AwaitSeen(stays, 2, "after the rebalance the remaining member owns both partitions");
     }
+
+    /// <summary>Parkers are registered with the partitions a member owns and unregistered when it gives them up, so
+    /// rebalances do not pile them up (each one would be unparked by every publish that wakes readers).</summary>
+    [Fact]
+    public void JoinLeaveCycles_EachPartitionKeepsOneParkerPerOwner()
+    {
+        using Topic<TestEvent> topic = CreateTopic(PublishMode.SingleWriter);
+        using ConsumerGroup<TestEvent> group = CreateGroup(topic, "cycles");
+        group.Join(new Recorder());
+        for (int cycle = 0; cycle < 5; cycle++)
+        {
+            GroupMember<TestEvent> visitor = group.Join(new Recorder());
+            Assert.Equal([1, 1], Enumerable.Range(0, topic.PartitionCount).Select(p => topic[p].ReaderParkerCount));
+            visitor.Leave();
+            Assert.Equal([1, 1], Enumerable.Range(0, topic.PartitionCount).Select(p => topic[p].ReaderParkerCount));
+        }
+    }
 }
