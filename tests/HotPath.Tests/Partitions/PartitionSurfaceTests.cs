@@ -98,4 +98,42 @@ public class PartitionSurfaceTests
         open.Publish();
         Assert.Equal(3, topic[0].EndOffset);
     }
+
+    /// <summary>
+    /// A lapped lossy reader jumps ahead and scans from there, past an open claim. That scan must not leave its end as a
+    /// hint for <c>EndOffset</c>, which assumes everything below the hint is published: the end offset (and a
+    /// registration at Latest, which starts there) would pass the open claim, and the lossless reader would never see
+    /// the claim's event once published.
+    /// </summary>
+    [Fact]
+    public void EndOffset_LossyReaderJumpedPastAnOpenClaim_StillStopsBeforeTheClaim()
+    {
+        using Topic<TestEvent> topic = CreateTopic(PublishMode.MultiWriter);
+        Partition<TestEvent> partition = topic[0];
+        var lossy = new ReadCursor<TestEvent>(partition, OffsetReset.Earliest, offset: null, lossy: true);
+        for (int i = 0; i <= 8; i++)
+        {
+            partition.Publish(new TestEvent(i));
+        }
+
+        EventClaim<TestEvent> open = partition.Claim();
+        Assert.Equal(9, open.Offset);
+        for (int i = 10; i <= 16; i++)
+        {
+            partition.Publish(new TestEvent(i));
+        }
+
+        var handler = new CollectingHandler();
+        lossy.Dispatch(ref handler, 64);
+        Assert.NotEmpty(handler.Seen);
+
+        Assert.Equal(9, partition.EndOffset);
+        using PartitionReader<TestEvent> latest = topic.CreateReader(0, OffsetReset.Latest);
+        Assert.Equal(9, latest.Position);
+        open.Event = new TestEvent(9);
+        open.Publish();
+        Assert.Equal(17, partition.EndOffset);
+        Assert.True(latest.TryRead(out TestEvent @event, out long offset));
+        Assert.Equal((9L, 9L), (offset, @event.Value));
+    }
 }
