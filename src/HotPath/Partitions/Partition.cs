@@ -310,35 +310,41 @@ public sealed partial class Partition<T> : IDisposable
     internal long HighestPublished(long from, long limit)
     {
         // Acquire: single writer, the slots up to the cursor are filled; multi-writer, the claimed bound.
-        long cursor = Volatile.Read(ref _cursor.Value);
+        long claimed = Volatile.Read(ref _cursor.Value);
         if (!_multiWriter)
         {
-            return Math.Min(cursor, limit);
+            return Math.Min(claimed, limit);
         }
 
-        cursor = Math.Min(cursor, limit);
+        long end = Math.Min(claimed, limit);
         int[] available = _available!;
-        for (long offset = from; offset <= cursor; offset++)
-        {
+        long offset = from;
+        while (offset <= end
             // Acquire: pairs with the release write of this entry in PublishCore.
-            if (Volatile.Read(ref available[(int)offset & _mask]) != (int)(offset >> _indexShift))
-            {
-                RaisePublishedHint(offset - 1);
-                return offset - 1;
-            }
+            && Volatile.Read(ref available[(int)offset & _mask]) == (int)(offset >> _indexShift))
+        {
+            offset++;
         }
 
-        RaisePublishedHint(cursor);
-        return cursor;
+        RaisePublishedHint(from, offset - 1, claimed);
+        return offset - 1;
     }
 
-    private void RaisePublishedHint(long value)
+    /// <summary>
+    /// Leaves <paramref name="published"/>, the end of a scan from <paramref name="from"/>, as the hint where
+    /// <see cref="EndOffset"/>'s scan may start, when it is a published end: only if everything below
+    /// <paramref name="from"/> is known to be published, that is below the hint itself or up to one lap behind the
+    /// claimed cursor (slot ownership: see ClaimMultiWriter). A lapped lossy reader scans from above an open claim, and
+    /// its scan's end is not a published end.
+    /// </summary>
+    private void RaisePublishedHint(long from, long published, long claimed)
     {
-        // Benign race: a monitoring hint that lets EndOffset start its scan late; a lost update only makes the
-        // next scan longer. Never above the true published end, because every writer of it computed it so.
-        if (value > Volatile.Read(ref _publishedHint.Value))
+        // Benign race: a monitoring hint; a lost update only makes the next scan longer. Never above the true published
+        // end: every value written was one (the check below), and published offsets stay published.
+        long hint = Volatile.Read(ref _publishedHint.Value);
+        if (published > hint && from <= Math.Max(hint, claimed - _capacity) + 1)
         {
-            Volatile.Write(ref _publishedHint.Value, value);
+            Volatile.Write(ref _publishedHint.Value, published);
         }
     }
 
