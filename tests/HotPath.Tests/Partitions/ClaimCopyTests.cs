@@ -178,4 +178,38 @@ public class ClaimCopyTests
         Assert.NotNull(error);
         Assert.Equal("index", error.ParamName);
     }
+
+    /// <summary>
+    /// Single writer: an abandoned claim gives its offsets back, and the next claim gets the same offsets. A copy of the
+    /// abandoned claim (a using statement's copy, a variable disposed twice) disposed after that must not abandon the
+    /// new claim: offsets do not identify a claim any more, the claim itself must.
+    /// </summary>
+    [Fact]
+    public void SingleWriter_StaleCopiesOfAbandonedClaims_DisposedAfterTheOffsetsWereClaimedAgain_LeaveTheNewClaimsAlone()
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "copies", Capacity = 8, PublishMode = PublishMode.SingleWriter });
+        Partition<TestEvent> partition = topic[0];
+
+        Assert.True(partition.TryClaimBatch(2, out BatchClaim<TestEvent> abandonedBatch));
+        BatchClaim<TestEvent> staleBatch = abandonedBatch;
+        abandonedBatch.Dispose();
+        Assert.True(partition.TryClaimBatch(2, out BatchClaim<TestEvent> batch));
+        Assert.Equal(0, batch.FirstOffset);
+        staleBatch.Dispose();
+        abandonedBatch.Dispose();
+        batch[0] = new TestEvent(10);
+        batch[1] = new TestEvent(11);
+        Assert.Null(PublishRefused(ref batch));
+
+        EventClaim<TestEvent> abandoned = partition.Claim();
+        EventClaim<TestEvent> stale = abandoned;
+        abandoned.Dispose();
+        EventClaim<TestEvent> claim = partition.Claim();
+        Assert.Equal(2, claim.Offset);
+        stale.Dispose();
+        claim.Event = new TestEvent(12);
+        Assert.Null(PublishRefused(ref claim));
+
+        Assert.Equal([(0, 10), (1, 11), (2, 12)], ReadAll(topic));
+    }
 }
