@@ -10,13 +10,15 @@ public ref struct BatchClaim<T>
     where T : struct
 {
     private readonly Partition<T>? _partition;
+    private readonly long _ticket;
     private bool _done;
 
-    internal BatchClaim(Partition<T> partition, long firstOffset, int count)
+    internal BatchClaim(Partition<T> partition, long firstOffset, int count, long ticket)
     {
         _partition = partition;
         FirstOffset = firstOffset;
         Count = count;
+        _ticket = ticket;
     }
 
     /// <summary>The offset of the first claimed slot; the others follow.</summary>
@@ -46,7 +48,7 @@ public ref struct BatchClaim<T>
     /// <summary>Publishes all slots of the batch at once. At most once.</summary>
     public void Publish()
     {
-        if (_done || _partition is null || !_partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1))
+        if (_done || _partition is null || !_partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1, _ticket))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
@@ -60,7 +62,7 @@ public ref struct BatchClaim<T>
     {
         // The partition's state decides, not this copy's flag alone: a copy disposed after another copy published
         // (or abandoned) the claim does nothing.
-        if (!_done && _partition is not null && _partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1))
+        if (!_done && _partition is not null && _partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1, _ticket))
         {
             _done = true;
             _partition.AbandonCore(FirstOffset, FirstOffset + Count - 1);

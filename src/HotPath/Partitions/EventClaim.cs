@@ -28,12 +28,14 @@ public ref struct EventClaim<T>
 {
     private readonly Partition<T>? _partition;
     private readonly ref T _slot;
+    private readonly long _ticket;
     private bool _done;
 
-    internal EventClaim(Partition<T> partition, long offset, ref T slot)
+    internal EventClaim(Partition<T> partition, long offset, long ticket, ref T slot)
     {
         _partition = partition;
         Offset = offset;
+        _ticket = ticket;
         _slot = ref slot;
     }
 
@@ -49,7 +51,7 @@ public ref struct EventClaim<T>
     /// <summary>Publishes the event; readers may see it from now on. At most once.</summary>
     public void Publish()
     {
-        if (_done || _partition is null || !_partition.IsClaimOpen(Offset, Offset))
+        if (_done || _partition is null || !_partition.IsClaimOpen(Offset, Offset, _ticket))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
@@ -63,7 +65,7 @@ public ref struct EventClaim<T>
     {
         // The partition's state decides, not this copy's flag alone: a copy disposed after another copy published
         // (or abandoned) the claim does nothing.
-        if (!_done && _partition is not null && _partition.IsClaimOpen(Offset, Offset))
+        if (!_done && _partition is not null && _partition.IsClaimOpen(Offset, Offset, _ticket))
         {
             _done = true;
             _partition.AbandonCore(Offset, Offset);

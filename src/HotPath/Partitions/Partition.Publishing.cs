@@ -92,7 +92,7 @@ public sealed partial class Partition<T>
     public EventClaim<T> Claim()
     {
         long offset = ClaimCore(1, long.MaxValue, default);
-        return new EventClaim<T>(this, offset, ref _slots[(int)offset & _mask]);
+        return new EventClaim<T>(this, offset, NextClaimTicket(), ref _slots[(int)offset & _mask]);
     }
 
     /// <summary>Claims the next slot when one is free right now.</summary>
@@ -108,7 +108,7 @@ public sealed partial class Partition<T>
             return false;
         }
 
-        claim = new EventClaim<T>(this, offset, ref _slots[(int)offset & _mask]);
+        claim = new EventClaim<T>(this, offset, NextClaimTicket(), ref _slots[(int)offset & _mask]);
         return true;
     }
 
@@ -121,7 +121,7 @@ public sealed partial class Partition<T>
     {
         CheckBatchCount(count);
         long first = ClaimCore(count, long.MaxValue, cancellationToken);
-        return new BatchClaim<T>(this, first, count);
+        return new BatchClaim<T>(this, first, count, NextClaimTicket());
     }
 
     /// <summary>Claims <paramref name="count"/> consecutive slots when they are free right now.</summary>
@@ -139,7 +139,7 @@ public sealed partial class Partition<T>
             return false;
         }
 
-        claim = new BatchClaim<T>(this, first, count);
+        claim = new BatchClaim<T>(this, first, count, NextClaimTicket());
         return true;
     }
 

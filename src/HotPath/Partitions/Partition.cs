@@ -91,6 +91,7 @@ public sealed partial class Partition<T> : IDisposable
     private PaddedLong _cursor;
     private PaddedLong _writerNext;
     private PaddedLong _writerPublished;
+    private PaddedLong _claimTicket;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
     private PaddedLong _publishWakeNeeded;
@@ -246,15 +247,16 @@ public sealed partial class Partition<T> : IDisposable
     /// are structs, and a copy (<c>using (claim)</c> copies its variable) does not see what another copy did: their
     /// Publish and Dispose ask the partition. Called on the claiming thread.
     /// </summary>
-    internal bool IsClaimOpen(long first, long last)
+    internal bool IsClaimOpen(long first, long last, long ticket)
     {
         if (!_multiWriter)
         {
-            // Writer-owned fields read by the writer: exact. Open while this claim is the outstanding one, the one that
-            // ends where the next claim would start: an abandon set _writerResume to first, a publish moved
+            // Writer-owned fields read by the writer: exact. Open while this claim is the latest one (offsets given back by
+            // an abandon are claimed again, so they do not identify a claim: its ticket does) and it is outstanding, the
+            // one that ends where the next claim would start: an abandon set _writerResume to first, a publish moved
             // _writerPublished to last.
             long nextClaim = _writerResume != NoResume ? _writerResume : _writerNext.Value;
-            return _writerPublished.Value < first && nextClaim == last + 1;
+            return ticket == _claimTicket.Value && _writerPublished.Value < first && nextClaim == last + 1;
         }
 
         // The slot of `first` is ours until we publish it (slot ownership: nobody claims first + capacity before
@@ -265,6 +267,12 @@ public sealed partial class Partition<T> : IDisposable
         return unchecked(entry - (int)(first >> _indexShift)) < 0;
     }
 
+    /// <summary>
+    /// The ticket of a new claim: single writer, a writer-owned counter (plain) that tells a claim from an earlier one
+    /// of the same offsets (see <see cref="IsClaimOpen"/>); multi-writer, 0 (offsets are never claimed twice in a lap).
+    /// </summary>
+    internal long NextClaimTicket() => _multiWriter ? 0 : ++_claimTicket.Value;
+
     /// <summary>Abandons an unpublished claim [first, last] (an exception while filling it).</summary>
     internal void AbandonCore(long first, long last)
     {
@@ -273,7 +281,7 @@ public sealed partial class Partition<T> : IDisposable
             // Nothing was published: give the offsets back to the next claim (writer-owned, plain; see ClaimGivenBack).
             // The announced reach stays: the abandoned fill may have written part of the slots, so lossy readers must
             // go on treating their previous occupants as overwritten.
-            Debug.Assert(IsClaimOpen(first, last), "single-writer claims are abandoned in order");
+            Debug.Assert(IsClaimOpen(first, last, _claimTicket.Value), "single-writer claims are abandoned in order");
             _writerResume = first;
             return;
         }
