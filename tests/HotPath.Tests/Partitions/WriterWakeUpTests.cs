@@ -200,4 +200,59 @@ public class WriterWakeUpTests
             Assert.Equal(2, waiting.Result);
         }
     }
+
+    public static TheoryData<PublishMode, bool> ModesAndWaitReasons() => new()
+    {
+        { PublishMode.SingleWriter, true },
+        { PublishMode.MultiWriter, true },
+        { PublishMode.MultiWriter, false },
+    };
+
+    /// <summary>
+    /// Sets up a writer's wait: a full ring (<paramref name="fullRing"/>; returns its reader), or, multi-writer without
+    /// readers, a slot whose previous occupant stays claimed (the claim is left open; returns null).
+    /// </summary>
+    private static IDisposable? Blocked(Topic<TestEvent> topic, bool fullRing)
+    {
+        if (fullRing)
+        {
+            return FullRing(topic);
+        }
+
+        Assert.Equal(0, topic[0].Claim().Offset);
+        topic[0].Publish(new TestEvent(1));
+        return null;
+    }
+
+    /// <summary>A parked writer's time-out is its own: it gives up at its deadline although nobody wakes it.</summary>
+    [Theory]
+    [MemberData(nameof(ModesAndWaitReasons))]
+    public void ParkedWriter_TimeoutExpires_GivesUpWithoutAWakeUp(PublishMode mode, bool fullRing)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode, "blocking");
+        using IDisposable? blocked = Blocked(topic, fullRing);
+        long end = topic[0].EndOffset;
+        var (_, result) = StartWaitingWriter(() => topic[0].TryPublish(new TestEvent(9), TimeSpan.FromMilliseconds(300), out long offset) ? offset : -1, "blocking");
+
+        Assert.Equal(-1, result());
+        Assert.Equal(end, topic[0].EndOffset);
+    }
+
+    /// <summary>A parked writer's cancellation is its own: it throws at once although nobody wakes it.</summary>
+    [Theory]
+    [MemberData(nameof(ModesAndWaitReasons))]
+    public void ParkedWriter_Cancelled_ThrowsWithoutAWakeUp(PublishMode mode, bool fullRing)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode, "blocking");
+        using IDisposable? blocked = Blocked(topic, fullRing);
+        long end = topic[0].EndOffset;
+        using var cancellation = new CancellationTokenSource();
+        var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(9), cancellation.Token), "blocking");
+
+        cancellation.Cancel();
+
+        var error = Assert.Throws<InvalidOperationException>(() => result());
+        Assert.IsType<OperationCanceledException>(error.InnerException);
+        Assert.Equal(end, topic[0].EndOffset);
+    }
 }
