@@ -197,7 +197,7 @@ public sealed partial class Partition<T>
 
             if (_writerWait.Idle(ref iteration))
             {
-                ParkWriterUntilPublish(current, last);
+                ParkWriterUntilPublish(current, last, deadline, cancellationToken);
             }
         }
     }
@@ -279,13 +279,15 @@ public sealed partial class Partition<T>
 
             if (_writerWait.Idle(ref iteration))
             {
-                ParkWriter(last);
+                ParkWriter(last, deadline, cancellationToken);
             }
         }
     }
 
-    private void ParkWriter(long last)
+    private void ParkWriter(long last, long deadline, CancellationToken cancellationToken)
     {
+        // The writer's own deadline and cancellation end the park too (see WriterParkMilliseconds, WakeOnCancel).
+        using CancellationTokenRegistration wakeOnCancel = WakeOnCancel(cancellationToken);
         lock (_writerGate)
         {
             // Asymmetric Dekker, slow side: raise the flag, then a process-wide barrier before the re-check of the
@@ -296,9 +298,10 @@ public sealed partial class Partition<T>
             Volatile.Write(ref _writerWakeNeeded.Value, 1);
             Interlocked.MemoryBarrierProcessWide();
             if (last - _capacity >= MinGating(Volatile.Read(ref _gating), last + 1)
-                && Volatile.Read(ref _state) != StateDisposed)
+                && Volatile.Read(ref _state) != StateDisposed
+                && !cancellationToken.IsCancellationRequested)
             {
-                Monitor.Wait(_writerGate, WriterParkBackstopMilliseconds);
+                Monitor.Wait(_writerGate, WriterParkMilliseconds(deadline));
             }
         }
     }
@@ -311,8 +314,9 @@ public sealed partial class Partition<T>
     /// gate (which it can take only once we are inside Monitor.Wait), or the barrier has made its publication visible
     /// to our re-check. Dispose pulses the gate too.
     /// </summary>
-    private void ParkWriterUntilPublish(long current, long last)
+    private void ParkWriterUntilPublish(long current, long last, long deadline, CancellationToken cancellationToken)
     {
+        using CancellationTokenRegistration wakeOnCancel = WakeOnCancel(cancellationToken);
         lock (_writerGate)
         {
             // Full fence (atomic OR: x64 lock or; ARM64 ldsetal, or an ldaxr/stlxr loop with dmb ish). The process-wide
@@ -324,12 +328,39 @@ public sealed partial class Partition<T>
             if (Volatile.Read(ref _cursor.Value) == current
                 && Volatile.Read(ref _gating).Length == 0
                 && !PreviousLapPublished(current, last)
-                && Volatile.Read(ref _state) != StateDisposed)
+                && Volatile.Read(ref _state) != StateDisposed
+                && !cancellationToken.IsCancellationRequested)
             {
-                Monitor.Wait(_writerGate, WriterParkBackstopMilliseconds);
+                Monitor.Wait(_writerGate, WriterParkMilliseconds(deadline));
             }
         }
     }
+
+    /// <summary>
+    /// How long a writer parks: until its <paramref name="deadline"/> (rounded up to a millisecond) when that comes before
+    /// the backstop. Nobody wakes a writer at its deadline; it wakes itself.
+    /// </summary>
+    private int WriterParkMilliseconds(long deadline)
+    {
+        int backstop = WriterParkBackstopMilliseconds;
+        if (deadline == long.MaxValue)
+        {
+            return backstop;
+        }
+
+        double remaining = Math.Ceiling((deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency);
+        double limit = backstop == Timeout.Infinite ? int.MaxValue : backstop;
+        return (int)Math.Clamp(remaining, 0, limit);
+    }
+
+    /// <summary>
+    /// While a parked writer waits, a cancellation of its token pulses the gate. Registered before the writer takes the
+    /// gate, which the callback takes too; the writer checks the token under the gate before it waits, so a cancellation
+    /// either is seen there or pulses after the writer released the gate in Monitor.Wait. Parking is the slow path: the
+    /// registration is allowed to cost what it costs.
+    /// </summary>
+    private CancellationTokenRegistration WakeOnCancel(CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_pulseWriters, this) : default;
 
     private static long MinGating(Sequence[] gating, long fallback)
     {

@@ -60,10 +60,7 @@ public sealed partial class Partition<T>
         // one reader pulse per park: the others see the flag down again and pay nothing.
         if (Volatile.Read(ref _writerWakeNeeded.Value) != 0 && Interlocked.Exchange(ref _writerWakeNeeded.Value, 0) != 0)
         {
-            lock (_writerGate)
-            {
-                Monitor.PulseAll(_writerGate);
-            }
+            PulseWriters();
         }
     }
 
@@ -86,10 +83,7 @@ public sealed partial class Partition<T>
         if ((raised & WakeWriters) != 0)
         {
             // The writer raised its bit holding the gate, so we get the gate only once it waits (or gave up waiting).
-            lock (_writerGate)
-            {
-                Monitor.PulseAll(_writerGate);
-            }
+            PulseWriters();
         }
     }
 
@@ -100,6 +94,12 @@ public sealed partial class Partition<T>
             parker.Unpark();
         }
 
+        PulseWriters();
+    }
+
+    /// <summary>Wakes every writer parked on the gate (they re-check what they wait for).</summary>
+    private void PulseWriters()
+    {
         lock (_writerGate)
         {
             Monitor.PulseAll(_writerGate);

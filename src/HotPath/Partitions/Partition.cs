@@ -77,6 +77,9 @@ public sealed partial class Partition<T> : IDisposable
         System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is not
             (System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86);
 
+    // A cancelled writer's wake-up (WakeOnCancel): one delegate for every partition of T, no allocation per wait.
+    private static readonly Action<object?> s_pulseWriters = static partition => ((Partition<T>)partition!).PulseWriters();
+
     private readonly T[] _slots;
     private readonly int[]? _available;
     private readonly GapLog? _gaps;
