@@ -255,4 +255,46 @@ public class WriterWakeUpTests
         Assert.IsType<OperationCanceledException>(error.InnerException);
         Assert.Equal(end, topic[0].EndOffset);
     }
+
+    /// <summary>
+    /// Multi-writer: a writer waits for a slot's previous occupant; meanwhile a lossless reader registers. The writer
+    /// must claim again through the gated path and keep its own deadline there, not claim the slot its wait was for.
+    /// </summary>
+    [Fact]
+    public void MultiWriter_ReaderRegistersWhileAWriterWaitsForAPreviousLap_WriterKeepsItsDeadline()
+    {
+        using Topic<TestEvent> topic = CreateTopic(PublishMode.MultiWriter, "yielding");
+        Assert.Equal(0, topic[0].Claim().Offset);
+        topic[0].Publish(new TestEvent(1));
+        var (_, result) = StartWaitingWriter(() => topic[0].TryPublish(new TestEvent(2), TimeSpan.FromMilliseconds(500), out long offset) ? offset : -1, "yielding");
+
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+
+        Assert.Equal(-1, result());
+        Assert.Equal(0, topic[0].EndOffset);
+    }
+
+    /// <summary>
+    /// Multi-writer: a writer waits for a slot's previous occupant; that occupant is published and, before the waiting
+    /// writer looks again, another writer claims and publishes the slot. The waiting writer must notice the cursor moved
+    /// and claim the next offset, not wait for a previous lap that has passed.
+    /// </summary>
+    [Fact]
+    public void MultiWriter_SlotTakenByAnotherWriterBeforeTheWaitingWriterLooksAgain_WaitingWriterClaimsTheNext()
+    {
+        for (int round = 0; round < 50; round++)
+        {
+            using Topic<TestEvent> topic = CreateTopic(PublishMode.MultiWriter, "blocking");
+            EventClaim<TestEvent> first = topic[0].Claim();
+            topic[0].Publish(new TestEvent(1));
+            var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(3)), "blocking");
+
+            first.Publish();
+            long mine = topic[0].Publish(new TestEvent(2));
+
+            long theirs = result();
+            Assert.Equal([2L, 3L], new[] { mine, theirs }.Order());
+            Assert.Equal(4, topic[0].EndOffset);
+        }
+    }
 }
