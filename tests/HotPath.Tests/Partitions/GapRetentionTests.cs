@@ -146,4 +146,32 @@ public class GapRetentionTests
         Assert.Equal(long.MaxValue, gaps.NextAtOrAfter(10));
         Assert.Equal(4, gaps.Version);
     }
+
+    /// <summary>
+    /// Without readers, a gap is forgotten once its slot was reused (a lap later): no reader can reach it any more, and a
+    /// writer's abandon prunes it. One lap is the exact bound: the gap of the previous lap's last offset is kept.
+    /// </summary>
+    [Fact]
+    public void MultiWriterGaps_NoReaders_ForgottenExactlyOnceTheirSlotWasReused()
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "prune", Capacity = 4, PublishMode = PublishMode.MultiWriter });
+        Partition<TestEvent> partition = topic[0];
+        partition.Claim().Dispose();
+        for (int i = 1; i <= 4; i++)
+        {
+            partition.Publish(new TestEvent(i));
+        }
+
+        partition.Claim().Dispose();
+
+        Assert.Equal(5, partition.Gaps!.NextAtOrAfter(0));
+
+        // Offset 8 reuses offset 4's slot: gap 5 is still within reach. Offset 9 reuses gap 5's slot.
+        partition.Publish(new TestEvent(6));
+        partition.Publish(new TestEvent(7));
+        partition.Claim().Dispose();
+        Assert.Equal(5, partition.Gaps.NextAtOrAfter(0));
+        partition.Claim().Dispose();
+        Assert.Equal(8, partition.Gaps.NextAtOrAfter(0));
+    }
 }
