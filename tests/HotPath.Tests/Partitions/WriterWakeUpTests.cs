@@ -96,48 +96,50 @@ public class WriterWakeUpTests
         return reader;
     }
 
+    public static TheoryData<PublishMode, string, string> ModesWaitsAndWaysToMakeRoom()
+    {
+        var data = new TheoryData<PublishMode, string, string>();
+        foreach (object[] row in ModesAndWaits())
+        {
+            foreach (string how in new[] { "commit", "leave", "seek to the end" })
+            {
+                data.Add((PublishMode)row[0], (string)row[1], how);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>The only reader makes room for a parked writer: it commits an event, leaves, or seeks to the end.</summary>
     [Theory]
-    [MemberData(nameof(ModesAndWaits))]
-    public void FullRing_ReaderCommits_ParkedWriterWakesAndPublishes(PublishMode mode, string wait)
+    [MemberData(nameof(ModesWaitsAndWaysToMakeRoom))]
+    public void FullRing_TheReaderMakesRoom_ParkedWriterWakesAndPublishes(PublishMode mode, string wait, string how)
     {
         using Topic<TestEvent> topic = CreateTopic(mode, wait);
         using PartitionReader<TestEvent> reader = FullRing(topic);
         var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(2)), wait);
 
-        Assert.True(reader.TryRead(out _, out long read));
-        Assert.Equal(0, read);
+        switch (how)
+        {
+            case "commit":
+                Assert.True(reader.TryRead(out _, out long read));
+                Assert.Equal(0, read);
+                break;
+            case "leave":
+                reader.Dispose();
+                break;
+            default:
+                reader.Seek(topic[0].EndOffset);
+                break;
+        }
 
         Assert.Equal(2, result());
         Assert.Equal(3, topic[0].EndOffset);
-    }
-
-    [Theory]
-    [MemberData(nameof(ModesAndWaits))]
-    public void FullRing_TheOnlyReaderLeaves_ParkedWriterWakesAndPublishes(PublishMode mode, string wait)
-    {
-        using Topic<TestEvent> topic = CreateTopic(mode, wait);
-        PartitionReader<TestEvent> reader = FullRing(topic);
-        var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(2)), wait);
-
-        reader.Dispose();
-
-        Assert.Equal(2, result());
-        Assert.Equal(3, topic[0].EndOffset);
-    }
-
-    [Theory]
-    [MemberData(nameof(ModesAndWaits))]
-    public void FullRing_TheOnlyReaderSeeksToTheEnd_ParkedWriterWakesAndPublishes(PublishMode mode, string wait)
-    {
-        using Topic<TestEvent> topic = CreateTopic(mode, wait);
-        using PartitionReader<TestEvent> reader = FullRing(topic);
-        var (_, result) = StartWaitingWriter(() => topic[0].Publish(new TestEvent(2)), wait);
-
-        reader.Seek(topic[0].EndOffset);
-
-        Assert.Equal(2, result());
-        Assert.True(reader.TryRead(out TestEvent @event, out long offset));
-        Assert.Equal((2L, 2L), (offset, @event.Value));
+        if (how == "seek to the end")
+        {
+            Assert.True(reader.TryRead(out TestEvent @event, out long offset));
+            Assert.Equal((2L, 2L), (offset, @event.Value));
+        }
     }
 
     [Theory]
