@@ -234,7 +234,7 @@ public class WriterWakeUpTests
         using Topic<TestEvent> topic = CreateTopic(mode, "blocking");
         using IDisposable? blocked = Blocked(topic, fullRing);
         long end = topic[0].EndOffset;
-        var (_, result) = StartWaitingWriter(() => topic[0].TryPublish(new TestEvent(9), TimeSpan.FromMilliseconds(300), out long offset) ? offset : -1, "blocking");
+        var (_, result) = StartWaitingWriter(() => topic[0].TryPublish(new TestEvent(9), TimeSpan.FromSeconds(2), out long offset) ? offset : -1, "blocking");
 
         Assert.Equal(-1, result());
         Assert.Equal(end, topic[0].EndOffset);
@@ -268,7 +268,7 @@ public class WriterWakeUpTests
         using Topic<TestEvent> topic = CreateTopic(PublishMode.MultiWriter, "yielding");
         Assert.Equal(0, topic[0].Claim().Offset);
         topic[0].Publish(new TestEvent(1));
-        var (_, result) = StartWaitingWriter(() => topic[0].TryPublish(new TestEvent(2), TimeSpan.FromMilliseconds(500), out long offset) ? offset : -1, "yielding");
+        var (_, result) = StartWaitingWriter(() => topic[0].TryPublish(new TestEvent(2), TimeSpan.FromSeconds(2), out long offset) ? offset : -1, "yielding");
 
         using PartitionReader<TestEvent> reader = topic.CreateReader(0);
 
@@ -299,4 +299,20 @@ public class WriterWakeUpTests
             Assert.Equal(4, topic[0].EndOffset);
         }
     }
+
+    /// <summary>A time-out too long for the clock's arithmetic (TimeSpan.MaxValue) waits like Publish instead of giving up at once.</summary>
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void FullRing_TryPublishWithTheLongestTimeout_WaitsUntilTheReaderMakesRoom(PublishMode mode)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode, "blocking");
+        using PartitionReader<TestEvent> reader = FullRing(topic);
+        var (_, result) = StartWaitingWriter(() => topic[0].TryPublish(new TestEvent(2), TimeSpan.MaxValue, out long offset) ? offset : -1, "blocking");
+
+        Assert.True(reader.TryRead(out _, out _));
+
+        Assert.Equal(2, result());
+    }
+
+    public static TheoryData<PublishMode> Modes() => new() { PublishMode.SingleWriter, PublishMode.MultiWriter };
 }
