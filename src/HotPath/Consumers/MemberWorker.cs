@@ -142,18 +142,18 @@ internal abstract partial class MemberWorker<T>
     /// <summary>Waits until the worker applied request <paramref name="version"/> (or exited); false on time-out.</summary>
     public bool WaitApplied(int version, TimeSpan timeout)
     {
-        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        long deadline = Internal.Deadline.From(timeout);
         lock (_control)
         {
             while (_appliedVersion < version && !_exited)
             {
-                long remaining = deadline - Stopwatch.GetTimestamp();
-                if (remaining <= 0)
+                int wait = Internal.Deadline.MillisecondsUntil(deadline, Timeout.Infinite);
+                if (wait == 0)
                 {
                     return false;
                 }
 
-                Monitor.Wait(_control, TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+                Monitor.Wait(_control, wait);
             }
 
             return true;

@@ -19,8 +19,10 @@ namespace HotPath.Partitions;
 /// reader skips, like an offset Kafka spends on a transaction marker; the offsets of the partition then have
 /// a hole, which <c>StartOffset</c>/<c>EndOffset</c> arithmetic (lag) counts as one event.
 /// A claim is a struct, and copies of it (for example <c>using (claim)</c> on a variable filled by <c>TryClaim</c>) act on
-/// one claim: whether it is still open is the partition's state, so a copy disposed after another copy published it
-/// does nothing, and a second publish through any copy throws.
+/// one claim: whether it is still open is the partition's state (and, in single-writer mode, the claim's ticket), so a
+/// copy disposed after another copy published or abandoned it does nothing, also once its offsets were claimed again,
+/// and a second publish through any copy throws. Writing through a copy's <see cref="Event"/> after its claim ended is
+/// not checked (the slot may belong to a later claim): do not.
 /// Thread-safety: use a claim on the thread that made it.
 /// </remarks>
 public ref struct EventClaim<T>

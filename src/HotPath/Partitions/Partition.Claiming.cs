@@ -141,7 +141,8 @@ public sealed partial class Partition<T>
                 // A reader registered while we claimed without gating: it saw our claim (registration reads
                 // _cursor after a full fence) or we see it now. If it did not see it, its start may lie among our
                 // slots' previous occupants (published: checked above), which it must read before we overwrite them:
-                // wait for it. Bounded by the reader's progress only, not by another writer.
+                // wait for it. Bounded by the reader's progress only, not by another writer, nor by this call's deadline or
+                // token: the claim is made and cannot be undone (the README says so).
                 WaitForCapacity(last, long.MaxValue, default);
             }
 
@@ -286,7 +287,7 @@ public sealed partial class Partition<T>
 
     private void ParkWriter(long last, long deadline, CancellationToken cancellationToken)
     {
-        // The writer's own deadline and cancellation end the park too (see WriterParkMilliseconds, WakeOnCancel).
+        // The writer's own deadline and cancellation end the park too (WakeOnCancel, Deadline.MillisecondsUntil).
         using CancellationTokenRegistration wakeOnCancel = WakeOnCancel(cancellationToken);
         lock (_writerGate)
         {
@@ -301,7 +302,8 @@ public sealed partial class Partition<T>
                 && Volatile.Read(ref _state) != StateDisposed
                 && !cancellationToken.IsCancellationRequested)
             {
-                Monitor.Wait(_writerGate, WriterParkMilliseconds(deadline));
+                // Until the deadline at most: nobody wakes a writer at its deadline, it wakes itself.
+                Monitor.Wait(_writerGate, Deadline.MillisecondsUntil(deadline, WriterParkBackstopMilliseconds));
             }
         }
     }
@@ -331,26 +333,10 @@ public sealed partial class Partition<T>
                 && Volatile.Read(ref _state) != StateDisposed
                 && !cancellationToken.IsCancellationRequested)
             {
-                Monitor.Wait(_writerGate, WriterParkMilliseconds(deadline));
+                // Until the deadline at most: nobody wakes a writer at its deadline, it wakes itself.
+                Monitor.Wait(_writerGate, Deadline.MillisecondsUntil(deadline, WriterParkBackstopMilliseconds));
             }
         }
-    }
-
-    /// <summary>
-    /// How long a writer parks: until its <paramref name="deadline"/> (rounded up to a millisecond) when that comes before
-    /// the backstop. Nobody wakes a writer at its deadline; it wakes itself.
-    /// </summary>
-    private int WriterParkMilliseconds(long deadline)
-    {
-        int backstop = WriterParkBackstopMilliseconds;
-        if (deadline == long.MaxValue)
-        {
-            return backstop;
-        }
-
-        double remaining = Math.Ceiling((deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency);
-        double limit = backstop == Timeout.Infinite ? int.MaxValue : backstop;
-        return (int)Math.Clamp(remaining, 0, limit);
     }
 
     /// <summary>

@@ -166,6 +166,6 @@ public sealed partial class Partition<T>
             ThrowHelper.ArgumentOutOfRange(nameof(timeout), "must not be negative", timeout);
         }
 
-        return timeout == TimeSpan.Zero ? 0 : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        return timeout == TimeSpan.Zero ? 0 : Deadline.From(timeout);
     }
 }

@@ -77,7 +77,8 @@ public sealed partial class Partition<T> : IDisposable
         System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is not
             (System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86);
 
-    // A cancelled writer's wake-up (WakeOnCancel): one delegate for every partition of T, no allocation per wait.
+    // A cancelled writer's wake-up (WakeOnCancel): one delegate for every partition of T. The registration itself may
+    // allocate; it happens only when a writer parks.
     private static readonly Action<object?> s_pulseWriters = static partition => ((Partition<T>)partition!).PulseWriters();
 
     private readonly T[] _slots;
@@ -350,8 +351,10 @@ public sealed partial class Partition<T> : IDisposable
     /// </summary>
     private void RaisePublishedHint(long from, long published, long claimed)
     {
-        // Benign race: a monitoring hint; a lost update only makes the next scan longer. Never above the true published
-        // end: every value written was one (the check below), and published offsets stay published.
+        // EndOffset starts its scan here, and Latest registrations, seeks and the low watermark use EndOffset: the hint
+        // must never be above the true published end. Every value written is one (the check below), and published
+        // offsets stay published. Benign race: racing writes may lose an update or lower the hint, which only makes
+        // the next scan longer.
         long hint = Volatile.Read(ref _publishedHint.Value);
         if (published > hint && from <= Math.Max(hint, claimed - _capacity) + 1)
         {
