@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using HotPath.Workers;
 
 namespace HotPath.Consumers;
