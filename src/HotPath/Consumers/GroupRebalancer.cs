@@ -92,7 +92,12 @@ internal sealed class GroupRebalancer<T>
         }
 
         RebalanceProtocol protocol = _options.EffectiveProtocol;
-        for (int round = 0; round < 3; round++)
+        // Rounds that lose no member: at most three (eager needs one, cooperative a revoking round and its follow-up).
+        // A round that loses a member is always followed by another, which hands the lost member's targets to the
+        // others; stopping there would leave them without an owner until the next join or leave. Finite: each such
+        // round takes a member out of the live set for good (no state returns to Running; nobody joins under the lock).
+        int quietRounds = 0;
+        while (true)
         {
             // Members that faulted but were not removed yet still hold partitions: take those back first, so that no
             // partition is handed to a live member while another still owns it. In every round: a member may fault
@@ -137,6 +142,11 @@ internal sealed class GroupRebalancer<T>
             bool allAssigned = _partitions.All(p => live.Any(w => Array.IndexOf(w.CoordinatorView, p) >= 0)) || live.Count == 0;
             bool lostMember = live.Exists(w => !w.IsLive);
             if (!lostMember && (protocol == RebalanceProtocol.Eager || revocations.Count == 0 || allAssigned))
+            {
+                break;
+            }
+
+            if (!lostMember && ++quietRounds == 3)
             {
                 break;
             }
