@@ -27,7 +27,7 @@ public sealed class PendingSeekAwaitTests
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
         {
             GroupId = "seek-stuck",
-            RebalanceTimeout = TimeSpan.FromMilliseconds(100),
+            RebalanceTimeout = TimeSpan.FromMilliseconds(500),
             SessionTimeout = TimeSpan.FromSeconds(30),
         });
         try
@@ -44,7 +44,7 @@ public sealed class PendingSeekAwaitTests
 
             var error = Assert.Throws<TimeoutException>(() => group.Seek("orders", 0, 0));
 
-            Assert.Contains("seek of orders-0 by member 'm' (withdrawn: it will not be applied) did not complete within 00:00:00.1000000", error.Message);
+            Assert.Contains("seek of orders-0 by member 'm' (withdrawn: it will not be applied) did not complete within 00:00:00.5000000", error.Message);
         }
         finally
         {

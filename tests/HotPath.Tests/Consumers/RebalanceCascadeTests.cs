@@ -32,7 +32,7 @@ public sealed class RebalanceCascadeTests
             GroupId = "cascade",
             Assignor = new RangeAssignor(),
             RebalanceListener = listener,
-            RebalanceTimeout = TimeSpan.FromMilliseconds(200),
+            RebalanceTimeout = TimeSpan.FromMilliseconds(500),
             SessionTimeout = TimeSpan.FromSeconds(30),
             OnMemberFailed = failures.Enqueue,
         });

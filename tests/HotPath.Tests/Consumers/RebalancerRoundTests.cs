@@ -209,7 +209,7 @@ public sealed class RebalancerRoundTests
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
         {
             GroupId = "unchanged",
-            RebalanceTimeout = TimeSpan.FromMilliseconds(200),
+            RebalanceTimeout = TimeSpan.FromSeconds(2),
             SessionTimeout = TimeSpan.FromSeconds(30),
             OnMemberFailed = failures.Enqueue,
         });

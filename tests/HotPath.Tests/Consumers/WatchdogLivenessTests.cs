@@ -29,7 +29,7 @@ public sealed class WatchdogLivenessTests
     public void SlowHandler_OneEventPerPassLongerThanBothTimeouts_MemberStaysAndHandlesEachEventOnce()
     {
         using var topic = CreateTopic();
-        for (int i = 0; i < 150; i++)
+        for (int i = 0; i < 250; i++)
         {
             topic.PublishTo(0, new TestEvent(i));
         }
@@ -39,8 +39,8 @@ public sealed class WatchdogLivenessTests
         {
             GroupId = "one-per-pass",
             MaxBatchSize = 1,
-            SessionTimeout = TimeSpan.FromMilliseconds(200),
-            MaxPollInterval = TimeSpan.FromMilliseconds(200),
+            SessionTimeout = TimeSpan.FromMilliseconds(300),
+            MaxPollInterval = TimeSpan.FromMilliseconds(300),
             OnMemberFailed = failures.Enqueue,
         });
         var offsets = new ConcurrentQueue<long>();
@@ -52,11 +52,11 @@ public sealed class WatchdogLivenessTests
             }),
             "slow");
 
-        Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("orders", 0) == 150 || !failures.IsEmpty, Timeout));
+        Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("orders", 0) == 250 || !failures.IsEmpty, Timeout));
 
         Assert.Empty(failures);
         Assert.Equal(MemberState.Running, member.State);
-        Assert.Equal(Enumerable.Range(0, 150).Select(i => (long)i), offsets);
+        Assert.Equal(Enumerable.Range(0, 250).Select(i => (long)i), offsets);
     }
 
     /// <summary>
@@ -71,15 +71,15 @@ public sealed class WatchdogLivenessTests
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
         {
             GroupId = "idle-owner",
-            SessionTimeout = TimeSpan.FromMilliseconds(50),
-            MaxPollInterval = TimeSpan.FromMilliseconds(50),
+            SessionTimeout = TimeSpan.FromMilliseconds(100),
+            MaxPollInterval = TimeSpan.FromMilliseconds(100),
             OnMemberFailed = failures.Enqueue,
         });
         group.ReaderParkBackstopMilliseconds = System.Threading.Timeout.Infinite;
         var offsets = new ConcurrentQueue<long>();
         GroupMember<TestEvent> member = group.Join(new ActionHandler((_, _, offset, _) => offsets.Enqueue(offset)), "idle");
 
-        // Twelve session time-outs, about fifty watchdog checks, with nothing to do.
+        // Six session time-outs, about twenty-four watchdog checks, with nothing to do.
         Thread.Sleep(600);
         Assert.Empty(failures);
         Assert.Equal(MemberState.Running, member.State);
@@ -97,14 +97,14 @@ public sealed class WatchdogLivenessTests
     public void EagerRevokeCallback_LongerThanSessionTimeoutOwningNothing_MemberStays()
     {
         using var topic = CreateTopic();
-        var listener = new SlowRevokeListener("a", TimeSpan.FromMilliseconds(400));
+        var listener = new SlowRevokeListener("a", TimeSpan.FromMilliseconds(600));
         var failures = new ConcurrentQueue<MemberFailure>();
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
         {
             GroupId = "slow-revoke",
             Assignor = new RangeAssignor(),
             RebalanceListener = listener,
-            SessionTimeout = TimeSpan.FromMilliseconds(50),
+            SessionTimeout = TimeSpan.FromMilliseconds(100),
             RebalanceTimeout = TimeSpan.FromSeconds(30),
             OnMemberFailed = failures.Enqueue,
         });
