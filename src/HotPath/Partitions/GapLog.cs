@@ -15,7 +15,7 @@ namespace HotPath.Partitions;
 /// fence and reach check that validate its copies (<see cref="CopyBetween"/>).
 /// Gaps are rare; everything here is a slow path except <see cref="Version"/>, read once per batch.
 /// </remarks>
-internal sealed class GapLog
+internal sealed partial class GapLog
 {
     private readonly object _lock = new();
     private readonly List<long> _offsets = [];
