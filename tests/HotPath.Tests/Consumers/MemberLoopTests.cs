@@ -4,12 +4,14 @@ using HotPath.Consumers;
 using HotPath.Diagnostics;
 using HotPath.Tests.Support;
 using HotPath.Topics;
+using HotPath.Workers;
 
 namespace HotPath.Tests.Consumers;
 
 /// <summary>
 /// The member thread's loop as the group sees it: its liveness signals (heartbeat, parked flag) keep a busy or idle
-/// member in the group, a faulted member hands nothing more to its handler, and batches are timed.
+/// member in the group, a faulted member hands nothing more to its handler, batches are timed, and an
+/// idle member re-checks its partitions after announcing its park.
 /// </summary>
 public class MemberLoopTests
 {
@@ -147,5 +149,50 @@ public class MemberLoopTests
         Assert.True(SpinWait.SpinUntil(() => !seen.IsEmpty, Timeout), "a batch was handled: its duration is recorded");
         Assert.All(seen, s => Assert.Equal("1", s.Partition));
         Assert.All(seen, s => Assert.InRange(s.Seconds, 0, 60));
+    }
+
+    /// <summary>
+    /// A pass that handled nothing ends in a park on the partitions. An event published to a partition after the member
+    /// read it in that pass, but before the member announced its park, woke nobody (the publisher saw no parked member):
+    /// the re-check after the announce must see it and skip the park. The publish comes from the member's own thread
+    /// (the error callback of its second partition, whose retry makes the pass handle nothing), which puts it in that
+    /// window every time; the park backstop is off, so a member that parks past the event hangs.
+    /// </summary>
+    [Fact]
+    public void IdleMember_EventPublishedAfterItsLastReadInThePass_ReCheckSeesItAndSkipsThePark()
+    {
+        WaitStrategy parkAtOnce = WaitStrategy.CreateBlocking(spinIterations: 0, yieldIterations: 0);
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "orders", PartitionCount = 2, Capacity = 64, WaitStrategy = parkAtOnce });
+        int errors = 0;
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "re-check",
+            WaitStrategy = parkAtOnce,
+            ErrorPolicy = new ErrorPolicy
+            {
+                MaxAttempts = 2,
+                InitialBackoff = TimeSpan.Zero,
+                // Partition 0 was read earlier in this pass: this event lands behind the member's read of it.
+                OnError = _ =>
+                {
+                    if (Interlocked.Increment(ref errors) == 1)
+                    {
+                        topic.PublishTo(0, new TestEvent(100));
+                    }
+                },
+            },
+        })
+        {
+            ReaderParkBackstopMilliseconds = System.Threading.Timeout.Infinite,
+        };
+        int failuresLeft = 1;
+        var handler = new RecordingHandler(2) { ThrowWhen = (_, partition, _) => partition == 1 && Interlocked.Decrement(ref failuresLeft) >= 0 };
+        GroupMember<TestEvent> member = group.Join(handler.For("m"));
+        Assert.Equal([0, 1], member.Assignment.Select(p => p.Partition));
+
+        topic.PublishTo(1, new TestEvent(200));
+
+        Assert.True(handler.WaitForCount(2, TimeSpan.FromSeconds(10)), $"handled {handler.Deliveries.Count} of 2: the member parked past the event published in its pass");
+        Assert.Equal([(0, 100L), (1, 200L)], handler.Deliveries.Select(d => (d.Partition, d.Value)).Order());
     }
 }
