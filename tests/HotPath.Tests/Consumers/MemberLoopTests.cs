@@ -195,4 +195,29 @@ public class MemberLoopTests
         Assert.True(handler.WaitForCount(2, TimeSpan.FromSeconds(10)), $"handled {handler.Deliveries.Count} of 2: the member parked past the event published in its pass");
         Assert.Equal([(0, 100L), (1, 200L)], handler.Deliveries.Select(d => (d.Partition, d.Value)).Order());
     }
+
+    /// <summary>
+    /// A member that owns nothing (more members than partitions) parks until its next request instead of spinning, and
+    /// that request wakes it: when the owner leaves, it takes the partition and handles the next event.
+    /// </summary>
+    [Fact]
+    public void MemberOwningNothing_Idle_ParksAndWakesForItsNextAssignment()
+    {
+        using var topic = CreateTopic();
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "spare" })
+        {
+            ReaderParkBackstopMilliseconds = System.Threading.Timeout.Infinite,
+        };
+        var handler = new RecordingHandler(1);
+        GroupMember<TestEvent> owner = group.Join(handler.For("a"), memberId: "a");
+        GroupMember<TestEvent> spare = group.Join(handler.For("b"), memberId: "b");
+        Assert.Empty(spare.Assignment);
+
+        Assert.True(SpinWait.SpinUntil(() => spare.Worker.IsParked, TimeSpan.FromSeconds(5)), "the member that owns nothing parks");
+
+        owner.Leave();
+        topic.PublishTo(0, new TestEvent(1));
+        Assert.True(handler.WaitForCount(1, Timeout));
+        Assert.Equal("b", Assert.Single(handler.Deliveries).Member);
+    }
 }
