@@ -24,8 +24,12 @@ internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
         public void OnEvent(ref readonly T @event, int partition, long offset, bool endOfBatch)
         {
             ValueTask pending = _handler.OnEventAsync(@event, partition, offset, stopping);
-            if (pending.IsCompletedSuccessfully)
+            if (pending.IsCompleted)
             {
+                // Consume it even when it completed synchronously: a ValueTask backed by an IValueTaskSource must be
+                // consumed exactly once (its GetResult is where a pooled source goes back to its pool), and a
+                // synchronous failure is thrown here. Free for a plain or Task-backed ValueTask.
+                pending.GetAwaiter().GetResult();
                 return;
             }
 
