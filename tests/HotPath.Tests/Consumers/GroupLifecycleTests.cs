@@ -329,6 +329,8 @@ public sealed class GroupLifecycleTests
 
             Assert.Contains("late", listener.Assigned);
             Assert.True(late.State == MemberState.Failed, $"late is {late.State}; failures: {string.Join(" / ", failures)}; assigned: {string.Join(",", listener.Assigned)}");
+            // OnMemberFailed runs on a pool thread: the report may come just after Join returns.
+            Assert.True(SpinWait.SpinUntil(() => failures.Any(f => f.MemberId == "late"), Timeout), "late's failure was reported");
             Assert.Contains(failures, f => f.MemberId == "late" && f.State == MemberState.Failed && f.Error is TimeoutException);
             Assert.Empty(group.Members);
         }
