@@ -27,6 +27,16 @@ public sealed partial class ConsumerGroup<T>
         }
     }
 
+    /// <summary>The ids of the members the session watchdog keeps a record of now (a snapshot, taken under the lock).</summary>
+    /// <returns>The member ids, in no particular order.</returns>
+    internal IReadOnlyList<string> TestWatchdogMemberIds()
+    {
+        lock (_rebalanceLock)
+        {
+            return [.. _watchdog.Recorded.Select(w => w.MemberId)];
+        }
+    }
+
     /// <summary>The group's current cursor on a partition.</summary>
     /// <param name="topic">The topic name.</param>
     /// <param name="partition">The partition number.</param>

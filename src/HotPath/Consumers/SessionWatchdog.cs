@@ -138,6 +138,9 @@ internal sealed class SessionWatchdog<T> : IDisposable
         return reason;
     }
 
+    /// <summary>The members the watchdog keeps a record of (for tests). Caller holds the group's rebalance lock.</summary>
+    internal IEnumerable<MemberWorker<T>> Recorded => _seen.Keys;
+
     /// <summary>Forgets a member that left.</summary>
     /// <param name="worker">The member.</param>
     public void Forget(MemberWorker<T> worker) => _seen.Remove(worker);
