@@ -23,7 +23,7 @@ public sealed partial class ConsumerGroup<T>
         lock (_rebalanceLock)
         {
             _rebalancer.DeclareFailed(member.Worker, new TimeoutException($"member '{member.MemberId}' fenced by a test"));
-            _rebalancer.RebalanceLocked(leaving: null);
+            RebalanceLocked(leaving: null);
         }
     }
 

@@ -311,6 +311,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             }
 
             _members.Clear();
+            _watchdog.ForgetDeparted(_members);
         }
 
         _stopping.Cancel();
@@ -341,8 +342,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            _watchdog.Forget(member.Worker);
-            _rebalancer.RebalanceLocked(member.Worker);
+            RebalanceLocked(member.Worker);
             member.Worker.RequestStop();
         }
 
@@ -370,7 +370,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                         }
 
                         g._members.Remove(member);
-                        g._rebalancer.RebalanceLocked(faulted);
+                        g.RebalanceLocked(faulted);
                         faulted.RequestStop();
                         g.OnMemberLost(faulted, faulted.Fault ?? new InvalidOperationException($"member '{faulted.MemberId}' faulted"));
                     }
@@ -424,6 +424,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                     group._rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
                     members.ForEach(m => m.Worker.RequestStop());
                     group._members.Clear();
+                    group._watchdog.ForgetDeparted(group._members);
                 }
 
                 members.ForEach(m => m.Worker.Join(GroupRebalancer<T>.Remaining(deadline)));
@@ -460,7 +461,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
             if (failed.Count != 0)
             {
-                _rebalancer.RebalanceLocked(leaving: null);
+                RebalanceLocked(leaving: null);
             }
 
             CheckStranded();
@@ -541,6 +542,24 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs a rebalance (caller holds the lock), then has the watchdog forget the members that are no longer in the
+    /// group, even when the rebalance threw: its waits ask the watchdog about the members it waits for, which records
+    /// a member that is leaving or about to be declared failed again.
+    /// </summary>
+    /// <param name="leaving">A member that leaves (already out of the member list), or null.</param>
+    private void RebalanceLocked(MemberWorker<T>? leaving)
+    {
+        try
+        {
+            _rebalancer.RebalanceLocked(leaving);
+        }
+        finally
+        {
+            _watchdog.ForgetDeparted(_members);
+        }
+    }
+
     private GroupMember<T> AddMember(string? memberId, string? groupInstanceId, Func<string, int?, MemberWorker<T>> create)
     {
         GroupArguments.CheckMemberIds(memberId, groupInstanceId);
@@ -562,7 +581,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             _joining = worker;
             try
             {
-                _rebalancer.RebalanceLocked(leaving: null);
+                RebalanceLocked(leaving: null);
             }
             finally
             {

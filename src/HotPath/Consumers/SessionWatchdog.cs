@@ -23,7 +23,8 @@ namespace HotPath.Consumers;
 /// partition's owner and cursor), which also covers a member that a pending rebalance request asks to give them up.</para>
 /// <para>A dedicated thread rather than a pool timer: a starved thread pool must not delay the detection of stuck
 /// members. Thread-safety: <see cref="FindFailed"/> and <see cref="CheckMember"/> run under the group's rebalance lock
-/// (one caller at a time); <see cref="Dispose"/> from any thread.</para>
+/// (one caller at a time), as does <see cref="ForgetDeparted"/>, which the group calls after every rebalance so that
+/// no record outlives its member's membership; <see cref="Dispose"/> from any thread.</para>
 /// </remarks>
 /// <typeparam name="T">The event type.</typeparam>
 internal sealed class SessionWatchdog<T> : IDisposable
@@ -141,9 +142,27 @@ internal sealed class SessionWatchdog<T> : IDisposable
     /// <summary>The members the watchdog keeps a record of (for tests). Caller holds the group's rebalance lock.</summary>
     internal IEnumerable<MemberWorker<T>> Recorded => _seen.Keys;
 
-    /// <summary>Forgets a member that left.</summary>
-    /// <param name="worker">The member.</param>
-    public void Forget(MemberWorker<T> worker) => _seen.Remove(worker);
+    /// <summary>
+    /// Forgets every member that is no longer in <paramref name="members"/> (it left, was declared failed, or faulted
+    /// and was removed). The group calls it after each rebalance, whose waits may have just recorded such a member
+    /// again: a record holds the member's worker (its handler and thread), so a group with member churn would otherwise
+    /// grow for its whole lifetime. Caller holds the group's rebalance lock; a lifecycle path, so it may allocate.
+    /// </summary>
+    /// <param name="members">The group's members now.</param>
+    public void ForgetDeparted(List<GroupMember<T>> members)
+    {
+        // Plain accesses: the records and the member list are only touched under the group's rebalance lock.
+        List<MemberWorker<T>>? departed = null;
+        foreach (MemberWorker<T> worker in _seen.Keys)
+        {
+            if (!members.Exists(m => ReferenceEquals(m.Worker, worker)))
+            {
+                (departed ??= []).Add(worker);
+            }
+        }
+
+        departed?.ForEach(w => _seen.Remove(w));
+    }
 
     /// <summary>Stops the thread after its current check. Idempotent.</summary>
     public void Dispose() => _stop.Set();
