@@ -353,7 +353,11 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
     }
 
-    /// <summary>A member's handler threw: move its partitions on a pool thread (the member keeps applying requests).</summary>
+    /// <summary>
+    /// A member's handler threw: move its partitions on a pool thread (the member keeps applying requests), then stop
+    /// the member and report it. Stopped and reported even when that rebalance throws (its exception goes to
+    /// <see cref="BackgroundError"/>).
+    /// </summary>
     internal void OnMemberFaulted(MemberWorker<T> worker) =>
         ThreadPool.UnsafeQueueUserWorkItem(
             static state =>
@@ -370,9 +374,17 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                         }
 
                         g._members.Remove(member);
-                        g.RebalanceLocked(faulted);
-                        faulted.RequestStop();
-                        g.OnMemberLost(faulted, faulted.Fault ?? new InvalidOperationException($"member '{faulted.MemberId}' faulted"));
+                        try
+                        {
+                            g.RebalanceLocked(faulted);
+                        }
+                        finally
+                        {
+                            // Whatever the rebalance did (a throwing assignor goes on to BackgroundError), the member
+                            // is out of the group: its thread ends and its failure is reported.
+                            faulted.RequestStop();
+                            g.OnMemberLost(faulted, faulted.Fault ?? new InvalidOperationException($"member '{faulted.MemberId}' faulted"));
+                        }
                     }
                 });
             },
