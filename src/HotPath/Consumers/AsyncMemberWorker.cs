@@ -2,24 +2,94 @@ namespace HotPath.Consumers;
 
 /// <summary>A member worker that awaits an <see cref="IAsyncEventHandler{T}"/> per event, on its own thread.</summary>
 /// <remarks>
-/// The worker waits for each call before the next event, so per-partition order holds. A call that completes
-/// synchronously costs nothing; one that really awaits costs the task it returns. Thread-safety: see
-/// <see cref="MemberWorker{T}"/>.
+/// <para>The worker waits for each call before the next event, so per-partition order holds. A call that completes
+/// synchronously costs nothing; one that really awaits costs the task it returns.</para>
+/// <para><b>The member's token.</b> One token source per member, created with it: every call gets its token, which is
+/// cancelled when the member stops (<see cref="MemberWorker{T}.OnStopping"/>: it leaves, is declared failed, faults,
+/// or the group is disposed) and disposed once the token is no longer needed. <c>_tokenState</c> decides who disposes
+/// it: <c>Live</c> → <c>Cancelling</c> (a stopping thread won the CAS and cancels) → <c>Cancelled</c>; the worker's
+/// thread, when it ends, exchanges in <c>Ended</c> and disposes unless a cancellation is in progress, in which case
+/// the canceller disposes once its callbacks ran (its CAS from <c>Cancelling</c> fails). Each path disposes once, and
+/// never while <c>CancelAsync</c> still runs callbacks.</para>
+/// <para>Thread-safety: see <see cref="MemberWorker{T}"/>; <see cref="OnStopping"/> from any thread.</para>
 /// </remarks>
 internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
     where T : struct
     where THandler : IAsyncEventHandler<T>
 {
-    private Adapter _adapter;
+    private const int Live = 0;
+    private const int Cancelling = 1;
+    private const int Cancelled = 2;
+    private const int Ended = 3;
 
-    public AsyncMemberWorker(ConsumerGroup<T> group, string memberId, string? groupInstanceId, int? core, THandler handler, CancellationToken stopping)
-        : base(group, memberId, groupInstanceId, core) => _adapter = new Adapter(handler, stopping);
+    private readonly CancellationTokenSource _stopping = new();
+    private Adapter _adapter;
+    private int _tokenState;
+
+    public AsyncMemberWorker(ConsumerGroup<T> group, string memberId, string? groupInstanceId, int? core, THandler handler)
+        : base(group, memberId, groupInstanceId, core) => _adapter = new Adapter(handler, _stopping.Token);
 
     protected override int Dispatch(ReadCursor<T> cursor, int max) => cursor.Dispatch(ref _adapter, max);
+
+    /// <summary>Cancels the member's token, once; its callbacks (the handler's continuations) run on the thread pool.</summary>
+    protected override void OnStopping()
+    {
+        // CAS: the first stopping caller cancels; a later one, or one after the thread ended (Ended), does nothing.
+        // Full fence: pairs with the exchange in OnThreadEnded, which then leaves the disposal to us.
+        if (Interlocked.CompareExchange(ref _tokenState, Cancelling, Live) != Live)
+        {
+            return;
+        }
+
+        // CancelAsync marks the token cancelled before it returns (a handler that checks it sees it at once) and runs
+        // the callbacks on the pool: never the handler's code on the caller's thread, which may hold the rebalance lock.
+        Task callbacks = _stopping.CancelAsync();
+        if (callbacks.IsCompleted)
+        {
+            EndCancellation();
+        }
+        else
+        {
+            callbacks.ContinueWith(
+                static (_, state) => ((AsyncMemberWorker<T, THandler>)state!).EndCancellation(),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>The member's thread ends: nothing calls the handler any more; dispose the token source unless a cancellation runs.</summary>
+    protected override void OnThreadEnded()
+    {
+        // Full fence: pairs with the CASes in OnStopping and EndCancellation; Cancelling means the canceller disposes.
+        if (Interlocked.Exchange(ref _tokenState, Ended) != Cancelling)
+        {
+            _stopping.Dispose();
+        }
+    }
+
+    /// <summary>True when <paramref name="exception"/> is the handler giving up because the member's token was cancelled.</summary>
+    protected override bool IsStopCancellation(Exception exception) =>
+        // Reads the token's own (volatile) state, set by CancelAsync before OnStopping returned; a handler that throws
+        // OperationCanceledException for another reason while its member stops is treated the same: the member stops.
+        exception is OperationCanceledException && _adapter.Stopping.IsCancellationRequested;
+
+    private void EndCancellation()
+    {
+        // CAS: the callbacks ran; if the thread ended meanwhile (Ended), it left the disposal to us.
+        if (Interlocked.CompareExchange(ref _tokenState, Cancelled, Cancelling) != Cancelling)
+        {
+            _stopping.Dispose();
+        }
+    }
 
     private struct Adapter(THandler handler, CancellationToken stopping) : IEventHandler<T>
     {
         private THandler _handler = handler;
+
+        /// <summary>The member's token, as every call gets it.</summary>
+        public readonly CancellationToken Stopping => stopping;
 
         public void OnEvent(ref readonly T @event, int partition, long offset, bool endOfBatch)
         {

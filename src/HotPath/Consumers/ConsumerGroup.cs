@@ -32,7 +32,6 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     private readonly List<GroupMember<T>> _members = [];
     private readonly GroupSubscription<T> _subscription;
     private readonly GroupPartition<T>[] _partitions;
-    private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SessionWatchdog<T> _watchdog;
     private readonly GroupRebalancer<T> _rebalancer;
@@ -194,7 +193,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         return AddMember(memberId, groupInstanceId, (id, core) => new BatchMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
     }
 
-    /// <summary>Adds a member whose handler awaits; the member's thread waits for each call, so order holds.</summary>
+    /// <summary>
+    /// Adds a member whose handler awaits; the member's thread waits for each call, so order holds. Each call gets the
+    /// member's token, cancelled when the member stops (see <see cref="IAsyncEventHandler{T}.OnEventAsync"/>).
+    /// </summary>
     /// <typeparam name="THandler">The async handler type.</typeparam>
     /// <param name="handler">The member's handler.</param>
     /// <param name="memberId">A unique member id, or null for a generated one.</param>
@@ -204,7 +206,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         where THandler : IAsyncEventHandler<T>
     {
         GroupArguments.CheckHandler(handler);
-        return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler, _stopping.Token));
+        return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
     }
 
     /// <summary>The group's committed offset on a partition: the next offset it will read after a restart.</summary>
@@ -314,7 +316,6 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             _watchdog.ForgetDeparted(_members);
         }
 
-        _stopping.Cancel();
         foreach (GroupMember<T> member in members)
         {
             member.Worker.Join(GroupRebalancer<T>.Remaining(deadline));

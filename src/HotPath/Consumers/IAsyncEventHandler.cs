@@ -24,7 +24,13 @@ public interface IAsyncEventHandler<T>
     /// <param name="event">A copy of the event.</param>
     /// <param name="partition">The partition number.</param>
     /// <param name="offset">The event's offset.</param>
-    /// <param name="cancellationToken">Cancelled when the member stops or loses the partition.</param>
+    /// <param name="cancellationToken">
+    /// The member's token, cancelled when the member stops: it leaves, is declared failed (fenced by the session
+    /// watchdog or a rebalance deadline), faults, or the group is disposed. A member loses a partition without stopping
+    /// only between events (a revocation waits for the current call), so a running call is cancelled only when its member
+    /// stops. A call that then ends with <see cref="OperationCanceledException"/> is no handler failure: the error policy
+    /// does not see it, and the event, not committed, goes to the partition's next owner.
+    /// </param>
     /// <returns>A task that completes when the event is handled.</returns>
     ValueTask OnEventAsync(T @event, int partition, long offset, CancellationToken cancellationToken);
 }

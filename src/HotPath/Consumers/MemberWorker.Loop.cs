@@ -29,9 +29,11 @@ internal abstract partial class MemberWorker<T>
             // A bug in the engine or a throwing rebalance listener: record it; the watchdog moves the partitions.
             Volatile.Write(ref _fault, ex);
             Interlocked.CompareExchange(ref _state, (int)MemberState.Faulted, (int)MemberState.Running);
+            OnStopping();
         }
         finally
         {
+            OnThreadEnded();
             lock (_control)
             {
                 _exited = true;
@@ -98,8 +100,9 @@ internal abstract partial class MemberWorker<T>
                 catch (Exception ex)
                 {
                     // The events before the failing one were handled: count and commit them below, so that only the
-                    // failing event is retried or redelivered and the duplicate window stays within one batch.
-                    count = (int)(cursor.Position - before) + OnHandlerError(owned[i], cursor, ex);
+                    // failing event is retried or redelivered and the duplicate window stays within one batch. A handler
+                    // cancelled because its member stops did not fail: its event stays unhandled, for the next owner.
+                    count = (int)(cursor.Position - before) + (IsStopCancellation(ex) ? 0 : OnHandlerError(owned[i], cursor, ex));
                 }
 
                 if (count != 0)
@@ -175,6 +178,7 @@ internal abstract partial class MemberWorker<T>
     {
         Volatile.Write(ref _fault, ex);
         Interlocked.CompareExchange(ref _state, (int)MemberState.Faulted, (int)MemberState.Running);
+        OnStopping();
 
         // The coordinator moves this member's partitions on another thread; this thread keeps applying control
         // requests (it commits what it handled before the failing event when its partitions are revoked).

@@ -186,6 +186,7 @@ internal abstract partial class MemberWorker<T>
         }
 
         _parker.Unpark();
+        OnStopping();
     }
 
     /// <summary>Waits for the worker thread to end.</summary>
@@ -196,6 +197,7 @@ internal abstract partial class MemberWorker<T>
     {
         Interlocked.CompareExchange(ref _state, (int)MemberState.Failed, (int)MemberState.Running);
         _parker.Unpark();
+        OnStopping();
     }
 
     /// <summary>
@@ -211,4 +213,25 @@ internal abstract partial class MemberWorker<T>
 
     /// <summary>Hands up to <paramref name="max"/> events of one partition to the handler; returns offsets passed.</summary>
     protected abstract int Dispatch(ReadCursor<T> cursor, int max);
+
+    /// <summary>
+    /// The member stops: it was asked to (it left, the group drained or was disposed), was declared failed, or faulted.
+    /// Called from any thread, possibly more than once, possibly while the handler runs; never on the per-event path.
+    /// </summary>
+    protected virtual void OnStopping()
+    {
+    }
+
+    /// <summary>The worker thread ends (last thing on it before <see cref="HasExited"/> turns true): the handler is never called again.</summary>
+    protected virtual void OnThreadEnded()
+    {
+    }
+
+    /// <summary>
+    /// True when the handler threw because its member stops (<see cref="OnStopping"/> cancelled what it awaited): not a
+    /// handler failure, the error policy does not see it and the event stays unhandled. Worker thread, failure path only.
+    /// </summary>
+    /// <param name="exception">What the handler threw.</param>
+    /// <returns>False by default: synchronous handlers get no token.</returns>
+    protected virtual bool IsStopCancellation(Exception exception) => false;
 }
