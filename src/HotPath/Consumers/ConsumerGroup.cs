@@ -90,11 +90,19 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             _subscription.Close();
             throw;
         }
+
+        // Created over topics already complete with nothing left to commit (registered at their end): drained, and no
+        // member will ever pass to notice it.
+        OnPartitionDrained();
     }
 
     /// <summary>
     /// Completes when every topic of the group is complete and the group committed every event published before that
-    /// (it has drained); the members then leave and their threads end. Faults when the group cannot drain: a member
+    /// (it has drained); the members then leave and their threads end. A group without members drains too: one
+    /// created over topics already complete with nothing to commit completes at once, one whose last member leaves
+    /// once everything is committed completes with that leave, and one whose topics complete while it has no member
+    /// completes within a session-watchdog tick (a quarter of the shorter of <see cref="ConsumerGroupOptions.SessionTimeout"/>
+    /// and <see cref="ConsumerGroupOptions.MaxPollInterval"/>). Faults when the group cannot drain: a member
     /// faulted or was declared failed leaving no member, the topics are complete, and no member joined within
     /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the inner exception is the member's error). A lossless group
     /// without members keeps its committed offsets and keeps gating the writers: join a member to resume, or dispose the
@@ -345,6 +353,11 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
             RebalanceLocked(member.Worker);
             member.Worker.RequestStop();
+            if (_members.Count == 0)
+            {
+                // The last member committed what it handled: if that drained the group, no member is left to notice.
+                OnPartitionDrained();
+            }
         }
 
         // A member fenced by the rebalance (stuck in its handler) has already waited out its time-out: do not wait again.
@@ -412,7 +425,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
     }
 
-    /// <summary>A member saw one of its partitions drained: if all are, complete the group and stop its members.</summary>
+    /// <summary>
+    /// A member saw one of its partitions drained, or the group has no member (created, its last member left, the
+    /// watchdog's tick): if all partitions are drained, complete the group and stop its members.
+    /// </summary>
     internal void OnPartitionDrained()
     {
         if (Volatile.Read(ref _drainedSignalled) != 0 || !_partitions.All(p => p.IsDrained))
@@ -477,7 +493,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 RebalanceLocked(leaving: null);
             }
 
-            CheckStranded();
+            CheckMemberless();
         }
         finally
         {
@@ -488,7 +504,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <summary>
     /// A member faulted or was declared failed and left the member list (caller holds the lock): tell
     /// <see cref="ConsumerGroupOptions.OnMemberFailed"/> on a pool thread, and remember when it was the last member (see
-    /// <see cref="CheckStranded"/>). Not during shutdown or the end of a drained group, where members stop on purpose.
+    /// <see cref="CheckMemberless"/>). Not during shutdown or the end of a drained group, where members stop on purpose.
     /// </summary>
     private void OnMemberLost(MemberWorker<T> worker, Exception reason)
     {
@@ -526,15 +542,16 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     }
 
     /// <summary>
-    /// The watchdog's tick, under the lock: a group that a failure left without members cannot drain by itself. Once
+    /// The watchdog's tick, under the lock, for a group without members, which no member's pass can complete. One that
+    /// has drained (its topics completed after its last member left, or it never had one, or its last member failed
+    /// after committing everything) completes. One that a failure left without members cannot drain by itself: once
     /// its topics are complete and no member joined for a rebalance time-out (the grace a supervisor has to replace the
     /// failed member, as a Kafka coordinator waits that long for members to rejoin), <see cref="Completion"/> faults
-    /// with the last member's error. A memberless group that has drained
-    /// (its last member committed everything) completes.
+    /// with the last member's error.
     /// </summary>
-    private void CheckStranded()
+    private void CheckMemberless()
     {
-        if (_members.Count != 0 || _stranded is not { } stranded || _completion.Task.IsCompleted)
+        if (_members.Count != 0 || _completion.Task.IsCompleted)
         {
             return;
         }
@@ -545,7 +562,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             return;
         }
 
-        if (_partitions.All(p => p.Partition.IsCompleted) && Environment.TickCount64 - stranded.Since >= (long)Options.RebalanceTimeout.TotalMilliseconds)
+        if (_stranded is { } stranded && _partitions.All(p => p.Partition.IsCompleted)
+            && Environment.TickCount64 - stranded.Since >= (long)Options.RebalanceTimeout.TotalMilliseconds)
         {
             _completion.TrySetException(new InvalidOperationException(
                 $"consumer group '{GroupId}' cannot drain: its topics are complete and it has had no member since member '{stranded.Worker.MemberId}' " +
