@@ -74,7 +74,9 @@ internal sealed class GroupSubscription<T>
         }
         catch
         {
-            // A registration threw (a disposed topic, for one): the cursors registered so far must not gate the writers.
+            // A claim threw (the group id is taken on a later topic), or a registration did (it throws only on a fault
+            // such as running out of memory; a completed or disposed topic is registered like any other, its retained
+            // events stay readable): the cursors registered so far must not gate the writers.
             foreach (GroupPartition<T> registered in partitions)
             {
                 registered.Cursor.Close();

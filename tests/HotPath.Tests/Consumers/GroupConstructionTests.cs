@@ -54,4 +54,25 @@ public class GroupConstructionTests
         // The id is free again on the first topic.
         using var again = new ConsumerGroup<TestEvent>(orders, new ConsumerGroupOptions { GroupId = "billing" });
     }
+
+    /// <summary>
+    /// A disposed topic is a complete topic whose retained events stay readable (Dispose only releases waiting writers):
+    /// a group created over it registers, its member handles what was published, and the group completes.
+    /// </summary>
+    [Fact]
+    public void Constructor_DisposedTopic_RegistersAndDrainsWhatWasPublished()
+    {
+        var topic = CreateTopic("disposed-orders");
+        topic.PublishTo(0, new TestEvent(1));
+        topic.PublishTo(0, new TestEvent(2));
+        topic.Dispose();
+
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "g" });
+        var handler = new ActionHandler((_, _, _, _) => { });
+        group.Join(handler);
+
+        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(10)), $"Completion is {group.Completion.Status}");
+        Assert.Equal(2, handler.Calls);
+        Assert.Equal(2, group.GetCommittedOffset("disposed-orders", 0));
+    }
 }
