@@ -2,6 +2,7 @@ using HotPath.Consumers;
 using HotPath.Partitions;
 using HotPath.Tests.Support;
 using HotPath.Topics;
+using static HotPath.Tests.Support.CursorProbes;
 
 namespace HotPath.Tests.Consumers;
 
@@ -16,31 +17,6 @@ public class LossyOverwriteDuringCopyTests
 {
     private const int Capacity = 8;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
-    private sealed class Recorder : IEventHandler<TestEvent>
-    {
-        public List<(long Offset, long Value)> Seen { get; } = [];
-
-        public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch) =>
-            Seen.Add((offset, @event.Value));
-    }
-
-    private static void Fill(Partition<TestEvent> partition, int count, params long[] gaps)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            var claim = partition.Claim();
-            claim.Event = new TestEvent(100 + claim.Offset);
-            if (gaps.Contains(claim.Offset))
-            {
-                claim.Dispose();
-            }
-            else
-            {
-                claim.Publish();
-            }
-        }
-    }
 
     /// <summary>
     /// A lossy cursor that handled offsets 0 to 3 (its position 4), with offsets 4 to 11 then claimed: 4 and 6 abandoned
@@ -95,7 +71,7 @@ public class LossyOverwriteDuringCopyTests
 
         Assert.True(reader.Join(Timeout), "the reader's dispatch finished");
         Assert.Null(error);
-        return (passed, handler.Seen);
+        return (passed, handler.Seen.Select(e => (e.Offset, e.Value)).ToList());
     }
 
     /// <summary>
@@ -138,7 +114,7 @@ public class LossyOverwriteDuringCopyTests
 
         var next = new Recorder();
         Assert.Equal(8, cursor.Dispatch(ref next, int.MaxValue));
-        Assert.Equal(Enumerable.Range(12, 8).Select(o => ((long)o, 100L + o)), next.Seen);
+        Assert.Equal(Enumerable.Range(12, 8).Select(o => ((long)o, 100L + o)), next.Seen.Select(e => (e.Offset, e.Value)));
         Assert.Equal(8, cursor.Lost);
     }
 }

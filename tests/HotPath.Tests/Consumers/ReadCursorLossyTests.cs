@@ -2,6 +2,7 @@ using HotPath.Consumers;
 using HotPath.Partitions;
 using HotPath.Tests.Support;
 using HotPath.Topics;
+using static HotPath.Tests.Support.CursorProbes;
 
 namespace HotPath.Tests.Consumers;
 
@@ -19,54 +20,6 @@ public class ReadCursorLossyTests
 
     private static ReadCursor<TestEvent> Lossy(Partition<TestEvent> partition) =>
         new(partition, OffsetReset.Earliest, offset: null, lossy: true);
-
-    /// <summary>Claims <paramref name="count"/> offsets in order: each publishes 100 + offset, or is abandoned (a gap).</summary>
-    private static void Fill(Partition<TestEvent> partition, int count, params long[] gaps)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            var claim = partition.Claim();
-            claim.Event = new TestEvent(100 + claim.Offset);
-            if (gaps.Contains(claim.Offset))
-            {
-                claim.Dispose();
-            }
-            else
-            {
-                claim.Publish();
-            }
-        }
-    }
-
-    private sealed class Recorder : IEventHandler<TestEvent>
-    {
-        public List<(long Offset, long Value, bool EndOfBatch)> Seen { get; } = [];
-
-        public Action<long>? Then { get; set; }
-
-        public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch)
-        {
-            Seen.Add((offset, @event.Value, endOfBatch));
-            Then?.Invoke(offset);
-        }
-    }
-
-    private sealed class BatchRecorder : IBatchHandler<TestEvent>
-    {
-        /// <summary>Each batch as "firstOffset:value,value,…".</summary>
-        public List<string> Batches { get; } = [];
-
-        public void OnBatch(ReadOnlySpan<TestEvent> events, int partition, long firstOffset)
-        {
-            var values = new List<long>();
-            foreach (TestEvent e in events)
-            {
-                values.Add(e.Value);
-            }
-
-            Batches.Add($"{firstOffset}:{string.Join(",", values)}");
-        }
-    }
 
     private static List<(long Offset, long Value, bool EndOfBatch)> Dispatch(ReadCursor<TestEvent> cursor, int max, int expectedPassed)
     {
