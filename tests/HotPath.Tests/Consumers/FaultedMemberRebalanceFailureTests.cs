@@ -48,4 +48,28 @@ public sealed class FaultedMemberRebalanceFailureTests
         Assert.Equal("handler failure", failure.Error.Message);
         Assert.DoesNotContain("bad", group.Members.Select(m => m.MemberId));
     }
+
+    /// <summary>
+    /// The assignor throws in the rebalance of a leave: the caller gets the assignor's exception, and the member, which
+    /// committed and gave up its partitions before the assignment, still stops: it is out of the group and its thread
+    /// ends (before, it kept running outside the group, where not even Dispose reached it).
+    /// </summary>
+    [Fact]
+    public void Leave_AssignorThrowsInItsRebalance_ThrowsAndTheMemberStillStops()
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "leave-rebalance-throws", PartitionCount = 2, Capacity = 64 });
+        var assignor = new FailingAssignor();
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "leave-rebalance-throws", Assignor = assignor });
+        group.Join(new ActionHandler((_, _, _, _) => { }), memberId: "stays");
+        GroupMember<TestEvent> leaving = group.Join(new ActionHandler((_, _, _, _) => { }), memberId: "leaves");
+        assignor.Fail = true;
+
+        var thrown = Assert.Throws<InvalidOperationException>(leaving.Leave);
+
+        Assert.Same(assignor.Thrown, thrown);
+        Assert.DoesNotContain("leaves", group.Members.Select(m => m.MemberId));
+        Assert.True(SpinWait.SpinUntil(() => leaving.Worker.HasExited, Timeout), $"the member's thread ended (state {leaving.State})");
+        Assert.Equal(MemberState.Stopped, leaving.State);
+    }
 }
+
