@@ -351,8 +351,17 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 return;
             }
 
-            RebalanceLocked(member.Worker);
-            member.Worker.RequestStop();
+            try
+            {
+                RebalanceLocked(member.Worker);
+            }
+            finally
+            {
+                // Stopped even when the rebalance throws (a throwing assignor; the caller gets its exception): the member
+                // gave its partitions up first, and out of the member list nothing else would ever stop it.
+                member.Worker.RequestStop();
+            }
+
             if (_members.Count == 0)
             {
                 // The last member committed what it handled: if that drained the group, no member is left to notice.
