@@ -8,7 +8,8 @@ namespace HotPath.Consumers;
 /// cancelled when the member stops (<see cref="MemberWorker{T}.OnStopping"/>: it leaves, is declared failed, faults,
 /// or the group is disposed) and disposed once the token is no longer needed. <c>_tokenState</c> decides who disposes
 /// it: <c>Live</c> → <c>Cancelling</c> (a stopping thread won the CAS and cancels) → <c>Cancelled</c>; the worker's
-/// thread, when it ends, exchanges in <c>Ended</c> and disposes unless a cancellation is in progress, in which case
+/// thread, when it ends, first cancels too if nobody did (its thread ends only when the member stops, possibly before
+/// the stopping caller reached its CAS), then exchanges in <c>Ended</c> and disposes unless a cancellation is in progress, in which case
 /// the canceller disposes once its callbacks ran (its CAS from <c>Cancelling</c> fails). Each path disposes once, and
 /// never while <c>CancelAsync</c> still runs callbacks.</para>
 /// <para>Thread-safety: see <see cref="MemberWorker{T}"/>; <see cref="OnStopping"/> from any thread.</para>
@@ -34,7 +35,8 @@ internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
     /// <summary>Cancels the member's token, once; its callbacks (the handler's continuations) run on the thread pool.</summary>
     protected override void OnStopping()
     {
-        // CAS: the first stopping caller cancels; a later one, or one after the thread ended (Ended), does nothing.
+        // CAS: the first stopping caller (or the ending thread itself) cancels; a later one, or one after the thread
+        // ended (Ended), does nothing: the ending thread cancelled first.
         // Full fence: pairs with the exchange in OnThreadEnded, which then leaves the disposal to us.
         if (Interlocked.CompareExchange(ref _tokenState, Cancelling, Live) != Live)
         {
@@ -59,9 +61,14 @@ internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
         }
     }
 
-    /// <summary>The member's thread ends: nothing calls the handler any more; dispose the token source unless a cancellation runs.</summary>
+    /// <summary>
+    /// The member's thread ends: the member stopped, so its token is cancelled (if no stopping caller did it yet: the
+    /// thread can end between a stop request's wake-up and its <see cref="OnStopping"/>), then the token source is
+    /// disposed unless a cancellation still runs its callbacks.
+    /// </summary>
     protected override void OnThreadEnded()
     {
+        OnStopping();
         // Full fence: pairs with the CASes in OnStopping and EndCancellation; Cancelling means the canceller disposes.
         if (Interlocked.Exchange(ref _tokenState, Ended) != Cancelling)
         {
