@@ -111,4 +111,39 @@ public sealed class AsyncHandlerCancellationTests
         Assert.Empty(errors);
         Assert.Equal(0, group.GetStats()[0].Skipped);
     }
+
+    /// <summary>Registers a callback on its member's token that throws when the token is cancelled.</summary>
+    private sealed class ThrowingRegistrationHandler : IAsyncEventHandler<TestEvent>
+    {
+        public ManualResetEventSlim Registered { get; } = new();
+
+        public ValueTask OnEventAsync(TestEvent @event, int partition, long offset, CancellationToken cancellationToken)
+        {
+            cancellationToken.Register(static () => throw new InvalidOperationException("cancellation callback failed"));
+            Registered.Set();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// A callback the handler registered on its member's token throws when the member leaves: the failure is observed and
+    /// kept as the group's <see cref="ConsumerGroup{T}.BackgroundError"/>, never left as an unobserved task exception.
+    /// </summary>
+    [Fact]
+    public void Leave_CallbackOnTheTokenThrows_KeptAsBackgroundError()
+    {
+        using var topic = CreateTopic("token-callback-throws");
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "token-callback-throws" });
+        var handler = new ThrowingRegistrationHandler();
+        GroupMember<TestEvent> member = group.JoinAsync(handler);
+        topic.PublishTo(0, new TestEvent(1));
+        Assert.True(handler.Registered.Wait(Timeout), "the handler was called");
+
+        member.Leave();
+
+        Assert.True(SpinWait.SpinUntil(() => group.BackgroundError is not null, Timeout), "the callback's failure was recorded");
+        var error = Assert.IsType<AggregateException>(group.BackgroundError);
+        Assert.Equal("cancellation callback failed", Assert.Single(error.Flatten().InnerExceptions).Message);
+    }
 }
+
