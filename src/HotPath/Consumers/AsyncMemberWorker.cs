@@ -48,12 +48,12 @@ internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
         Task callbacks = _stopping.CancelAsync();
         if (callbacks.IsCompleted)
         {
-            EndCancellation();
+            EndCancellation(callbacks);
         }
         else
         {
             callbacks.ContinueWith(
-                static (_, state) => ((AsyncMemberWorker<T, THandler>)state!).EndCancellation(),
+                static (callbacks, state) => ((AsyncMemberWorker<T, THandler>)state!).EndCancellation(callbacks),
                 this,
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
@@ -82,8 +82,15 @@ internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
         // OperationCanceledException for another reason while its member stops is treated the same: the member stops.
         exception is OperationCanceledException && _adapter.Stopping.IsCancellationRequested;
 
-    private void EndCancellation()
+    private void EndCancellation(Task callbacks)
     {
+        if (callbacks.IsFaulted)
+        {
+            // A callback registered on the member's token threw: observed here (never an unobserved task exception)
+            // and kept where the group reports its off-thread failures.
+            Group.RecordBackgroundError(callbacks.Exception);
+        }
+
         // CAS: the callbacks ran; if the thread ended meanwhile (Ended), it left the disposal to us.
         if (Interlocked.CompareExchange(ref _tokenState, Cancelled, Cancelling) != Cancelling)
         {

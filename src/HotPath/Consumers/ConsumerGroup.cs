@@ -429,10 +429,14 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
         catch (Exception ex)
         {
-            // Release: a monitor reading BackgroundError sees the whole exception object.
-            Volatile.Write(ref _backgroundError, ex);
+            RecordBackgroundError(ex);
         }
     }
+
+    /// <summary>Keeps <paramref name="error"/> as <see cref="BackgroundError"/>: work off the caller's thread failed. Any thread.</summary>
+    internal void RecordBackgroundError(Exception error) =>
+        // Release: a monitor reading BackgroundError sees the whole exception object.
+        Volatile.Write(ref _backgroundError, error);
 
     /// <summary>
     /// A member saw one of its partitions drained, or the group has no member (created, its last member left, the

@@ -211,6 +211,9 @@ internal abstract partial class MemberWorker<T>
         return index >= 0 && _cursors[index].TryCommit(nextOffset);
     }
 
+    /// <summary>The member's group.</summary>
+    protected ConsumerGroup<T> Group => _group;
+
     /// <summary>Hands up to <paramref name="max"/> events of one partition to the handler; returns offsets passed.</summary>
     protected abstract int Dispatch(ReadCursor<T> cursor, int max);
 
