@@ -462,6 +462,14 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 long deadline = GroupRebalancer<T>.DeadlineAfter(group.Options.ShutdownTimeout);
                 lock (group._rebalanceLock)
                 {
+                    // Decided without the lock: a Seek back (or a member's replay) since then undrained the group. Seek and
+                    // Join take this lock, so the check here is final; the release lets the next drained pass signal again.
+                    if (!group._partitions.All(p => p.IsDrained))
+                    {
+                        Volatile.Write(ref group._drainedSignalled, 0);
+                        return;
+                    }
+
                     members = [.. group._members];
                     group._rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
                     members.ForEach(m => m.Worker.RequestStop());
