@@ -28,7 +28,9 @@ public interface IAsyncEventHandler<T>
     /// The member's token, cancelled when the member stops: it leaves, is declared failed (fenced by the session
     /// watchdog or a rebalance deadline), faults, or the group is disposed. A member loses a partition without stopping
     /// only between events (a revocation waits for the current call), so a running call is cancelled only when its member
-    /// stops. A call that then ends with <see cref="OperationCanceledException"/> is no handler failure: the error policy
+    /// stops. A leave or <c>Dispose</c> revokes first and cancels after: it waits for the running call (up to
+    /// <c>RebalanceTimeout</c> and <c>SessionTimeout</c>, or <c>ShutdownTimeout</c>), and a call still awaiting the token
+    /// then is cancelled by the fence that ends that wait. A call that then ends with <see cref="OperationCanceledException"/> is no handler failure: the error policy
     /// does not see it, and the event, not committed, goes to the partition's next owner.
     /// </param>
     /// <returns>A task that completes when the event is handled.</returns>
