@@ -113,9 +113,6 @@ internal abstract partial class MemberWorker<T>
         }
     }
 
-    /// <summary>True when the coordinator believes the worker owns partitions. Guarded by the coordinator's lock.</summary>
-    public bool OwnsPartitions => CoordinatorView.Length != 0;
-
     /// <summary>True while the worker may still take partitions.</summary>
     public bool IsLive => State == MemberState.Running;
 
