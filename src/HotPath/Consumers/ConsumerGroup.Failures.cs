@@ -105,11 +105,7 @@ public sealed partial class ConsumerGroup<T>
                         return;
                     }
 
-                    members = [.. group._members];
-                    group._rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
-                    members.ForEach(m => m.Worker.RequestStop());
-                    group._members.Clear();
-                    group._watchdog.ForgetDeparted(group._members);
+                    members = group.StopAllMembersLocked(deadline);
                 }
 
                 members.ForEach(m => m.Worker.Join(GroupRebalancer<T>.Remaining(deadline)));

@@ -313,15 +313,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             // Release: pairs with the acquire in ThrowIfDisposed.
             Volatile.Write(ref _disposed, true);
             _watchdog.Dispose();
-            members = [.. _members];
-            _rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
-            foreach (GroupMember<T> member in members)
-            {
-                member.Worker.RequestStop();
-            }
-
-            _members.Clear();
-            _watchdog.ForgetDeparted(_members);
+            members = StopAllMembersLocked(deadline);
         }
 
         foreach (GroupMember<T> member in members)
@@ -332,6 +324,21 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         _subscription.Close();
         HotPathMetrics.Unregister(this);
         _completion.TrySetCanceled();
+    }
+
+    /// <summary>
+    /// Takes every partition back from every member (they commit; one stuck past <paramref name="deadline"/> is fenced),
+    /// asks them all to stop and empties the member list. Caller holds the rebalance lock; it joins the returned members'
+    /// threads after releasing it.
+    /// </summary>
+    private List<GroupMember<T>> StopAllMembersLocked(long deadline)
+    {
+        List<GroupMember<T>> members = [.. _members];
+        _rebalancer.Reassign(members.Select(m => (m.Worker, Array.Empty<GroupPartition<T>>())), deadline);
+        members.ForEach(m => m.Worker.RequestStop());
+        _members.Clear();
+        _watchdog.ForgetDeparted(_members);
+        return members;
     }
 
     internal IReadOnlyList<TopicPartition> AssignmentOf(MemberWorker<T> worker)
