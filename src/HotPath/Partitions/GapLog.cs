@@ -24,15 +24,22 @@ internal sealed partial class GapLog
     /// <summary>Acquire-read of the change counter; pairs with the release write in <see cref="Add"/>.</summary>
     public int Version => Volatile.Read(ref _version);
 
-    /// <summary>Records a gap; offsets below <paramref name="pruneBelow"/> are no longer needed by any reader.</summary>
-    public void Add(long offset, long pruneBelow)
+    /// <summary>
+    /// Records the offsets [<paramref name="from"/>, <paramref name="to"/>]; offsets below <paramref name="pruneBelow"/> are
+    /// no longer needed by any reader. One version bump for the whole range.
+    /// </summary>
+    public void Add(long from, long to, long pruneBelow)
     {
         lock (_lock)
         {
-            int index = _offsets.BinarySearch(offset);
-            if (index < 0)
+            for (long offset = from; offset <= to; offset++)
             {
-                _offsets.Insert(~index, offset);
+                // Offsets are recorded in rising order mostly: the search lands at the end, and so does the insert.
+                int index = _offsets.BinarySearch(offset);
+                if (index < 0)
+                {
+                    _offsets.Insert(~index, offset);
+                }
             }
 
             int stale = 0;
@@ -86,6 +93,15 @@ internal sealed partial class GapLog
 
             nextAfter = index < _offsets.Count ? _offsets[index] : long.MaxValue;
             return count;
+        }
+    }
+
+    /// <summary>True when <paramref name="offset"/> is recorded.</summary>
+    public bool Contains(long offset)
+    {
+        lock (_lock)
+        {
+            return _offsets.BinarySearch(offset) >= 0;
         }
     }
 

@@ -299,8 +299,9 @@ public sealed partial class Partition<T> : IDisposable
             for (long offset = first; offset <= last; offset++)
             {
                 _slots[(int)offset & _mask] = default;
-                _gaps!.Add(offset, pruneBelow);
             }
+
+            _gaps!.Add(first, last, pruneBelow);
         }
 
         PublishCore(first, last);
@@ -554,7 +555,9 @@ public sealed partial class Partition<T> : IDisposable
     private void AssertInvariants()
     {
         Debug.Assert(_capacity == _slots.Length, "slots match capacity");
-        long published = HighestPublished(Math.Max(0, _publishedHint.Value));
+        // The end offset, not a scan from the hint: an ungated writer may have lapped the hint's slot since, and a scan
+        // from there would stop early.
+        long published = EndOffset - 1;
         foreach (Sequence sequence in _gating)
         {
             Debug.Assert(sequence.Read() <= published + 1, "no reader is ahead of the writer");

@@ -134,14 +134,14 @@ public class GapRetentionTests
     public void GapLog_Add_ForgetsExactlyTheGapsBelowThePruneBound()
     {
         var gaps = new GapLog();
-        gaps.Add(1, pruneBelow: 0);
-        gaps.Add(3, pruneBelow: 0);
+        gaps.Add(1, 1, pruneBelow: 0);
+        gaps.Add(3, 3, pruneBelow: 0);
         Assert.Equal(1, gaps.NextAtOrAfter(0));
 
-        gaps.Add(7, pruneBelow: 3);
+        gaps.Add(7, 7, pruneBelow: 3);
         Assert.Equal(3, gaps.NextAtOrAfter(0));
 
-        gaps.Add(9, pruneBelow: 8);
+        gaps.Add(9, 9, pruneBelow: 8);
         Assert.Equal(9, gaps.NextAtOrAfter(0));
         Assert.Equal(long.MaxValue, gaps.NextAtOrAfter(10));
         Assert.Equal(4, gaps.Version);
