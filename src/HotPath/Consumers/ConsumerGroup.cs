@@ -119,9 +119,11 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             ReadCursor<T> cursor = p.Cursor;
             long end = p.Partition.EndOffset;
             long committed = cursor.Committed;
+            // Read-committed, the lag is measured against the last stable offset (read after the end).
+            long readable = cursor.IsReadCommitted ? Math.Min(end, p.Partition.Transactions.LastStable) : end;
             return new PartitionStats(
-                p.Id, p.Owner?.MemberId, committed, end, Math.Max(0, end - committed),
-                p.Counters.Handled, p.Counters.Retried, p.Counters.DeadLettered, p.Counters.Skipped, cursor.Lost, cursor.Gaps);
+                p.Id, p.Owner?.MemberId, committed, end, Math.Max(0, readable - committed),
+                p.Counters.Handled, p.Counters.Retried, p.Counters.DeadLettered, p.Counters.Skipped, cursor.Lost, cursor.Gaps, cursor.Aborted);
         })];
 
     /// <summary>The group's settings.</summary>
@@ -217,6 +219,43 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
     }
 
+    /// <summary>
+    /// Adds a member that consumes, transforms and produces exactly once: each batch it hands to
+    /// <paramref name="handler"/> runs inside a transaction of the member's own publisher, which commits the handler's
+    /// outputs and the batch's input offsets together (see <see cref="ITransactionalHandler{T}"/>). The publisher's
+    /// transactional id is <c>{GroupId}/{groupInstanceId ?? memberId}</c>, so a static member that comes back fences its
+    /// previous instance.
+    /// </summary>
+    /// <typeparam name="THandler">The transactional handler type.</typeparam>
+    /// <param name="handler">The member's handler.</param>
+    /// <param name="coordinator">The transaction coordinator that hands out the member's publisher and times its transactions out.</param>
+    /// <param name="memberId">A unique member id, or null for a generated one.</param>
+    /// <param name="groupInstanceId">A static member id, or null.</param>
+    /// <returns>The member.</returns>
+    /// <exception cref="InvalidOperationException">The group is lossy: a lossy group skips what it misses, which no
+    /// transaction can make exactly once.</exception>
+    public GroupMember<T> JoinTransactional<THandler>(
+        THandler handler, Transactions.TransactionCoordinator coordinator, string? memberId = null, string? groupInstanceId = null)
+        where THandler : ITransactionalHandler<T>
+    {
+        GroupArguments.CheckHandler(handler);
+        if (coordinator is null)
+        {
+            ThrowHelper.ArgumentNull(nameof(coordinator));
+        }
+
+        if (Options.Lossy)
+        {
+            ThrowHelper.InvalidOperation($"group '{GroupId}' is lossy: a transactional member needs a lossless group (Lossy=false)");
+        }
+
+        return AddMember(
+            memberId,
+            groupInstanceId,
+            (id, core) => new TransactionalMemberWorker<T, THandler>(
+                this, id, groupInstanceId, core, handler, coordinator.CreatePublisher($"{GroupId}/{groupInstanceId ?? id}")));
+    }
+
     /// <summary>The group's committed offset on a partition: the next offset it will read after a restart.</summary>
     /// <param name="topic">The topic name.</param>
     /// <param name="partition">The partition number.</param>
@@ -249,6 +288,13 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     {
         ThrowIfDisposed();
         Find(topic, partition).CommitFromHandler(nextOffset, TestBeforeManualCommit);
+    }
+
+    /// <summary>The owner's cursor of a partition for a transaction's offsets, or null with the reason (see <see cref="GroupPartition{T}.CursorForTransaction"/>).</summary>
+    internal ReadCursor<T>? CursorForTransaction(string topic, int partition, out string? refusal)
+    {
+        ThrowIfDisposed();
+        return Find(topic, partition).CursorForTransaction(out refusal);
     }
 
     /// <summary>

@@ -21,11 +21,11 @@ internal sealed class GroupPartition<T>
     private ReadCursor<T> _cursor;
     private MemberWorker<T>? _owner;
 
-    public GroupPartition(TopicPartition id, Partition<T> partition, OffsetReset reset, bool lossy)
+    public GroupPartition(TopicPartition id, Partition<T> partition, OffsetReset reset, bool lossy, bool readCommitted)
     {
         Id = id;
         Partition = partition;
-        _cursor = new ReadCursor<T>(partition, reset, offset: null, lossy);
+        _cursor = new ReadCursor<T>(partition, reset, offset: null, lossy, readCommitted);
         PartitionTag = id.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -103,6 +103,30 @@ internal sealed class GroupPartition<T>
             Internal.ThrowHelper.InvalidOperation(
                 $"commit of {Id} by member '{owner.MemberId}' was refused: the member was declared failed (fenced); the next owner resumes from the committed offset {Committed}");
         }
+    }
+
+    /// <summary>
+    /// The owner's own cursor, for a transaction that adds the owner's offsets (KIP-447: only the member that owns the
+    /// partition, on its thread); null with the reason when the calling thread is not the owner's or the owner was fenced.
+    /// </summary>
+    public ReadCursor<T>? CursorForTransaction(out string? refusal)
+    {
+        MemberWorker<T>? owner = Owner;
+        if (owner is null || !owner.IsCurrentThread)
+        {
+            refusal = $"only the member that owns it may add them, from its handler on its thread (owner: {owner?.MemberId ?? "none"})";
+            return null;
+        }
+
+        ReadCursor<T>? cursor = owner.CursorOf(this);
+        if (cursor is null || cursor.IsFenced)
+        {
+            refusal = $"member '{owner.MemberId}' was fenced on it (a rebalance or the session watchdog moved the partition)";
+            return null;
+        }
+
+        refusal = null;
+        return cursor;
     }
 
     /// <summary>Records how long one batch of this partition took in the handler (the process-duration histogram).</summary>

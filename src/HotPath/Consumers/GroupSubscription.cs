@@ -66,7 +66,7 @@ internal sealed class GroupSubscription<T>
                 foreach (Partition<T> partition in topic.Partitions)
                 {
                     var id = new TopicPartition(topic.Name, partition.Id);
-                    var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy);
+                    var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy, options.ReadsCommitted);
                     partitions.Add(state);
                     _byId.Add(id, state);
                 }

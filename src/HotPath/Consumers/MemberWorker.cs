@@ -208,6 +208,13 @@ internal abstract partial class MemberWorker<T>
         return index >= 0 && _cursors[index].TryCommit(nextOffset);
     }
 
+    /// <summary>This member's own cursor of <paramref name="partition"/> (not the partition's current one), or null when it does not own it.</summary>
+    public ReadCursor<T>? CursorOf(GroupPartition<T> partition)
+    {
+        int index = Array.IndexOf(_owned, partition);
+        return index >= 0 ? _cursors[index] : null;
+    }
+
     /// <summary>The member's group.</summary>
     protected ConsumerGroup<T> Group => _group;
 

@@ -20,15 +20,23 @@ public sealed class PartitionReader<T> : IDisposable
     private readonly ReadCursor<T> _cursor;
     private bool _disposed;
 
-    internal PartitionReader(Partition<T> partition, OffsetReset reset, long? offset)
+    internal PartitionReader(Partition<T> partition, OffsetReset reset, long? offset, IsolationLevel isolation)
     {
         if (reset is not (OffsetReset.Earliest or OffsetReset.Latest))
         {
             Internal.ThrowHelper.ArgumentOutOfRange(nameof(reset), "must be Earliest or Latest", reset);
         }
 
-        _cursor = new ReadCursor<T>(partition, reset, offset);
+        if (isolation is not (IsolationLevel.ReadCommitted or IsolationLevel.ReadUncommitted))
+        {
+            Internal.ThrowHelper.ArgumentOutOfRange(nameof(isolation), "must be ReadCommitted or ReadUncommitted", isolation);
+        }
+
+        _cursor = new ReadCursor<T>(partition, reset, offset, lossy: false, readCommitted: isolation == IsolationLevel.ReadCommitted);
     }
+
+    /// <summary>Offsets of aborted transactions this reader stepped over (read-committed). Any thread.</summary>
+    public long Aborted => _cursor.Aborted;
 
     /// <summary>The partition number.</summary>
     public int Partition => _cursor.Partition.Id;

@@ -23,10 +23,16 @@ namespace HotPath.Consumers;
 /// check the flag before every event, so a member declared failed stops within one event of waking up. Commits are
 /// CASes on the sequence (<see cref="TryCommit"/>), so a fenced reader's commit fails whenever it runs, also when it
 /// checked the flag just before the fence: after a fence, nothing the old reader does moves a committed offset.</para>
+/// <para><b>Read-committed</b>: the cursor also reads below the partition's last stable offset (the first offset of its
+/// oldest open transaction) and steps over the offsets of aborted transactions like gaps, counting them
+/// (<see cref="Aborted"/>); see <see cref="TransactionIndex"/> for the order of its reads. Lossy cursors read uncommitted.</para>
+/// <para><b>Transactional commits</b> (<see cref="ForkLock"/>): a transaction that commits this cursor's offsets holds the
+/// lock from its check that the cursor is not fenced until its commit landed; <see cref="Fork"/> takes it too, so a
+/// fence comes either before the transaction's decision (which then aborts) or after its offsets moved.</para>
 /// <para>Thread-safety: one reading thread at a time; <see cref="Committed"/>, <see cref="Lag"/> and
 /// <see cref="Lost"/> from any thread.</para>
 /// </remarks>
-internal sealed class ReadCursor<T>
+internal sealed class ReadCursor<T> : ITransactionalCursor
     where T : struct
 {
     private const int LossyChunk = 256;
@@ -34,9 +40,15 @@ internal sealed class ReadCursor<T>
     private readonly Partition<T> _partition;
     private readonly Sequence _committed;
     private readonly bool _lossy;
+    private readonly TransactionIndex? _stable;
     private readonly T[]? _copies;
+    private readonly object _forkLock = new();
     private long _position;
     private long _nextGap = long.MaxValue;
+    private long _nextGapLogged = long.MaxValue;
+    private long _nextAborted = long.MaxValue;
+    private int _abortedVersionSeen = -1;
+    private long _aborted;
     private long _gapFrom;
     private long[]? _lossyGaps;
     private long _lost;
@@ -46,10 +58,12 @@ internal sealed class ReadCursor<T>
     private bool _dispatching;
     private bool _fenced;
 
-    public ReadCursor(Partition<T> partition, OffsetReset reset, long? offset, bool lossy = false)
+    public ReadCursor(Partition<T> partition, OffsetReset reset, long? offset, bool lossy = false, bool readCommitted = false)
     {
+        Debug.Assert(!(lossy && readCommitted), "lossy cursors read uncommitted (validated by the options)");
         _partition = partition;
         _lossy = lossy;
+        _stable = readCommitted ? partition.Transactions : null;
         if (lossy)
         {
             _copies = new T[Math.Min(LossyChunk, partition.Capacity)];
@@ -64,13 +78,15 @@ internal sealed class ReadCursor<T>
         _position = _committed.Read();
     }
 
-    private ReadCursor(Partition<T> partition, Sequence committed, bool lossy, long lost, long gaps)
+    private ReadCursor(Partition<T> partition, Sequence committed, bool lossy, TransactionIndex? stable, long lost, long gaps, long aborted)
     {
         _partition = partition;
         _lost = lost;
         _gaps = gaps;
+        _aborted = aborted;
         _committed = committed;
         _lossy = lossy;
+        _stable = stable;
         _copies = lossy ? new T[Math.Min(LossyChunk, partition.Capacity)] : null;
         _position = committed.Read();
     }
@@ -79,6 +95,12 @@ internal sealed class ReadCursor<T>
 
     /// <summary>True for a lossy cursor, which never gates the writer.</summary>
     public bool IsLossy => _lossy;
+
+    /// <summary>True for a read-committed cursor.</summary>
+    public bool IsReadCommitted => _stable is not null;
+
+    /// <summary>The lock a transaction holds while it commits this cursor's offsets; <see cref="Fork"/> takes it too.</summary>
+    public object ForkLock => _forkLock;
 
     /// <summary>The next offset to hand out. Reading thread.</summary>
     public long Position => _position;
@@ -98,8 +120,24 @@ internal sealed class ReadCursor<T>
     /// <summary>The committed offset (next offset to read after a restart). Any thread; acquire.</summary>
     public long Committed => _committed.Read();
 
-    /// <summary>Events published but not yet committed. Any thread; a snapshot.</summary>
-    public long Lag => Math.Max(0, _partition.EndOffset - _committed.Read());
+    /// <summary>
+    /// Events readable but not yet committed: up to the end offset, or read-committed up to the last stable offset.
+    /// Any thread; a snapshot.
+    /// </summary>
+    public long Lag
+    {
+        get
+        {
+            long end = _partition.EndOffset;
+            // After the end (see TransactionIndex's ordering).
+            if (_stable is not null)
+            {
+                end = Math.Min(end, _stable.LastStable);
+            }
+
+            return Math.Max(0, end - _committed.Read());
+        }
+    }
 
     /// <summary>Events a lossy cursor skipped because the writer lapped it. Any thread.</summary>
     public long Lost => Volatile.Read(ref _lost);
@@ -107,11 +145,17 @@ internal sealed class ReadCursor<T>
     /// <summary>Offsets stepped over because they are gaps (abandoned multi-writer claims). Any thread.</summary>
     public long Gaps => Volatile.Read(ref _gaps);
 
+    /// <summary>Offsets a read-committed cursor stepped over because their transaction aborted. Any thread.</summary>
+    public long Aborted => Volatile.Read(ref _aborted);
+
     /// <summary>
     /// Offsets passed that were not handed to the handler (lost plus gaps). Reading thread (plain reads of its own
     /// counters): a dispatch's handled count is the offsets it passed minus the growth of this value.
     /// </summary>
-    public long NotHandled => _lost + _gaps;
+    public long NotHandled => _lost + _gaps + _aborted;
+
+    /// <inheritdoc/>
+    public string Describe() => $"partition {_partition.Id} of '{_partition.TopicName}'";
 
     /// <summary>True once <see cref="Fork"/> replaced this cursor. Any thread; acquire.</summary>
     public bool IsFenced => Volatile.Read(ref _fenced);
@@ -123,18 +167,38 @@ internal sealed class ReadCursor<T>
     /// </summary>
     public ReadCursor<T> Fork()
     {
-        // Lossless: the partition seals and replaces the gating sequence under its registration lock. Lossy: nothing
-        // gates, sealing alone stops the fenced reader's commits.
-        Sequence replacement = _lossy ? new Sequence(_committed.Seal()) : _partition.ReplaceGatingSequence(_committed);
-        Debug.Assert(replacement.Read() != Sequence.Sealed, "a cursor is forked once");
-        // Release: the reading thread's per-event acquire read of the flag sees it, and stops.
-        Volatile.Write(ref _fenced, true);
-        // The counters carry over (acquire reads; a late increment by the fenced reader is lost, benign for statistics).
-        return new ReadCursor<T>(_partition, replacement, _lossy, Lost, Gaps);
+        // A transaction that is committing this cursor's offsets finishes first (see ForkLock).
+        lock (_forkLock)
+        {
+            // Lossless: the partition seals and replaces the gating sequence under its registration lock. Lossy: nothing
+            // gates, sealing alone stops the fenced reader's commits.
+            Sequence replacement = _lossy ? new Sequence(_committed.Seal()) : _partition.ReplaceGatingSequence(_committed);
+            Debug.Assert(replacement.Read() != Sequence.Sealed, "a cursor is forked once");
+            // Release: the reading thread's per-event acquire read of the flag sees it, and stops.
+            Volatile.Write(ref _fenced, true);
+            // The counters carry over (acquire reads; a late increment by the fenced reader is lost, benign for statistics).
+            return new ReadCursor<T>(_partition, replacement, _lossy, _stable, Lost, Gaps, Aborted);
+        }
     }
 
     /// <summary>The highest offset that may be read now (position - 1 when none).</summary>
-    public long Available() => _partition.HighestPublished(_position);
+    public long Available() => ReadableEnd(_position, long.MaxValue);
+
+    /// <summary>
+    /// The highest offset readable from <paramref name="from"/> on, at most <paramref name="limit"/>: published, and for a
+    /// read-committed cursor below the last stable offset, read after the published end (see <see cref="TransactionIndex"/>).
+    /// </summary>
+    private long ReadableEnd(long from, long limit)
+    {
+        long last = _partition.HighestPublished(from, limit);
+        TransactionIndex? stable = _stable;
+        if (stable is not null)
+        {
+            last = Math.Min(last, stable.LastStable - 1);
+        }
+
+        return last;
+    }
 
     /// <summary>Hands up to <paramref name="max"/> available events to <paramref name="handler"/>; returns how many offsets it passed.</summary>
     public int Dispatch<THandler>(ref THandler handler, int max)
@@ -222,7 +286,7 @@ internal sealed class ReadCursor<T>
     private bool BeginDispatch(int max, out long first, out long last)
     {
         first = _position;
-        last = _partition.HighestPublished(first, first + max - 1);
+        last = ReadableEnd(first, first + max - 1);
         if (last < first)
         {
             return false;
@@ -240,20 +304,20 @@ internal sealed class ReadCursor<T>
         while (true)
         {
             offset = _position;
-            if (_partition.HighestPublished(offset, offset) < offset)
+            if (ReadableEnd(offset, offset) < offset)
             {
                 @event = default;
                 return false;
             }
 
             RefreshGaps(offset);
-            _position = offset + 1;
             if (offset == _nextGap)
             {
-                _nextGap = _partition.Gaps!.NextAtOrAfter(offset + 1);
-                MarkGap();
+                StepOverGap(offset);
                 continue;
             }
+
+            _position = offset + 1;
 
             @event = _partition.SlotRef(offset);
             return true;
@@ -331,16 +395,35 @@ internal sealed class ReadCursor<T>
         }
 
         _position = offset;
-        _gapVersionSeen = -1;
-        _nextGap = long.MaxValue;
+        ForgetSkips();
     }
 
     /// <summary>Re-reads the committed offset as the position: a new owner resumes there.</summary>
     public void ResetToCommitted()
     {
         _position = _committed.Read();
+        ForgetSkips();
+    }
+
+    /// <summary>
+    /// Moves the position back to <paramref name="position"/>, between the committed offset and the position, so that the
+    /// events from there are handed out again (a transactional member whose transaction aborted). Reading thread.
+    /// </summary>
+    public void Rewind(long position)
+    {
+        Debug.Assert(position >= _committed.ReadOwned() && position <= _position, "a rewind stays between committed and position");
+        _position = position;
+        ForgetSkips();
+    }
+
+    /// <summary>Drops the cached next gap and aborted offset: the next dispatch reads both logs again.</summary>
+    private void ForgetSkips()
+    {
         _gapVersionSeen = -1;
+        _abortedVersionSeen = -1;
         _nextGap = long.MaxValue;
+        _nextGapLogged = long.MaxValue;
+        _nextAborted = long.MaxValue;
     }
 
     /// <summary>Unregisters from the partition: the writer stops waiting for this reader.</summary>
@@ -367,7 +450,7 @@ internal sealed class ReadCursor<T>
         }
 
         // End of batch marks the last event the handler will see: when the batch ends in gaps, that is earlier.
-        long endOfBatch = _partition.Gaps!.LastNonGap(first, last);
+        long endOfBatch = LastNotSkipped(first, last);
         long offset = first;
         while (offset <= last)
         {
@@ -388,13 +471,45 @@ internal sealed class ReadCursor<T>
         }
     }
 
-    /// <summary>Moves the position past the gap at <paramref name="gap"/> and finds the next gap; returns the new position.</summary>
+    /// <summary>
+    /// Moves the position past the offset <paramref name="gap"/> that is not handed out (a gap, or read-committed an aborted
+    /// offset) and finds the next one; returns the new position.
+    /// </summary>
     private long StepOverGap(long gap)
     {
-        MarkGap();
-        _nextGap = _partition.Gaps!.NextAtOrAfter(gap + 1);
+        bool aborted = gap == _nextAborted;
+        if (aborted)
+        {
+            MarkAborted();
+            _nextAborted = _stable!.Aborted.NextAtOrAfter(gap + 1);
+        }
+
+        if (gap == _nextGapLogged)
+        {
+            if (!aborted)
+            {
+                MarkGap();
+            }
+
+            _nextGapLogged = _partition.Gaps!.NextAtOrAfter(gap + 1);
+        }
+
+        _nextGap = Math.Min(_nextGapLogged, _nextAborted);
         _position = gap + 1;
         return gap + 1;
+    }
+
+    /// <summary>The last offset in [<paramref name="first"/>, <paramref name="last"/>] handed out (not skipped), or first - 1.</summary>
+    private long LastNotSkipped(long first, long last)
+    {
+        long offset = last;
+        while (offset >= first
+            && ((_partition.Gaps?.Contains(offset) ?? false) || (_stable?.Aborted.Contains(offset) ?? false)))
+        {
+            offset--;
+        }
+
+        return offset;
     }
 
     /// <summary>
@@ -560,20 +675,40 @@ internal sealed class ReadCursor<T>
         // Owner-only write, read by monitors: release so a reader never sees a torn value.
         Volatile.Write(ref _gaps, _gaps + 1);
 
+    private void MarkAborted() =>
+        // Owner-only write, read by monitors: release so a reader never sees a torn value.
+        Volatile.Write(ref _aborted, _aborted + 1);
+
+    /// <summary>
+    /// Refreshes the next offset to skip from the gap log and, read-committed, the aborted log, when either changed since
+    /// the last look. Called after the readable end was read (acquire), so every gap or abort recorded before the
+    /// publication or the last stable offset it read is seen here.
+    /// </summary>
     private void RefreshGaps(long from)
     {
         GapLog? gaps = _partition.Gaps;
-        if (gaps is null)
+        if (gaps is not null)
         {
-            return;
+            // Acquire, after the slot availability was acquired: a gap published before the slot is seen here.
+            int version = gaps.Version;
+            if (version != _gapVersionSeen)
+            {
+                _gapVersionSeen = version;
+                _nextGapLogged = gaps.NextAtOrAfter(from);
+                _nextGap = Math.Min(_nextGapLogged, _nextAborted);
+            }
         }
 
-        // Acquire, after the slot availability was acquired: a gap published before the slot is seen here.
-        int version = gaps.Version;
-        if (version != _gapVersionSeen)
+        if (_stable is not null)
         {
-            _gapVersionSeen = version;
-            _nextGap = gaps.NextAtOrAfter(from);
+            // Acquire, after the last stable offset was acquired: an abort's offsets are recorded before its LSO move.
+            int version = _stable.Aborted.Version;
+            if (version != _abortedVersionSeen)
+            {
+                _abortedVersionSeen = version;
+                _nextAborted = _stable.Aborted.NextAtOrAfter(from);
+                _nextGap = Math.Min(_nextGapLogged, _nextAborted);
+            }
         }
     }
 

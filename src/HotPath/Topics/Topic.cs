@@ -370,9 +370,11 @@ public sealed class Topic<T> : IDisposable
     /// <param name="partition">The partition number.</param>
     /// <param name="reset">Where to start; default <see cref="OffsetReset.Earliest"/> (the oldest retained event).</param>
     /// <param name="offset">An explicit start within the retained window, or null.</param>
+    /// <param name="isolation">Which transactional events it sees; default <see cref="IsolationLevel.ReadCommitted"/>, as for groups.</param>
     /// <returns>The reader; dispose it to stop gating the writer.</returns>
-    public PartitionReader<T> CreateReader(int partition, OffsetReset reset = OffsetReset.Earliest, long? offset = null) =>
-        new(this[partition], reset, offset);
+    public PartitionReader<T> CreateReader(
+        int partition, OffsetReset reset = OffsetReset.Earliest, long? offset = null, IsolationLevel isolation = IsolationLevel.ReadCommitted) =>
+        new(this[partition], reset, offset, isolation);
 
     /// <summary>Marks every partition complete: publishing throws from now on, readers drain what was published.</summary>
     /// <remarks>Thread-safety: any thread; idempotent.</remarks>

@@ -31,7 +31,7 @@ public sealed class GroupPartitionOwnershipTests
         MemberWorker<TestEvent> a = group.Join(Idle(), "a").Worker;
         MemberWorker<TestEvent> b = group.Join(Idle(), "b").Worker;
         using var spare = CreateTopic(name: "spare");
-        var partition = new GroupPartition<TestEvent>(new TopicPartition("spare", 0), spare[0], OffsetReset.Earliest, lossy: false);
+        var partition = new GroupPartition<TestEvent>(new TopicPartition("spare", 0), spare[0], OffsetReset.Earliest, lossy: false, readCommitted: true);
 
         Assert.True(partition.TryTakeOwnership(a));
         Assert.True(partition.TryTakeOwnership(a), "the owner taking its own partition again");

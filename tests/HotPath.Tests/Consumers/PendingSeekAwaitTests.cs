@@ -89,7 +89,7 @@ public sealed class PendingSeekAwaitTests
     public void Await_SeekClaimedWhenTheCallerTimesOut_WaitsForTheOutcomeAndReportsIt()
     {
         using var topic = CreateTopic();
-        var partition = new GroupPartition<TestEvent>(new TopicPartition("orders", 0), topic[0], OffsetReset.Earliest, lossy: false);
+        var partition = new GroupPartition<TestEvent>(new TopicPartition("orders", 0), topic[0], OffsetReset.Earliest, lossy: false, readCommitted: true);
         var seek = new PendingSeek<TestEvent>(partition, 0);
         object control = new();
         Assert.True(seek.TryClaim());

@@ -1,0 +1,67 @@
+using System.Runtime.CompilerServices;
+
+namespace HotPath.Partitions;
+
+/// <content>Transactions: the partition's transaction index, aborted ranges and the claims of transactional publishers.</content>
+public sealed partial class Partition<T> : ITransactionalPartition
+{
+    private readonly TransactionIndex _transactions = new();
+
+    /// <summary>
+    /// The last stable offset (Kafka's LSO): the first offset of the oldest open transaction on this partition, or the
+    /// end offset when none is open. Read-committed readers read below it. Thread-safety: any thread; a snapshot.
+    /// </summary>
+    public long LastStableOffset
+    {
+        get
+        {
+            // The end first, then the LSO (see TransactionIndex's ordering).
+            long end = EndOffset;
+            return Math.Min(end, _transactions.LastStable);
+        }
+    }
+
+    /// <inheritdoc/>
+    TransactionIndex ITransactionalPartition.Transactions => _transactions;
+
+    internal TransactionIndex Transactions => _transactions;
+
+    /// <inheritdoc/>
+    void ITransactionalPartition.RecordAborted(long from, long to)
+    {
+        // Under the registration lock, so that no reader registers between the bound and the pruning (as for gaps).
+        lock (_registrationLock)
+        {
+            _transactions.Aborted.Add(from, to, GapPruneBoundLocked());
+        }
+    }
+
+    /// <inheritdoc/>
+    void ITransactionalPartition.NotifyStableMoved()
+    {
+        // Asymmetric Dekker, fast side, as in PublishCore: the LSO was written (release, under the index lock) before
+        // this load; a reader about to park raised its bit and ran a process-wide barrier before its re-check, which
+        // reads the LSO (ReadCursor.Available). Either we see its bit, or its re-check sees the new LSO.
+        if (Volatile.Read(ref _publishWakeNeeded.Value) != 0)
+        {
+            WakeParked();
+        }
+    }
+
+    /// <summary>
+    /// A transactional publisher's claim of <paramref name="count"/> offsets: the first, or -1 when no room appeared before
+    /// <paramref name="deadline"/> (see <c>ClaimCore</c>). Nothing is claimed on -1 or on an exception.
+    /// </summary>
+    internal long ClaimForTransaction(int count, long deadline, CancellationToken cancellationToken)
+    {
+        CheckBatchCount(count);
+        return ClaimCore(count, deadline, cancellationToken);
+    }
+
+    /// <summary>Copies <paramref name="events"/> into the claimed slots from <paramref name="first"/> on.</summary>
+    internal void CopyInClaimed(ReadOnlySpan<T> events, long first) => CopyIn(events, first);
+
+    /// <summary>The highest offset claimed so far (see <see cref="WriterReach"/>), for a transaction's span check.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal long ClaimedReach() => WriterReach();
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using HotPath.Partitions;
+
+namespace HotPath.Transactions;
+
+/// <summary>
+/// What one transactional publisher wrote to one partition in its current transaction: the first offset it claimed there
+/// (its entry in the partition's <see cref="TransactionIndex"/>) and the ranges it published. Kept per publisher and
+/// partition, and reused by the next transaction (no allocation per transaction once the ranges array has grown).
+/// </summary>
+/// <remarks>
+/// <para><b>Design.</b> The publishing thread (the owner) writes <see cref="First"/>, <see cref="InTransaction"/> and the
+/// ranges. A cleanup (<see cref="RecordAbortedLocked"/>, <see cref="CloseLocked"/>) may run on another thread — a
+/// coordinator aborting a timed-out or fenced transaction — always under the publisher's completion lock. It reads the
+/// ranges the owner recorded before the coordinator's process-wide barrier (see
+/// <c>TransactionalPublisher.AbortFromOutside</c>); a range recorded later is cleaned up by the owner itself, which
+/// reads the aborted state after recording it and before publishing it.</para>
+/// <para><b>Publication of the ranges.</b> The owner writes a new pair, then <see cref="_count"/> (release); a grown
+/// array is written (release) before the pairs that follow. Extending the last range writes its end (release). A
+/// cleanup reads <see cref="_count"/>, then the array, then each end (acquire), and remembers how far it got
+/// (<see cref="_cleanedCount"/>, <see cref="_cleanedLastTo"/>) so that a later cleanup adds only what is new, including
+/// an extension of a range it already recorded.</para>
+/// </remarks>
+internal sealed class TransactionWrites
+{
+    private long[] _ranges = new long[8];
+    private int _count;
+    private int _cleanedCount;
+    private long _cleanedLastTo = -1;
+
+    public TransactionWrites(ITransactionalPartition partition) => Partition = partition;
+
+    public ITransactionalPartition Partition { get; }
+
+    /// <summary>The first offset claimed here in the current transaction, or -1. Owner-only.</summary>
+    public long First { get; private set; } = -1;
+
+    /// <summary>True once listed among the current transaction's partitions. Owner-only.</summary>
+    public bool InTransaction { get; set; }
+
+    /// <summary>Opens the transaction's entry in the partition's index at <paramref name="first"/>. Owner.</summary>
+    public void Open(object transaction, long first)
+    {
+        Debug.Assert(First < 0, "opened once per transaction");
+        First = first;
+        // The index's lock orders this before the owner's later state read (a full fence on entry and exit).
+        Partition.Transactions.Open(transaction, first);
+    }
+
+    /// <summary>Records the published range [<paramref name="from"/>, <paramref name="to"/>]. Owner, before it publishes.</summary>
+    public void Record(long from, long to)
+    {
+        // Owner-owned: plain reads of its own writes.
+        int count = _count;
+        long[] ranges = _ranges;
+        if (count != 0 && ranges[count - 1] == from - 1)
+        {
+            // Release: a cleanup that reads the end sees the extension (or the owner cleans it up itself).
+            Volatile.Write(ref ranges[count - 1], to);
+            return;
+        }
+
+        if (count == ranges.Length)
+        {
+            long[] grown = new long[ranges.Length * 2];
+            ranges.AsSpan().CopyTo(grown);
+            // Release: a cleanup that reads the new array sees the copied pairs.
+            Volatile.Write(ref _ranges, grown);
+            ranges = grown;
+        }
+
+        ranges[count] = from;
+        ranges[count + 1] = to;
+        // Release: the pair is written before a cleanup can count it.
+        Volatile.Write(ref _count, count + 2);
+    }
+
+    /// <summary>
+    /// Puts what was recorded since the last cleanup into the partition's aborted log. Under the publisher's completion
+    /// lock (so two cleanups never interleave).
+    /// </summary>
+    public void RecordAbortedLocked()
+    {
+        // Acquire: the count, then the array (written before the count), then each end.
+        int count = Volatile.Read(ref _count);
+        long[] ranges = Volatile.Read(ref _ranges);
+        if (_cleanedCount != 0)
+        {
+            // The last range recorded by an earlier cleanup may have been extended since.
+            long end = Volatile.Read(ref ranges[_cleanedCount - 1]);
+            if (end > _cleanedLastTo)
+            {
+                Partition.RecordAborted(_cleanedLastTo + 1, end);
+                _cleanedLastTo = end;
+            }
+        }
+
+        for (int i = _cleanedCount; i < count; i += 2)
+        {
+            long from = ranges[i];
+            long to = Volatile.Read(ref ranges[i + 1]);
+            Partition.RecordAborted(from, to);
+            _cleanedLastTo = to;
+        }
+
+        _cleanedCount = count;
+    }
+
+    /// <summary>Closes the transaction's entry in the partition's index, if open; wakes read-committed readers.</summary>
+    public void CloseLocked(object transaction)
+    {
+        if (Partition.Transactions.Close(transaction))
+        {
+            Partition.NotifyStableMoved();
+        }
+    }
+
+    /// <summary>Forgets the transaction: the next one starts empty. Owner, under the completion lock, after the cleanup.</summary>
+    public void Reset()
+    {
+        First = -1;
+        InTransaction = false;
+        _cleanedCount = 0;
+        _cleanedLastTo = -1;
+        // Release, for form: no cleanup can run before the next transaction records again.
+        Volatile.Write(ref _count, 0);
+    }
+}

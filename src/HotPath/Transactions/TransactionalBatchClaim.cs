@@ -1,0 +1,84 @@
+using HotPath.Partitions;
+
+namespace HotPath.Transactions;
+
+/// <summary>
+/// <see cref="Count"/> consecutive slots claimed inside a transaction (<see cref="TransactionalPublisher.ClaimBatch{T}"/>),
+/// to fill in place and publish with one release. Disposing it unpublished abandons every slot.
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+/// <remarks>Thread-safety: use a claim on the thread that made it.</remarks>
+public ref struct TransactionalBatchClaim<T>
+    where T : struct
+{
+    private readonly TransactionalPublisher? _publisher;
+    private readonly TransactionWrites? _writes;
+    private readonly Partition<T>? _partition;
+    private readonly long _ticket;
+    private bool _done;
+
+    internal TransactionalBatchClaim(TransactionalPublisher publisher, TransactionWrites writes, Partition<T> partition, long firstOffset, int count, long ticket)
+    {
+        _publisher = publisher;
+        _writes = writes;
+        _partition = partition;
+        FirstOffset = firstOffset;
+        Count = count;
+        _ticket = ticket;
+    }
+
+    /// <summary>The offset of the first claimed slot; the others follow.</summary>
+    public readonly long FirstOffset { get; }
+
+    /// <summary>The number of claimed slots.</summary>
+    public readonly int Count { get; }
+
+    /// <summary>The partition number.</summary>
+    public readonly int Partition => _partition?.Id ?? -1;
+
+    /// <summary>The slot of the <paramref name="index"/>-th event of the batch (0 to <see cref="Count"/> - 1).</summary>
+    /// <param name="index">The position in the batch.</param>
+    public readonly ref T this[int index]
+    {
+        get
+        {
+            Partition<T>? partition = _partition;
+            if ((uint)index >= (uint)Count || partition is null)
+            {
+                ThrowIndex(index);
+            }
+
+            return ref partition.SlotRef(FirstOffset + index);
+        }
+    }
+
+    /// <summary>Publishes all slots of the batch in the transaction. At most once.</summary>
+    public void Publish()
+    {
+        long last = FirstOffset + Count - 1;
+        if (_done || _partition is null || !_partition.IsClaimOpen(FirstOffset, last, _ticket))
+        {
+            Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
+        }
+
+        _done = true;
+        _publisher!.PublishIn(_partition, _writes!, FirstOffset, last);
+    }
+
+    /// <summary>Abandons every slot if the batch was not published.</summary>
+    public void Dispose()
+    {
+        if (!_done && _partition is not null && _partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1, _ticket))
+        {
+            _done = true;
+            _partition.AbandonCore(FirstOffset, FirstOffset + Count - 1);
+        }
+    }
+
+    // Out of line: the message's string building would otherwise be inlined into every indexer call, whose frame would then
+    // zero the interpolation handler's locals for every element of a fill loop.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private readonly void ThrowIndex(int index) =>
+        Internal.ThrowHelper.ArgumentOutOfRange(nameof(index), $"must be between 0 and {Count - 1}", index);
+}

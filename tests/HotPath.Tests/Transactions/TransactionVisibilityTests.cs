@@ -1,0 +1,245 @@
+using HotPath.Consumers;
+using HotPath.Partitions;
+using HotPath.Tests.Support;
+using HotPath.Topics;
+using HotPath.Transactions;
+
+namespace HotPath.Tests.Transactions;
+
+/// <summary>
+/// What readers see of transactions: read-committed readers see a transaction's events only once it commits, never when
+/// it aborts (they step over them and count them), and stop at the last stable offset while it is open; read-uncommitted
+/// readers see everything as soon as it is published.
+/// </summary>
+public class TransactionVisibilityTests
+{
+    internal static Topic<TestEvent> CreateTopic(PublishMode mode = PublishMode.MultiWriter, int capacity = 64, int partitions = 1) =>
+        new(new TopicOptions { Name = "txn", Capacity = capacity, PublishMode = mode, PartitionCount = partitions });
+
+    internal static List<long> Drain(PartitionReader<TestEvent> reader)
+    {
+        var values = new List<long>();
+        while (reader.TryRead(out TestEvent e, out _))
+        {
+            values.Add(e.Value);
+        }
+
+        return values;
+    }
+
+    [Theory]
+    [InlineData(PublishMode.MultiWriter)]
+    [InlineData(PublishMode.SingleWriter)]
+    public void Commit_OpenTransaction_ReadCommittedSeesItsEventsOnlyAfterTheCommit(PublishMode mode)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("p");
+        using PartitionReader<TestEvent> committed = topic.CreateReader(0);
+        using PartitionReader<TestEvent> uncommitted = topic.CreateReader(0, isolation: IsolationLevel.ReadUncommitted);
+
+        publisher.Begin();
+        publisher.PublishTo(topic, 0, new TestEvent(1));
+        publisher.PublishTo(topic, 0, new TestEvent(2));
+
+        Assert.Empty(Drain(committed));
+        Assert.Equal([1L, 2L], Drain(uncommitted));
+        Assert.Equal(0, topic[0].LastStableOffset);
+        Assert.Equal(0, committed.Lag);
+
+        publisher.Commit();
+
+        Assert.Equal(TransactionState.Ready, publisher.State);
+        Assert.Equal(2, topic[0].LastStableOffset);
+        Assert.Equal(2, committed.Lag);
+        Assert.Equal([1L, 2L], Drain(committed));
+        Assert.Equal(0, committed.Aborted);
+    }
+
+    [Theory]
+    [InlineData(PublishMode.MultiWriter)]
+    [InlineData(PublishMode.SingleWriter)]
+    public void Abort_OpenTransaction_ReadCommittedStepsOverItsEventsAndCountsThem(PublishMode mode)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("p");
+        using PartitionReader<TestEvent> committed = topic.CreateReader(0);
+        using PartitionReader<TestEvent> uncommitted = topic.CreateReader(0, isolation: IsolationLevel.ReadUncommitted);
+
+        topic[0].Publish(new TestEvent(10));
+        publisher.Begin();
+        publisher.PublishTo(topic, 0, new TestEvent(1));
+        publisher.PublishBatch(topic, 0, [new TestEvent(2), new TestEvent(3)]);
+        publisher.Abort();
+        topic[0].Publish(new TestEvent(11));
+
+        Assert.Equal([10L, 11L], Drain(committed));
+        Assert.Equal(3, committed.Aborted);
+        Assert.Equal(5, committed.Position);
+        Assert.Equal([10L, 1L, 2L, 3L, 11L], Drain(uncommitted));
+        Assert.Equal(0, uncommitted.Aborted);
+    }
+
+    [Fact]
+    public void LastStableOffset_OpenTransactionBeforePlainEvents_HoldsTheLaterPlainEventsBackUntilItEnds()
+    {
+        using Topic<TestEvent> topic = CreateTopic();
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("p");
+        using PartitionReader<TestEvent> committed = topic.CreateReader(0);
+
+        topic[0].Publish(new TestEvent(10));
+        publisher.Begin();
+        publisher.PublishTo(topic, 0, new TestEvent(1));
+        topic[0].Publish(new TestEvent(11));
+        topic[0].Publish(new TestEvent(12));
+
+        Assert.Equal(1, topic[0].LastStableOffset);
+        Assert.Equal(4, topic[0].EndOffset);
+        Assert.Equal([10L], Drain(committed));
+
+        publisher.Abort();
+
+        Assert.Equal(4, topic[0].LastStableOffset);
+        Assert.Equal([11L, 12L], Drain(committed));
+        Assert.Equal(1, committed.Aborted);
+    }
+
+    [Fact]
+    public void Abort_InterleavedWithAnotherTransactionThatCommits_SkipsOnlyTheAbortedOnesOffsets()
+    {
+        using Topic<TestEvent> topic = CreateTopic();
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher a = coordinator.CreatePublisher("a");
+        using TransactionalPublisher b = coordinator.CreatePublisher("b");
+        using PartitionReader<TestEvent> committed = topic.CreateReader(0);
+
+        a.Begin();
+        b.Begin();
+        for (int i = 0; i < 4; i++)
+        {
+            a.PublishTo(topic, 0, new TestEvent(100 + i));
+            b.PublishTo(topic, 0, new TestEvent(200 + i));
+            topic[0].Publish(new TestEvent(300 + i));
+        }
+
+        b.Commit();
+        Assert.Empty(Drain(committed));
+        a.Abort();
+
+        Assert.Equal([200L, 300L, 201L, 301L, 202L, 302L, 203L, 303L], Drain(committed));
+        Assert.Equal(4, committed.Aborted);
+    }
+
+    [Fact]
+    public void Commit_TransactionOverTwoTopicsAndPartitions_MakesEveryEventVisible()
+    {
+        using Topic<TestEvent> orders = CreateTopic(partitions: 2);
+        using var audit = new Topic<TestEvent>(new TopicOptions { Name = "audit", Capacity = 16, PublishMode = PublishMode.SingleWriter });
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("p");
+        using PartitionReader<TestEvent> p0 = orders.CreateReader(0);
+        using PartitionReader<TestEvent> p1 = orders.CreateReader(1);
+        using PartitionReader<TestEvent> auditReader = audit.CreateReader(0);
+
+        publisher.Begin();
+        publisher.PublishTo(orders, 0, new TestEvent(1));
+        publisher.PublishTo(orders, 1, new TestEvent(2));
+        publisher.PublishTo(audit, 0, new TestEvent(3));
+        Assert.Empty(Drain(p0));
+        Assert.Empty(Drain(p1));
+        Assert.Empty(Drain(auditReader));
+        publisher.Commit();
+
+        Assert.Equal([1L], Drain(p0));
+        Assert.Equal([2L], Drain(p1));
+        Assert.Equal([3L], Drain(auditReader));
+    }
+
+    [Theory]
+    [InlineData(PublishMode.MultiWriter)]
+    [InlineData(PublishMode.SingleWriter)]
+    public void Claims_FilledInPlaceInATransaction_AreVisibleOnCommitAndAnAbandonedOneNever(PublishMode mode)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("p");
+        using PartitionReader<TestEvent> committed = topic.CreateReader(0);
+
+        publisher.Begin();
+        using (TransactionalClaim<TestEvent> claim = publisher.Claim(topic, 0))
+        {
+            claim.Event.Value = 1;
+            claim.Publish();
+        }
+
+        using (TransactionalClaim<TestEvent> abandoned = publisher.Claim(topic, 0))
+        {
+            abandoned.Event.Value = 666;
+        }
+
+        using (TransactionalBatchClaim<TestEvent> batch = publisher.ClaimBatch(topic, 0, 3))
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                batch[i].Value = 2 + i;
+            }
+
+            batch.Publish();
+        }
+
+        publisher.Commit();
+
+        Assert.Equal([1L, 2L, 3L, 4L], Drain(committed));
+    }
+
+    [Fact]
+    public void Abort_SingleWriterClaimAbandonedThenOffsetReusedByAPlainPublish_ThePlainEventIsStillSeen()
+    {
+        using Topic<TestEvent> topic = CreateTopic(PublishMode.SingleWriter);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("p");
+        using PartitionReader<TestEvent> committed = topic.CreateReader(0);
+
+        publisher.Begin();
+        publisher.PublishTo(topic, 0, new TestEvent(1));
+        using (TransactionalClaim<TestEvent> abandoned = publisher.Claim(topic, 0))
+        {
+            abandoned.Event.Value = 666;
+        }
+
+        // The abandoned offset 1 is given back, and a plain publish takes it.
+        Assert.Equal(1, topic[0].Publish(new TestEvent(2)));
+        publisher.Abort();
+
+        Assert.Equal([2L], Drain(committed));
+        Assert.Equal(1, committed.Aborted);
+    }
+
+    [Fact]
+    public void ConsumerGroup_ReadCommittedByDefault_HandlesOnlyCommittedEvents()
+    {
+        using Topic<TestEvent> topic = CreateTopic();
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("p");
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "g" });
+        group.Join(new ActionHandler((e, _, _, _) => seen.Enqueue(e.Value)));
+
+        publisher.Begin();
+        publisher.PublishTo(topic, 0, new TestEvent(1));
+        publisher.Abort();
+        publisher.Begin();
+        publisher.PublishTo(topic, 0, new TestEvent(2));
+        publisher.Commit();
+        topic[0].Publish(new TestEvent(3));
+        topic.Complete();
+
+        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Equal([2L, 3L], seen);
+        PartitionStats stats = Assert.Single(group.GetStats());
+        Assert.Equal(1, stats.Aborted);
+        Assert.Equal(2, stats.Handled);
+    }
+}
