@@ -2,6 +2,7 @@ using HotPath.Consumers;
 using HotPath.Groups;
 using HotPath.Partitions;
 using HotPath.Topics;
+using HotPath.Transactions;
 using HotPath.Workers;
 
 namespace HotPath.Benchmarks.Throughput;
@@ -17,6 +18,15 @@ public enum PublishStyle
 
     /// <summary><c>Partition.PublishBatch</c> of a span of <see cref="GroupPipe{TEvent}.BatchSize"/> events built in a buffer.</summary>
     PublishBatch,
+
+    /// <summary>Transactions of <see cref="GroupPipe{TEvent}.BatchSize"/> events, each published with <c>PublishTo</c>, then committed.</summary>
+    Transaction,
+
+    /// <summary>Transactions of one <c>PublishBatch</c> of <see cref="GroupPipe{TEvent}.BatchSize"/> events.</summary>
+    TransactionBatch,
+
+    /// <summary>One transaction per event: begin, <c>PublishTo</c>, commit (the commit's cost).</summary>
+    TransactionPerEvent,
 }
 
 /// <summary>
@@ -44,6 +54,8 @@ public sealed class GroupPipe<TEvent> : EventPipe
     private readonly List<ConsumerGroup<TEvent>> _groups = [];
     private readonly DeliverySink[] _sinks;
     private readonly TEvent[] _buffer = new TEvent[BatchSize];
+    private readonly TransactionCoordinator? _coordinator;
+    private readonly TransactionalPublisher? _publisher;
 
     /// <summary>Creates the topic and the groups, joins the members and waits for their assignment.</summary>
     /// <param name="topology">How writers, partitions and groups are connected.</param>
@@ -51,8 +63,26 @@ public sealed class GroupPipe<TEvent> : EventPipe
     /// <param name="wait">The wait strategy of the topic's writers (full ring) and of the members (empty partition).</param>
     /// <param name="style">How writers publish.</param>
     /// <param name="maxBatchSize">The members' <see cref="ConsumerGroupOptions.MaxBatchSize"/>.</param>
-    public GroupPipe(Topology topology, int count, WaitStrategy wait, PublishStyle style = PublishStyle.Single, int maxBatchSize = 1024)
+    /// <param name="isolation">The groups' isolation level (read-committed, the default, reads the last stable offset once per batch).</param>
+    public GroupPipe(
+        Topology topology,
+        int count,
+        WaitStrategy wait,
+        PublishStyle style = PublishStyle.Single,
+        int maxBatchSize = 1024,
+        IsolationLevel isolation = IsolationLevel.ReadCommitted)
     {
+        if (style >= PublishStyle.Transaction)
+        {
+            if (topology != Topology.OneToOne)
+            {
+                throw new ArgumentException($"transactional styles run one to one, not {topology}", nameof(topology));
+            }
+
+            _coordinator = new TransactionCoordinator();
+            _publisher = _coordinator.CreatePublisher("throughput");
+        }
+
         _topology = topology;
         _count = count;
         _style = style;
@@ -75,6 +105,7 @@ public sealed class GroupPipe<TEvent> : EventPipe
                 WaitStrategy = wait,
                 MaxBatchSize = maxBatchSize,
                 Assignor = new RangeAssignor(),
+                Isolation = isolation,
             });
             _groups.Add(group);
             for (int p = 0; p < partitions; p++)
@@ -144,8 +175,11 @@ public sealed class GroupPipe<TEvent> : EventPipe
             case PublishStyle.ClaimBatch:
                 WriteClaimBatches(partition, start, stride, count);
                 break;
-            default:
+            case PublishStyle.PublishBatch:
                 WritePublishBatches(partition, start, stride, count);
+                break;
+            default:
+                WriteTransactions(start, stride, count);
                 break;
         }
     }
@@ -177,6 +211,40 @@ public sealed class GroupPipe<TEvent> : EventPipe
             }
 
             _topic.Dispose();
+            _publisher?.Dispose();
+            _coordinator?.Dispose();
+        }
+    }
+
+    private void WriteTransactions(long start, int stride, int count)
+    {
+        TransactionalPublisher publisher = _publisher!;
+        Topic<TEvent> topic = _topic;
+        TEvent[] buffer = _buffer;
+        int perTransaction = _style == PublishStyle.TransactionPerEvent ? 1 : BatchSize;
+        long sequence = start;
+        for (int done = 0; done < count; done += perTransaction)
+        {
+            int n = Math.Min(perTransaction, count - done);
+            publisher.Begin();
+            if (_style == PublishStyle.TransactionBatch)
+            {
+                for (int i = 0; i < n; i++, sequence += stride)
+                {
+                    buffer[i] = TEvent.Create(sequence);
+                }
+
+                publisher.PublishBatch(topic, 0, buffer.AsSpan(0, n));
+            }
+            else
+            {
+                for (int i = 0; i < n; i++, sequence += stride)
+                {
+                    publisher.PublishTo(topic, 0, TEvent.Create(sequence));
+                }
+            }
+
+            publisher.Commit();
         }
     }
 
