@@ -246,12 +246,9 @@ public class TransactionReviewTests
         using var coordinator = new TransactionCoordinator(TimeSpan.FromMilliseconds(100));
         using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g" });
         GroupMember<TestEvent> member = group.JoinTransactional(
-            new Transform(output, _ =>
-            {
-                // Slow batch: the coordinator times it out; its abort is held inside its cleanup (state Aborting) by the
-                // test, while the member finishes the batch and commits.
-                SpinWait.SpinUntil(() => false, 0);
-            }, waitForAborting: true),
+            // Slow batch: the coordinator times it out; the test holds its abort inside its cleanup (state Aborting) while
+            // the member finishes the batch and commits.
+            new Transform(output, waitForAborting: true),
             coordinator);
 
         object gate = RegistrationLock(output[0]);
