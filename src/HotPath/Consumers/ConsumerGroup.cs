@@ -291,10 +291,12 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     }
 
     /// <summary>The owner's cursor of a partition for a transaction's offsets, or null with the reason (see <see cref="GroupPartition{T}.CursorForTransaction"/>).</summary>
-    internal ReadCursor<T>? CursorForTransaction(string topic, int partition, out string? refusal)
+    internal ReadCursor<T>? CursorForTransaction(
+        string topic, int partition, out GroupPartition<T> state, out MemberWorker<T>? owner, out string? refusal)
     {
         ThrowIfDisposed();
-        return Find(topic, partition).CursorForTransaction(out refusal);
+        state = Find(topic, partition);
+        return state.CursorForTransaction(out owner, out refusal);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace HotPath.Consumers;
 /// replaced only by <see cref="Fence"/>; members compare it with the cursor they were given, once per batch,
 /// to notice that they were fenced. Thread-safety: any thread for the reads; see above for the writes.
 /// </remarks>
-internal sealed class GroupPartition<T>
+internal sealed class GroupPartition<T> : IOwnedPartition
     where T : struct
 {
     private ReadCursor<T> _cursor;
@@ -59,10 +59,22 @@ internal sealed class GroupPartition<T>
         // Full fence (CAS): ownership moves only from nobody to somebody, so two owners can never coexist.
         Interlocked.CompareExchange(ref _owner, member, null) is null || ReferenceEquals(_owner, member);
 
-    /// <summary>Gives the partition up if <paramref name="member"/> owns it.</summary>
-    public void ReleaseOwnership(MemberWorker<T> member) =>
-        // Release (CAS): the member's commit before this call is visible to the next owner that takes it.
-        Interlocked.CompareExchange(ref _owner, null, member);
+    /// <summary>
+    /// Gives the partition up if <paramref name="member"/> owns it, under the fork lock of <paramref name="cursor"/> (the
+    /// member's own): a transaction that carries the member's offsets checks the ownership and commits under the same
+    /// lock, so it commits before the next owner takes over, or it is refused.
+    /// </summary>
+    public void ReleaseOwnership(MemberWorker<T> member, ReadCursor<T> cursor)
+    {
+        lock (cursor.ForkLock)
+        {
+            // Release (CAS): the member's commit before this call is visible to the next owner that takes it.
+            Interlocked.CompareExchange(ref _owner, null, member);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool IsOwnedBy(object member) => ReferenceEquals(Volatile.Read(ref _owner), member);
 
     /// <summary>
     /// Takes the partition away from a member declared failed: a fresh cursor at the last committed offset replaces
@@ -97,6 +109,12 @@ internal sealed class GroupPartition<T>
                 $"commit of {Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler");
         }
 
+        if (owner.CommitsInTransactions)
+        {
+            Internal.ThrowHelper.InvalidOperation(
+                $"commit of {Id} by member '{owner.MemberId}' was refused: a transactional member commits its offsets in its transactions only (a commit outside them would move the offset without the outputs)");
+        }
+
         beforeCommit?.Invoke();
         if (!owner.TryCommitOwned(this, nextOffset))
         {
@@ -109,9 +127,9 @@ internal sealed class GroupPartition<T>
     /// The owner's own cursor, for a transaction that adds the owner's offsets (KIP-447: only the member that owns the
     /// partition, on its thread); null with the reason when the calling thread is not the owner's or the owner was fenced.
     /// </summary>
-    public ReadCursor<T>? CursorForTransaction(out string? refusal)
+    public ReadCursor<T>? CursorForTransaction(out MemberWorker<T>? owner, out string? refusal)
     {
-        MemberWorker<T>? owner = Owner;
+        owner = Owner;
         if (owner is null || !owner.IsCurrentThread)
         {
             refusal = $"only the member that owns it may add them, from its handler on its thread (owner: {owner?.MemberId ?? "none"})";

@@ -82,7 +82,7 @@ internal abstract partial class MemberWorker<T>
             }
 
             partition.Partition.RemoveReaderParker(_parker);
-            partition.ReleaseOwnership(this);
+            partition.ReleaseOwnership(this, cursor);
             _failures.Forget(cursor);
             if (fenced)
             {
@@ -124,7 +124,7 @@ internal abstract partial class MemberWorker<T>
                 // Fence reads the owner: either the coordinator fences us, or we see that we were declared failed.
                 if (State == MemberState.Failed)
                 {
-                    partition.ReleaseOwnership(this);
+                    partition.ReleaseOwnership(this, partition.Cursor);
                     break;
                 }
 

@@ -174,7 +174,7 @@ internal abstract partial class MemberWorker<T>
         }
     }
 
-    private void OnHandlerFault(Exception ex)
+    private protected void OnHandlerFault(Exception ex)
     {
         Volatile.Write(ref _fault, ex);
         Interlocked.CompareExchange(ref _state, (int)MemberState.Faulted, (int)MemberState.Running);

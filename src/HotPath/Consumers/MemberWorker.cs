@@ -215,6 +215,12 @@ internal abstract partial class MemberWorker<T>
         return index >= 0 ? _cursors[index] : null;
     }
 
+    /// <summary>The partition this member reads with <paramref name="cursor"/>, one of its own cursors. Worker thread.</summary>
+    private protected GroupPartition<T> OwnedPartitionOf(ReadCursor<T> cursor) => _owned[Array.IndexOf(_cursors, cursor)];
+
+    /// <summary>True for a member that commits its offsets in transactions only: a manual commit from its handler is refused.</summary>
+    public virtual bool CommitsInTransactions => false;
+
     /// <summary>The member's group.</summary>
     protected ConsumerGroup<T> Group => _group;
 

@@ -37,6 +37,8 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
 {
     private const int LossyChunk = 256;
 
+    private static long s_nextId;
+
     private readonly Partition<T> _partition;
     private readonly Sequence _committed;
     private readonly bool _lossy;
@@ -339,9 +341,9 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     /// </summary>
     public bool TryCommit(long nextOffset)
     {
-        // Plain read: the reading thread wrote the value last (commit, seek) or acquired it when it took the partition
-        // (ResetToCommitted). A seal by the coordinator may be missed here; the CAS below catches it.
-        long committed = _committed.ReadOwned();
+        // Acquire: the reading thread wrote the value last (commit, seek), or a transaction committed it from another
+        // thread (TryCommitTransactional). A seal by the coordinator may be missed here; the CAS below catches it.
+        long committed = _committed.Read();
         if (nextOffset == committed)
         {
             return true;
@@ -355,11 +357,21 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
                 nameof(nextOffset), $"must be between the committed offset {committed} and the position {limit}", nextOffset);
         }
 
-        // CAS from the value this reader owns (full fence, so also a release: the handler's reads of every slot below
-        // nextOffset happen before the writer sees the value). Fails, moving nothing, once Fork sealed the sequence.
-        if (!_committed.TryAdvance(committed, nextOffset))
+        // CAS from the value read (full fence, so also a release: the handler's reads of every slot below nextOffset
+        // happen before the writer sees the value). Fails, moving nothing, once Fork sealed the sequence; a transaction
+        // that committed meanwhile (from another thread) makes it retry, or find its work done.
+        while (!_committed.TryAdvance(committed, nextOffset))
         {
-            return false;
+            committed = _committed.Read();
+            if (committed == Sequence.Sealed)
+            {
+                return false;
+            }
+
+            if (committed >= nextOffset)
+            {
+                return true;
+            }
         }
 
         if (!_lossy)
@@ -369,6 +381,41 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
 
         Debug.Assert(nextOffset <= limit, "committed never passes the position");
         return true;
+    }
+
+    /// <inheritdoc/>
+    public long CommitLimit => _dispatching ? _dispatchLast + 1 : _position;
+
+    /// <inheritdoc/>
+    public long Id { get; } = Interlocked.Increment(ref s_nextId);
+
+    /// <inheritdoc/>
+    public bool TryCommitTransactional(long nextOffset)
+    {
+        // Any thread (a transaction may commit off the reading thread): a CAS loop that only raises the value, with no
+        // check of the reading thread's fields. Full fence per CAS (a release, as in TryCommit). Never throws.
+        long current = _committed.Read();
+        while (current < nextOffset)
+        {
+            if (current == Sequence.Sealed)
+            {
+                return false;
+            }
+
+            if (_committed.TryAdvance(current, nextOffset))
+            {
+                if (!_lossy)
+                {
+                    _partition.NotifyReaderProgress();
+                }
+
+                return true;
+            }
+
+            current = _committed.Read();
+        }
+
+        return current != Sequence.Sealed;
     }
 
     /// <summary>Moves position and committed offset to <paramref name="offset"/> (within the retained window).</summary>

@@ -96,7 +96,8 @@ public sealed class TransactionCoordinator : IDisposable
             }
         }
 
-        // Outside the lock: the fence takes the old publisher's lock and may wait for its commit to finish.
+        // Outside the lock: the fence takes the old publisher's completion lock (held briefly by a commit's or abort's end).
+        // A commit already decided completes, then the old publisher ends fenced.
         previous?.AbortFromOutside($"a newer instance of '{transactionalId}' was created (epoch {publisher.Epoch})", fence: true);
         return publisher;
     }

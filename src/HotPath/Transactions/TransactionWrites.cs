@@ -43,7 +43,8 @@ internal sealed class TransactionWrites
     {
         Debug.Assert(First < 0, "opened once per transaction");
         First = first;
-        // The index's lock orders this before the owner's later state read (a full fence on entry and exit).
+        // No fence needed before the owner's later state read: the coordinator's process-wide barrier orders it (see
+        // TransactionalPublisher's remarks). The index's lock only serialises the entries.
         Partition.Transactions.Open(transaction, first);
     }
 

@@ -15,10 +15,12 @@ public ref struct TransactionalBatchClaim<T>
     private readonly TransactionWrites? _writes;
     private readonly Partition<T>? _partition;
     private readonly long _ticket;
+    private readonly long _word;
     private bool _done;
 
-    internal TransactionalBatchClaim(TransactionalPublisher publisher, TransactionWrites writes, Partition<T> partition, long firstOffset, int count, long ticket)
+    internal TransactionalBatchClaim(TransactionalPublisher publisher, TransactionWrites writes, Partition<T> partition, long firstOffset, int count, long ticket, long word)
     {
+        _word = word;
         _publisher = publisher;
         _writes = writes;
         _partition = partition;
@@ -62,7 +64,7 @@ public ref struct TransactionalBatchClaim<T>
         }
 
         _done = true;
-        _publisher!.PublishIn(_partition, _writes!, FirstOffset, last);
+        _publisher!.PublishIn(_partition, _writes!, FirstOffset, last, _word);
     }
 
     /// <summary>Abandons every slot if the batch was not published.</summary>

@@ -16,10 +16,12 @@ public ref struct TransactionalClaim<T>
     private readonly TransactionWrites? _writes;
     private readonly Partition<T>? _partition;
     private readonly long _ticket;
+    private readonly long _word;
     private bool _done;
 
-    internal TransactionalClaim(TransactionalPublisher publisher, TransactionWrites writes, Partition<T> partition, long offset, long ticket)
+    internal TransactionalClaim(TransactionalPublisher publisher, TransactionWrites writes, Partition<T> partition, long offset, long ticket, long word)
     {
+        _word = word;
         _publisher = publisher;
         _writes = writes;
         _partition = partition;
@@ -47,7 +49,7 @@ public ref struct TransactionalClaim<T>
         }
 
         _done = true;
-        _publisher!.PublishIn(_partition, _writes!, Offset, Offset);
+        _publisher!.PublishIn(_partition, _writes!, Offset, Offset, _word);
     }
 
     /// <summary>Abandons the claim if it was not published (see <see cref="EventClaim{T}"/>).</summary>

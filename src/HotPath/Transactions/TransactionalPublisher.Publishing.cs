@@ -75,10 +75,10 @@ public sealed partial class TransactionalPublisher
     {
         CheckTopic(topic);
         Partition<T> target = topic[partition];
-        TransactionWrites writes = WritesFor(target);
+        TransactionWrites writes = WritesFor(target, out long word);
         long offset = ClaimIn(target, writes, 1, cancellationToken);
         target.SlotRef(offset) = @event;
-        PublishIn(target, writes, offset, offset);
+        PublishIn(target, writes, offset, offset, word);
         return new PublishResult(partition, offset);
     }
 
@@ -94,10 +94,10 @@ public sealed partial class TransactionalPublisher
     {
         CheckTopic(topic);
         Partition<T> target = topic[partition];
-        TransactionWrites writes = WritesFor(target);
+        TransactionWrites writes = WritesFor(target, out long word);
         long first = ClaimIn(target, writes, events.Length, cancellationToken);
         target.CopyInClaimed(events, first);
-        PublishIn(target, writes, first, first + events.Length - 1);
+        PublishIn(target, writes, first, first + events.Length - 1, word);
         return new PublishResult(partition, first);
     }
 
@@ -112,9 +112,9 @@ public sealed partial class TransactionalPublisher
     {
         CheckTopic(topic);
         Partition<T> target = topic[partition];
-        TransactionWrites writes = WritesFor(target);
+        TransactionWrites writes = WritesFor(target, out long word);
         long offset = ClaimIn(target, writes, 1, cancellationToken);
-        return new TransactionalClaim<T>(this, writes, target, offset, target.NextClaimTicket());
+        return new TransactionalClaim<T>(this, writes, target, offset, target.NextClaimTicket(), word);
     }
 
     /// <summary>Claims <paramref name="count"/> consecutive slots of <paramref name="partition"/> in the open transaction.</summary>
@@ -129,22 +129,32 @@ public sealed partial class TransactionalPublisher
     {
         CheckTopic(topic);
         Partition<T> target = topic[partition];
-        TransactionWrites writes = WritesFor(target);
+        TransactionWrites writes = WritesFor(target, out long word);
         long first = ClaimIn(target, writes, count, cancellationToken);
-        return new TransactionalBatchClaim<T>(this, writes, target, first, count, target.NextClaimTicket());
+        return new TransactionalBatchClaim<T>(this, writes, target, first, count, target.NextClaimTicket(), word);
     }
 
     /// <summary>
-    /// Records [first, last] as the transaction's, checks the state (the asymmetric Dekker's fast side: see the type's
-    /// remarks), then publishes. After a coordinator's abort, the range is marked aborted first and the call throws.
+    /// Publishes the claimed [first, last] in the transaction <paramref name="word"/> names (the state word it was claimed
+    /// under): records the range as the transaction's, checks the state (the asymmetric Dekker's fast side: see the
+    /// type's remarks), then publishes. A claim of a transaction that has ended is abandoned (nothing of it becomes
+    /// visible) and the call throws; after a coordinator's abort that raced the record, the range is marked aborted
+    /// first, then published, and the call throws.
     /// </summary>
-    internal void PublishIn<T>(Partition<T> partition, TransactionWrites writes, long first, long last)
+    internal void PublishIn<T>(Partition<T> partition, TransactionWrites writes, long first, long last, long word)
         where T : struct
     {
+        // Owner-only transitions (a later Begin, our own commit or abort) are exact here; a coordinator's abort before
+        // this read is seen too.
+        if (Volatile.Read(ref _stateWord) != word)
+        {
+            AbandonAfterEnd(partition, first, last);
+        }
+
         writes.Record(first, last);
         // Plain program order after the record: a coordinator that aborts after this read returned Open sees the record
         // (its process-wide barrier); one that aborted before makes us see it here.
-        if ((Volatile.Read(ref _stateWord) & StateMask) != OpenState)
+        if (Volatile.Read(ref _stateWord) != word)
         {
             PublishAborted(partition, first, last);
         }
@@ -153,10 +163,11 @@ public sealed partial class TransactionalPublisher
     }
 
     /// <summary>The partition's writes of this transaction, listed in it; throws when no transaction is open.</summary>
-    private TransactionWrites WritesFor(ITransactionalPartition partition)
+    private TransactionWrites WritesFor(ITransactionalPartition partition, out long word)
     {
         // Acquire: a coordinator's abort is seen here at the latest on the next call.
-        if ((Volatile.Read(ref _stateWord) & StateMask) != OpenState)
+        word = Volatile.Read(ref _stateWord);
+        if ((word & StateMask) != OpenState)
         {
             ThrowForState("publish");
         }
@@ -262,6 +273,24 @@ public sealed partial class TransactionalPublisher
 
             ThrowUnlessOpen("publish");
         }
+    }
+
+    /// <summary>
+    /// The claim [first, last] belongs to a transaction that ended before its publish (committed, aborted, or ended by the
+    /// coordinator) or to no open one: it was never recorded, so it is abandoned (a gap, or given back) and the call throws.
+    /// </summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AbandonAfterEnd<T>(Partition<T> partition, long first, long last)
+        where T : struct
+    {
+        partition.AbandonCore(first, last);
+        if (State == TransactionState.Open)
+        {
+            Throw("cannot publish a claim of a transaction that has ended: it was abandoned (nothing of it is visible); claim again in the open transaction");
+        }
+
+        ThrowForState("publish a claim of its transaction");
     }
 
     /// <summary>

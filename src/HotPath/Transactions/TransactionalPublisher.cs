@@ -47,6 +47,8 @@ public sealed partial class TransactionalPublisher : IDisposable
     private ITransactionalPartition? _lastPartition;
     private TransactionWrites? _lastWrites;
     private ITransactionalCursor?[] _offsetCursors = new ITransactionalCursor?[4];
+    private IOwnedPartition?[] _offsetPartitions = new IOwnedPartition?[4];
+    private object?[] _offsetOwners = new object?[4];
     private long[] _offsetValues = new long[4];
     private int _offsetCount;
     private long _stateWord;
@@ -102,8 +104,11 @@ public sealed partial class TransactionalPublisher : IDisposable
     /// <param name="topic">The topic name.</param>
     /// <param name="partition">The partition number.</param>
     /// <param name="nextOffset">The next offset to read, between the committed offset and the member's position.</param>
-    /// <exception cref="TransactionException">No transaction is open, or the calling thread is not the owner's (or the
-    /// owner was fenced): then the group's offsets cannot be committed by this transaction.</exception>
+    /// <exception cref="TransactionException">No transaction is open, the group does not commit manually, or the
+    /// calling thread is not the owner's (or the owner was fenced): then the group's offsets cannot be committed by this
+    /// transaction. At commit, the transaction is refused (and aborted) when the member no longer owns the partition.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="nextOffset"/> is below the committed offset or past
+    /// the member's position.</exception>
     public void SendOffsets<T>(ConsumerGroup<T> group, string topic, int partition, long nextOffset)
         where T : struct
     {
@@ -113,13 +118,18 @@ public sealed partial class TransactionalPublisher : IDisposable
         }
 
         ThrowUnlessOpen("add offsets");
-        ReadCursor<T>? cursor = group.CursorForTransaction(topic, partition, out string? refusal);
+        if (group.Options.CommitMode != CommitMode.Manual)
+        {
+            Throw($"offsets of group '{group.GroupId}' cannot be added: its CommitMode is {group.Options.CommitMode}, and its automatic commits would move the offsets outside the transaction; use CommitMode.Manual (or JoinTransactional)");
+        }
+
+        ReadCursor<T>? cursor = group.CursorForTransaction(topic, partition, out GroupPartition<T> state, out MemberWorker<T>? owner, out string? refusal);
         if (cursor is null)
         {
             Throw($"offsets for partition {partition} of '{topic}' in group '{group.GroupId}' cannot be added: {refusal}");
         }
 
-        AddOffset(cursor, nextOffset);
+        AddOffset(cursor, state, owner!, nextOffset);
     }
 
     /// <summary>
@@ -199,12 +209,15 @@ public sealed partial class TransactionalPublisher : IDisposable
     internal bool TryCommitCore()
     {
         long word = Volatile.Read(ref _stateWord);
-        TransactionState state = (TransactionState)(word & StateMask);
-        if (state != TransactionState.Open)
+        if ((word & StateMask) != OpenState)
         {
-            if (state is TransactionState.Aborted or TransactionState.Fenced)
+            // The coordinator's abort, if one runs, completes under the completion lock: then the state is final.
+            lock (_completion)
             {
-                return false;
+                if (State is TransactionState.Aborted or TransactionState.Fenced)
+                {
+                    return false;
+                }
             }
 
             ThrowForState("commit");
@@ -213,9 +226,11 @@ public sealed partial class TransactionalPublisher : IDisposable
         string? refusal = null;
         bool decided = false;
         int locked = 0;
+        SortOffsetsById();
         try
         {
-            // The fork locks: no fence can come between the checks below and the offsets' commit.
+            // The fork locks, in cursor id order: no fence and no release of ownership can come between the checks below
+            // and the offsets' commit.
             for (; locked < _offsetCount; locked++)
             {
                 Monitor.Enter(_offsetCursors[locked]!.ForkLock);
@@ -223,7 +238,7 @@ public sealed partial class TransactionalPublisher : IDisposable
 
             for (int i = 0; i < _offsetCount && refusal is null; i++)
             {
-                refusal = OffsetRefusal(_offsetCursors[i]!, _offsetValues[i]);
+                refusal = OffsetRefusal(_offsetCursors[i]!, _offsetPartitions[i], _offsetOwners[i]);
             }
 
             // Full fence (CAS): the decision. A coordinator's abort CASes from Open too: exactly one of them wins.
@@ -232,13 +247,9 @@ public sealed partial class TransactionalPublisher : IDisposable
                 decided = true;
                 for (int i = 0; i < _offsetCount; i++)
                 {
-                    ITransactionalCursor cursor = _offsetCursors[i]!;
-                    if (_offsetValues[i] > cursor.Committed)
-                    {
-                        // Cannot fail: not fenced (checked above), and a fence needs the lock we hold.
-                        bool committed = cursor.TryCommit(_offsetValues[i]);
-                        Debug.Assert(committed, "a transaction's offsets commit once it decided");
-                    }
+                    // Cannot fail (not fenced, checked above, and a fence needs the lock we hold) and never throws.
+                    bool committed = _offsetCursors[i]!.TryCommitTransactional(_offsetValues[i]);
+                    Debug.Assert(committed, "a transaction's offsets commit once it decided");
                 }
             }
         }
@@ -248,6 +259,16 @@ public sealed partial class TransactionalPublisher : IDisposable
             {
                 Monitor.Exit(_offsetCursors[--locked]!.ForkLock);
             }
+
+            if (decided)
+            {
+                // Once decided, the transaction ends whatever happens: its entries close, so no last stable offset stays.
+                lock (_completion)
+                {
+                    CleanUpLocked(aborted: false);
+                    EndLocked(word);
+                }
+            }
         }
 
         if (refusal is not null)
@@ -256,19 +277,8 @@ public sealed partial class TransactionalPublisher : IDisposable
             return false;
         }
 
-        if (!decided)
-        {
-            // The coordinator aborted it first.
-            return false;
-        }
-
-        lock (_completion)
-        {
-            CleanUpLocked(aborted: false);
-            EndLocked(word);
-        }
-
-        return true;
+        // Not decided: the coordinator aborted it first.
+        return decided;
     }
 
     /// <summary>
@@ -278,35 +288,34 @@ public sealed partial class TransactionalPublisher : IDisposable
     internal bool AbortCore(string? reason = null)
     {
         long word = Volatile.Read(ref _stateWord);
-        TransactionState state = (TransactionState)(word & StateMask);
-        if (state == TransactionState.Open
-            && Interlocked.CompareExchange(ref _stateWord, WithState(word, TransactionState.Aborting), word) != word)
-        {
-            // The coordinator won: its abort completes under the lock below.
-            word = Volatile.Read(ref _stateWord);
-            state = TransactionState.Aborted;
-        }
-
-        if (state is TransactionState.Ready)
-        {
-            return true;
-        }
-
-        if (state is TransactionState.Committing or TransactionState.Aborting)
-        {
-            ThrowForState("abort");
-        }
-
+        bool ours = (word & StateMask) == OpenState
+            && Interlocked.CompareExchange(ref _stateWord, WithState(word, TransactionState.Aborting), word) == word;
         lock (_completion)
         {
-            // Whatever was recorded after a coordinator's cleanup, or all of it for our own abort.
-            CleanUpLocked(aborted: true);
+            // Under the lock a coordinator's abort is complete (it holds the lock from its CAS to its final state).
             word = Volatile.Read(ref _stateWord);
-            if ((TransactionState)(word & StateMask) is TransactionState.Fenced or TransactionState.Closed)
+            TransactionState state = (TransactionState)(word & StateMask);
+            if (!ours)
             {
-                return false;
+                switch (state)
+                {
+                    case TransactionState.Ready:
+                        return true;
+                    case TransactionState.Fenced or TransactionState.Closed:
+                        // Whatever the owner recorded after the coordinator's cleanup.
+                        CleanUpLocked(aborted: true);
+                        return false;
+                    case TransactionState.Aborted:
+                        break;
+                    default:
+                        // Open again, Committing or Aborting: another thread uses this publisher.
+                        ThrowForState("abort");
+                        break;
+                }
             }
 
+            // Our own abort (all of it), or what was recorded after the coordinator's cleanup.
+            CleanUpLocked(aborted: true);
             _endReason = reason ?? _endReason;
             EndLocked(word);
         }
@@ -379,14 +388,18 @@ public sealed partial class TransactionalPublisher : IDisposable
     /// <summary>Marks the publisher as driven by a consumer-group member: its handler may publish, the member begins and commits.</summary>
     internal void DriveByMember(string member) => _memberOwner = member;
 
-    /// <summary>Adds (or replaces) a cursor's offset in the open transaction. Owner.</summary>
-    internal void AddOffset(ITransactionalCursor cursor, long nextOffset)
+    /// <summary>
+    /// Adds (or replaces) a cursor's offset in the open transaction; at commit, <paramref name="partition"/> must still be
+    /// owned by <paramref name="owner"/>. On the owner's (reading) thread: the range check reads its position.
+    /// </summary>
+    internal void AddOffset(ITransactionalCursor cursor, IOwnedPartition partition, object owner, long nextOffset)
     {
         long committed = cursor.Committed;
-        if (nextOffset < committed)
+        long limit = cursor.CommitLimit;
+        if (nextOffset < committed || nextOffset > limit)
         {
             ThrowHelper.ArgumentOutOfRange(
-                nameof(nextOffset), $"must not be below the committed offset {committed} of {cursor.Describe()}", nextOffset);
+                nameof(nextOffset), $"must be between the committed offset {committed} and the position {limit} of {cursor.Describe()}", nextOffset);
         }
 
         for (int i = 0; i < _offsetCount; i++)
@@ -401,10 +414,14 @@ public sealed partial class TransactionalPublisher : IDisposable
         if (_offsetCount == _offsetCursors.Length)
         {
             Array.Resize(ref _offsetCursors, _offsetCount * 2);
+            Array.Resize(ref _offsetPartitions, _offsetCount * 2);
+            Array.Resize(ref _offsetOwners, _offsetCount * 2);
             Array.Resize(ref _offsetValues, _offsetCount * 2);
         }
 
         _offsetCursors[_offsetCount] = cursor;
+        _offsetPartitions[_offsetCount] = partition;
+        _offsetOwners[_offsetCount] = owner;
         _offsetValues[_offsetCount++] = nextOffset;
     }
 
@@ -413,14 +430,29 @@ public sealed partial class TransactionalPublisher : IDisposable
     private static long WithState(long word, TransactionState state) => (word & ~StateMask) | (long)state;
 
     /// <summary>Why <paramref name="cursor"/>'s offset cannot be committed now, or null. Under its fork lock.</summary>
-    private static string? OffsetRefusal(ITransactionalCursor cursor, long nextOffset)
+    private static string? OffsetRefusal(ITransactionalCursor cursor, IOwnedPartition? partition, object? owner)
     {
-        if (cursor.IsFenced)
+        if (cursor.IsFenced || (partition is not null && !partition.IsOwnedBy(owner!)))
         {
-            return $"the consumer group fenced the member on {cursor.Describe()} (a rebalance or the session watchdog moved the partition): its offsets cannot be committed";
+            return $"the member no longer owns {cursor.Describe()} (a rebalance or the session watchdog moved the partition): its offsets cannot be committed (KIP-447)";
         }
 
         return null;
+    }
+
+    /// <summary>Sorts the carried offsets by cursor id (insertion sort: a handful at most), the order the fork locks are taken in.</summary>
+    private void SortOffsetsById()
+    {
+        for (int i = 1; i < _offsetCount; i++)
+        {
+            for (int j = i; j > 0 && _offsetCursors[j - 1]!.Id > _offsetCursors[j]!.Id; j--)
+            {
+                (_offsetCursors[j - 1], _offsetCursors[j]) = (_offsetCursors[j], _offsetCursors[j - 1]);
+                (_offsetPartitions[j - 1], _offsetPartitions[j]) = (_offsetPartitions[j], _offsetPartitions[j - 1]);
+                (_offsetOwners[j - 1], _offsetOwners[j]) = (_offsetOwners[j], _offsetOwners[j - 1]);
+                (_offsetValues[j - 1], _offsetValues[j]) = (_offsetValues[j], _offsetValues[j - 1]);
+            }
+        }
     }
 
     /// <summary>Ends the transaction: Ready, or Fenced when a fence came meanwhile. Under the completion lock.</summary>
@@ -458,6 +490,8 @@ public sealed partial class TransactionalPublisher : IDisposable
 
         Volatile.Write(ref _touchedCount, 0);
         Array.Clear(_offsetCursors, 0, _offsetCount);
+        Array.Clear(_offsetPartitions, 0, _offsetCount);
+        Array.Clear(_offsetOwners, 0, _offsetCount);
         _offsetCount = 0;
         _openedAt = 0;
     }
@@ -483,7 +517,14 @@ public sealed partial class TransactionalPublisher : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowForState(string operation)
     {
-        TransactionState state = State;
+        // A coordinator's abort holds the completion lock from its CAS to its final state: report that state, not the
+        // Aborting in between.
+        TransactionState state;
+        lock (_completion)
+        {
+            state = State;
+        }
+
         switch (state)
         {
             case TransactionState.Ready:
@@ -508,7 +549,12 @@ public sealed partial class TransactionalPublisher : IDisposable
     [DoesNotReturn]
     private void ThrowForEndedTransaction()
     {
-        TransactionState state = State;
+        TransactionState state;
+        lock (_completion)
+        {
+            state = State;
+        }
+
         if (state is TransactionState.Fenced or TransactionState.Closed or TransactionState.Aborted)
         {
             ThrowForState("commit");

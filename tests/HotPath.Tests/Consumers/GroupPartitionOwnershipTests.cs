@@ -36,10 +36,10 @@ public sealed class GroupPartitionOwnershipTests
         Assert.True(partition.TryTakeOwnership(a));
         Assert.True(partition.TryTakeOwnership(a), "the owner taking its own partition again");
         Assert.False(partition.TryTakeOwnership(b), "another member while the first owns it");
-        partition.ReleaseOwnership(b);
+        partition.ReleaseOwnership(b, partition.Cursor);
         Assert.Same(a, partition.Owner);
 
-        partition.ReleaseOwnership(a);
+        partition.ReleaseOwnership(a, partition.Cursor);
         Assert.True(partition.TryTakeOwnership(b));
         Assert.Same(b, partition.Owner);
     }

@@ -61,8 +61,19 @@ public class TransactionReviewTests
         publisher.Commit();
         publisher.Begin();
         publisher.PublishTo(topic, 1, new TestEvent(2));
-        // No exception: the stale claim's event joins... nothing: partition 0 is not in the new transaction.
-        claim.Publish();
+        // The stale claim belongs to the committed transaction, not to the open one: its publish is refused and the
+        // claim abandoned (on main it published silently, outside any transaction's entry).
+        bool refused = false;
+        try
+        {
+            claim.Publish();
+        }
+        catch (TransactionException)
+        {
+            refused = true;
+        }
+
+        Assert.True(refused, "a claim of the committed transaction is refused inside the next one");
         publisher.Abort();
 
         Assert.Empty(Drain(committed));
@@ -263,8 +274,11 @@ public class TransactionReviewTests
             Monitor.Exit(gate);
         }
 
-        Assert.True(SpinWait.SpinUntil(() => member.State != MemberState.Running, TimeSpan.FromSeconds(10)));
+        // The member hands the timed-out batch out again and commits it (on main the abort escaped as a handler error:
+        // the member faulted after committing the input offset without its output).
+        Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("txn", 0) == 1 || member.State != MemberState.Running, TimeSpan.FromSeconds(10)));
         Thread.Sleep(200);
+        Assert.Equal(MemberState.Running, member.State);
         using PartitionReader<TestEvent> reader = output.CreateReader(0);
         List<long> outputs = Drain(reader);
         long committedInputs = group.GetCommittedOffset("txn", 0);
