@@ -14,8 +14,11 @@ internal sealed record DemoOptions
     public const string Usage = """
         HotPath demo: an `orders` topic keyed by order id, consumer-group-A sharing its
         partitions, and fan-out to inventory, shipping, email, audit-log and a lossy
-        analytics group. Half way, one member of consumer-group-A crashes; its
-        partition moves. At the end, a verification report; exit code 1 if it fails.
+        analytics group. An exactly-once stage turns each order_placed into one event
+        on orders.processed (transactional group) and orders.processed.twin (at least
+        once). Half way, one member of consumer-group-A crashes and one member of each
+        processor group hangs mid-batch; their partitions move. At the end, a
+        verification report; exit code 1 if it fails.
 
         Usage: dotnet run -c Release --project src/HotPath.Demo -- [options]
 
@@ -55,6 +58,12 @@ internal sealed record DemoOptions
 
     /// <summary>The analytics group sleeps 1 ms every this many events, so it falls behind and loses some; 0 for never.</summary>
     public int AnalyticsSleepEvery { get; init; } = 50;
+
+    /// <summary>
+    /// True (the demo): order-processor joins with <c>JoinTransactional</c>. False makes it a plain at-least-once member,
+    /// so the exactly-once check must fail (tests).
+    /// </summary>
+    public bool TransactionalProcessor { get; init; } = true;
 
     /// <summary>Live view redraws per second on a terminal.</summary>
     public int FramesPerSecond { get; init; } = 4;

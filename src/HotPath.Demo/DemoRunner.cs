@@ -10,8 +10,9 @@ using HotPath.Topics;
 namespace HotPath.Demo;
 
 /// <summary>
-/// Runs the demo: reads the topic definitions, creates the `orders` topic and the groups, publishes, stops a member
-/// of consumer-group-A half way, drains, and verifies what the handlers saw. Callable in process (tests).
+/// Runs the demo: reads the topic definitions, creates the `orders` topic and the groups (and the exactly-once stage,
+/// <see cref="ExactlyOnceStage"/>), publishes, stops a member of consumer-group-A half way (and hangs one member of each
+/// processor group), drains, and verifies what the handlers saw. Callable in process (tests).
 /// </summary>
 internal static class DemoRunner
 {
@@ -62,6 +63,7 @@ internal static class DemoRunner
 
         var groups = new List<(ConsumerGroup<OrderEvent> Group, GroupLog Log)>();
         var members = new Dictionary<string, GroupMember<OrderEvent>>(StringComparer.Ordinal);
+        ExactlyOnceStage? stage = null;
         try
         {
             // consumer-group-A: one member per partition (at least two, so one survives the stop). The default error
@@ -103,6 +105,9 @@ internal static class DemoRunner
             analytics.Join(new OrderHandler(analyticsLog, analyticsLog.AddMember("analytics-1", partitions), options.AnalyticsSleepEvery), memberId: "analytics-1");
             groups.Add((analytics, analyticsLog));
 
+            // The exactly-once stage: order_placed -> orders.processed in transactions, and an at-least-once twin.
+            stage = new ExactlyOnceStage(orders, options, log);
+
             int stopPartition = Math.Min(1, partitions - 1);
             string stopMember = groupA.GetOwner(OrdersTopic, stopPartition) ?? "A-1";
             MemberLog stopLog = logA.Members.First(m => m.MemberId == stopMember);
@@ -115,6 +120,7 @@ internal static class DemoRunner
                     rebalancesBefore = groupA.RebalanceCount;
                     log.Note($"half way: {stopMember} (owns {OrdersTopic}-{stopPartition}) crashes: its handler throws");
                     stopLog.RequestCrash();
+                    stage.Crash(stopPartition);
                 },
             };
             log.Note(double.IsPositiveInfinity(rate)
@@ -152,7 +158,8 @@ internal static class DemoRunner
 
                 await publishing.ConfigureAwait(false);
                 log.Note($"published {N(publisher.Published)} events in {publisher.Elapsed.TotalSeconds:0.0}s; draining");
-                Task drained = Task.WhenAll(groups.Select(g => g.Group.Completion).Prepend(orders.CompleteAsync()));
+                await stage.ReleaseAsync().ConfigureAwait(false);
+                Task drained = Task.WhenAll(groups.Select(g => g.Group.Completion).Prepend(orders.CompleteAsync()).Append(stage.DrainAsync()));
                 Task deadline = Task.Delay(TimeSpan.FromSeconds(options.DrainTimeoutSeconds));
                 while (!drained.IsCompleted && !deadline.IsCompleted)
                 {
@@ -204,7 +211,8 @@ internal static class DemoRunner
                 Samples(orders, logA, partitioner),
                 partitioner.Name,
                 stop,
-                drainError);
+                drainError,
+                stage.Observe());
             VerificationReport report = Verifier.Verify(observations);
             report.WriteTo(output);
             output.Flush();
@@ -212,6 +220,7 @@ internal static class DemoRunner
         }
         finally
         {
+            stage?.Dispose();
             foreach ((ConsumerGroup<OrderEvent> group, _) in groups)
             {
                 group.Dispose();

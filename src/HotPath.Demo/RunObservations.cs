@@ -7,13 +7,15 @@ namespace HotPath.Demo;
 /// <param name="PartitionerName">The topic's partitioner; with Kafka's, sample keys must sit on Kafka's partitions.</param>
 /// <param name="MemberStop">The half-way member stop, or null when none was made.</param>
 /// <param name="DrainError">Why the groups did not finish, or null when they did.</param>
+/// <param name="ExactlyOnce">What the exactly-once stage's counting groups saw, or null when it did not run.</param>
 internal sealed record RunObservations(
     byte[] PublishedPerOrder,
     IReadOnlyList<GroupObservation> Groups,
     IReadOnlyList<KeySample> Samples,
     string PartitionerName,
     MemberStopObservation? MemberStop,
-    string? DrainError = null)
+    string? DrainError = null,
+    ExactlyOnceObservation? ExactlyOnce = null)
 {
     /// <summary>True when the topic used Kafka's partitioner.</summary>
     public bool KafkaPartitioner => PartitionerName == HotPath.Partitioning.Partitioner.Kafka.Name;

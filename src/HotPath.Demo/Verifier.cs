@@ -15,8 +15,10 @@ namespace HotPath.Demo;
 /// <para>Routing: each order's events came from one partition, the sample keys sit where the partitioner puts them
 /// (and where Kafka would, with Kafka's partitioner). The member stop: the member stopped, its partition got a new
 /// owner, the group rebalanced, and the new owner resumed at the offset committed for it.</para>
+/// <para>The exactly-once stage (<c>Verifier.ExactlyOnce.cs</c>): every order's output exactly once on
+/// `orders.processed`; on the at-least-once twin's topic, none missing (its duplicates are information).</para>
 /// </remarks>
-internal static class Verifier
+internal static partial class Verifier
 {
     public static VerificationReport Verify(RunObservations run)
     {
@@ -30,6 +32,12 @@ internal static class Verifier
         if (run.MemberStop is { } stop)
         {
             checks.Add(CheckMemberStop(stop));
+        }
+
+        if (run.ExactlyOnce is { } stage)
+        {
+            checks.Add(CheckExactlyOnce(run, stage));
+            checks.Add(CheckTwin(run, stage));
         }
 
         if (run.DrainError is { } error)
