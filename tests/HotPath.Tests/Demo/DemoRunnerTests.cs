@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using HotPath.Consumers;
 using HotPath.Demo;
 using HotPath.Groups;
@@ -33,10 +34,43 @@ public class DemoRunnerTests
         Assert.NotEqual(stop.MemberId, stop.NewOwner);
         Assert.True(stop.RebalancesAfter > stop.RebalancesBefore, $"rebalances {stop.RebalancesBefore} -> {stop.RebalancesAfter}");
         Assert.Equal(stop.CommittedAtRevoke, stop.ResumedAt);
-        Assert.Equal(8, report.Checks.Count);
+        Assert.Equal(10, report.Checks.Count);
+        // The exactly-once stage: one member of each processor group hung mid-batch and was declared failed.
+        VerificationCheck exactlyOnce = Assert.Single(report.Checks, c => c.Name == "exactly-once");
+        Match hung = Regex.Match(exactlyOnce.Detail, @"^3,000 orders, 3,000 outputs, 0 missing, 0 duplicates; P-\d hung mid-transaction with (\d+) outputs and is Failed; read-committed readers stepped over (\d+) aborted outputs$");
+        Assert.True(hung.Success, exactlyOnce.Detail);
+        Assert.True(int.Parse(hung.Groups[1].Value) > 0 && int.Parse(hung.Groups[2].Value) > 0, exactlyOnce.Detail);
+        VerificationCheck twin = Assert.Single(report.Checks, c => c.Name == "at-least-once twin");
+        Match redone = Regex.Match(twin.Detail, @"^3,000 orders, [\d,]+ outputs, 0 missing, (\d+) duplicates: T-\d's hung batch of (\d+) outputs was published, not committed, and redone");
+        Assert.True(redone.Success, twin.Detail);
+        // Each output of the hung batch once more (more only if another member was also declared failed).
+        Assert.True(int.Parse(redone.Groups[1].Value) >= int.Parse(redone.Groups[2].Value), twin.Detail);
+        Assert.Contains("  PASS  exactly-once       3,000 orders, 3,000 outputs, 0 missing, 0", text);
         Assert.All(report.Samples, s => Assert.Equal(s.KafkaPartition, s.SeenPartition));
         Assert.All(text.Split(Environment.NewLine), line => Assert.True(line.Length <= LiveView.Width, $"{line.Length} columns: {line}"));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task RunAsync_ProcessorWithoutTransactions_ExactlyOnceCheckCatchesTheDuplicates()
+    {
+        // The same stage with order-processor joined as a plain member: its hung batch is redone, and the
+        // read-committed counting group sees those outputs twice.
+        var options = new DemoOptions
+        {
+            Orders = 3_000,
+            EventsPerSecond = 20_000,
+            Capacity = 256,
+            AnalyticsSleepEvery = 100,
+            DrainTimeoutSeconds = 20,
+            TransactionalProcessor = false,
+        };
+
+        VerificationReport report = await DemoRunner.RunAsync(options, TextWriter.Null, live: false);
+
+        VerificationCheck failed = Assert.Single(report.Failures);
+        Assert.Equal("exactly-once", failed.Name);
+        Assert.Matches(@"^3,000 orders, [\d,]+ outputs, 0 missing, [1-9][\d,]* duplicates \(first duplicate: ORD\d+ x2\); P-\d hung mid-transaction", failed.Detail);
     }
 
     [Fact]

@@ -163,6 +163,70 @@ public class VerifierTests
         Assert.EndsWith($"RESULT: FAIL (1 of 2 checks failed){Environment.NewLine}", writer.ToString());
     }
 
+    [Fact]
+    public void Verify_ExactlyOnceEveryOrderOnce_PassesAndCountsTheTwinsDuplicates()
+    {
+        // The twin's hung batch had ORD10001's output: published, not committed, and redone by the next owner.
+        RunObservations run = Run(Lossless(s_stream)) with { ExactlyOnce = Stage([1, 1, 1], twin: [1, 2, 1]) };
+
+        VerificationReport report = Verifier.Verify(run);
+
+        Assert.True(report.Passed, Describe(report));
+        Assert.Equal(["consumer-group-A", "routing", "exactly-once", "at-least-once twin"], report.Checks.Select(c => c.Name));
+        Assert.Equal(
+            "3 orders, 3 outputs, 0 missing, 0 duplicates; P-1 hung mid-transaction with 1 outputs and is Failed; " +
+            "read-committed readers stepped over 1 aborted outputs",
+            report.Checks[2].Detail);
+        Assert.Equal(
+            "3 orders, 4 outputs, 0 missing, 1 duplicates: T-2's hung batch of 1 outputs was published, not committed, " +
+            "and redone (at least once: duplicates expected)",
+            report.Checks[3].Detail);
+    }
+
+    [Fact]
+    public void Verify_ExactlyOnceOrderTwice_Fails()
+    {
+        RunObservations run = Run(Lossless(s_stream)) with { ExactlyOnce = Stage([1, 2, 1], twin: [1, 2, 1]) };
+
+        string failure = Failure(Verifier.Verify(run), "exactly-once");
+
+        Assert.StartsWith("3 orders, 4 outputs, 0 missing, 1 duplicates (first duplicate: ORD10001 x2)", failure);
+    }
+
+    [Fact]
+    public void Verify_ExactlyOnceOrderMissingOrUnpublishedOutput_Fails()
+    {
+        // ORD10000 has no output; the fourth order was never placed but has one.
+        RunObservations run = Run(Lossless(s_stream)) with { ExactlyOnce = Stage([0, 1, 1, 1], twin: [1, 1, 1]) };
+
+        string failure = Failure(Verifier.Verify(run), "exactly-once");
+
+        Assert.StartsWith("3 orders, 3 outputs, 1 missing, 0 duplicates (first missing: ORD10000, 1 outputs of orders never placed)", failure);
+    }
+
+    [Fact]
+    public void Verify_TwinOrderMissing_Fails()
+    {
+        RunObservations run = Run(Lossless(s_stream)) with { ExactlyOnce = Stage([1, 1, 1], twin: [1, 0, 2]) };
+
+        string failure = Failure(Verifier.Verify(run), "at-least-once twin");
+
+        Assert.StartsWith("3 orders, 3 outputs, 1 missing, 1 duplicates (first missing: ORD10001)", failure);
+    }
+
+    [Theory]
+    [InlineData(-1, "Running", "T-2 never hung (no batch with outputs after half way)")]
+    [InlineData(1, "Running", "T-2 was not declared failed: it committed its hung batch itself")]
+    public void Verify_TwinWithoutDuplicates_PassesAndSaysWhy(int hungOutputs, string state, string why)
+    {
+        ExactlyOnceObservation stage = Stage([1, 1, 1], twin: [1, 1, 1]) with { TwinHang = new HungMember("T-2", state, hungOutputs) };
+
+        VerificationReport report = Verifier.Verify(Run(Lossless(s_stream)) with { ExactlyOnce = stage });
+
+        Assert.True(report.Passed, Describe(report));
+        Assert.Equal($"3 orders, 3 outputs, 0 missing, 0 duplicates: {why} (at least once: duplicates expected)", report.Checks[^1].Detail);
+    }
+
     private static GroupObservation Lossless(IReadOnlyList<(int Order, int Step, int Partition)> stream, long rebalances = 1, int maxBatch = 1024) =>
         Observe("consumer-group-A", lossy: false, stream, lost: 0, rebalances, maxBatch);
 
@@ -184,6 +248,9 @@ public class VerifierTests
 
     private static RunObservations Run(GroupObservation group) =>
         new(s_published, [group], [new KeySample("ORD10000", 1, 1, 2)], "XxHash3", MemberStop: null);
+
+    private static ExactlyOnceObservation Stage(byte[] outputs, byte[] twin) =>
+        new(outputs, twin, AbortedSkipped: 1, new HungMember("P-1", "Failed", 1), new HungMember("T-2", "Failed", 1));
 
     private static MemberStopObservation Stop() =>
         new("A-2", 1, "Faulted", "A-3", CommittedAtRevoke: 40, ResumedAt: 40, EndOffset: 90, RebalancesBefore: 3, RebalancesAfter: 4);
