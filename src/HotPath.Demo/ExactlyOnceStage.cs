@@ -74,7 +74,7 @@ internal sealed class ExactlyOnceStage : IDisposable
         log.Note(options.TransactionalProcessor
             ? $"{Processor}: order_placed -> {ProcessedTopic}, exactly once"
             : $"{Processor}: order_placed -> {ProcessedTopic}, NOT transactional");
-        log.Note($"{Twin}: order_placed -> {TwinTopic}, at least once");
+        log.Note($"{Twin}: the same -> {TwinTopic}, at least once");
     }
 
     /// <summary>
