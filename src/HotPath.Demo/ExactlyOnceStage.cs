@@ -22,7 +22,7 @@ internal sealed class ExactlyOnceStage : IDisposable
     public const string Twin = "order-processor-twin";
 
     /// <summary>The processor groups' session time-out: short, so a hung member is declared failed within the run.</summary>
-    public static readonly TimeSpan SessionTimeout = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(1);
 
     private readonly RunLog _log;
     private readonly ManualResetEventSlim _release = new();
