@@ -83,6 +83,13 @@ public sealed class PartitionReader<T> : IDisposable
         ThrowIfDisposed();
         if (!_cursor.TryTake(out @event, out offset))
         {
+            // It may have stepped over gaps or aborted offsets before finding nothing: commit past them, or the writer
+            // would wait for this reader at offsets it will never hand out.
+            if (_cursor.Position != _cursor.Committed)
+            {
+                CommitPosition();
+            }
+
             return false;
         }
 

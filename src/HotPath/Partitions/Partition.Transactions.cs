@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace HotPath.Partitions;
 
 /// <content>Transactions: the partition's transaction index, aborted ranges and the claims of transactional publishers.</content>
@@ -61,7 +59,20 @@ public sealed partial class Partition<T> : ITransactionalPartition
     /// <summary>Copies <paramref name="events"/> into the claimed slots from <paramref name="first"/> on.</summary>
     internal void CopyInClaimed(ReadOnlySpan<T> events, long first) => CopyIn(events, first);
 
-    /// <summary>The highest offset claimed so far (see <see cref="WriterReach"/>), for a transaction's span check.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal long ClaimedReach() => WriterReach();
+    /// <summary>
+    /// The offset before the next one a claim gets, for a transaction's span check: multi-writer, the claimed cursor;
+    /// single writer (called on the writing thread, whose fields these are), the next claim's offset - 1, which after an
+    /// abandoned claim lies below the announced reach (offsets given back are claimed again).
+    /// </summary>
+    internal long ClaimedReach()
+    {
+        if (_multiWriter)
+        {
+            // Acquire: the latest claimed offset.
+            return Volatile.Read(ref _cursor.Value);
+        }
+
+        // Writer-owned fields, read by the writer: plain.
+        return (_writerResume != NoResume ? _writerResume : _writerNext.Value) - 1;
+    }
 }
