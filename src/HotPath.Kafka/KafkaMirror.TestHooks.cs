@@ -5,6 +5,22 @@ namespace HotPath.Kafka;
 // Test hooks of KafkaMirror<T>, reached through InternalsVisibleTo.
 public sealed partial class KafkaMirror<T>
 {
+    private int _transactionAborts;
+    private int _transactionRetries;
+
+    /// <summary>
+    /// Called before each transactional call of the producer with its name (<c>init</c>, <c>begin</c>,
+    /// <c>send_offsets</c>, <c>commit</c>, <c>abort</c>); an exception it returns is thrown in place of the call, as if
+    /// Confluent.Kafka had thrown it. Set before <see cref="StartAsync"/>; called on the thread that makes the call.
+    /// </summary>
+    internal Func<string, Exception?>? TransactionCallHook { get; set; }
+
+    /// <summary>Kafka transactions this mirror aborted (successful AbortTransaction calls). Any thread.</summary>
+    internal int TransactionAborts => Volatile.Read(ref _transactionAborts);
+
+    /// <summary>Transactional calls retried after a retriable failure. Any thread.</summary>
+    internal int TransactionRetries => Volatile.Read(ref _transactionRetries);
+
     /// <summary>
     /// Simulates a crash of the process hosting the mirror: the mirroring thread stops at once (it produces and
     /// commits nothing more, not even the batch it is waiting on), the member leaves the group without committing,

@@ -7,6 +7,7 @@ using HotPath.Kafka.Internal;
 using HotPath.Kafka.Serialization;
 using HotPath.Partitioning;
 using HotPath.Topics;
+using IsolationLevel = HotPath.Consumers.IsolationLevel;
 
 namespace HotPath.Kafka;
 
@@ -34,6 +35,15 @@ namespace HotPath.Kafka;
 /// <see cref="EventSerializationException"/> naming the local topic, partition and offset),
 /// <see cref="KafkaMirrorOptions.OnFault"/> is called, and the events of the failed batch stay uncommitted, so a new
 /// mirror on the group sends them again. Nothing is dropped silently.</para>
+/// <para><b>Transactional mode</b> (<see cref="KafkaMirrorOptions.TransactionalId"/>): each batch is one Kafka
+/// transaction, committed before the local offset; Confluent's error classes decide what a failure does (retriable:
+/// the call is retried until <see cref="KafkaMirrorOptions.AckTimeout"/>; abortable: the transaction is aborted and the
+/// batch sent again in a new one, at most <see cref="MaxTransactionAttempts"/> times; fatal, fenced included: the
+/// mirror faults with a <see cref="KafkaBridgeException"/> naming the transactional id). Linked to a source with
+/// <see cref="KafkaSource{T}.CommitOffsetsThrough{TOut}(KafkaMirror{TOut})"/>, a transaction spans a source checkpoint instead and carries
+/// the source's offsets (see that method).</para>
+/// <para><b>Isolation.</b> The local group must read committed (the default for a lossless group): a mirror never sends
+/// events of aborted local transactions.</para>
 /// <para><b>Allocation.</b> Confluent.Kafka's produce API takes a <see cref="byte"/> array per record: the value (and
 /// key) is serialized into a reused buffer and then copied once into an exactly sized array, which is the only
 /// allocation of the mirror per event (Confluent itself allocates its delivery report). Message, topic-partition,
@@ -41,7 +51,7 @@ namespace HotPath.Kafka;
 /// <para>Thread safety: <see cref="StartAsync"/> and <see cref="Dispose"/> may be called from any thread, once each;
 /// the read-only properties from any thread at any time.</para>
 /// </remarks>
-public sealed partial class KafkaMirror<T> : IDisposable
+public sealed partial class KafkaMirror<T> : IDisposable, ICheckpointSink
     where T : struct
 {
     private const int StateCreated = 0;
@@ -102,7 +112,7 @@ public sealed partial class KafkaMirror<T> : IDisposable
         options ??= new KafkaMirrorOptions();
         options.Validate();
         ValidateGroup(topic, group, options);
-        ProducerConfig config = KafkaClientConfigs.ForMirror(producerConfig, nameof(producerConfig));
+        ProducerConfig config = KafkaClientConfigs.ForMirror(producerConfig, nameof(producerConfig), options.TransactionalId);
 
         _topic = topic;
         _group = group;
@@ -120,6 +130,8 @@ public sealed partial class KafkaMirror<T> : IDisposable
             _partitions[i] = new MirrorPartition(KafkaTopic, i);
         }
 
+        _transactionalId = options.TransactionalId;
+        _discardBelow = new long[_partitions.Length];
         _stopWaiting = () => Volatile.Read(ref _crashed) != 0;
         _producer = new ProducerBuilder<byte[]?, byte[]>(config)
             // Client-level errors (broker down, authentication): kept for the messages of later failures.
@@ -148,9 +160,11 @@ public sealed partial class KafkaMirror<T> : IDisposable
     /// <param name="cancellationToken">Cancels the start-up check.</param>
     /// <returns>A task that completes once the mirror runs.</returns>
     /// <exception cref="KafkaBridgeException">The topic is missing, has another partition count, or the brokers did
-    /// not answer within <see cref="KafkaMirrorOptions.StartupTimeout"/>; the mirror stays stopped.</exception>
+    /// not answer within <see cref="KafkaMirrorOptions.StartupTimeout"/>; in transactional mode also when
+    /// <c>InitTransactions</c> failed (the message names the transactional id). The mirror stays stopped.</exception>
     /// <exception cref="InvalidOperationException">Already started or disposed.</exception>
-    /// <remarks>Thread safety: call once, from any thread.</remarks>
+    /// <remarks>In transactional mode, <c>InitTransactions</c> runs after the topic check: it fences an older producer
+    /// with the same transactional id and completes or aborts its last transaction. Thread safety: call once, from any thread.</remarks>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.CompareExchange(ref _state, StateStarting, StateCreated) != StateCreated)
@@ -170,6 +184,11 @@ public sealed partial class KafkaMirror<T> : IDisposable
                 _bootstrapServers,
                 _options.StartupTimeout,
                 cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_transactionalId is not null)
+        {
+            await Task.Run(InitTransactions, cancellationToken).ConfigureAwait(false);
         }
 
         // Full fence (CAS): Dispose racing a start either sees Starting and waits for nothing, or wins and we stop here.
@@ -196,6 +215,11 @@ public sealed partial class KafkaMirror<T> : IDisposable
         }
 
         LeaveGroup();
+        if (_transactionalId is not null)
+        {
+            AbortOpenTransactionOnDispose();
+        }
+
         try
         {
             _producer.Flush(_options.CloseTimeout);
@@ -218,10 +242,39 @@ public sealed partial class KafkaMirror<T> : IDisposable
         }
 
         MirrorPartition state = _partitions[partition];
-        Produce(state, in @event, offset);
+        if (_transactionalId is null)
+        {
+            Produce(state, in @event, offset);
+            if (endOfBatch)
+            {
+                CompleteBatch(state, offset);
+            }
+
+            return;
+        }
+
+        if (!_batchOpen)
+        {
+            BeginTransactionalBatch();
+            _batchOpen = true;
+        }
+
+        if (!_linked || !(_txnBroken || offset < _discardBelow[partition]))
+        {
+            Produce(state, in @event, offset);
+        }
+
         if (endOfBatch)
         {
-            CompleteBatch(state, offset);
+            _batchOpen = false;
+            if (_linked)
+            {
+                CompleteLinkedBatch(state, offset);
+            }
+            else
+            {
+                CompleteTransactionalBatch(state, offset);
+            }
         }
     }
 
@@ -257,6 +310,18 @@ public sealed partial class KafkaMirror<T> : IDisposable
         // The one copy per event that Confluent's byte[] API forces; librdkafka copies it again into its own buffer.
         _message.Key = key;
         _message.Value = _valueBuffer.WrittenSpan.ToArray();
+        if (_transactionalId is not null && !_linked)
+        {
+            // Kept for a resend should the batch's transaction abort.
+            state.Kept.Add((key, _message.Value));
+        }
+
+        Send(state, offset);
+    }
+
+    /// <summary>Hands <see cref="_message"/> to the producer for <paramref name="state"/>'s partition, waiting while its queue is full.</summary>
+    private void Send(MirrorPartition state, long offset)
+    {
         state.OnProducing(offset);
         long queueFullDeadline = 0;
         while (true)
@@ -280,6 +345,14 @@ public sealed partial class KafkaMirror<T> : IDisposable
                 }
 
                 Thread.Sleep(1);
+            }
+            catch (ProduceException<byte[]?, byte[]> ex) when (_transactionalId is not null && !ex.Error.IsFatal && IsTransactionState(ex.Error))
+            {
+                // The transaction is already failed (an earlier delivery failed): the batch end aborts it and starts over.
+                state.OnProduceRefused();
+                _batchNeedsAbort = true;
+                KafkaMetrics.RecordError(KafkaTopic, state.Id, "txn_produce_refused");
+                return;
             }
             catch (ProduceException<byte[]?, byte[]> ex)
             {
@@ -312,20 +385,7 @@ public sealed partial class KafkaMirror<T> : IDisposable
 
         if (!complete)
         {
-            // Acquire: the error handler's release write; a stale or null value only shortens the message.
-            Error? clientError = Volatile.Read(ref _lastClientError);
-            string hint = clientError is null ? "" : $" Last client error: {clientError.Code}: {clientError.Reason}.";
-            throw RecordFault(
-                new KafkaBridgeException(
-                    KafkaTopic,
-                    string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"Kafka did not acknowledge the records of local offsets {state.BatchStart} to {lastOffset} of topic '{_topic.Name}' " +
-                        $"partition {state.Id} within AckTimeout={_options.AckTimeout}; they stay uncommitted locally and are sent again " +
-                        $"by the next mirror on group '{_group.GroupId}'.{hint}"),
-                    state.Id),
-                state.Id,
-                "ack_timeout");
+            throw RecordFault(AckTimeoutFailure(state, lastOffset), state.Id, "ack_timeout");
         }
 
         // Every record of the batch is in Kafka: the local group may now let the writer reuse these slots.
@@ -334,6 +394,21 @@ public sealed partial class KafkaMirror<T> : IDisposable
         KafkaMetrics.Sent.Add(produced, state.Tags);
         // Read by monitoring threads; the atomic add makes the 64-bit value tear-free, no ordering is implied.
         Interlocked.Add(ref _sent, produced);
+    }
+
+    private KafkaBridgeException AckTimeoutFailure(MirrorPartition state, long lastOffset)
+    {
+        // Acquire: the error handler's release write; a stale or null value only shortens the message.
+        Error? clientError = Volatile.Read(ref _lastClientError);
+        string hint = clientError is null ? "" : $" Last client error: {clientError.Code}: {clientError.Reason}.";
+        return new KafkaBridgeException(
+            KafkaTopic,
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"Kafka did not acknowledge the records of local offsets {state.BatchStart} to {lastOffset} of topic '{_topic.Name}' " +
+                $"partition {state.Id} within AckTimeout={_options.AckTimeout}; they stay uncommitted locally and are sent again " +
+                $"by the next mirror on group '{_group.GroupId}'.{hint}"),
+            state.Id);
     }
 
     private KafkaBridgeException DeliveryFailure(MirrorPartition state, long offset, Error error, string what, Exception? inner) =>
@@ -366,7 +441,7 @@ public sealed partial class KafkaMirror<T> : IDisposable
             state.Id);
     }
 
-    private Exception RecordFault(Exception ex, int partition, string errorType)
+    private Exception RecordFault(Exception ex, int? partition, string errorType)
     {
         KafkaMetrics.RecordError(KafkaTopic, partition, errorType);
         // Release + first-writer-wins: readers of Fault see a fully built exception; only the first fault is reported.
@@ -410,6 +485,16 @@ public sealed partial class KafkaMirror<T> : IDisposable
 
     private static void ValidateGroup(Topic<T> topic, ConsumerGroup<T> group, KafkaMirrorOptions options)
     {
+        IsolationLevel isolation = group.Options.Isolation ?? (group.Options.Lossy ? IsolationLevel.ReadUncommitted : IsolationLevel.ReadCommitted);
+        if (isolation != IsolationLevel.ReadCommitted)
+        {
+            throw new ArgumentException(
+                $"group must read committed events only (a lossless group with Isolation null or ReadCommitted), or the mirror would send events " +
+                $"of aborted local transactions to Kafka: group '{group.GroupId}' has Isolation={group.Options.Isolation?.ToString() ?? "null"}, " +
+                $"Lossy={group.Options.Lossy}",
+                nameof(group));
+        }
+
         if (group.Options.CommitMode != CommitMode.Manual)
         {
             throw new ArgumentException(

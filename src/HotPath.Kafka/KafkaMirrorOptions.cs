@@ -41,6 +41,23 @@ public sealed record KafkaMirrorOptions
     /// </summary>
     public Action<Exception>? OnFault { get; init; }
 
+    /// <summary>
+    /// The Kafka <c>transactional.id</c> that switches the mirror to its transactional mode, or <see langword="null"/>
+    /// (the default) for the idempotent, non-transactional mirror. Set it here, not in the <c>ProducerConfig</c> (a
+    /// <c>TransactionalId</c> there is refused, so that one place decides the mode).
+    /// </summary>
+    /// <remarks>
+    /// <para>In transactional mode <see cref="KafkaMirror{T}.StartAsync"/> calls <c>InitTransactions</c> (which fences
+    /// an older producer with the same id and aborts its open transaction), and each mirrored batch is one Kafka
+    /// transaction: <c>BeginTransaction</c>, the batch's records, <c>CommitTransaction</c>; the local offset is committed
+    /// only after Kafka committed. Consumers with <c>isolation.level=read_committed</c> then never see a batch that
+    /// was not committed. Use one id per mirror instance that must fence its predecessor (for example one per
+    /// mirrored topic and application), and never the same id in two live mirrors.</para>
+    /// <para>With <c>KafkaSource.CommitOffsetsThrough</c> the transaction spans a source checkpoint instead of a batch and
+    /// also carries the source's Kafka offsets (see the package README, "Exactly once from Kafka to Kafka").</para>
+    /// </remarks>
+    public string? TransactionalId { get; init; }
+
     /// <summary>Throws when an option breaks its rule; the message names the option, the rule and the value.</summary>
     /// <exception cref="ArgumentException">An option breaks its rule.</exception>
     /// <remarks>Thread safety: any thread.</remarks>
@@ -49,6 +66,13 @@ public sealed record KafkaMirrorOptions
         if (KafkaTopic is not null)
         {
             KafkaNames.ValidateTopic(nameof(KafkaTopic), KafkaTopic);
+        }
+
+        if (TransactionalId is not null && (TransactionalId.Length == 0 || string.IsNullOrWhiteSpace(TransactionalId)))
+        {
+            throw new ArgumentException(
+                $"{nameof(TransactionalId)} must be null (not transactional) or a non-blank transactional.id, was '{TransactionalId}'",
+                nameof(TransactionalId));
         }
 
         RequirePositive(nameof(StartupTimeout), StartupTimeout);

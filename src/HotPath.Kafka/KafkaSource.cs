@@ -33,12 +33,16 @@ namespace HotPath.Kafka;
 /// topic later) faults the same way. Broker outages after the start are retried by librdkafka without faulting.</para>
 /// <para><b>Allocation.</b> Confluent.Kafka allocates each consumed record (result, message, value array); the source
 /// deserializes from that array into the local slot and allocates nothing per record itself.</para>
+/// <para><b>Isolation.</b> The consumer reads committed records only (<c>isolation.level=read_committed</c>, forced; an
+/// explicit <c>ReadUncommitted</c> is refused): a record of an aborted Kafka transaction never reaches a local topic.</para>
+/// <para><b>Exactly once to Kafka.</b> <see cref="CommitOffsetsThrough{TOut}"/> hands the source's commits to a
+/// transactional <see cref="KafkaMirror{T}"/>, which commits them inside its Kafka transactions.</para>
 /// <para><b>Poll interval.</b> While a local ring is full the thread does not poll Kafka; if that lasts longer than
 /// the consumer's <c>max.poll.interval.ms</c> (default 5 minutes) Kafka moves its partitions to another member.</para>
 /// <para>Thread safety: <see cref="StartAsync"/> and <see cref="Dispose"/> may be called from any thread, once each;
 /// the read-only members from any thread at any time.</para>
 /// </remarks>
-public sealed class KafkaSource<T> : IDisposable
+public sealed partial class KafkaSource<T> : IDisposable
     where T : struct
 {
     private const int StateCreated = 0;
@@ -62,8 +66,9 @@ public sealed class KafkaSource<T> : IDisposable
     /// <param name="target">The local topic to publish into; it must have the Kafka topic's partition count.</param>
     /// <param name="serializer">Turns record values into events.</param>
     /// <param name="consumerConfig">Confluent's consumer settings; copied. <c>BootstrapServers</c> and <c>GroupId</c>
-    /// are required; <c>EnableAutoCommit</c> is forced to false (an explicit true is an error). Where a new group starts
-    /// is Confluent's <c>AutoOffsetReset</c>.</param>
+    /// are required; <c>EnableAutoCommit</c> is forced to false (an explicit true is an error), <c>IsolationLevel</c> to
+    /// <c>ReadCommitted</c> (an explicit <c>ReadUncommitted</c> is an error). Where a new group starts is Confluent's
+    /// <c>AutoOffsetReset</c>.</param>
     /// <param name="options">The source's settings, or null for the defaults.</param>
     /// <exception cref="ArgumentNullException">A required argument is null.</exception>
     /// <exception cref="ArgumentException">The configuration or an option breaks a rule; the message names it, the rule and the value.</exception>
@@ -210,7 +215,7 @@ public sealed class KafkaSource<T> : IDisposable
 
                 if (Environment.TickCount64 >= nextCommit)
                 {
-                    CommitSafe(onlyPartitions: null);
+                    CommitRound(stopping);
                     nextCommit = Environment.TickCount64 + (long)_options.CommitInterval.TotalMilliseconds;
                 }
             }
@@ -226,9 +231,22 @@ public sealed class KafkaSource<T> : IDisposable
         {
             try
             {
-                CommitSafe(onlyPartitions: null);
+                if (_sink is null)
+                {
+                    CommitSafe(onlyPartitions: null);
+                }
+                else if (Fault is null)
+                {
+                    // What the local groups handle within CloseTimeout is committed; otherwise the transaction is aborted.
+                    Checkpoint(stopping, Environment.TickCount64 + (long)_options.CloseTimeout.TotalMilliseconds, revoking: null);
+                }
+
                 // Leaves the group; the revoke callback runs here and commits once more.
                 _consumer.Close();
+            }
+            catch (KafkaBridgeException ex)
+            {
+                RecordFault(ex, null, "checkpoint_failed");
             }
             catch (Exception ex) when (ex is KafkaException or ObjectDisposedException or InvalidOperationException)
             {
@@ -297,8 +315,13 @@ public sealed class KafkaSource<T> : IDisposable
 
             if (Environment.TickCount64 >= nextCommit)
             {
-                CommitSafe(onlyPartitions: null);
+                bool rewound = CommitRound(stopping);
                 nextCommit = Environment.TickCount64 + (long)_options.CommitInterval.TotalMilliseconds;
+                if (rewound)
+                {
+                    // An aborted checkpoint sent the consumer back: this record is read again, in order, from there.
+                    return true;
+                }
             }
         }
 
@@ -370,7 +393,12 @@ public sealed class KafkaSource<T> : IDisposable
 
     private void OnRevoked(List<TopicPartitionOffset> revoked, bool commit)
     {
-        if (commit)
+        if (_sink is not null)
+        {
+            // Linked: a checkpoint before the partitions go (commit), or an abort of what their inputs produced (lost).
+            CheckpointOnRevoke(revoked, commit);
+        }
+        else if (commit)
         {
             try
             {

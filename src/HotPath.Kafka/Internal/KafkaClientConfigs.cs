@@ -9,8 +9,11 @@ namespace HotPath.Kafka.Internal;
 /// <remarks>Thread safety: pure functions of their arguments, safe from any thread (the input must not change meanwhile).</remarks>
 internal static class KafkaClientConfigs
 {
-    /// <summary>The producer settings of a mirror: idempotent, acks=all, no topic auto-creation unless asked for.</summary>
-    public static ProducerConfig ForMirror(ProducerConfig config, string paramName)
+    /// <summary>
+    /// The producer settings of a mirror: idempotent, acks=all, no topic auto-creation unless asked for, and
+    /// <c>transactional.id</c> = <paramref name="transactionalId"/> (from <c>KafkaMirrorOptions.TransactionalId</c>).
+    /// </summary>
+    public static ProducerConfig ForMirror(ProducerConfig config, string paramName, string? transactionalId)
     {
         ArgumentNullException.ThrowIfNull(config, paramName);
         var copy = new ProducerConfig(config.ToDictionary(kv => kv.Key, kv => kv.Value));
@@ -36,6 +39,14 @@ internal static class KafkaClientConfigs
                 paramName);
         }
 
+        if (copy.TransactionalId is not null)
+        {
+            throw new ArgumentException(
+                $"{paramName}.{nameof(ProducerConfig.TransactionalId)} must be unset: set KafkaMirrorOptions.TransactionalId instead, which " +
+                $"switches the mirror to one Kafka transaction per batch, was '{copy.TransactionalId}'", paramName);
+        }
+
+        copy.TransactionalId = transactionalId;
         copy.EnableIdempotence = true;
         copy.Acks = Acks.All;
         // The mirror reads only partition, offset and error from a report: keep no key/value references.
@@ -45,7 +56,11 @@ internal static class KafkaClientConfigs
         return copy;
     }
 
-    /// <summary>The consumer settings of a source: a group, and no auto-commit (the source commits what local groups handled).</summary>
+    /// <summary>
+    /// The consumer settings of a source: a group, no auto-commit (the source commits what local groups handled), and
+    /// <c>isolation.level=read_committed</c> (an explicit read_uncommitted is refused: a local topic cannot take back a
+    /// record that Kafka later aborts, so local groups would handle it as if it had been committed).
+    /// </summary>
     public static ConsumerConfig ForSource(ConsumerConfig config, string paramName)
     {
         ArgumentNullException.ThrowIfNull(config, paramName);
@@ -65,6 +80,14 @@ internal static class KafkaClientConfigs
                 "every lossless local group handled the record, was true", paramName);
         }
 
+        if (copy.IsolationLevel is IsolationLevel.ReadUncommitted)
+        {
+            throw new ArgumentException(
+                $"{paramName}.{nameof(ConsumerConfig.IsolationLevel)} must be ReadCommitted or unset: the source publishes each record into a " +
+                "local topic, which cannot take it back if its Kafka transaction aborts later, was ReadUncommitted", paramName);
+        }
+
+        copy.IsolationLevel = IsolationLevel.ReadCommitted;
         copy.EnableAutoCommit = false;
         copy.EnableAutoOffsetStore = false;
         copy.EnablePartitionEof = false;

@@ -27,6 +27,7 @@ internal sealed class MirrorPartition
     private long _reported;
     private bool _waiting;
     private Error? _firstError;
+    private List<(byte[]? Key, byte[] Value)>? _kept;
 
     public MirrorPartition(string kafkaTopic, int partition)
     {
@@ -69,6 +70,65 @@ internal sealed class MirrorPartition
     public void OnProduceRefused() => _produced--;
 
     /// <summary>
+    /// Transactional mirror: the records of the current batch, kept (the arrays already built for Confluent, no copy)
+    /// so that a batch whose Kafka transaction aborted can be sent again. Mirroring thread.
+    /// </summary>
+    public List<(byte[]? Key, byte[] Value)> Kept => _kept ??= [];
+
+    /// <summary>
+    /// Transactional mirror, mode linked to a source: records of this partition in the open Kafka transaction, counted as
+    /// sent once it commits. Read and written under the mirror's transaction gate.
+    /// </summary>
+    public long InOpenTransaction { get; set; }
+
+    /// <summary>
+    /// Transactional mirror: waits until every record produced in the batch was reported, errors included (after an
+    /// abort librdkafka fails what it still held), or the deadline passes. Mirroring thread.
+    /// </summary>
+    /// <returns>True when all were reported.</returns>
+    public bool WaitForAllReported(long deadline, Func<bool> stop)
+    {
+        lock (_gate)
+        {
+            _waiting = true;
+            try
+            {
+                while (_reported < _produced && !stop())
+                {
+                    long remaining = deadline - Environment.TickCount64;
+                    if (remaining <= 0)
+                    {
+                        break;
+                    }
+
+                    Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Min(remaining, s_waitSlice.TotalMilliseconds)));
+                }
+
+                return _reported >= _produced;
+            }
+            finally
+            {
+                _waiting = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Transactional mirror: starts the same batch again after its transaction aborted and every report came back; keeps
+    /// <see cref="BatchStart"/> and <see cref="Kept"/>. Mirroring thread.
+    /// </summary>
+    public void RestartBatch()
+    {
+        lock (_gate)
+        {
+            _reported = 0;
+            _firstError = null;
+        }
+
+        _produced = 0;
+    }
+
+    /// <summary>
     /// Waits until every record of the batch was reported, an error was reported, <paramref name="stop"/> returns
     /// true, or <paramref name="deadline"/> (a <see cref="Environment.TickCount64"/> value) passes. Mirroring thread.
     /// </summary>
@@ -108,10 +168,12 @@ internal sealed class MirrorPartition
         lock (_gate)
         {
             _reported = 0;
+            _firstError = null;
         }
 
         _produced = 0;
         BatchStart = -1;
+        _kept?.Clear();
     }
 
     /// <summary>Wakes a mirroring thread waiting in <see cref="WaitForBatch"/> so it re-checks its stop condition. Any thread.</summary>
@@ -135,6 +197,7 @@ internal sealed class MirrorPartition
 
             // Plain read of the mirroring thread's _produced, only while it waits: it wrote the value before it took
             // this lock to wait, so the lock orders that write before this read; when it is not waiting, no pulse is due.
+            // (An error pulses too: WaitForBatch returns on it, WaitForAllReported re-checks and waits on.)
             if (_waiting && (_reported >= _produced || _firstError is not null))
             {
                 Monitor.PulseAll(_gate);

@@ -44,6 +44,15 @@ internal sealed class SourcePartition
     /// <summary>The Kafka offset the source last committed successfully during this assignment, or -1.</summary>
     public long CommittedNext { get; private set; } = -1;
 
+    /// <summary>The Kafka offset of the first record consumed during this assignment, or -1.</summary>
+    public long FirstConsumed { get; private set; } = -1;
+
+    /// <summary>
+    /// Linked to a mirror: where a failed checkpoint sends the consumer back to, the last committed offset or else the
+    /// first record of this assignment; -1 when nothing was consumed.
+    /// </summary>
+    public long RewindTo => CommittedNext >= 0 ? CommittedNext : FirstConsumed;
+
     /// <summary>Records published locally and not yet counted in the metric.</summary>
     public long UnreportedConsumed { get; set; }
 
@@ -59,6 +68,7 @@ internal sealed class SourcePartition
         _pending.Clear();
         SafeNext = -1;
         CommittedNext = -1;
+        FirstConsumed = -1;
         Assigned = true;
     }
 
@@ -74,6 +84,17 @@ internal sealed class SourcePartition
     {
         _pending.Enqueue((localOffset, kafkaOffset));
         UnreportedConsumed++;
+        if (FirstConsumed < 0)
+        {
+            FirstConsumed = kafkaOffset;
+        }
+    }
+
+    /// <summary>The consumer was sent back to <see cref="RewindTo"/>: forget what was published since (it is read again).</summary>
+    public void OnRewound()
+    {
+        _pending.Clear();
+        SafeNext = CommittedNext;
     }
 
     /// <summary>
