@@ -105,9 +105,9 @@ public sealed partial class KafkaMirror<T>
             targets[p] = _topic[p].EndOffset;
         }
 
-        bool caughtUp = EnterCheckpoint(targets, commit, deadline);
         try
         {
+            bool caughtUp = EnterCheckpoint(targets, commit, deadline);
             if (commit && caughtUp && !_txnBroken)
             {
                 if (!_txnOpen)
@@ -179,6 +179,7 @@ public sealed partial class KafkaMirror<T>
             lock (_txnGate)
             {
                 _checkpointing = false;
+                _checkpointTargets = null;
                 Monitor.PulseAll(_txnGate);
             }
         }
@@ -192,6 +193,11 @@ public sealed partial class KafkaMirror<T>
     private bool EnterCheckpoint(long[] targets, bool waitForCatchUp, long deadline)
     {
         long hardDeadline = deadline + (long)_options.AckTimeout.TotalMilliseconds;
+        lock (_txnGate)
+        {
+            _checkpointTargets = targets;
+        }
+
         while (true)
         {
             ThrowIfUnusable();
@@ -212,6 +218,9 @@ public sealed partial class KafkaMirror<T>
                         return caughtUp;
                     }
                 }
+
+                // Woken at the end of each batch.
+                Monitor.Wait(_txnGate, 1);
             }
 
             if (Environment.TickCount64 > hardDeadline)
@@ -221,8 +230,6 @@ public sealed partial class KafkaMirror<T>
                     $"mirror '{_transactionalId}' of '{_topic.Name}' stayed inside one batch for longer than twice AckTimeout={_options.AckTimeout}: " +
                     "the checkpoint could neither commit nor abort its transaction");
             }
-
-            Thread.Sleep(1);
         }
     }
 

@@ -34,7 +34,9 @@ public sealed partial class KafkaMirror<T>
 
     // Linked mode: the gate orders the mirroring thread's batches with the source thread's checkpoints. Under it:
     // _inBatch (a batch is being produced), _checkpointing (a checkpoint commits or aborts: no batch may start),
-    // _txnOpen, _txnBroken, _discardBelow (written only while _checkpointing, read by the mirroring thread inside a batch).
+    // _txnOpen, _txnBroken, _checkpointTargets (a checkpoint waits for the mirror to reach them: no batch may start at or
+    // past them meanwhile, so a busy mirror cannot starve it), and _discardBelow (written only while _checkpointing, read
+    // by the mirroring thread inside a batch).
     private readonly object _txnGate = new();
     private readonly long[] _discardBelow;
     private bool _linked;
@@ -42,6 +44,7 @@ public sealed partial class KafkaMirror<T>
     private bool _checkpointing;
     private bool _txnOpen;
     private bool _txnBroken;
+    private long[]? _checkpointTargets;
 
     // Mirroring thread only.
     private bool _batchOpen;
@@ -67,8 +70,8 @@ public sealed partial class KafkaMirror<T>
         }
     }
 
-    /// <summary>The first event of a batch in transactional mode. Mirroring thread.</summary>
-    private void BeginTransactionalBatch()
+    /// <summary>The first event of a batch in transactional mode, at <paramref name="offset"/> of <paramref name="partition"/>. Mirroring thread.</summary>
+    private void BeginTransactionalBatch(int partition, long offset)
     {
         if (!_linked)
         {
@@ -79,7 +82,7 @@ public sealed partial class KafkaMirror<T>
 
         lock (_txnGate)
         {
-            while (_checkpointing && Volatile.Read(ref _crashed) == 0)
+            while ((_checkpointing || (_checkpointTargets is { } targets && offset >= targets[partition])) && Volatile.Read(ref _crashed) == 0)
             {
                 Monitor.Wait(_txnGate, 100);
             }

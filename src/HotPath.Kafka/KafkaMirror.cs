@@ -255,7 +255,7 @@ public sealed partial class KafkaMirror<T> : IDisposable, ICheckpointSink
 
         if (!_batchOpen)
         {
-            BeginTransactionalBatch();
+            BeginTransactionalBatch(partition, offset);
             _batchOpen = true;
         }
 
