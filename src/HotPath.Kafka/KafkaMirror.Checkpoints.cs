@@ -259,8 +259,10 @@ public sealed partial class KafkaMirror<T>
         new(
             KafkaTopic,
             $"{what} for transactional id '{_transactionalId}' (mirror of local topic '{_topic.Name}' to Kafka topic '{KafkaTopic}'): " +
-            $"{inner.Error.Code}: {inner.Error.Reason}. The mirror stopped; Kafka keeps the outputs and source offsets of the last committed " +
-            "checkpoint, from which a restarted pipeline resumes.",
+            $"{inner.Error.Code}: {inner.Error.Reason}. The mirror stopped; " +
+            (_linked
+                ? "Kafka keeps the outputs and source offsets of the last committed checkpoint, from which a restarted pipeline resumes."
+                : $"the events of its open batch stay uncommitted in group '{_group.GroupId}' and a new mirror sends them again."),
             null,
             inner.Error.Code,
             inner);
