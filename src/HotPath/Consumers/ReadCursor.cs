@@ -463,16 +463,6 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
         ForgetSkips();
     }
 
-    /// <summary>Drops the cached next gap and aborted offset: the next dispatch reads both logs again.</summary>
-    private void ForgetSkips()
-    {
-        _gapVersionSeen = -1;
-        _abortedVersionSeen = -1;
-        _nextGap = long.MaxValue;
-        _nextGapLogged = long.MaxValue;
-        _nextAborted = long.MaxValue;
-    }
-
     /// <summary>Unregisters from the partition: the writer stops waiting for this reader.</summary>
     public void Close()
     {
@@ -519,47 +509,6 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     }
 
     /// <summary>
-    /// Moves the position past the offset <paramref name="gap"/> that is not handed out (a gap, or read-committed an aborted
-    /// offset) and finds the next one; returns the new position.
-    /// </summary>
-    private long StepOverGap(long gap)
-    {
-        bool aborted = gap == _nextAborted;
-        if (aborted)
-        {
-            MarkAborted();
-            _nextAborted = _stable!.Aborted.NextAtOrAfter(gap + 1);
-        }
-
-        if (gap == _nextGapLogged)
-        {
-            if (!aborted)
-            {
-                MarkGap();
-            }
-
-            _nextGapLogged = _partition.Gaps!.NextAtOrAfter(gap + 1);
-        }
-
-        _nextGap = Math.Min(_nextGapLogged, _nextAborted);
-        _position = gap + 1;
-        return gap + 1;
-    }
-
-    /// <summary>The last offset in [<paramref name="first"/>, <paramref name="last"/>] handed out (not skipped), or first - 1.</summary>
-    private long LastNotSkipped(long first, long last)
-    {
-        long offset = last;
-        while (offset >= first
-            && ((_partition.Gaps?.Contains(offset) ?? false) || (_stable?.Aborted.Contains(offset) ?? false)))
-        {
-            offset--;
-        }
-
-        return offset;
-    }
-
-    /// <summary>
     /// The per-event loop: hands out [first, last] (no gaps), or stops early at a fence (returns false). Kept apart
     /// from the caller's exception handling: a loop inside a try block keeps its state in memory (the handler region
     /// may read it), which puts a store-to-load round trip on every event. Here the offset stays in a register;
@@ -590,46 +539,5 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
 
         _position = last + 1;
         return true;
-    }
-
-    private void MarkGap() =>
-        // Owner-only write, read by monitors: release so a reader never sees a torn value.
-        Volatile.Write(ref _gaps, _gaps + 1);
-
-    private void MarkAborted() =>
-        // Owner-only write, read by monitors: release so a reader never sees a torn value.
-        Volatile.Write(ref _aborted, _aborted + 1);
-
-    /// <summary>
-    /// Refreshes the next offset to skip from the gap log and, read-committed, the aborted log, when either changed since
-    /// the last look. Called after the readable end was read (acquire), so every gap or abort recorded before the
-    /// publication or the last stable offset it read is seen here.
-    /// </summary>
-    private void RefreshGaps(long from)
-    {
-        GapLog? gaps = _partition.Gaps;
-        if (gaps is not null)
-        {
-            // Acquire, after the slot availability was acquired: a gap published before the slot is seen here.
-            int version = gaps.Version;
-            if (version != _gapVersionSeen)
-            {
-                _gapVersionSeen = version;
-                _nextGapLogged = gaps.NextAtOrAfter(from);
-                _nextGap = Math.Min(_nextGapLogged, _nextAborted);
-            }
-        }
-
-        if (_stable is not null)
-        {
-            // Acquire, after the last stable offset was acquired: an abort's offsets are recorded before its LSO move.
-            int version = _stable.Aborted.Version;
-            if (version != _abortedVersionSeen)
-            {
-                _abortedVersionSeen = version;
-                _nextAborted = _stable.Aborted.NextAtOrAfter(from);
-                _nextGap = Math.Min(_nextGapLogged, _nextAborted);
-            }
-        }
     }
 }
