@@ -15,7 +15,7 @@ namespace HotPath.Tests.Stress;
 /// notifications sees, and what a read-uncommitted reader of processed-orders sees. Meanwhile members crash (the
 /// default stop-member policy in stage 1; retries that cannot save them in stage 2), hang past the session time-out
 /// (declared failed, released later), fail transiently (retried by stage 2's policy), run past the transaction time-out
-/// (the coordinator aborts), leave and join. Checks: every order has exactly one processed order and one notification
+/// (the coordinator aborts), commit while the coordinator's time-out is aborting their transaction, leave and join. Checks: every order has exactly one processed order and one notification
 /// read-committed, the counts and sums agree (n(n+1)/2 for the ids), a hung member declared failed finds its publisher
 /// fenced, a member faults only on the chaos' own exceptions (a coordinator time-out hands the batch out again), every
 /// stopped member's thread ends; the read-uncommitted duplicates (the aborted attempts' outputs) are reported and must
@@ -107,7 +107,7 @@ public class ExactlyOncePipelineStressTests(ITestOutputHelper output)
 
             PipelineStage stage = stages[random.Next(stages.Length)];
             List<GroupMember<PipelineEvent>> running = stage.Running;
-            switch (random.Next(7))
+            switch (random.Next(8))
             {
                 case 0 when running.Count > 1:
                     running[random.Next(running.Count)].Leave();
@@ -131,6 +131,9 @@ public class ExactlyOncePipelineStressTests(ITestOutputHelper output)
                     break;
                 case 6 when stage == notify:
                     asked += stage.Request(PipelineChaos.Transient) ? 1 : 0;
+                    break;
+                case 7:
+                    asked += stage.Request(PipelineChaos.CommitDuringTimeout) ? 1 : 0;
                     break;
             }
 
@@ -300,6 +303,6 @@ public class ExactlyOncePipelineStressTests(ITestOutputHelper output)
 
     private static string Summary(PipelineStage stage) =>
         $"{stage.Group.GroupId}: crashes {stage.Crashes} (faulted {stage.Faulted}), hangs {stage.Hangs} (declared failed {stage.Failed}, fenced when they woke {stage.ZombiesFenced}), "
-        + $"slow {stage.Slows} (coordinator time-outs {stage.Timeouts}, still open when they woke {stage.LateTimeouts}), transient {stage.Transients} (retried {stage.Group.GetStats().Sum(p => p.Retried)}), "
+        + $"slow {stage.Slows} (coordinator time-outs {stage.Timeouts}, still open when they woke {stage.LateTimeouts}), commits during a time-out {stage.CommitRaces} ({stage.CommitRacesInWindow} while it was under way), transient {stage.Transients} (retried {stage.Group.GetStats().Sum(p => p.Retried)}), "
         + $"members {stage.Joined.Count}, rebalances {stage.Group.RebalanceCount}";
 }

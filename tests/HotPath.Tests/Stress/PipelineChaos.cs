@@ -19,4 +19,10 @@ internal enum PipelineChaos
 
     /// <summary>The handler throws once, after publishing; the error policy retries.</summary>
     Transient,
+
+    /// <summary>
+    /// On the last event of a batch, the handler waits for the coordinator's time-out to begin aborting its transaction
+    /// and returns at once: the member's commit meets the abort while it is under way.
+    /// </summary>
+    CommitDuringTimeout,
 }

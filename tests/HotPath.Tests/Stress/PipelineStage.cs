@@ -16,6 +16,9 @@ internal sealed class PipelineStage : IDisposable
     /// <summary>A hung handler waits at most this long for its member to be declared failed and for its release.</summary>
     private static readonly TimeSpan HangBackstop = TimeSpan.FromSeconds(30);
 
+    /// <summary>A handler waiting for the coordinator's time-out gives up after this long (the member is fenced meanwhile).</summary>
+    private static readonly TimeSpan TransactionTimeoutBackstop = TimeSpan.FromSeconds(2);
+
     private readonly TransactionCoordinator _coordinator;
     private readonly List<GroupMember<PipelineEvent>> _joined = [];
     private readonly List<(ManualResetEventSlim Gate, long ReleaseAt)> _hung = [];
@@ -29,6 +32,8 @@ internal sealed class PipelineStage : IDisposable
     private long _slows;
     private long _timeouts;
     private long _lateTimeouts;
+    private long _commitRaces;
+    private long _commitRacesInWindow;
     private long _transients;
     private long _faulted;
     private long _failed;
@@ -70,6 +75,11 @@ internal sealed class PipelineStage : IDisposable
 
     /// <summary>Slow handlers that woke to find their transaction still open: the coordinator's time-out came late.</summary>
     public long LateTimeouts => Interlocked.Read(ref _lateTimeouts);
+
+    /// <summary>Commits that waited for the coordinator's time-out, and those that found it still under way (Aborting).</summary>
+    public long CommitRaces => Interlocked.Read(ref _commitRaces);
+
+    public long CommitRacesInWindow => Interlocked.Read(ref _commitRacesInWindow);
 
     public long Transients => Interlocked.Read(ref _transients);
 
@@ -120,11 +130,14 @@ internal sealed class PipelineStage : IDisposable
     /// <summary>Drops a pending request.</summary>
     public void Calm() => Volatile.Write(ref _pending, 0);
 
-    /// <summary>The pending request, taken by the calling handler; <see cref="PipelineChaos.SlowAtCommit"/> waits for the end of a batch.</summary>
+    /// <summary>
+    /// The pending request, taken by the calling handler; <see cref="PipelineChaos.SlowAtCommit"/> and
+    /// <see cref="PipelineChaos.CommitDuringTimeout"/> wait for the end of a batch.
+    /// </summary>
     public PipelineChaos Take(bool endOfBatch)
     {
         int pending = Volatile.Read(ref _pending);
-        if (pending == 0 || (pending == (int)PipelineChaos.SlowAtCommit && !endOfBatch))
+        if (pending == 0 || (pending is (int)PipelineChaos.SlowAtCommit or (int)PipelineChaos.CommitDuringTimeout && !endOfBatch))
         {
             return PipelineChaos.None;
         }
@@ -211,6 +224,28 @@ internal sealed class PipelineStage : IDisposable
         {
             // The coordinator's check runs on a pool timer: late when the pool is busy (see the summary).
             Interlocked.Increment(ref _lateTimeouts);
+        }
+    }
+
+    /// <summary>
+    /// Returns as soon as the coordinator's time-out begins to abort the transaction (Aborting) or has aborted it, so that
+    /// the member's commit comes while the abort is under way; counts the races where it saw the abort under way.
+    /// </summary>
+    public void ReturnWhenTimingOut(TransactionalPublisher transaction)
+    {
+        Interlocked.Increment(ref _commitRaces);
+        // Yields but never sleeps: the abort's clean-up takes microseconds, a 1 ms sleep would mostly miss it.
+        var spinner = default(SpinWait);
+        long giveUp = Stopwatch.GetTimestamp() + (long)(TransactionTimeoutBackstop.TotalSeconds * Stopwatch.Frequency);
+        TransactionState state;
+        while ((state = transaction.State) == TransactionState.Open && Stopwatch.GetTimestamp() < giveUp)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (state == TransactionState.Aborting)
+        {
+            Interlocked.Increment(ref _commitRacesInWindow);
         }
     }
 

@@ -67,6 +67,9 @@ internal sealed class PipelineStageHandler(PipelineStage stage) : ITransactional
             case PipelineChaos.SlowAtCommit:
                 stage.Slow(transaction);
                 break;
+            case PipelineChaos.CommitDuringTimeout:
+                stage.ReturnWhenTimingOut(transaction);
+                break;
             case PipelineChaos.Transient:
                 stage.CountTransient();
                 throw new InvalidOperationException("chaos: transient handler failure");
