@@ -14,7 +14,8 @@ namespace HotPath.Tests.Transactions;
 /// operations of plain and transactional publishers (several ids, re-created ones fenced by a higher epoch) over one or
 /// two topics of small rings, with coordinator aborts played by calling the time-out's abort directly, and read-committed
 /// and read-uncommitted readers created and read at random points, checked after every operation against
-/// <see cref="TxnModel"/> (see <see cref="TxnModelRun"/>).
+/// <see cref="TxnModel"/> (see <see cref="TxnModelRun"/>). The group-level one is <see cref="TxnGroupModelProperties"/>.
+/// The facts below are the smallest cases of the defects the model's switches stand for: they fail until they are fixed.
 /// </summary>
 public sealed class TransactionModelProperties
 {
