@@ -19,7 +19,7 @@ namespace HotPath.Tests.Transactions;
 /// </summary>
 public sealed class TransactionModelProperties
 {
-    [Property(MaxTest = 400)]
+    [Property(MaxTest = 1000)]
     public Property PublishersAndReaders_MatchTheSequentialModel() =>
         Prop.ForAll(TxnScenario.Arbitrary, scenario =>
         {
