@@ -60,6 +60,49 @@ public sealed class TxnGroupModelProperties
         Assert.Equal([0L, 1L, 3L, 4L, 10L, 11L, 12L, 14L], TransactionVisibilityTests.Drain(reader).Order());
     }
 
+    /// <summary>
+    /// The smallest case behind the hand-written stage's lack of poison inputs (<see cref="TxnGroupScenario.Fault.Poison"/>):
+    /// SendOffsets needs CommitMode.Manual, in which the member commits nothing itself; when the error policy skips the
+    /// partition's last input, nobody commits past it (the handler never returned for it), so the committed offset stays
+    /// below the end and the group never drains.
+    /// </summary>
+    [Fact]
+    public void HandWrittenStage_LastInputSkipped_TheGroupDrains()
+    {
+        using var input = new Topic<TestEvent>(new TopicOptions { Name = "in", Capacity = 16 });
+        using var output = new Topic<TestEvent>(new TopicOptions { Name = "out", Capacity = 16 });
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("stage");
+        var policy = new ErrorPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(1), AfterRetries = ErrorAction.Skip };
+        using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g", CommitMode = CommitMode.Manual, ErrorPolicy = policy });
+        group.Join(new ActionHandler((e, partition, offset, _) =>
+        {
+            publisher.Begin();
+            try
+            {
+                publisher.PublishTo(output, 0, new TestEvent(e.Value));
+                publisher.SendOffsets(group, "in", partition, offset + 1);
+                if (e.Value == 2)
+                {
+                    throw new InvalidOperationException("poison");
+                }
+
+                publisher.Commit();
+            }
+            catch (InvalidOperationException)
+            {
+                publisher.Abort();
+                throw;
+            }
+        }));
+        input.PublishTo(0, new TestEvent(1));
+        input.PublishTo(0, new TestEvent(2));
+
+        bool drained = input.CompleteAsync().Wait(TimeSpan.FromSeconds(5));
+
+        Assert.True(drained, $"the group drained; committed {group.GetCommittedOffset("in", 0)}, {string.Join("; ", group.GetStats())}");
+    }
+
     private sealed class PoisonHandler(Topic<TestEvent> output, Func<long, bool> poison, Action called) : ITransactionalHandler<TestEvent>
     {
         public void OnEvent(ref readonly TestEvent e, int partition, long offset, bool endOfBatch, TransactionalPublisher transaction)

@@ -32,7 +32,8 @@ public sealed record TxnGroupScenario(TxnGroupScenario.Setup Config, TxnGroupSce
         Transient,
 
         /// <summary>Always throws (retry policy only): skipped once the attempts ran out; its output never becomes visible. Not
-        /// in the hand-written stage: in CommitMode.Manual nothing commits past a skipped last input.</summary>
+        /// in the hand-written stage while the library's defect is open: in CommitMode.Manual nothing commits past a skipped
+        /// last input (see <see cref="TxnGroupModelProperties.HandWrittenStage_LastInputSkipped_TheGroupDrains"/>).</summary>
         Poison,
 
         /// <summary>Throws its first k calls under the default policy (StopMember): a member that gets it as the first event
