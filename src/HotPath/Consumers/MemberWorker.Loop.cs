@@ -167,6 +167,14 @@ internal abstract partial class MemberWorker<T>
                 WaitOutBackoff(cursor);
                 return 0;
             case HandlerFailures<T>.Outcome.SteppedOver:
+                if (_options.CommitMode == CommitMode.Manual && cursor.Committed == cursor.Position - 1)
+                {
+                    // Manual commits, and everything before the skipped event was committed: commit past it too, or
+                    // nothing ever would when it was the partition's last event (the group would never drain). A fence
+                    // makes the commit fail, moving nothing.
+                    cursor.TryCommitPosition();
+                }
+
                 return 1;
             default:
                 OnHandlerFault(ex);
