@@ -236,9 +236,22 @@ public sealed partial class TransactionalPublisher
             return first;
         }
 
+        if (!partition.IsMultiWriter)
+        {
+            // The only writer: the claim gets the next offset whenever it gets room, so the span checked now is the span
+            // it claims, and it may wait for room as long as it takes (no self-deadlock: the span fits the ring).
+            if (partition.ClaimedReach() + count - writes.First >= partition.Capacity)
+            {
+                ThrowSpan(partition, writes, count, partition.ClaimedReach());
+            }
+
+            return partition.ClaimForTransaction(count, Deadline.Never, cancellationToken);
+        }
+
         if (partition.ClaimedReach() + count - writes.First >= partition.Capacity
             || (first = partition.ClaimForTransaction(count, 0, cancellationToken)) < 0)
         {
+            // Other writers may push the claim past the span while it waits: wait in slices, re-checking.
             first = ClaimWithinSpan(partition, writes, count, cancellationToken);
         }
 
