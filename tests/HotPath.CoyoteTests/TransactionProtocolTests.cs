@@ -1,0 +1,748 @@
+using HotPath.Consumers;
+using HotPath.Partitions;
+using HotPath.Topics;
+using HotPath.Transactions;
+using HotPath.Workers;
+using Xunit.Abstractions;
+
+namespace HotPath.CoyoteTests;
+
+/// <summary>
+/// Systematic tests of the transaction protocols: the last stable offset and the aborted log against a read-committed
+/// reader (<c>TransactionIndex</c>, <c>ReadCursor.ReadableEnd</c>/<c>RefreshGaps</c>), a coordinator's abort against the
+/// owner's publishes (the asymmetric Dekker of <see cref="TransactionalPublisher"/>), a transaction's offsets against
+/// the group's fence (KIP-447: <c>ReadCursor.ForkLock</c>), and the wake-up of a read-committed reader parked on an open
+/// transaction.
+/// </summary>
+/// <remarks>
+/// The coordinator's time-out checks run on a thread of its own, which Coyote would not control: each test makes its
+/// coordinator before the schedules and disposes it at once (<see cref="StoppedCoordinator"/>), and builds its publishers
+/// directly, not registered with it (as <see cref="TransactionCoordinator.CreatePublisher"/> builds them). A time-out or a
+/// fence is a test thread calling <c>AbortFromOutside</c> with the arguments the coordinator's check,
+/// <c>CreatePublisher</c> or a transactional group member passes. Event values: plain events from 1000 on; the events of
+/// transaction <c>t</c> are <c>100 t + k</c>, <c>k</c> from 1.
+/// </remarks>
+public sealed class TransactionProtocolTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// One writer thread publishes plain events and four transactions on a 4-slot ring (the first and third commit, the
+    /// second and fourth abort; a plain event inside the first one's span, an abandoned plain claim after the second, an
+    /// abandoned claim inside the third: gaps in multi-writer mode, offsets given back to the next claim in single-writer
+    /// mode), while a lossless read-committed reader dispatches and commits.
+    /// The reader must stop at the last stable offset and step over aborted offsets: at every hand-out the event is plain
+    /// or of a transaction whose commit has begun, and in the end it has been handed exactly the plain and committed
+    /// events, in offset order.
+    /// </summary>
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void ReadCommittedReader_TransactionsCommitAndAbortWhileItReads_HandsOutExactlyThePlainAndCommittedEventsInOrder(PublishMode mode)
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, mode);
+            Partition<Stamped> partition = topic[0];
+            using TransactionalPublisher publisher = Publisher(coordinator);
+            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            var published = new List<(long Offset, long Value)>();
+            int commitCalled = 0;
+            bool done = false;
+
+            Thread writer = Scenario.Start(() =>
+            {
+                published.Add((Scenario.Publish(partition, 1000), 1000));
+
+                publisher.Begin();
+                published.Add((PublishTo(publisher, topic, 101), 101));
+                published.Add((Scenario.Publish(partition, 1001), 1001));
+                published.Add((PublishByClaim(publisher, topic, 102), 102));
+                Volatile.Write(ref commitCalled, 1);
+                publisher.Commit();
+
+                publisher.Begin();
+                published.Add((PublishTo(publisher, topic, 201), 201));
+                published.AddRange(PublishBatch(publisher, topic, 202, 203));
+                publisher.Abort();
+
+                published.Add((Scenario.Publish(partition, 1002), 1002));
+                Scenario.Abandon(partition, 1003);
+
+                publisher.Begin();
+                published.AddRange(PublishBatch(publisher, topic, 301, 302));
+                AbandonClaim(publisher, topic, 303);
+                published.Add((PublishTo(publisher, topic, 304), 304));
+                Volatile.Write(ref commitCalled, 3);
+                publisher.Commit();
+
+                publisher.Begin();
+                published.Add((PublishByClaim(publisher, topic, 401), 401));
+                publisher.Abort();
+                Volatile.Write(ref done, true);
+            });
+
+            var seen = new List<(long Offset, Stamped Event)>();
+            var recorder = new Recorder(seen, (offset, @event) =>
+            {
+                long transaction = @event.Value / 100;
+                if (!@event.IsIntact || @event.Value < 100)
+                {
+                    return $"offset {offset} was handed out torn, or empty (a gap): {@event}";
+                }
+
+                if (@event.Value >= 1000)
+                {
+                    return null;
+                }
+
+                if (!Commits(transaction))
+                {
+                    return $"offset {offset} of aborted transaction {transaction} was handed out: {@event}";
+                }
+
+                return transaction > Volatile.Read(ref commitCalled)
+                    ? $"offset {offset} of transaction {transaction} was handed out while it was open: {@event}"
+                    : null;
+            });
+            ReadCommittedUntilDone(cursor, recorder, () => Volatile.Read(ref done));
+            writer.Join();
+
+            recorder.AssertNoViolations();
+            Scenario.AssertIntactAndOrdered(seen);
+            Assert.Equal(
+                published.Where(p => p.Value >= 1000 || Commits(p.Value / 100)).OrderBy(p => p.Offset),
+                seen.Select(s => (s.Offset, s.Event.Value)));
+            Assert.Equal(published.Count(p => p.Value < 1000 && !Commits(p.Value / 100)), cursor.Aborted);
+            Assert.Equal(partition.EndOffset, partition.LastStableOffset);
+        }, iterations: 500, output, variant: mode.ToString());
+
+        static bool Commits(long transaction) => transaction % 2 == 1;
+    }
+
+    /// <summary>
+    /// The coordinator aborts the open transaction (a time-out, or with <paramref name="fence"/> a newer epoch or a failed
+    /// member) while the owner gives up a first claim and publishes by event, by claim (extending the recorded range) and
+    /// by batch. Whatever the interleaving: no event of the transaction reaches a read-committed reader, the partition's
+    /// last stable offset is not left behind (also when the fenced owner just disposes its publisher), and once the abort
+    /// has returned the owner's next publish and its commit throw <see cref="TransactionAbortedException"/> (then
+    /// <see cref="TransactionalPublisher.Abort"/> acknowledges, and the next transaction commits) or
+    /// <see cref="ProducerFencedException"/>.
+    /// </summary>
+    [Theory]
+    [InlineData(PublishMode.SingleWriter, false)]
+    [InlineData(PublishMode.SingleWriter, true)]
+    [InlineData(PublishMode.MultiWriter, false)]
+    [InlineData(PublishMode.MultiWriter, true)]
+    public void AbortFromOutside_RacesTheOwnersPublishes_NoEventOfTheTransactionIsHandedOutAndTheStableOffsetMoves(PublishMode mode, bool fence)
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            // 8 slots: the transaction spans 6 offsets from its first claim (an abandoned one counts), within one ring.
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 8, mode);
+            Partition<Stamped> partition = topic[0];
+            TransactionalPublisher publisher = Publisher(coordinator);
+            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            Scenario.Publish(partition, 1000);
+            publisher.Begin();
+            bool ended = false;
+            bool abortReturned = false;
+            bool done = false;
+            Exception? later = null;
+            Exception? commit = null;
+
+            // The owner; its publishes may throw once the abort began (the type is checked by
+            // AbortFromOutside_OwnerPublishesCommitsOrAbortsMeanwhile_EveryFailureSaysAbortedOrFenced).
+            Thread owner = Scenario.Start(() =>
+            {
+                try
+                {
+                    AbandonClaim(publisher, topic, 100);
+                    PublishTo(publisher, topic, 101);
+                    PublishByClaim(publisher, topic, 102);
+                    PublishBatch(publisher, topic, 103, 104);
+                }
+                catch (TransactionException)
+                {
+                }
+
+                while (!Volatile.Read(ref abortReturned))
+                {
+                    Thread.Yield();
+                }
+
+                later = Record.Exception(() => PublishTo(publisher, topic, 105));
+                commit = Record.Exception(() => publisher.Commit());
+                if (fence)
+                {
+                    publisher.Dispose();
+                }
+                else
+                {
+                    publisher.Abort();
+                    publisher.Begin();
+                    PublishTo(publisher, topic, 201);
+                    publisher.Commit();
+                }
+
+                Scenario.Publish(partition, 1001);
+                Volatile.Write(ref done, true);
+            });
+
+            Thread outside = Scenario.Start(() =>
+            {
+                ended = publisher.AbortFromOutside("the transaction timed out", fence);
+                Volatile.Write(ref abortReturned, true);
+            });
+
+            var seen = new List<(long Offset, Stamped Event)>();
+            var recorder = new Recorder(seen, (offset, @event) =>
+                @event.Value / 100 == 1 ? $"offset {offset} of the aborted transaction was handed out: {@event}" : null);
+            ReadCommittedUntilDone(cursor, recorder, () => Volatile.Read(ref done));
+            owner.Join();
+            outside.Join();
+            publisher.Dispose();
+
+            recorder.AssertNoViolations();
+            Assert.True(ended, "the abort found no open transaction");
+            Type expected = fence ? typeof(ProducerFencedException) : typeof(TransactionAbortedException);
+            Assert.True(later?.GetType() == expected,
+                $"the publish after the abort threw {later?.GetType().Name ?? "nothing"}, not {expected.Name}: {later}");
+            Assert.True(commit?.GetType() == expected,
+                $"the commit after the abort threw {commit?.GetType().Name ?? "nothing"}, not {expected.Name}: {commit}");
+            Scenario.AssertIntactAndOrdered(seen);
+            Assert.Equal(fence ? new[] { 1000L, 1001L } : new[] { 1000L, 201L, 1001L }, seen.Select(s => s.Event.Value));
+            Assert.Equal(partition.EndOffset, seen.Count + cursor.Aborted + cursor.Gaps);
+            Assert.Equal(partition.EndOffset, partition.LastStableOffset);
+            Assert.Equal(0, partition.Transactions.OpenCount);
+        }, iterations: 300, output, variant: $"{mode}.{(fence ? "Fence" : "TimeOut")}");
+    }
+
+    /// <summary>
+    /// The coordinator aborts (a time-out; with <paramref name="fence"/>, a fence) while the owner commits: exactly one of
+    /// them ends the transaction. Either the commit returns, and the events reach the read-committed reader; or it throws,
+    /// and they never do. A fence that loses to the commit still fences the publisher.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AbortFromOutside_RacesTheCommit_EitherTheCommitReturnsAndItsEventsAreVisibleOrNoneIs(bool fence)
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
+            Partition<Stamped> partition = topic[0];
+            using TransactionalPublisher publisher = Publisher(coordinator);
+            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            Scenario.Publish(partition, 1000);
+            publisher.Begin();
+            PublishTo(publisher, topic, 101);
+            PublishByClaim(publisher, topic, 102);
+            bool committed = false;
+            bool ended = false;
+            bool done = false;
+            Exception? refusal = null;
+
+            Thread owner = Scenario.Start(() =>
+            {
+                try
+                {
+                    publisher.Commit();
+                    committed = true;
+                }
+                catch (TransactionException ex)
+                {
+                    refusal = ex;
+                }
+
+                Scenario.Publish(partition, 1001);
+                Volatile.Write(ref done, true);
+            });
+
+            Thread outside = Scenario.Start(() => ended = publisher.AbortFromOutside("the transaction timed out", fence));
+
+            var seen = new List<(long Offset, Stamped Event)>();
+            ReadCommittedUntilDone(cursor, new Recorder(seen), () => Volatile.Read(ref done));
+            owner.Join();
+            outside.Join();
+
+            Scenario.AssertIntactAndOrdered(seen);
+            Assert.True(committed || ended, $"the commit failed ({refusal}) but the coordinator did not end the transaction");
+            Assert.Equal(committed ? new[] { 1000L, 101L, 102L, 1001L } : new[] { 1000L, 1001L }, seen.Select(s => s.Event.Value));
+            Assert.Equal(committed ? 0 : 2, cursor.Aborted);
+            Assert.Equal(
+                fence ? TransactionState.Fenced : committed ? TransactionState.Ready : TransactionState.Aborted,
+                publisher.State);
+            Assert.Equal(partition.EndOffset, partition.LastStableOffset);
+        }, iterations: 300, output, variant: fence ? "Fence" : "TimeOut");
+    }
+
+    /// <summary>
+    /// The coordinator's time-out check (<c>AbortExpired</c>) read the state word of an open transaction and aborts with
+    /// that word expected, while the owner commits that transaction and begins, publishes and commits the next one. The
+    /// sequence number in the word keeps the late abort off the next transaction: it ends either the first transaction
+    /// (whose commit then throws) or nothing, and the next one always commits.
+    /// </summary>
+    [Fact]
+    public void AbortFromOutside_TimeOutReadBeforeTheCommit_NeverAbortsTheNextTransaction()
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
+            Partition<Stamped> partition = topic[0];
+            using TransactionalPublisher publisher = Publisher(coordinator);
+            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            publisher.Begin();
+            PublishTo(publisher, topic, 101);
+            long word = publisher.StateWord;
+            bool aborted = false;
+            bool timerReturned = false;
+            bool done = false;
+            Exception? first = null;
+            Exception? next = null;
+
+            Thread owner = Scenario.Start(() =>
+            {
+                first = Record.Exception(() => publisher.Commit());
+                if (first is not null)
+                {
+                    // The time-out won: acknowledge once its abort returned.
+                    while (!Volatile.Read(ref timerReturned))
+                    {
+                        Thread.Yield();
+                    }
+
+                    publisher.Abort();
+                }
+
+                next = Record.Exception(() =>
+                {
+                    publisher.Begin();
+                    PublishTo(publisher, topic, 201);
+                    publisher.Commit();
+                });
+                Volatile.Write(ref done, true);
+            });
+
+            Thread timer = Scenario.Start(() =>
+            {
+                aborted = publisher.AbortFromOutside("the transaction timed out", fence: false, expectedWord: word);
+                Volatile.Write(ref timerReturned, true);
+            });
+
+            var seen = new List<(long Offset, Stamped Event)>();
+            ReadCommittedUntilDone(cursor, new Recorder(seen), () => Volatile.Read(ref done));
+            owner.Join();
+            timer.Join();
+
+            Assert.True(next is null, $"the next transaction failed: {next}");
+            Assert.True(aborted == (first is not null),
+                $"the time-out {(aborted ? "aborted" : "did not abort")} the transaction, and its commit threw {first?.GetType().Name ?? "nothing"}");
+            Assert.Equal(aborted ? new[] { 201L } : new[] { 101L, 201L }, seen.Select(s => s.Event.Value));
+            Assert.Equal(partition.EndOffset, partition.LastStableOffset);
+        }, iterations: 300, output);
+    }
+
+    /// <summary>
+    /// KIP-447: the member's transaction carries its cursor's offset (its outputs to another topic, and the input offset 2)
+    /// while the group forks the cursor (the fence of a member declared failed). Atomic whatever the interleaving: either
+    /// the commit returned, the replacement cursor starts at 2 and a read-committed reader of the outputs gets both; or the
+    /// commit threw <see cref="TransactionAbortedException"/>, the replacement starts at 0 and the outputs are aborted. Never
+    /// outputs committed with the offset lost, nor the offset committed with the outputs aborted.
+    /// </summary>
+    [Fact]
+    public void Commit_CarriesTheCursorsOffsetWhileTheGroupForksIt_OutputsAndOffsetCommitTogetherOrNeither()
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> input = Scenario.Topic(capacity: 4, PublishMode.SingleWriter);
+            using Topic<Stamped> outputs = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
+            using TransactionalPublisher publisher = Publisher(coordinator);
+            Scenario.Publish(input[0], 1000);
+            Scenario.Publish(input[0], 1001);
+            var cursor = new ReadCursor<Stamped>(input[0], OffsetReset.Earliest, offset: null, readCommitted: true);
+            var handled = new Recorder([]);
+            Assert.Equal(2, cursor.Dispatch(ref handled, 4));
+
+            // The coordinator's fence (GroupPartition.Fence), anywhere from the transaction's start to after its commit.
+            ReadCursor<Stamped>? replacement = null;
+            Thread fence = Scenario.Start(() => replacement = cursor.Fork());
+
+            // The member: consume-transform-produce (TransactionalMemberWorker.Dispatch, on the cursor's reading thread).
+            bool committed;
+            Exception? refusal = null;
+            publisher.Begin();
+            foreach ((_, Stamped @event) in handled.Seen)
+            {
+                PublishTo(publisher, outputs, @event.Value - 800);
+            }
+
+            publisher.AddOffset(cursor, AlwaysOwned.Instance, owner: cursor, cursor.Position);
+            try
+            {
+                publisher.Commit();
+                committed = true;
+            }
+            catch (TransactionAbortedException ex)
+            {
+                committed = false;
+                refusal = ex;
+            }
+
+            fence.Join();
+
+            var outputCursor = new ReadCursor<Stamped>(outputs[0], OffsetReset.Earliest, offset: null, readCommitted: true);
+            var seen = new List<(long Offset, Stamped Event)>();
+            var recorder = new Recorder(seen);
+            while (outputCursor.Dispatch(ref recorder, 4) != 0)
+            {
+            }
+
+            Assert.True(outputCursor.Position == outputs[0].EndOffset, "the outputs' last stable offset was left behind");
+            Assert.True(committed == (replacement!.Committed == 2),
+                $"commit {(committed ? "returned" : $"threw ({refusal?.Message})")} but the replacement cursor starts at {replacement.Committed}");
+            Assert.Equal(committed ? new[] { 200L, 201L } : [], seen.Select(s => s.Event.Value));
+            Assert.Equal(committed ? 0 : 2, outputCursor.Aborted);
+            Assert.Equal(replacement.Committed, input[0].MinGatingSequence());
+        }, iterations: 500, output);
+    }
+
+    /// <summary>
+    /// Two transactions interleave their events on one multi-writer partition (4 slots); one commits, the other aborts.
+    /// The last stable offset is the first offset of the oldest open one: a read-committed reader gets the committed
+    /// transaction's events once its commit began and never the aborted one's, also when the aborted one began first or
+    /// ends last.
+    /// </summary>
+    [Fact]
+    public void TwoTransactionsInterleaveOnOnePartition_OneAborts_ReaderGetsOnlyTheCommittedOnesEvents()
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
+            Partition<Stamped> partition = topic[0];
+            using TransactionalPublisher first = Publisher(coordinator, "first");
+            using TransactionalPublisher second = Publisher(coordinator, "second");
+            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            Scenario.Publish(partition, 1000);
+            bool commitCalled = false;
+            int ended = 0;
+
+            Thread committing = Scenario.Start(() =>
+            {
+                first.Begin();
+                PublishTo(first, topic, 101);
+                PublishByClaim(first, topic, 102);
+                Volatile.Write(ref commitCalled, true);
+                first.Commit();
+                Interlocked.Increment(ref ended);
+            });
+
+            Thread aborting = Scenario.Start(() =>
+            {
+                second.Begin();
+                PublishTo(second, topic, 201);
+                PublishTo(second, topic, 202);
+                second.Abort();
+                Interlocked.Increment(ref ended);
+            });
+
+            var seen = new List<(long Offset, Stamped Event)>();
+            var recorder = new Recorder(seen, (offset, @event) => (@event.Value / 100) switch
+            {
+                2 => $"offset {offset} of the aborted transaction was handed out: {@event}",
+                1 when !Volatile.Read(ref commitCalled) =>
+                    $"offset {offset} of the committing transaction was handed out while it was open: {@event}",
+                _ => null,
+            });
+            ReadCommittedUntilDone(cursor, recorder, () => Volatile.Read(ref ended) == 2);
+            committing.Join();
+            aborting.Join();
+
+            recorder.AssertNoViolations();
+            Scenario.AssertIntactAndOrdered(seen);
+            Assert.Equal([1000L, 101L, 102L], seen.Select(s => s.Event.Value));
+            Assert.Equal(2, cursor.Aborted);
+            Assert.Equal(5, partition.EndOffset);
+            Assert.Equal(5, partition.LastStableOffset);
+        }, iterations: 500, output);
+    }
+
+    /// <summary>
+    /// A read-committed reader runs out of events at an open transaction's first offset and parks (a group member's idle
+    /// loop); the transaction then commits or aborts, and nothing is published after it. Only the end of the transaction
+    /// (<c>NotifyStableMoved</c>, against the reader's re-check of the last stable offset) can wake it: no lost wake-up.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ReadCommittedReaderParksOnAnOpenTransaction_TheTransactionEnds_NoLostWakeUp(bool commit)
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.SingleWriter);
+            Partition<Stamped> partition = topic[0];
+            using TransactionalPublisher publisher = Publisher(coordinator);
+            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            var parker = new Parker();
+            partition.AddReaderParker(parker);
+
+            Thread writer = Scenario.Start(() =>
+            {
+                Scenario.Publish(partition, 1000);
+                publisher.Begin();
+                PublishTo(publisher, topic, 101);
+                PublishTo(publisher, topic, 102);
+                if (commit)
+                {
+                    publisher.Commit();
+                }
+                else
+                {
+                    publisher.Abort();
+                }
+            });
+
+            // The reader side of MemberWorker.ParkOnPartitions: announce, raise the wake flag, re-check, park.
+            var seen = new List<(long Offset, Stamped Event)>();
+            var recorder = new Recorder(seen);
+            int iteration = 0;
+            while (cursor.Position < 3)
+            {
+                if (cursor.Dispatch(ref recorder, 4) != 0)
+                {
+                    Assert.True(cursor.TryCommitPosition(), "an unfenced cursor's commit is refused");
+                    iteration = 0;
+                    continue;
+                }
+
+                if (!Scenario.QuickBlocking.Idle(ref iteration))
+                {
+                    continue;
+                }
+
+                parker.BeginParking();
+                try
+                {
+                    partition.EnterReaderPark();
+                    if (cursor.Available() < cursor.Position)
+                    {
+                        parker.Park(Partition<Stamped>.ReaderParkBackstop);
+                    }
+                }
+                finally
+                {
+                    parker.EndParking();
+                }
+            }
+
+            writer.Join();
+            Assert.Equal(commit ? new[] { 1000L, 101L, 102L } : new[] { 1000L }, seen.Select(s => s.Event.Value));
+        }, iterations: 400, output, variant: commit ? "Commit" : "Abort");
+    }
+
+    /// <summary>
+    /// A read-committed reader registers (earliest) while the writer, ungated until then, publishes plain events and a
+    /// transaction that aborts, then one that commits, on a 4-slot ring. From wherever it starts, it gets every plain and
+    /// committed event at or after its start, in order, and none of the aborted transaction's, whose offsets it counts.
+    /// </summary>
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void ReadCommittedReaderRegistersDuringAnOpenTransaction_GetsThePlainAndCommittedEventsFromItsStart(PublishMode mode)
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, mode);
+            Partition<Stamped> partition = topic[0];
+            using TransactionalPublisher publisher = Publisher(coordinator);
+            bool done = false;
+
+            // Offsets 0..6: 1000, 1001, 101, 102 (aborted), 1002, 201 (committed), 1003.
+            Thread writer = Scenario.Start(() =>
+            {
+                Scenario.Publish(partition, 1000);
+                Scenario.Publish(partition, 1001);
+                publisher.Begin();
+                PublishTo(publisher, topic, 101);
+                PublishTo(publisher, topic, 102);
+                publisher.Abort();
+                Scenario.Publish(partition, 1002);
+                publisher.Begin();
+                PublishTo(publisher, topic, 201);
+                publisher.Commit();
+                Scenario.Publish(partition, 1003);
+                Volatile.Write(ref done, true);
+            });
+
+            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            long start = cursor.Position;
+            var seen = new List<(long Offset, Stamped Event)>();
+            ReadCommittedUntilDone(cursor, new Recorder(seen), () => Volatile.Read(ref done));
+            writer.Join();
+
+            long[] values = [1000, 1001, 101, 102, 1002, 201, 1003];
+            Scenario.AssertIntactAndOrdered(seen);
+            Assert.Equal(
+                Enumerable.Range(0, values.Length).Where(o => o >= start && values[o] / 100 != 1).Select(o => ((long)o, values[o])),
+                seen.Select(s => (s.Offset, s.Event.Value)));
+            Assert.Equal(Math.Max(0, 4 - Math.Max(start, 2)), cursor.Aborted);
+            Assert.Equal(7, partition.LastStableOffset);
+        }, iterations: 400, output, variant: mode.ToString());
+    }
+
+    /// <summary>
+    /// The owner publishes, commits (as an application, or as a transactional member does: <c>TryCommitCore</c>), aborts
+    /// or disposes (<paramref name="operation"/>) and then, unless it disposed, calls <see cref="TransactionalPublisher.Abort"/>
+    /// (its own abort; or the acknowledgement of the coordinator's; or, after its commit, nothing to do), while the
+    /// coordinator aborts the transaction (a time-out; with <paramref name="fence"/>, a fence: a newer epoch, or a group's
+    /// <c>OnStopping</c> while the member thread ends and disposes). A publish or commit that fails says why:
+    /// <see cref="TransactionAbortedException"/> or <see cref="ProducerFencedException"/>; <c>Abort</c> succeeds, or throws
+    /// <see cref="ProducerFencedException"/> once fenced; a member's commit returns false and <c>Dispose</c> returns, neither
+    /// throws. Never a plain <see cref="TransactionException"/> that blames a second thread using the publisher: the
+    /// owner's calls that read the state in the coordinator's Aborting window wait for its end (its completion lock). On
+    /// the code before that wait, the publish, commit, abort and dispose cases failed within 6 to 37 schedules.
+    /// </summary>
+    [Theory]
+    [InlineData("Publish", false)]
+    [InlineData("Publish", true)]
+    [InlineData("Commit", false)]
+    [InlineData("Commit", true)]
+    [InlineData("MemberCommit", false)]
+    [InlineData("MemberCommit", true)]
+    [InlineData("Abort", false)]
+    [InlineData("Abort", true)]
+    [InlineData("Dispose", false)]
+    [InlineData("Dispose", true)]
+    public void AbortFromOutside_OwnerPublishesCommitsOrAbortsMeanwhile_EveryFailureSaysAbortedOrFenced(string operation, bool fence)
+    {
+        TransactionCoordinator coordinator = StoppedCoordinator();
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
+            using TransactionalPublisher publisher = Publisher(coordinator);
+            publisher.Begin();
+            PublishTo(publisher, topic, 101);
+            Exception? failure = null;
+            Exception? ending = null;
+
+            Thread owner = Scenario.Start(() =>
+            {
+                failure = Record.Exception(() =>
+                {
+                    switch (operation)
+                    {
+                        case "Publish":
+                            PublishTo(publisher, topic, 102);
+                            break;
+                        case "Commit":
+                            publisher.Commit();
+                            break;
+                        case "MemberCommit":
+                            // A transactional member's commit (TransactionalMemberWorker): false when aborted, never a throw.
+                            _ = publisher.TryCommitCore();
+                            break;
+                        case "Dispose":
+                            publisher.Dispose();
+                            break;
+                    }
+                });
+
+                if (operation != "Dispose")
+                {
+                    // Its own abort; or the acknowledgement of the coordinator's; or, after its commit, nothing to do.
+                    ending = Record.Exception(() => publisher.Abort());
+                }
+            });
+
+            publisher.AbortFromOutside("the transaction timed out", fence);
+            owner.Join();
+
+            Type told = fence ? typeof(ProducerFencedException) : typeof(TransactionAbortedException);
+            bool mayThrow = operation is "Publish" or "Commit";
+            Assert.True(failure is null || (mayThrow && failure.GetType() == told),
+                $"the owner's {operation} threw {failure?.GetType().Name}{(mayThrow ? $", not {told.Name}" : "")}: {failure?.Message}");
+            Assert.True(ending is null || (fence && ending is ProducerFencedException),
+                $"the owner's Abort threw {ending?.GetType().Name}: {ending?.Message}");
+        }, iterations: 200, output, variant: $"{operation}.{(fence ? "Fence" : "TimeOut")}");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// <summary>A coordinator whose time-out thread was told to stop before the schedules begin (see the remarks).</summary>
+    private static TransactionCoordinator StoppedCoordinator()
+    {
+        var coordinator = new TransactionCoordinator();
+        coordinator.Dispose();
+        return coordinator;
+    }
+
+    /// <summary>A publisher built as <see cref="TransactionCoordinator.CreatePublisher"/> builds one, but not registered for time-out checks.</summary>
+    private static TransactionalPublisher Publisher(TransactionCoordinator coordinator, string id = "coyote") =>
+        new(coordinator, id, epoch: 0, TimeSpan.FromMinutes(1));
+
+    private static Stamped Event(long value) => new() { Value = value, Check = ~value };
+
+    /// <summary>Publishes one event to partition 0 in the open transaction; returns its offset.</summary>
+    private static long PublishTo(TransactionalPublisher publisher, Topic<Stamped> topic, long value) =>
+        publisher.PublishTo(topic, 0, Event(value)).Offset;
+
+    /// <summary>Claims a slot of partition 0 in the open transaction, fills it field by field, publishes; returns its offset.</summary>
+    private static long PublishByClaim(TransactionalPublisher publisher, Topic<Stamped> topic, long value)
+    {
+        using TransactionalClaim<Stamped> claim = publisher.Claim(topic, 0);
+        claim.Event.Value = value;
+        claim.Event.Check = ~value;
+        claim.Publish();
+        return claim.Offset;
+    }
+
+    /// <summary>Publishes <paramref name="values"/> as one batch to partition 0 in the open transaction.</summary>
+    private static IEnumerable<(long Offset, long Value)> PublishBatch(
+        TransactionalPublisher publisher, Topic<Stamped> topic, params long[] values)
+    {
+        long first = publisher.PublishBatch(topic, 0, values.Select(Event).ToArray()).Offset;
+        return values.Select((value, i) => (first + i, value)).ToList();
+    }
+
+    /// <summary>Claims a slot of partition 0 in the open transaction, writes one field, abandons the claim (a fill that threw).</summary>
+    private static void AbandonClaim(TransactionalPublisher publisher, Topic<Stamped> topic, long value)
+    {
+        using TransactionalClaim<Stamped> claim = publisher.Claim(topic, 0);
+        claim.Event.Value = value;
+    }
+
+    /// <summary>
+    /// Dispatches and commits until <paramref name="done"/> holds and the reader has passed the end offset: a last stable
+    /// offset left behind (an entry never closed) keeps it spinning, which Coyote reports at the step bound.
+    /// </summary>
+    private static void ReadCommittedUntilDone(ReadCursor<Stamped> cursor, Recorder recorder, Func<bool> done)
+    {
+        while (!done() || cursor.Position < cursor.Partition.EndOffset)
+        {
+            if (cursor.Dispatch(ref recorder, 4) == 0)
+            {
+                Thread.Yield();
+                continue;
+            }
+
+            Assert.True(cursor.TryCommitPosition(), "an unfenced cursor's commit is refused");
+        }
+    }
+
+    /// <summary>
+    /// A partition that its member never gives up: the commit's ownership check passes, so the fence (<c>Fork</c>) is what
+    /// the commit races. (A release in good order, <c>GroupPartition.ReleaseOwnership</c>, needs a group member.)
+    /// </summary>
+    private sealed class AlwaysOwned : IOwnedPartition
+    {
+        public static readonly AlwaysOwned Instance = new();
+
+        public bool IsOwnedBy(object member) => true;
+    }
+}
