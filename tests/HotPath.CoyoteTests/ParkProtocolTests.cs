@@ -44,37 +44,7 @@ public sealed class ParkProtocolTests(ITestOutputHelper output)
 
             // The reader side of a group member's idle loop (MemberWorker.ParkOnPartitions): announce, raise the wake
             // flag, re-check, park.
-            var seen = new List<(long Offset, Stamped Event)>();
-            var recorder = new Recorder(seen);
-            int iteration = 0;
-            while (cursor.Position < total)
-            {
-                if (cursor.Dispatch(ref recorder, 4) != 0)
-                {
-                    Assert.True(cursor.TryCommitPosition(), "an unfenced cursor's commit is refused");
-                    iteration = 0;
-                    continue;
-                }
-
-                if (!Scenario.QuickBlocking.Idle(ref iteration))
-                {
-                    continue;
-                }
-
-                parker.BeginParking();
-                try
-                {
-                    partition.EnterReaderPark();
-                    if (cursor.Available() < cursor.Position)
-                    {
-                        parker.Park(Partition<Stamped>.ReaderParkBackstop);
-                    }
-                }
-                finally
-                {
-                    parker.EndParking();
-                }
-            }
+            List<(long Offset, Stamped Event)> seen = Scenario.ReadParking(cursor, partition, parker, total);
 
             threads.ForEach(t => t.Join());
             Scenario.AssertIntactAndOrdered(seen);

@@ -72,6 +72,48 @@ internal static class Scenario
         return seen;
     }
 
+    /// <summary>
+    /// A group member's idle loop (MemberWorker.ParkOnPartitions) reduced to one cursor: dispatch and commit while events
+    /// are available, else idle and then announce, raise the wake flag, re-check and park; until the position reaches
+    /// <paramref name="end"/>. Returns what it handed out.
+    /// </summary>
+    public static List<(long Offset, Stamped Event)> ReadParking(ReadCursor<Stamped> cursor, Partition<Stamped> partition, Parker parker, long end)
+    {
+        var seen = new List<(long Offset, Stamped Event)>();
+        var recorder = new Recorder(seen);
+        int iteration = 0;
+        while (cursor.Position < end)
+        {
+            if (cursor.Dispatch(ref recorder, 4) != 0)
+            {
+                Assert.True(cursor.TryCommitPosition(), "an unfenced cursor's commit is refused");
+                iteration = 0;
+                continue;
+            }
+
+            if (!QuickBlocking.Idle(ref iteration))
+            {
+                continue;
+            }
+
+            parker.BeginParking();
+            try
+            {
+                partition.EnterReaderPark();
+                if (cursor.Available() < cursor.Position)
+                {
+                    parker.Park(Partition<Stamped>.ReaderParkBackstop);
+                }
+            }
+            finally
+            {
+                parker.EndParking();
+            }
+        }
+
+        return seen;
+    }
+
     /// <summary>Every handed-out event is intact (a torn or default event is not) and offsets only grow.</summary>
     public static void AssertIntactAndOrdered(List<(long Offset, Stamped Event)> seen)
     {

@@ -508,37 +508,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
             });
 
             // The reader side of MemberWorker.ParkOnPartitions: announce, raise the wake flag, re-check, park.
-            var seen = new List<(long Offset, Stamped Event)>();
-            var recorder = new Recorder(seen);
-            int iteration = 0;
-            while (cursor.Position < 3)
-            {
-                if (cursor.Dispatch(ref recorder, 4) != 0)
-                {
-                    Assert.True(cursor.TryCommitPosition(), "an unfenced cursor's commit is refused");
-                    iteration = 0;
-                    continue;
-                }
-
-                if (!Scenario.QuickBlocking.Idle(ref iteration))
-                {
-                    continue;
-                }
-
-                parker.BeginParking();
-                try
-                {
-                    partition.EnterReaderPark();
-                    if (cursor.Available() < cursor.Position)
-                    {
-                        parker.Park(Partition<Stamped>.ReaderParkBackstop);
-                    }
-                }
-                finally
-                {
-                    parker.EndParking();
-                }
-            }
+            List<(long Offset, Stamped Event)> seen = Scenario.ReadParking(cursor, partition, parker, 3);
 
             writer.Join();
             Assert.Equal(commit ? new[] { 1000L, 101L, 102L } : new[] { 1000L }, seen.Select(s => s.Event.Value));
