@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using HotPath.Internal;
 
 namespace HotPath.Partitions;
@@ -155,9 +157,14 @@ public sealed partial class Partition<T>
     {
         if ((uint)(count - 1) >= (uint)_capacity)
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(count), $"must be between 1 and the capacity {_capacity}", count);
+            ThrowBatchCount(count);
         }
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowBatchCount(int count) =>
+        ThrowHelper.ArgumentOutOfRange(nameof(count), $"must be between 1 and the capacity {_capacity}", count);
 
     private static long DeadlineFrom(TimeSpan timeout)
     {

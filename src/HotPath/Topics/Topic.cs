@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using HotPath.Consumers;
 using HotPath.Diagnostics;
 using HotPath.Internal;
@@ -436,6 +438,8 @@ public sealed class Topic<T> : IDisposable
         return partition;
     }
 
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowPartitionOutOfRange(int partition) =>
         ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must be between 0 and {_partitions.Length - 1} for topic '{Name}'", partition);
 
