@@ -192,10 +192,21 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     /// </summary>
     private long ReadableEnd(long from, long limit)
     {
-        long last = _partition.HighestPublished(from, limit);
         TransactionIndex? stable = _stable;
+        if (stable is not null && stable.LastStable <= from)
+        {
+            // An open transaction holds this reader at `from`, whatever is published: nothing is readable. Checked first
+            // so that a reader held here polls the last stable offset's line, written once per transaction, instead of
+            // the published cursor's, which the writer writes for every event (each poll would take that line from the
+            // writer's core). Only ever an early "nothing": a stale value is at most lower than the current one (an
+            // entry opens at a newly claimed offset, at or above every reader's position), and the next poll re-reads.
+            return from - 1;
+        }
+
+        long last = _partition.HighestPublished(from, limit);
         if (stable is not null)
         {
+            // After the end (see TransactionIndex's ordering).
             last = Math.Min(last, stable.LastStable - 1);
         }
 
