@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace HotPath.Partitions;
 
 /// <content>Transactions: the partition's transaction index, aborted ranges and the claims of transactional publishers.</content>
@@ -54,6 +56,34 @@ public sealed partial class Partition<T> : ITransactionalPartition
     {
         CheckBatchCount(count);
         return ClaimCore(count, deadline, cancellationToken);
+    }
+
+    /// <summary>
+    /// A single writer's claim of the next offset when it is below <paramref name="limit"/> and needs neither a wait nor
+    /// the slow paths (the ring has room by the gating cache, no claim open, nothing given back, partition open): the
+    /// offset, or -1 (then nothing was claimed; <see cref="ClaimForTransaction"/> does the rest). Called on the writing
+    /// thread; the same checks as <see cref="ClaimCore"/>'s single-writer fast path, plus the limit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal long TryClaimOneBelow(long limit)
+    {
+        if (_multiWriter)
+        {
+            return -1;
+        }
+
+        // Writer-owned fields, read by the writer: plain (see ClaimCore).
+        long next = _writerNext.Value;
+        if (next >= limit
+            || next != _writerPublished.Value + 1
+            || next - _capacity >= _gatingCached.Value
+            || Volatile.Read(ref _state) != StateOpen)
+        {
+            return -1;
+        }
+
+        AnnounceReach(next + 1);
+        return next;
     }
 
     /// <summary>Copies <paramref name="events"/> into the claimed slots from <paramref name="first"/> on.</summary>

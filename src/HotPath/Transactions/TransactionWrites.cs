@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using HotPath.Partitions;
 
 namespace HotPath.Transactions;
@@ -35,32 +36,50 @@ internal sealed class TransactionWrites
     /// <summary>The first offset claimed here in the current transaction, or -1. Owner-only.</summary>
     public long First { get; private set; } = -1;
 
+    /// <summary>
+    /// The first offset the current transaction may not claim here: <see cref="First"/> plus the ring's capacity (a
+    /// read-committed reader cannot pass <see cref="First"/> before the transaction ends), or <see cref="long.MinValue"/>
+    /// while no entry is open. Owner-only.
+    /// </summary>
+    public long SpanEnd { get; private set; } = long.MinValue;
+
     /// <summary>True once listed among the current transaction's partitions. Owner-only.</summary>
     public bool InTransaction { get; set; }
 
     /// <summary>Opens the transaction's entry in the partition's index at <paramref name="first"/>. Owner.</summary>
-    public void Open(object transaction, long first)
+    public void Open(object transaction, long first, int capacity)
     {
         Debug.Assert(First < 0, "opened once per transaction");
         First = first;
+        SpanEnd = first + capacity;
         // No fence needed before the owner's later state read: the coordinator's process-wide barrier orders it (see
         // TransactionalPublisher's remarks). The index's lock only serialises the entries.
         Partition.Transactions.Open(transaction, first);
     }
 
     /// <summary>Records the published range [<paramref name="from"/>, <paramref name="to"/>]. Owner, before it publishes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Record(long from, long to)
     {
-        // Owner-owned: plain reads of its own writes.
-        int count = _count;
+        // Owner-owned: plain reads of its own writes. The common case extends the last range (consecutive publishes).
+        int last = _count - 1;
         long[] ranges = _ranges;
-        if (count != 0 && ranges[count - 1] == from - 1)
+        if ((uint)last < (uint)ranges.Length && ranges[last] == from - 1)
         {
             // Release: a cleanup that reads the end sees the extension (or the owner cleans it up itself).
-            Volatile.Write(ref ranges[count - 1], to);
+            Volatile.Write(ref ranges[last], to);
             return;
         }
 
+        RecordNew(from, to);
+    }
+
+    /// <summary>Records [<paramref name="from"/>, <paramref name="to"/>] as a new range, growing the array when full.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordNew(long from, long to)
+    {
+        int count = _count;
+        long[] ranges = _ranges;
         if (count == ranges.Length)
         {
             long[] grown = new long[ranges.Length * 2];
@@ -120,6 +139,7 @@ internal sealed class TransactionWrites
     public void Reset()
     {
         First = -1;
+        SpanEnd = long.MinValue;
         InTransaction = false;
         _cleanedCount = 0;
         _cleanedLastTo = -1;

@@ -75,6 +75,24 @@ public sealed partial class TransactionalPublisher
     {
         CheckTopic(topic);
         Partition<T> target = topic[partition];
+        // Acquire, as in WritesFor.
+        long word = Volatile.Read(ref _stateWord);
+        long offset = TryClaimNext(target, word);
+        if (offset < 0)
+        {
+            return PublishToSlow(target, partition, in @event, cancellationToken);
+        }
+
+        target.SlotRef(offset) = @event;
+        PublishIn(target, _lastWrites!, offset, offset, word);
+        return new PublishResult(partition, offset);
+    }
+
+    /// <summary><see cref="PublishTo{T}"/> off its hot path (see <see cref="TryClaimNext{T}"/>): the general claim, which may wait or throw.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private PublishResult PublishToSlow<T>(Partition<T> target, int partition, in T @event, CancellationToken cancellationToken)
+        where T : struct
+    {
         TransactionWrites writes = WritesFor(target, out long word);
         long offset = ClaimIn(target, writes, 1, cancellationToken);
         target.SlotRef(offset) = @event;
@@ -112,6 +130,22 @@ public sealed partial class TransactionalPublisher
     {
         CheckTopic(topic);
         Partition<T> target = topic[partition];
+        // Acquire, as in WritesFor.
+        long word = Volatile.Read(ref _stateWord);
+        long offset = TryClaimNext(target, word);
+        if (offset < 0)
+        {
+            return ClaimSlow(target, cancellationToken);
+        }
+
+        return new TransactionalClaim<T>(this, _lastWrites!, target, offset, target.NextClaimTicket(), word);
+    }
+
+    /// <summary><see cref="Claim{T}"/> off its hot path (see <see cref="TryClaimNext{T}"/>): the general claim, which may wait or throw.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TransactionalClaim<T> ClaimSlow<T>(Partition<T> target, CancellationToken cancellationToken)
+        where T : struct
+    {
         TransactionWrites writes = WritesFor(target, out long word);
         long offset = ClaimIn(target, writes, 1, cancellationToken);
         return new TransactionalClaim<T>(this, writes, target, offset, target.NextClaimTicket(), word);
@@ -135,12 +169,33 @@ public sealed partial class TransactionalPublisher
     }
 
     /// <summary>
+    /// The hot path of a 1-event claim (<see cref="PublishTo{T}"/>, <see cref="Claim{T}"/>) in the transaction
+    /// <paramref name="word"/> names (the state word the caller just read): the offset claimed when that transaction is
+    /// open, its entry on <paramref name="partition"/> is open (the last partition used, whose writes are
+    /// <see cref="_lastWrites"/>), the partition has a single writer and its next offset is free without waiting and
+    /// inside the transaction's span. Otherwise -1, and nothing was claimed: the caller's slow path does the general claim.
+    /// </summary>
+    /// <remarks>Returns the offset alone (no out parameters): locals passed by reference would live on the stack of the
+    /// caller's publish loop. The owner's own transitions cannot happen before <see cref="PublishIn{T}"/> reads the state
+    /// again; a coordinator's abort is seen there (or the coordinator sees the record).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long TryClaimNext<T>(Partition<T> partition, long word)
+        where T : struct
+    {
+        TransactionWrites? writes = _lastWrites;
+        return (word & StateMask) == OpenState && ReferenceEquals(partition, _lastPartition) && writes!.InTransaction
+            ? partition.TryClaimOneBelow(writes.SpanEnd)
+            : -1;
+    }
+
+    /// <summary>
     /// Publishes the claimed [first, last] in the transaction <paramref name="word"/> names (the state word it was claimed
     /// under): records the range as the transaction's, checks the state (the asymmetric Dekker's fast side: see the
     /// type's remarks), then publishes. A claim of a transaction that has ended is abandoned (nothing of it becomes
     /// visible) and the call throws; after a coordinator's abort that raced the record, the range is marked aborted
     /// first, then published, and the call throws.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void PublishIn<T>(Partition<T> partition, TransactionWrites writes, long first, long last, long word)
         where T : struct
     {
@@ -224,7 +279,7 @@ public sealed partial class TransactionalPublisher
         if (writes.First < 0)
         {
             first = partition.ClaimForTransaction(count, Deadline.Never, cancellationToken);
-            writes.Open(this, first);
+            writes.Open(this, first, partition.Capacity);
             // Plain program order after the entry was opened (see PublishIn): either a coordinator's abort sees the entry
             // and closes it, or we see the abort here and undo the claim.
             if ((Volatile.Read(ref _stateWord) & StateMask) != OpenState)

@@ -1,3 +1,4 @@
+using HotPath.Consumers;
 using HotPath.Partitions;
 using HotPath.Tests.Support;
 using HotPath.Topics;
@@ -195,6 +196,50 @@ public class TransactionLifecycleTests
         Assert.Equal(TransactionState.Open, publisher.State);
         publisher.Commit();
         Assert.Equal(8, Drain(reader).Count);
+    }
+
+    [Theory]
+    [InlineData(PublishMode.MultiWriter, false)]
+    [InlineData(PublishMode.SingleWriter, false)]
+    [InlineData(PublishMode.SingleWriter, true)]
+    public void Publish_SpanFullWhileTheRingHasRoom_ThrowsAtTheSpanNotTheRing(PublishMode mode, bool claim)
+    {
+        // Only a read-uncommitted reader gates the ring and it reads everything at once: the ring always has room, so
+        // the transaction's span alone must stop the ninth event (the ring check cannot hide a wrong span check).
+        using Topic<TestEvent> topic = CreateTopic(mode, capacity: 8);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("big");
+        using var uncommitted = topic.CreateReader(0, isolation: IsolationLevel.ReadUncommitted);
+        topic[0].Publish(new TestEvent(-1));
+        Assert.Single(Drain(uncommitted));
+        publisher.Begin();
+        for (int i = 0; i < 8; i++)
+        {
+            Publish(i);
+            Assert.Single(Drain(uncommitted));
+        }
+
+        var ex = Assert.Throws<TransactionException>(() => Publish(8));
+
+        Assert.Contains("span offsets 1 to 9, more than the ring's capacity", ex.Message);
+        Assert.Equal(9, topic[0].EndOffset);
+        Assert.Equal(TransactionState.Open, publisher.State);
+        publisher.Commit();
+        topic[0].Publish(new TestEvent(9));
+        Assert.Equal([9L], Drain(uncommitted));
+
+        void Publish(long value)
+        {
+            if (!claim)
+            {
+                publisher.PublishTo(topic, 0, new TestEvent(value));
+                return;
+            }
+
+            using TransactionalClaim<TestEvent> slot = publisher.Claim(topic, 0);
+            slot.Event = new TestEvent(value);
+            slot.Publish();
+        }
     }
 
     [Fact]
