@@ -152,4 +152,25 @@ public sealed class GroupDrainWithoutMembersTests
         AssertCompletes(group, "the member handled the last event");
         Assert.Equal(1, group.GetCommittedOffset("drain-created-events-left", 0));
     }
+
+    /// <summary>
+    /// The group drained and completed (its members ended): a member that joins now would own drained partitions of
+    /// complete topics and nothing would ever stop it. The join is refused, naming the group and why.
+    /// </summary>
+    [Fact]
+    public void Join_AfterTheGroupDrainedAndCompleted_IsRefusedNamingTheGroup()
+    {
+        using var topic = CreateTopic("drain-then-join");
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "drain-then-join" });
+        group.Join(new ActionHandler((_, _, _, _) => { }));
+        topic.PublishTo(0, new TestEvent(1));
+        topic.Complete();
+        AssertCompletes(group, "the member committed the event of the complete topic");
+
+        var ex = Assert.Throws<InvalidOperationException>(() => group.Join(new ActionHandler((_, _, _, _) => { }), "late"));
+
+        Assert.Contains("'drain-then-join'", ex.Message);
+        Assert.Contains("drained", ex.Message);
+        Assert.Empty(group.Members);
+    }
 }
