@@ -106,6 +106,9 @@ public sealed partial class ConsumerGroup<T>
                     }
 
                     members = group.StopAllMembersLocked(deadline);
+                    // Under the lock, as the check in AddMember: a member that joined before this was just stopped; one
+                    // that joins after is refused (nothing would ever stop it: the drained signal is given once).
+                    group._drained = true;
                 }
 
                 members.ForEach(m => m.Worker.Join(GroupRebalancer<T>.Remaining(deadline)));

@@ -39,6 +39,9 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     private Exception? _backgroundError;
     private int _memberSequence;
     private bool _disposed;
+
+    /// <summary>True once the group drained and stopped its members (see <see cref="Completion"/>). Under the rebalance lock.</summary>
+    private bool _drained;
     private (MemberWorker<T> Worker, Exception Reason, long Since)? _stranded;
     private MemberWorker<T>? _joining;
 
@@ -183,6 +186,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <returns>The member.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="handler"/> is null (the same for every Join method).</exception>
     /// <exception cref="ArgumentException"><paramref name="memberId"/> or <paramref name="groupInstanceId"/> is empty, or the id is taken.</exception>
+    /// <exception cref="InvalidOperationException">The group has drained and completed (see <see cref="Completion"/>): the
+    /// same for every Join method.</exception>
     public GroupMember<T> Join<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
         where THandler : IEventHandler<T>
     {
@@ -455,6 +460,12 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         lock (_rebalanceLock)
         {
             ThrowIfDisposed();
+            if (_drained)
+            {
+                ThrowHelper.InvalidOperation(
+                    $"consumer group '{GroupId}' has drained and completed (its topics are complete and it committed every event), so its members ended: a member joining now would read nothing and never be stopped; create a new group to read the topics again");
+            }
+
             int sequence = _memberSequence++;
             string id = memberId ?? $"{GroupId}-{sequence:D4}";
             if (_members.Exists(m => m.MemberId == id))

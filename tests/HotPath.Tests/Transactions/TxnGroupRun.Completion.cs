@@ -53,8 +53,8 @@ internal sealed partial class TxnGroupRun
     /// <summary>
     /// Completes the input and waits until the group drained, every hung handler was released (the group drains only once
     /// the watchdog fenced them) and every member that stopped or was fenced ended its thread, so that no transaction of a
-    /// zombie is still open. (A member the supervisor joined just as the group drained is never stopped by the drain: it
-    /// stays Running, with nothing to read.)
+    /// zombie is still open. Every member's thread must end: the drain stops the members it finds, and refuses a join after
+    /// that.
     /// </summary>
     private void Complete()
     {
@@ -69,7 +69,7 @@ internal sealed partial class TxnGroupRun
             {
                 EnsureLive();
             }
-            else if (_group.Completion.IsCompleted && _members.All(m => m.Worker.HasExited || m.State == MemberState.Running))
+            else if (_group.Completion.IsCompleted && _members.All(m => m.Worker.HasExited))
             {
                 break;
             }
