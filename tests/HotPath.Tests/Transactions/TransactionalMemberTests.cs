@@ -76,6 +76,53 @@ public class TransactionalMemberTests
     }
 
     [Fact]
+    public void HandlerThrowsAfterAbortedInputs_TheRetriedBatchCountsEachAbortedOffsetOnce()
+    {
+        using Topic<TestEvent> input = CreateTopic(capacity: 256);
+        using Topic<TestEvent> output = Output();
+        using var coordinator = new TransactionCoordinator();
+        using (TransactionalPublisher upstream = coordinator.CreatePublisher("upstream"))
+        {
+            upstream.Begin();
+            for (int i = 0; i < 3; i++)
+            {
+                upstream.PublishTo(input, 0, new TestEvent(-1));
+            }
+
+            upstream.Abort();
+        }
+
+        for (int i = 1; i <= 10; i++)
+        {
+            input[0].Publish(new TestEvent(i));
+        }
+
+        input.Complete();
+        int failures = 0;
+        var policy = new ErrorPolicy { MaxAttempts = 5, InitialBackoff = TimeSpan.FromMilliseconds(1) };
+        using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g", ErrorPolicy = policy });
+        // Joined after everything was published: the first batch holds the three aborted offsets and the ten inputs, and
+        // the failure at the 6th input hands the batch out again from its start, stepping over the aborted offsets twice.
+        group.JoinTransactional(
+            new Transform(output, e =>
+            {
+                if (e.Value == 6 && Interlocked.Increment(ref failures) == 1)
+                {
+                    throw new InvalidOperationException("transient");
+                }
+            }),
+            coordinator);
+
+        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(20)));
+
+        using PartitionReader<TestEvent> committed = output.CreateReader(0);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => i * 10L), Drain(committed));
+        PartitionStats stats = Assert.Single(group.GetStats());
+        Assert.Equal(3, stats.Aborted);
+        Assert.Equal(13, group.GetCommittedOffset("txn", 0));
+    }
+
+    [Fact]
     public void HandlerAlwaysThrowsOnOneEvent_SkipPolicy_ThatEventHasNoOutputAndTheOthersOneEach()
     {
         using Topic<TestEvent> input = CreateTopic(capacity: 256);
