@@ -59,6 +59,36 @@ internal sealed partial class ReadCursor<T>
         return offset;
     }
 
+    /// <summary>
+    /// Takes back the counts of the offsets in [<paramref name="from"/>, <paramref name="to"/>] that this cursor stepped
+    /// over: a rewind passes them again, and they are counted again then. Counted as <see cref="StepOverGap"/> counts
+    /// them (an aborted offset that is also a gap counts as aborted). Both logs still hold the range: it lies at or above
+    /// the committed offset, below which alone they are pruned. Reading thread; a rewind is off the hot path.
+    /// </summary>
+    private void UncountSkips(long from, long to)
+    {
+        GapLog? aborted = _stable?.Aborted;
+        GapLog? gaps = _partition.Gaps;
+        long abortedCount = 0;
+        long gapCount = 0;
+        for (long offset = aborted?.NextAtOrAfter(from) ?? long.MaxValue; offset <= to; offset = aborted!.NextAtOrAfter(offset + 1))
+        {
+            abortedCount++;
+        }
+
+        for (long offset = gaps?.NextAtOrAfter(from) ?? long.MaxValue; offset <= to; offset = gaps!.NextAtOrAfter(offset + 1))
+        {
+            if (!(aborted?.Contains(offset) ?? false))
+            {
+                gapCount++;
+            }
+        }
+
+        // Owner-only writes, read by monitors: release so a reader never sees a torn value.
+        Volatile.Write(ref _aborted, _aborted - abortedCount);
+        Volatile.Write(ref _gaps, _gaps - gapCount);
+    }
+
     private void MarkGap() =>
         // Owner-only write, read by monitors: release so a reader never sees a torn value.
         Volatile.Write(ref _gaps, _gaps + 1);

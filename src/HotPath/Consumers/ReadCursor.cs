@@ -470,6 +470,7 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     public void Rewind(long position)
     {
         Debug.Assert(position >= _committed.ReadOwned() && position <= _position, "a rewind stays between committed and position");
+        UncountSkips(position, _position - 1);
         _position = position;
         ForgetSkips();
     }
