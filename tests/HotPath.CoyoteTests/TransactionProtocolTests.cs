@@ -38,7 +38,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
             using Topic<Stamped> topic = Scenario.Topic(capacity: 4, mode);
             Partition<Stamped> partition = topic[0];
             using TransactionalPublisher publisher = Publisher(coordinator);
-            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> cursor = ReadCommitted(partition);
             var published = new List<(long Offset, long Value)>();
             int commitCalled = 0;
             bool done = false;
@@ -136,7 +136,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
             using Topic<Stamped> topic = Scenario.Topic(capacity: 8, mode);
             Partition<Stamped> partition = topic[0];
             TransactionalPublisher publisher = Publisher(coordinator);
-            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> cursor = ReadCommitted(partition);
             Scenario.Publish(partition, 1000);
             publisher.Begin();
             bool ended = false;
@@ -228,7 +228,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
             using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
             Partition<Stamped> partition = topic[0];
             using TransactionalPublisher publisher = Publisher(coordinator);
-            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> cursor = ReadCommitted(partition);
             Scenario.Publish(partition, 1000);
             publisher.Begin();
             PublishTo(publisher, topic, 101);
@@ -287,7 +287,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
             using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
             Partition<Stamped> partition = topic[0];
             using TransactionalPublisher publisher = Publisher(coordinator);
-            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> cursor = ReadCommitted(partition);
             publisher.Begin();
             PublishTo(publisher, topic, 101);
             long word = publisher.StateWord;
@@ -357,7 +357,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
             using TransactionalPublisher publisher = Publisher(coordinator);
             Scenario.Publish(input[0], 1000);
             Scenario.Publish(input[0], 1001);
-            var cursor = new ReadCursor<Stamped>(input[0], OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> cursor = ReadCommitted(input[0]);
             var handled = new Recorder([]);
             Assert.Equal(2, cursor.Dispatch(ref handled, 4));
 
@@ -388,7 +388,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
 
             fence.Join();
 
-            var outputCursor = new ReadCursor<Stamped>(outputs[0], OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> outputCursor = ReadCommitted(outputs[0]);
             var seen = new List<(long Offset, Stamped Event)>();
             var recorder = new Recorder(seen);
             while (outputCursor.Dispatch(ref recorder, 4) != 0)
@@ -420,7 +420,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
             Partition<Stamped> partition = topic[0];
             using TransactionalPublisher first = Publisher(coordinator, "first");
             using TransactionalPublisher second = Publisher(coordinator, "second");
-            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> cursor = ReadCommitted(partition);
             Scenario.Publish(partition, 1000);
             bool commitCalled = false;
             int ended = 0;
@@ -481,7 +481,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
             using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.SingleWriter);
             Partition<Stamped> partition = topic[0];
             using TransactionalPublisher publisher = Publisher(coordinator);
-            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> cursor = ReadCommitted(partition);
             var parker = new Parker();
             partition.AddReaderParker(parker);
 
@@ -544,7 +544,7 @@ public sealed class TransactionProtocolTests(ITestOutputHelper output)
                 Volatile.Write(ref done, true);
             });
 
-            var cursor = new ReadCursor<Stamped>(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
+            ReadCursor<Stamped> cursor = ReadCommitted(partition);
             long start = cursor.Position;
             var seen = new List<(long Offset, Stamped Event)>();
             ReadCommittedUntilDone(cursor, new Recorder(seen), () => Volatile.Read(ref done));

@@ -1,4 +1,5 @@
 using HotPath.Consumers;
+using HotPath.Partitions;
 using HotPath.Topics;
 using HotPath.Transactions;
 
@@ -6,7 +7,7 @@ namespace HotPath.CoyoteTests;
 
 /// <summary>
 /// Building blocks of the transaction tests: a stopped coordinator, publishers it does not check, publishes in the open
-/// transaction (by event, by claim, by batch, an abandoned claim), and a read-committed reader's loop.
+/// transaction (by event, by claim, by batch, an abandoned claim), and a read-committed reader and its loop.
 /// </summary>
 /// <remarks>
 /// The coordinator's time-out checks run on a thread of its own, which Coyote would not control: each test makes its
@@ -58,6 +59,10 @@ internal static class TransactionScenario
         using TransactionalClaim<Stamped> claim = publisher.Claim(topic, 0);
         claim.Event.Value = value;
     }
+
+    /// <summary>A lossless read-committed cursor on <paramref name="partition"/>, from its earliest offset.</summary>
+    public static ReadCursor<Stamped> ReadCommitted(Partition<Stamped> partition) =>
+        new(partition, OffsetReset.Earliest, offset: null, readCommitted: true);
 
     /// <summary>
     /// Dispatches and commits until <paramref name="done"/> holds and the reader has passed the end offset: a last stable
