@@ -8,13 +8,12 @@ using static HotPath.CoyoteTests.TransactionScenario;
 namespace HotPath.CoyoteTests;
 
 /// <summary>
-/// Systematic tests of the transaction protocols: a coordinator's abort against the owner's publishes (the asymmetric
-/// Dekker of <see cref="TransactionalPublisher"/>). The read-committed reader's tests are in
-/// <see cref="ReadCommittedProtocolTests"/>, the commit's in <see cref="TransactionCommitProtocolTests"/>, the KIP-447
-/// test in <see cref="TransactionalOffsetCommitProtocolTests"/>.
+/// Systematic tests of the coordinator's abort (<c>TransactionalPublisher.AbortFromOutside</c>: a time-out or a fence)
+/// against the owner's publishes (the asymmetric Dekker of <see cref="TransactionalPublisher"/>) and against its other
+/// calls during the abort window (publish, commit, a member's commit, abort, dispose).
 /// </summary>
 /// <remarks>Set-up and event values: see <see cref="TransactionScenario"/>.</remarks>
-public sealed class TransactionProtocolTests(ITestOutputHelper output)
+public sealed class TransactionAbortProtocolTests(ITestOutputHelper output)
 {
     /// <summary>
     /// The coordinator aborts the open transaction (a time-out, or with <paramref name="fence"/> a newer epoch or a failed
