@@ -1,4 +1,3 @@
-using HotPath.Consumers;
 using HotPath.Partitions;
 using HotPath.Topics;
 using HotPath.Transactions;
@@ -35,68 +34,54 @@ public sealed class TransactionAbortProtocolTests(ITestOutputHelper output)
         CoyoteHarness.Run(() =>
         {
             // 8 slots: the transaction spans 6 offsets from its first claim (an abandoned one counts), within one ring.
-            using Topic<Stamped> topic = Scenario.Topic(capacity: 8, mode);
-            Partition<Stamped> partition = topic[0];
-            TransactionalPublisher publisher = Publisher(coordinator);
-            ReadCursor<Stamped> cursor = ReadCommitted(partition);
+            using var race = new AbortRace(coordinator, capacity: 8, mode);
+            Topic<Stamped> topic = race.Topic;
+            Partition<Stamped> partition = race.Partition;
+            TransactionalPublisher publisher = race.Publisher;
             Scenario.Publish(partition, 1000);
             publisher.Begin();
-            bool ended = false;
-            bool abortReturned = false;
-            bool done = false;
             Exception? later = null;
             Exception? commit = null;
-
-            // The owner; its publishes may throw once the abort began (the type is checked by
-            // AbortFromOutside_OwnerPublishesCommitsOrAbortsMeanwhile_EveryFailureSaysAbortedOrFenced).
-            Thread owner = Scenario.Start(() =>
-            {
-                try
-                {
-                    AbandonClaim(publisher, topic, 100);
-                    PublishTo(publisher, topic, 101);
-                    PublishByClaim(publisher, topic, 102);
-                    PublishBatch(publisher, topic, 103, 104);
-                }
-                catch (TransactionException)
-                {
-                }
-
-                while (!Volatile.Read(ref abortReturned))
-                {
-                    Thread.Yield();
-                }
-
-                later = Record.Exception(() => PublishTo(publisher, topic, 105));
-                commit = Record.Exception(() => publisher.Commit());
-                if (fence)
-                {
-                    publisher.Dispose();
-                }
-                else
-                {
-                    publisher.Abort();
-                    publisher.Begin();
-                    PublishTo(publisher, topic, 201);
-                    publisher.Commit();
-                }
-
-                Scenario.Publish(partition, 1001);
-                Volatile.Write(ref done, true);
-            });
-
-            Thread outside = Scenario.Start(() =>
-            {
-                ended = publisher.AbortFromOutside("the transaction timed out", fence);
-                Volatile.Write(ref abortReturned, true);
-            });
-
             var seen = new List<(long Offset, Stamped Event)>();
             var recorder = new Recorder(seen, (offset, @event) =>
                 @event.Value / 100 == 1 ? $"offset {offset} of the aborted transaction was handed out: {@event}" : null);
-            ReadCommittedUntilDone(cursor, recorder, () => Volatile.Read(ref done));
-            owner.Join();
-            outside.Join();
+
+            // The owner; its publishes may throw once the abort began (the type is checked by
+            // AbortFromOutside_OwnerPublishesCommitsOrAbortsMeanwhile_EveryFailureSaysAbortedOrFenced).
+            bool ended = race.Run(
+                () =>
+                {
+                    try
+                    {
+                        AbandonClaim(publisher, topic, 100);
+                        PublishTo(publisher, topic, 101);
+                        PublishByClaim(publisher, topic, 102);
+                        PublishBatch(publisher, topic, 103, 104);
+                    }
+                    catch (TransactionException)
+                    {
+                    }
+
+                    race.AwaitTheAbort();
+                    later = Record.Exception(() => PublishTo(publisher, topic, 105));
+                    commit = Record.Exception(() => publisher.Commit());
+                    if (fence)
+                    {
+                        publisher.Dispose();
+                    }
+                    else
+                    {
+                        publisher.Abort();
+                        publisher.Begin();
+                        PublishTo(publisher, topic, 201);
+                        publisher.Commit();
+                    }
+
+                    Scenario.Publish(partition, 1001);
+                },
+                recorder,
+                fence,
+                ownerAwaitsTheAbort: true);
             publisher.Dispose();
 
             recorder.AssertNoViolations();
@@ -108,7 +93,7 @@ public sealed class TransactionAbortProtocolTests(ITestOutputHelper output)
                 $"the commit after the abort threw {commit?.GetType().Name ?? "nothing"}, not {expected.Name}: {commit}");
             Scenario.AssertIntactAndOrdered(seen);
             Assert.Equal(fence ? new[] { 1000L, 1001L } : new[] { 1000L, 201L, 1001L }, seen.Select(s => s.Event.Value));
-            Assert.Equal(partition.EndOffset, seen.Count + cursor.Aborted + cursor.Gaps);
+            Assert.Equal(partition.EndOffset, seen.Count + race.Cursor.Aborted + race.Cursor.Gaps);
             Assert.Equal(partition.EndOffset, partition.LastStableOffset);
             Assert.Equal(0, partition.Transactions.OpenCount);
         }, iterations: 300, output, variant: $"{mode}.{(fence ? "Fence" : "TimeOut")}");

@@ -1,4 +1,3 @@
-using HotPath.Consumers;
 using HotPath.Partitions;
 using HotPath.Topics;
 using HotPath.Transactions;
@@ -28,46 +27,41 @@ public sealed class TransactionCommitProtocolTests(ITestOutputHelper output)
         TransactionCoordinator coordinator = StoppedCoordinator();
         CoyoteHarness.Run(() =>
         {
-            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
-            Partition<Stamped> partition = topic[0];
-            using TransactionalPublisher publisher = Publisher(coordinator);
-            ReadCursor<Stamped> cursor = ReadCommitted(partition);
+            using var race = new AbortRace(coordinator, capacity: 4, PublishMode.MultiWriter);
+            Topic<Stamped> topic = race.Topic;
+            Partition<Stamped> partition = race.Partition;
+            using TransactionalPublisher publisher = race.Publisher;
             Scenario.Publish(partition, 1000);
             publisher.Begin();
             PublishTo(publisher, topic, 101);
             PublishByClaim(publisher, topic, 102);
             bool committed = false;
-            bool ended = false;
-            bool done = false;
             Exception? refusal = null;
-
-            Thread owner = Scenario.Start(() =>
-            {
-                try
-                {
-                    publisher.Commit();
-                    committed = true;
-                }
-                catch (TransactionException ex)
-                {
-                    refusal = ex;
-                }
-
-                Scenario.Publish(partition, 1001);
-                Volatile.Write(ref done, true);
-            });
-
-            Thread outside = Scenario.Start(() => ended = publisher.AbortFromOutside("the transaction timed out", fence));
-
             var seen = new List<(long Offset, Stamped Event)>();
-            ReadCommittedUntilDone(cursor, new Recorder(seen), () => Volatile.Read(ref done));
-            owner.Join();
-            outside.Join();
+
+            // The owner commits while the coordinator aborts.
+            bool ended = race.Run(
+                () =>
+                {
+                    try
+                    {
+                        publisher.Commit();
+                        committed = true;
+                    }
+                    catch (TransactionException ex)
+                    {
+                        refusal = ex;
+                    }
+
+                    Scenario.Publish(partition, 1001);
+                },
+                new Recorder(seen),
+                fence);
 
             Scenario.AssertIntactAndOrdered(seen);
             Assert.True(committed || ended, $"the commit failed ({refusal}) but the coordinator did not end the transaction");
             Assert.Equal(committed ? new[] { 1000L, 101L, 102L, 1001L } : new[] { 1000L, 1001L }, seen.Select(s => s.Event.Value));
-            Assert.Equal(committed ? 0 : 2, cursor.Aborted);
+            Assert.Equal(committed ? 0 : 2, race.Cursor.Aborted);
             Assert.Equal(
                 fence ? TransactionState.Fenced : committed ? TransactionState.Ready : TransactionState.Aborted,
                 publisher.State);
@@ -87,52 +81,40 @@ public sealed class TransactionCommitProtocolTests(ITestOutputHelper output)
         TransactionCoordinator coordinator = StoppedCoordinator();
         CoyoteHarness.Run(() =>
         {
-            using Topic<Stamped> topic = Scenario.Topic(capacity: 4, PublishMode.MultiWriter);
-            Partition<Stamped> partition = topic[0];
-            using TransactionalPublisher publisher = Publisher(coordinator);
-            ReadCursor<Stamped> cursor = ReadCommitted(partition);
+            using var race = new AbortRace(coordinator, capacity: 4, PublishMode.MultiWriter);
+            Topic<Stamped> topic = race.Topic;
+            Partition<Stamped> partition = race.Partition;
+            using TransactionalPublisher publisher = race.Publisher;
             publisher.Begin();
             PublishTo(publisher, topic, 101);
             long word = publisher.StateWord;
-            bool aborted = false;
-            bool timerReturned = false;
-            bool done = false;
             Exception? first = null;
             Exception? next = null;
+            var seen = new List<(long Offset, Stamped Event)>();
 
-            Thread owner = Scenario.Start(() =>
-            {
-                first = Record.Exception(() => publisher.Commit());
-                if (first is not null)
+            // The owner; the abort is the time-out check that read the state word before the commit.
+            bool aborted = race.Run(
+                () =>
                 {
-                    // The time-out won: acknowledge once its abort returned.
-                    while (!Volatile.Read(ref timerReturned))
+                    first = Record.Exception(() => publisher.Commit());
+                    if (first is not null)
                     {
-                        Thread.Yield();
+                        // The time-out won: acknowledge once its abort returned.
+                        race.AwaitTheAbort();
+                        publisher.Abort();
                     }
 
-                    publisher.Abort();
-                }
-
-                next = Record.Exception(() =>
-                {
-                    publisher.Begin();
-                    PublishTo(publisher, topic, 201);
-                    publisher.Commit();
-                });
-                Volatile.Write(ref done, true);
-            });
-
-            Thread timer = Scenario.Start(() =>
-            {
-                aborted = publisher.AbortFromOutside("the transaction timed out", fence: false, expectedWord: word);
-                Volatile.Write(ref timerReturned, true);
-            });
-
-            var seen = new List<(long Offset, Stamped Event)>();
-            ReadCommittedUntilDone(cursor, new Recorder(seen), () => Volatile.Read(ref done));
-            owner.Join();
-            timer.Join();
+                    next = Record.Exception(() =>
+                    {
+                        publisher.Begin();
+                        PublishTo(publisher, topic, 201);
+                        publisher.Commit();
+                    });
+                },
+                new Recorder(seen),
+                fence: false,
+                expectedWord: word,
+                ownerAwaitsTheAbort: true);
 
             Assert.True(next is null, $"the next transaction failed: {next}");
             Assert.True(aborted == (first is not null),
