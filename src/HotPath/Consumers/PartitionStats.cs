@@ -15,7 +15,8 @@ namespace HotPath.Consumers;
 /// <param name="Skipped">Events skipped by the error policy (dead-lettered ones not included).</param>
 /// <param name="Lost">Events a lossy group missed because the writer lapped it.</param>
 /// <param name="Gaps">Offsets stepped over because a multi-writer claim there was abandoned (no event was ever published
-/// at them); like <paramref name="Handled"/>, a gap passed again after a redelivery counts again.</param>
+/// at them); like <paramref name="Handled"/>, a gap passed again after a redelivery counts again, but a transactional
+/// member's attempt that its transaction's abort undid counts neither its handler calls nor its gaps.</param>
 /// <param name="Aborted">Offsets of aborted transactions a read-committed group stepped over (counted like gaps).</param>
 public readonly record struct PartitionStats(
     TopicPartition Partition,
