@@ -72,7 +72,8 @@ public sealed partial class Partition<T> : ITransactionalPartition
             return -1;
         }
 
-        // Writer-owned fields, read by the writer: plain (see ClaimCore).
+        // Writer-owned fields, read by the writer: plain (see ClaimCore). The state last, acquire as in ClaimCore: a
+        // Complete or Dispose by another thread is seen here or on a later claim, and then the slow path throws.
         long next = _writerNext.Value;
         if (next >= limit
             || next != _writerPublished.Value + 1
