@@ -144,6 +144,87 @@ public class TransactionalMemberTests
         Assert.Equal(1, Assert.Single(group.GetStats()).Skipped);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void HandlerAlwaysThrowsInsideItsBatch_EachAttemptIsReportedAndThePolicyCountsThemAll(int maxAttempts)
+    {
+        using Topic<TestEvent> input = CreateTopic(capacity: 256);
+        using Topic<TestEvent> output = Output();
+        using var coordinator = new TransactionCoordinator();
+        var reported = new ConcurrentQueue<HandlerError>();
+        int calls = 0;
+        var policy = new ErrorPolicy
+        {
+            MaxAttempts = maxAttempts,
+            InitialBackoff = TimeSpan.FromMilliseconds(1),
+            AfterRetries = ErrorAction.Skip,
+            OnError = reported.Enqueue,
+        };
+        for (int i = 1; i <= 8; i++)
+        {
+            input[0].Publish(new TestEvent(i));
+        }
+
+        input.Complete();
+        using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g", ErrorPolicy = policy });
+        // Joined after everything was published: the poison event is the 4th of the first batch, not its first.
+        group.JoinTransactional(
+            new Transform(output, e =>
+            {
+                if (e.Value == 4)
+                {
+                    Interlocked.Increment(ref calls);
+                    throw new InvalidOperationException("poison");
+                }
+            }),
+            coordinator);
+
+        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(new long[] { 10, 20, 30, 50, 60, 70, 80 }, DrainAll(output, IsolationLevel.ReadCommitted, out _));
+        Assert.Equal(maxAttempts, calls);
+        Assert.Equal(Enumerable.Range(1, maxAttempts), reported.Select(e => e.Attempts));
+        Assert.All(reported, e => Assert.Equal(3, e.Offset));
+        PartitionStats stats = Assert.Single(group.GetStats());
+        Assert.Equal(maxAttempts - 1, stats.Retried);
+        Assert.Equal(1, stats.Skipped);
+    }
+
+    [Fact]
+    public void HandlerThrowsOnceInsideItsBatch_TheFailureIsReportedAndCountedAsRetried()
+    {
+        using Topic<TestEvent> input = CreateTopic(capacity: 256);
+        using Topic<TestEvent> output = Output();
+        using var coordinator = new TransactionCoordinator();
+        var reported = new ConcurrentQueue<HandlerError>();
+        int failures = 0;
+        var policy = new ErrorPolicy { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(1), OnError = reported.Enqueue };
+        for (int i = 1; i <= 8; i++)
+        {
+            input[0].Publish(new TestEvent(i));
+        }
+
+        input.Complete();
+        using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g", ErrorPolicy = policy });
+        group.JoinTransactional(
+            new Transform(output, e =>
+            {
+                if (e.Value == 4 && Interlocked.Increment(ref failures) == 1)
+                {
+                    throw new InvalidOperationException("transient");
+                }
+            }),
+            coordinator);
+
+        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(Enumerable.Range(1, 8).Select(i => i * 10L), DrainAll(output, IsolationLevel.ReadCommitted, out _));
+        HandlerError error = Assert.Single(reported);
+        Assert.Equal((3L, 1, "transient"), (error.Offset, error.Attempts, error.Error.Message));
+        Assert.Equal(1, Assert.Single(group.GetStats()).Retried);
+    }
+
     [Fact]
     public void MemberHungPastSessionTimeout_ItsTransactionIsAbortedAndTheNextOwnerProducesEachOutputOnce()
     {
