@@ -13,9 +13,10 @@ namespace HotPath.Consumers;
 internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string memberId)
     where T : struct
 {
-    // Per partition cursor: the offset failing there, its attempts so far, and when the next attempt may run
-    // (Environment.TickCount64 milliseconds; 0 when it may run now).
-    private readonly Dictionary<ReadCursor<T>, (long Offset, int Attempts, long RetryAt)> _failing = new(ReferenceEqualityComparer.Instance);
+    // Per partition cursor: the offset failing there, its attempts so far, when the next attempt may run
+    // (Environment.TickCount64 milliseconds; 0 when it may run now), and for a failure recorded ahead of the cursor
+    // (RecordAhead) its exception.
+    private readonly Dictionary<ReadCursor<T>, (long Offset, int Attempts, long RetryAt, Exception? Ahead)> _failing = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>What the member does with the failing event.</summary>
     public enum Outcome
@@ -36,6 +37,65 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
     /// <summary>The cursor moved past its failing event (or left the member): a later failure starts a new count.</summary>
     /// <param name="cursor">The partition's cursor.</param>
     public void Forget(ReadCursor<T> cursor) => _failing.Remove(cursor);
+
+    /// <summary>
+    /// The cursor made progress: forgets its failing event once the cursor is past it (a failure recorded ahead of the
+    /// cursor stays until the cursor reaches and passes it).
+    /// </summary>
+    /// <param name="cursor">The partition's cursor.</param>
+    public void ForgetPassed(ReadCursor<T> cursor)
+    {
+        if (_failing.TryGetValue(cursor, out var failing) && cursor.Position > failing.Offset)
+        {
+            _failing.Remove(cursor);
+        }
+    }
+
+    /// <summary>
+    /// Records a failure at <paramref name="offset"/>, ahead of the cursor: a transactional member's handler failed inside
+    /// its batch, whose transaction was aborted, and the events before the failing one go again first. The attempt is
+    /// counted and reported (<see cref="ErrorPolicy.OnError"/>) now, as <see cref="OnError"/> would; the policy's decision
+    /// waits until the cursor reaches the event: the next attempt waits for its backoff there (<see cref="IsFailingAt"/>,
+    /// <see cref="WaitOutBackoff"/>), or, when the attempts are used up, <see cref="ExhaustedAhead"/> gives the exception
+    /// back so that <see cref="OnError"/> applies the final action without calling the handler again.
+    /// </summary>
+    /// <param name="partition">The partition.</param>
+    /// <param name="cursor">Its cursor, before the failing event.</param>
+    /// <param name="offset">The failing event's offset.</param>
+    /// <param name="exception">What the handler threw.</param>
+    public void RecordAhead(GroupPartition<T> partition, ReadCursor<T> cursor, long offset, Exception exception)
+    {
+        ErrorPolicy policy = options.ErrorPolicy;
+        int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
+        long retryAt = 0;
+        if (attempts < policy.MaxAttempts)
+        {
+            partition.Counters.AddRetried();
+            retryAt = Environment.TickCount64 + (long)Math.Ceiling(policy.BackoffAfter(attempts).TotalMilliseconds);
+        }
+
+        _failing[cursor] = (offset, attempts, retryAt, exception);
+        Notify(policy.OnError, new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, exception));
+    }
+
+    /// <summary>True when the cursor is at its failing event (one recorded ahead of it, or one that failed there before).</summary>
+    /// <param name="cursor">The partition's cursor.</param>
+    /// <returns>True at the failing event.</returns>
+    public bool IsFailingAt(ReadCursor<T> cursor) => _failing.TryGetValue(cursor, out var failing) && failing.Offset == cursor.Position;
+
+    /// <summary>
+    /// Before the handler gets the event at the cursor's position: the exception of a failure recorded ahead there whose
+    /// attempts are used up (throw it: <see cref="OnError"/> then applies the final action), else null.
+    /// </summary>
+    /// <param name="cursor">The partition's cursor.</param>
+    /// <returns>The exception, or null.</returns>
+    public Exception? ExhaustedAhead(ReadCursor<T> cursor) =>
+        _failing.TryGetValue(cursor, out var failing)
+            && failing.Offset == cursor.Position
+            && failing.Ahead is not null
+            && failing.Attempts >= options.ErrorPolicy.MaxAttempts
+                ? failing.Ahead
+                : null;
 
     /// <summary>Milliseconds until the cursor's failing event may be retried (0 or less: now), or null when none fails.</summary>
     /// <param name="cursor">The partition's cursor.</param>
@@ -82,17 +142,26 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
     {
         ErrorPolicy policy = options.ErrorPolicy;
         long offset = cursor.Position;
-        int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
-        _failing[cursor] = (offset, attempts, 0);
-        var error = new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, exception);
-        Notify(policy.OnError, error);
         backoff = TimeSpan.Zero;
-        if (attempts < policy.MaxAttempts)
+        HandlerError error;
+        if (ReferenceEquals(exception, ExhaustedAhead(cursor)))
         {
-            partition.Counters.AddRetried();
-            backoff = policy.BackoffAfter(attempts);
-            _failing[cursor] = (offset, attempts, Environment.TickCount64 + (long)Math.Ceiling(backoff.TotalMilliseconds));
-            return Outcome.Retry;
+            // The attempts were used up by failures recorded ahead (each counted and reported then): the final action now.
+            error = new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, _failing[cursor].Attempts, exception);
+        }
+        else
+        {
+            int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
+            _failing[cursor] = (offset, attempts, 0, null);
+            error = new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, exception);
+            Notify(policy.OnError, error);
+            if (attempts < policy.MaxAttempts)
+            {
+                partition.Counters.AddRetried();
+                backoff = policy.BackoffAfter(attempts);
+                _failing[cursor] = (offset, attempts, Environment.TickCount64 + (long)Math.Ceiling(backoff.TotalMilliseconds), null);
+                return Outcome.Retry;
+            }
         }
 
         switch (policy.AfterRetries)
@@ -104,7 +173,7 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
                 var deadLetters = (Topics.Topic<DeadLetter<T>>)policy.DeadLetterTopic!;
                 deadLetters.PublishTo(
                     partition.Id.Partition % deadLetters.PartitionCount,
-                    new DeadLetter<T>(cursor.CopyCurrent(), partition.Id.Topic, partition.Id.Partition, offset, options.GroupId, exception, attempts));
+                    new DeadLetter<T>(cursor.CopyCurrent(), partition.Id.Topic, partition.Id.Partition, offset, options.GroupId, exception, error.Attempts));
                 partition.Counters.AddDeadLettered();
                 break;
             default:

@@ -177,6 +177,31 @@ internal abstract partial class MemberWorker<T>
         seek.Complete(_control, error);
     }
 
+    /// <summary>
+    /// Before the handler gets the event at the cursor's position, for a failure recorded ahead there (see
+    /// <see cref="HandlerFailures{T}.RecordAhead"/>): rethrows its exception when its attempts are used up (the loop's
+    /// error policy then applies the final action without calling the handler), or waits out its backoff; true when a
+    /// control request or a state change cut that wait short (hand nothing out now).
+    /// </summary>
+    private protected bool HoldForFailureAhead(ReadCursor<T> cursor)
+    {
+        if (_failures.IsEmpty)
+        {
+            return false;
+        }
+
+        if (_failures.ExhaustedAhead(cursor) is { } exhausted)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exhausted);
+        }
+
+        return _failures.IsFailingAt(cursor) && WaitOutBackoff(cursor);
+    }
+
+    /// <summary>Records a handler failure ahead of the cursor (see <see cref="HandlerFailures{T}.RecordAhead"/>).</summary>
+    private protected void RecordFailureAhead(ReadCursor<T> cursor, long offset, Exception exception) =>
+        _failures.RecordAhead(OwnedPartitionOf(cursor), cursor, offset, exception);
+
     /// <summary>See <see cref="HandlerFailures{T}.WaitOutBackoff"/>; a control request or a state change cuts it short.</summary>
     private bool WaitOutBackoff(ReadCursor<T> cursor) =>
         // Acquire: pairs with the version bump in RequestAssignment/RequestSeek/RequestStop (each then unparks us).

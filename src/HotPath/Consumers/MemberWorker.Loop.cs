@@ -94,7 +94,8 @@ internal abstract partial class MemberWorker<T>
                     if (count != 0 && !_failures.IsEmpty)
                     {
                         // Past this partition's failing event (if any): a later failure starts a new count of attempts.
-                        _failures.Forget(cursor);
+                        // A failure recorded ahead of the position (a transactional member's split batch) stays.
+                        _failures.ForgetPassed(cursor);
                     }
                 }
                 catch (Exception ex)

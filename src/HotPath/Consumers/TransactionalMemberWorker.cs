@@ -60,6 +60,11 @@ internal sealed class TransactionalMemberWorker<T, THandler> : MemberWorker<T>
             return 0;
         }
 
+        if (HoldForFailureAhead(cursor))
+        {
+            return 0;
+        }
+
         if (_splits.Count != 0 && _splits.TryGetValue(cursor, out long splitAt))
         {
             _splits.Remove(cursor);
@@ -103,8 +108,10 @@ internal sealed class TransactionalMemberWorker<T, THandler> : MemberWorker<T>
 
             if (failedAt > start)
             {
-                // Isolate the failing event: the events before it go again in a transaction of their own.
+                // Isolate the failing event: the events before it go again in a transaction of their own. The failure is
+                // counted and reported now; the policy decides when the event comes up first (HoldForFailureAhead).
                 _splits[cursor] = failedAt;
+                RecordFailureAhead(cursor, failedAt, ex);
                 return 0;
             }
 
