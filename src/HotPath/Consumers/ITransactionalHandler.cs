@@ -17,9 +17,10 @@ namespace HotPath.Consumers;
 /// <c>Commit</c> or <c>Abort</c> from the handler throws.</para>
 /// <para><b>Failures.</b> When the handler throws, the transaction aborts (none of its outputs is ever handed to a
 /// read-committed reader) and the batch is handed out again: the events before the failing one in a transaction of
-/// their own, then the failing event first in its batch, where the group's <see cref="ErrorPolicy"/> applies (retry,
-/// skip, dead-letter or stop) — so a failing event's handler runs once more than the policy counts when it was not first
-/// in its batch. A member declared failed (crashed, hung past the session time-out) has its open transaction aborted and
+/// their own, then the failing event first in its batch. Each failure counts as an attempt of the group's
+/// <see cref="ErrorPolicy"/> and is reported through its <c>OnError</c> when it happens; the policy's decision (retry
+/// after its backoff, skip, dead-letter or stop) applies when the failing event comes up first, so the handler gets a
+/// failing event at most <c>MaxAttempts</c> times. A member declared failed (crashed, hung past the session time-out) has its open transaction aborted and
 /// its publisher fenced; the partition's next owner resumes from the committed offset. A transaction the coordinator
 /// aborts (open longer than its time-out: keep it above the time a batch takes) is handed out again.</para>
 /// <para>Thread-safety: one handler instance is called by one thread at a time (see <see cref="IEventHandler{T}"/>, also
