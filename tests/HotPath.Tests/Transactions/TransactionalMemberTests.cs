@@ -36,6 +36,27 @@ public class TransactionalMemberTests
         return values;
     }
 
+    /// <summary>
+    /// Publishes the inputs 1 to <paramref name="inputs"/> after what <paramref name="input"/> holds, completes it, then
+    /// joins one transactional member (after everything was published, so its first batch holds it all) whose handler
+    /// runs <paramref name="before"/> after publishing each output; returns the group's stats once it drained.
+    /// </summary>
+    private static PartitionStats RunMemberOverInputs(
+        Topic<TestEvent> input, Topic<TestEvent> output, ErrorPolicy policy, int inputs, Action<TestEvent> before)
+    {
+        for (int i = 1; i <= inputs; i++)
+        {
+            input[0].Publish(new TestEvent(i));
+        }
+
+        input.Complete();
+        using var coordinator = new TransactionCoordinator();
+        using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g", ErrorPolicy = policy });
+        group.JoinTransactional(new Transform(output, before), coordinator);
+        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(20)), $"the group drained: {group.Completion.Status}");
+        return Assert.Single(group.GetStats());
+    }
+
     [Fact]
     public void HandlerThrowsMidBatch_OutputsOfTheAbortedAttemptNeverReachReadCommitted()
     {
@@ -80,8 +101,8 @@ public class TransactionalMemberTests
     {
         using Topic<TestEvent> input = CreateTopic(capacity: 256);
         using Topic<TestEvent> output = Output();
-        using var coordinator = new TransactionCoordinator();
-        using (TransactionalPublisher upstream = coordinator.CreatePublisher("upstream"))
+        using (var upstreamCoordinator = new TransactionCoordinator())
+        using (TransactionalPublisher upstream = upstreamCoordinator.CreatePublisher("upstream"))
         {
             upstream.Begin();
             for (int i = 0; i < 3; i++)
@@ -92,34 +113,21 @@ public class TransactionalMemberTests
             upstream.Abort();
         }
 
-        for (int i = 1; i <= 10; i++)
-        {
-            input[0].Publish(new TestEvent(i));
-        }
-
-        input.Complete();
         int failures = 0;
         var policy = new ErrorPolicy { MaxAttempts = 5, InitialBackoff = TimeSpan.FromMilliseconds(1) };
-        using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g", ErrorPolicy = policy });
-        // Joined after everything was published: the first batch holds the three aborted offsets and the ten inputs, and
-        // the failure at the 6th input hands the batch out again from its start, stepping over the aborted offsets twice.
-        group.JoinTransactional(
-            new Transform(output, e =>
+        // The first batch holds the three aborted offsets and the ten inputs; the failure at the 6th input hands the batch
+        // out again from its start, stepping over the aborted offsets twice.
+        PartitionStats stats = RunMemberOverInputs(input, output, policy, inputs: 10, e =>
+        {
+            if (e.Value == 6 && Interlocked.Increment(ref failures) == 1)
             {
-                if (e.Value == 6 && Interlocked.Increment(ref failures) == 1)
-                {
-                    throw new InvalidOperationException("transient");
-                }
-            }),
-            coordinator);
+                throw new InvalidOperationException("transient");
+            }
+        });
 
-        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(20)));
-
-        using PartitionReader<TestEvent> committed = output.CreateReader(0);
-        Assert.Equal(Enumerable.Range(1, 10).Select(i => i * 10L), Drain(committed));
-        PartitionStats stats = Assert.Single(group.GetStats());
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => i * 10L), DrainAll(output, IsolationLevel.ReadCommitted, out _));
         Assert.Equal(3, stats.Aborted);
-        Assert.Equal(13, group.GetCommittedOffset("txn", 0));
+        Assert.Equal(13, stats.Committed);
     }
 
     [Fact]
@@ -151,7 +159,6 @@ public class TransactionalMemberTests
     {
         using Topic<TestEvent> input = CreateTopic(capacity: 256);
         using Topic<TestEvent> output = Output();
-        using var coordinator = new TransactionCoordinator();
         var reported = new ConcurrentQueue<HandlerError>();
         int calls = 0;
         var policy = new ErrorPolicy
@@ -161,32 +168,21 @@ public class TransactionalMemberTests
             AfterRetries = ErrorAction.Skip,
             OnError = reported.Enqueue,
         };
-        for (int i = 1; i <= 8; i++)
+
+        // The poison event is the 4th of the first batch, not its first.
+        PartitionStats stats = RunMemberOverInputs(input, output, policy, inputs: 8, e =>
         {
-            input[0].Publish(new TestEvent(i));
-        }
-
-        input.Complete();
-        using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g", ErrorPolicy = policy });
-        // Joined after everything was published: the poison event is the 4th of the first batch, not its first.
-        group.JoinTransactional(
-            new Transform(output, e =>
+            if (e.Value == 4)
             {
-                if (e.Value == 4)
-                {
-                    Interlocked.Increment(ref calls);
-                    throw new InvalidOperationException("poison");
-                }
-            }),
-            coordinator);
-
-        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(20)));
+                Interlocked.Increment(ref calls);
+                throw new InvalidOperationException("poison");
+            }
+        });
 
         Assert.Equal(new long[] { 10, 20, 30, 50, 60, 70, 80 }, DrainAll(output, IsolationLevel.ReadCommitted, out _));
         Assert.Equal(maxAttempts, calls);
         Assert.Equal(Enumerable.Range(1, maxAttempts), reported.Select(e => e.Attempts));
         Assert.All(reported, e => Assert.Equal(3, e.Offset));
-        PartitionStats stats = Assert.Single(group.GetStats());
         Assert.Equal(maxAttempts - 1, stats.Retried);
         Assert.Equal(1, stats.Skipped);
     }
@@ -196,33 +192,22 @@ public class TransactionalMemberTests
     {
         using Topic<TestEvent> input = CreateTopic(capacity: 256);
         using Topic<TestEvent> output = Output();
-        using var coordinator = new TransactionCoordinator();
         var reported = new ConcurrentQueue<HandlerError>();
         int failures = 0;
         var policy = new ErrorPolicy { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(1), OnError = reported.Enqueue };
-        for (int i = 1; i <= 8; i++)
+
+        PartitionStats stats = RunMemberOverInputs(input, output, policy, inputs: 8, e =>
         {
-            input[0].Publish(new TestEvent(i));
-        }
-
-        input.Complete();
-        using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "g", ErrorPolicy = policy });
-        group.JoinTransactional(
-            new Transform(output, e =>
+            if (e.Value == 4 && Interlocked.Increment(ref failures) == 1)
             {
-                if (e.Value == 4 && Interlocked.Increment(ref failures) == 1)
-                {
-                    throw new InvalidOperationException("transient");
-                }
-            }),
-            coordinator);
-
-        Assert.True(group.Completion.Wait(TimeSpan.FromSeconds(20)));
+                throw new InvalidOperationException("transient");
+            }
+        });
 
         Assert.Equal(Enumerable.Range(1, 8).Select(i => i * 10L), DrainAll(output, IsolationLevel.ReadCommitted, out _));
         HandlerError error = Assert.Single(reported);
         Assert.Equal((3L, 1, "transient"), (error.Offset, error.Attempts, error.Error.Message));
-        Assert.Equal(1, Assert.Single(group.GetStats()).Retried);
+        Assert.Equal(1, stats.Retried);
     }
 
     [Fact]
