@@ -63,20 +63,8 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
     /// <param name="cursor">Its cursor, before the failing event.</param>
     /// <param name="offset">The failing event's offset.</param>
     /// <param name="exception">What the handler threw.</param>
-    public void RecordAhead(GroupPartition<T> partition, ReadCursor<T> cursor, long offset, Exception exception)
-    {
-        ErrorPolicy policy = options.ErrorPolicy;
-        int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
-        long retryAt = 0;
-        if (attempts < policy.MaxAttempts)
-        {
-            partition.Counters.AddRetried();
-            retryAt = Environment.TickCount64 + (long)Math.Ceiling(policy.BackoffAfter(attempts).TotalMilliseconds);
-        }
-
-        _failing[cursor] = (offset, attempts, retryAt, exception);
-        Notify(policy.OnError, new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, exception));
-    }
+    public void RecordAhead(GroupPartition<T> partition, ReadCursor<T> cursor, long offset, Exception exception) =>
+        CountAttempt(partition, cursor, offset, exception, ahead: true, out _, out _);
 
     /// <summary>True when the cursor is at its failing event (one recorded ahead of it, or one that failed there before).</summary>
     /// <param name="cursor">The partition's cursor.</param>
@@ -149,19 +137,9 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
             // The attempts were used up by failures recorded ahead (each counted and reported then): the final action now.
             error = new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, _failing[cursor].Attempts, exception);
         }
-        else
+        else if (CountAttempt(partition, cursor, offset, exception, ahead: false, out error, out backoff) < policy.MaxAttempts)
         {
-            int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
-            _failing[cursor] = (offset, attempts, 0, null);
-            error = new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, exception);
-            Notify(policy.OnError, error);
-            if (attempts < policy.MaxAttempts)
-            {
-                partition.Counters.AddRetried();
-                backoff = policy.BackoffAfter(attempts);
-                _failing[cursor] = (offset, attempts, Environment.TickCount64 + (long)Math.Ceiling(backoff.TotalMilliseconds), null);
-                return Outcome.Retry;
-            }
+            return Outcome.Retry;
         }
 
         switch (policy.AfterRetries)
@@ -184,6 +162,32 @@ internal sealed class HandlerFailures<T>(ConsumerGroupOptions options, string me
         cursor.SkipCurrent();
         _failing.Remove(cursor);
         return Outcome.SteppedOver;
+    }
+
+    /// <summary>
+    /// Counts a failed attempt at <paramref name="offset"/> (the next one after an earlier failure there, else the first),
+    /// reports it (<see cref="ErrorPolicy.OnError"/>), and when the policy allows another attempt counts a retry and sets
+    /// its retry time; returns the attempts so far. <paramref name="ahead"/>: the failure lies ahead of the cursor (see
+    /// <see cref="RecordAhead"/>), and its exception is kept for <see cref="ExhaustedAhead"/>.
+    /// </summary>
+    private int CountAttempt(
+        GroupPartition<T> partition, ReadCursor<T> cursor, long offset, Exception exception, bool ahead, out HandlerError error, out TimeSpan backoff)
+    {
+        ErrorPolicy policy = options.ErrorPolicy;
+        int attempts = _failing.TryGetValue(cursor, out var failing) && failing.Offset == offset ? failing.Attempts + 1 : 1;
+        Exception? kept = ahead ? exception : null;
+        _failing[cursor] = (offset, attempts, 0, kept);
+        error = new HandlerError(options.GroupId, memberId, partition.Id.Topic, partition.Id.Partition, offset, attempts, exception);
+        Notify(policy.OnError, error);
+        backoff = TimeSpan.Zero;
+        if (attempts < policy.MaxAttempts)
+        {
+            partition.Counters.AddRetried();
+            backoff = policy.BackoffAfter(attempts);
+            _failing[cursor] = (offset, attempts, Environment.TickCount64 + (long)Math.Ceiling(backoff.TotalMilliseconds), kept);
+        }
+
+        return attempts;
     }
 
     private static void Notify(Action<HandlerError>? callback, HandlerError error)
