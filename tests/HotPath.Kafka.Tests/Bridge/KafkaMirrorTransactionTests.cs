@@ -35,9 +35,7 @@ public sealed class KafkaMirrorTransactionTests
     public async Task Batches_EachIsOneTransaction_LocalOffsetMovesOnlyAfterKafkaCommitted()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(80));
-        Pipeline? pipeline = null;
-        using Pipeline p = pipeline = await StartAsync(
-            "txn-batches", inject: null, cts.Token, () => pipeline?.Group.GetCommittedOffset(pipeline.Local.Name, 1) ?? -1);
+        using Pipeline p = await StartAsync("txn-batches", inject: null, cts.Token, snapshotPartition: 1);
 
         for (int wave = 0; wave < 3; wave++)
         {
@@ -67,9 +65,9 @@ public sealed class KafkaMirrorTransactionTests
     public async Task CommitRetriable_TheCommitIsRetriedNotAborted()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(80));
-        using Pipeline p = await StartAsync("txn-retriable", (call, n) => call == "commit" && n <= 2 ? TransactionCallLog.Retriable() : null, cts.Token);
+        using Pipeline p = await StartAsync(
+            "txn-retriable", (call, n) => call == "commit" && n <= 2 ? TransactionCallLog.Retriable() : null, cts.Token, publishFirst: (0, 10));
 
-        PublishTo(p.Local, partition: 0, from: 0, count: 10);
         await Waits.UntilAsync(() => p.Group.GetCommittedOffset(p.Local.Name, 0) == 10, s_phase, () => p.Log.Sequence(), cts.Token);
 
         Assert.Equal(2, p.Mirror.TransactionRetries);
@@ -84,15 +82,14 @@ public sealed class KafkaMirrorTransactionTests
     public async Task CommitAbortable_AbortsAndSendsTheBatchAgainInANewTransaction()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(80));
-        Pipeline? pipeline = null;
         // The local committed offset at each call: nothing moves before the second attempt's commit succeeded.
-        using Pipeline p = pipeline = await StartAsync(
+        using Pipeline p = await StartAsync(
             "txn-abortable",
             (call, n) => call == "commit" && n == 1 ? TransactionCallLog.Abortable() : null,
             cts.Token,
-            () => pipeline?.Group.GetCommittedOffset(pipeline.Local.Name, 2) ?? -1);
+            snapshotPartition: 2,
+            publishFirst: (2, 10));
 
-        PublishTo(p.Local, partition: 2, from: 0, count: 10);
         await Waits.UntilAsync(() => p.Group.GetCommittedOffset(p.Local.Name, 2) == 10, s_phase, () => p.Log.Sequence(), cts.Token);
 
         Assert.Equal("init,begin,commit,abort,begin,commit", p.Log.Sequence());
@@ -229,13 +226,30 @@ public sealed class KafkaMirrorTransactionTests
         Assert.Equal(3, first.Group.GetCommittedOffset(first.Local.Name, 0));
     }
 
-    private async Task<Pipeline> StartAsync(string name, Func<string, int, Exception?>? inject, CancellationToken cancellationToken, Func<long>? snapshot = null)
+    /// <summary>
+    /// Creates the local topic, its group and the transactional mirror. With <paramref name="publishFirst"/>, those events
+    /// (indexes 0 to count - 1 on the partition) are published before the mirror joins, so its first batch holds them all:
+    /// a test that expects one transaction for them does not depend on how fast the member wakes. With
+    /// <paramref name="snapshotPartition"/>, each transaction call records the group's committed offset of that partition.
+    /// </summary>
+    private async Task<Pipeline> StartAsync(
+        string name,
+        Func<string, int, Exception?>? inject,
+        CancellationToken cancellationToken,
+        int? snapshotPartition = null,
+        (int Partition, int Count)? publishFirst = null)
     {
         string kafkaTopic = KafkaClusterFixture.UniqueName(name);
         await _cluster.CreateTopicAsync(kafkaTopic, PartitionCount, cancellationToken);
         var local = NewLocal();
         var group = NewGroup(local);
+        if (publishFirst is (int partition, int count))
+        {
+            PublishTo(local, partition, from: 0, count);
+        }
+
         string id = KafkaClusterFixture.UniqueName("txn-id");
+        Func<long>? snapshot = snapshotPartition is int watched ? () => group.GetCommittedOffset(local.Name, watched) : null;
         var log = new TransactionCallLog(snapshot, inject);
         var mirror = new KafkaMirror<BridgeEvent>(
             local, group, new UnmanagedEventSerializer<BridgeEvent>(), _cluster.CreateProducerConfig(),
