@@ -23,6 +23,7 @@ public class TransactionLifecycleTests
         var ex = Assert.Throws<TransactionException>(() => publisher.PublishTo(topic, 0, new TestEvent(1)));
 
         Assert.Contains("'orders-tx' (epoch 0, state Ready)", ex.Message);
+        Assert.Contains("cannot publish: no transaction is open", ex.Message);
         Assert.Contains("call Begin() first", ex.Message);
         Assert.Equal(TransactionState.Ready, ex.State);
         Assert.Equal(0, topic[0].EndOffset);
