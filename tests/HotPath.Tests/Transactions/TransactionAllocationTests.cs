@@ -124,4 +124,38 @@ public class TransactionAllocationTests
         Assert.Equal(committedEvents, readerSum);
         Assert.Equal(total - committedEvents, reader.Aborted);
     }
+
+    /// <summary>
+    /// Consecutive publishes extend one recorded range: a transaction far longer than the warm-up's, published event by
+    /// event, still allocates nothing (one range per event would grow the ranges' array).
+    /// </summary>
+    [Theory]
+    [InlineData(PublishMode.MultiWriter)]
+    [InlineData(PublishMode.SingleWriter)]
+    public void Transaction_ManyConsecutivePublishesAfterAShortWarmUp_AllocatesNothing(PublishMode mode)
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "alloc-range", Capacity = 1024, PublishMode = mode });
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("range");
+        for (int t = 0; t < 3; t++)
+        {
+            publisher.Begin();
+            publisher.PublishTo(topic, 0, new TestEvent(t));
+            publisher.PublishTo(topic, 0, new TestEvent(t));
+            publisher.Commit();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        publisher.Begin();
+        for (int i = 0; i < 200; i++)
+        {
+            publisher.PublishTo(topic, 0, new TestEvent(i));
+        }
+
+        publisher.Commit();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated == 0, $"the transaction allocated {allocated} B");
+        Assert.Equal(206, topic[0].LastStableOffset);
+    }
 }

@@ -63,8 +63,9 @@ public class TransactionLifecycleTests
 
         var ex = Assert.Throws<TransactionException>(publisher.Begin);
 
-        Assert.Contains("a transaction is open already", ex.Message);
+        Assert.Contains("cannot begin a transaction: a transaction is open already", ex.Message);
         Assert.Equal(TransactionState.Open, publisher.State);
+        Assert.Equal("TransactionalPublisher 'p' (epoch 0, Open)", publisher.ToString());
     }
 
     [Fact]
@@ -272,7 +273,8 @@ public class TransactionLifecycleTests
         publisher.Dispose();
 
         Assert.Equal(TransactionState.Closed, publisher.State);
-        Assert.Throws<ObjectDisposedException>(publisher.Begin);
+        var disposed = Assert.Throws<ObjectDisposedException>(publisher.Begin);
+        Assert.Contains("transactional id 'p' (epoch 0): the publisher was disposed", disposed.Message);
         Assert.Equal(1, topic[0].LastStableOffset);
         Assert.Empty(Drain(reader));
         Assert.Equal(1, reader.Aborted);
@@ -305,5 +307,27 @@ public class TransactionLifecycleTests
         Assert.Equal("transactionTimeout", timeout.ParamName);
         Assert.Contains("must be from 1 ms", timeout.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new TransactionCoordinator(TimeSpan.FromMilliseconds(-1)));
+    }
+
+    [Fact]
+    public void SendOffsets_NoGroupNoTransactionOrNotManualCommit_ThrowsSayingWhy()
+    {
+        using Topic<TestEvent> topic = CreateTopic();
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("offsets");
+        using var manual = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "manual", CommitMode = CommitMode.Manual });
+        using var automatic = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "auto" });
+
+        var noGroup = Assert.Throws<ArgumentNullException>(() => publisher.SendOffsets<TestEvent>(null!, "txn", 0, 0));
+        var closed = Assert.Throws<TransactionException>(() => publisher.SendOffsets(manual, "txn", 0, 0));
+        publisher.Begin();
+        var notManual = Assert.Throws<TransactionException>(() => publisher.SendOffsets(automatic, "txn", 0, 0));
+
+        Assert.Equal("group", noGroup.ParamName);
+        Assert.Contains("'offsets' (epoch 0, state Ready)", closed.Message);
+        Assert.Contains("cannot add offsets: no transaction is open", closed.Message);
+        Assert.Contains("offsets of group 'auto' cannot be added: its CommitMode is AfterBatch", notManual.Message);
+        Assert.Equal(TransactionState.Open, publisher.State);
+        publisher.Abort();
     }
 }

@@ -314,7 +314,16 @@ public class TransactionReviewTests
         Assert.True(SpinWait.SpinUntil(() => !secondSaw.IsEmpty, TimeSpan.FromSeconds(10)));
 
         // m2 owns the partition and handles offset 0 again: the transaction that carries m1's offset for it must not commit.
-        Assert.Throws<TransactionAbortedException>(publisher.Commit);
+        var refused = Assert.Throws<TransactionAbortedException>(publisher.Commit);
+
+        // Refused means aborted: the reason names the lost partition, the publisher is ready again, and the output the
+        // transaction carried is never visible to read-committed readers.
+        Assert.Contains("the member no longer owns", refused.Reason);
+        Assert.Equal(TransactionState.Ready, publisher.State);
+        Assert.Equal(1, output[0].LastStableOffset);
+        using PartitionReader<TestEvent> outputReader = output.CreateReader(0);
+        Assert.Empty(Drain(outputReader));
+        Assert.Equal(1, outputReader.Aborted);
     }
 
     /// <summary>Publishes <c>value * 10</c> per input, then runs a delegate that may throw or block.</summary>
