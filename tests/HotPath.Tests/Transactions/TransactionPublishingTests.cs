@@ -232,6 +232,36 @@ public class TransactionPublishingTests
         Assert.Equal(TransactionState.Ready, publisher.State);
     }
 
+    [Fact]
+    public void PublishBatchAndClaimBatch_NoEventsOrMoreThanTheRing_ThrowNamingTheCount()
+    {
+        using Topic<TestEvent> topic = CreateTopic(PublishMode.MultiWriter, capacity: 8);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("counts");
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        publisher.Begin();
+
+        var empty = Assert.Throws<ArgumentOutOfRangeException>(() => publisher.PublishBatch(topic, 0, Array.Empty<TestEvent>()));
+        ArgumentOutOfRangeException? tooMany = null;
+        try
+        {
+            using TransactionalBatchClaim<TestEvent> batch = publisher.ClaimBatch(topic, 0, 9);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            tooMany = ex;
+        }
+
+        Assert.Equal("count", empty.ParamName);
+        Assert.Contains("must be between 1 and the capacity 8", empty.Message);
+        Assert.NotNull(tooMany);
+        Assert.Equal("count", tooMany.ParamName);
+        Assert.Equal(0, topic[0].EndOffset);
+        publisher.PublishTo(topic, 0, new TestEvent(1));
+        publisher.Commit();
+        Assert.Equal([1L], Drain(reader));
+    }
+
     /// <summary>Plain events 0 to 3 the reader has not read, then a transaction publishing 4 to 7: the ring is full.</summary>
     private static void FillRingAroundAnOpenTransaction(Topic<TestEvent> topic, TransactionalPublisher publisher)
     {
