@@ -276,4 +276,38 @@ public class TransactionPublishingTests
             publisher.PublishTo(topic, 0, new TestEvent(i));
         }
     }
+
+    /// <summary>
+    /// The single-writer hot path checks the partition's state too: a publish after the topic completed throws as the
+    /// general claim does, publishing nothing. A reader gates the ring, so the hot path's other checks let it through
+    /// (an ungated writer always takes the general claim).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PublishTo_AfterTheTopicCompletedOrWasDisposedMidTransaction_ThrowsAndPublishesNothing(bool dispose)
+    {
+        using Topic<TestEvent> topic = CreateTopic(PublishMode.SingleWriter);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("closing");
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0, isolation: IsolationLevel.ReadUncommitted);
+        publisher.Begin();
+        publisher.PublishTo(topic, 0, new TestEvent(1));
+        publisher.PublishTo(topic, 0, new TestEvent(2));
+        if (dispose)
+        {
+            topic.Dispose();
+        }
+        else
+        {
+            topic.Complete();
+        }
+
+        Exception ex = Record.Exception(() => publisher.PublishTo(topic, 0, new TestEvent(3)));
+
+        Assert.IsAssignableFrom<InvalidOperationException>(ex);
+        Assert.Contains("'txn'", ex.Message);
+        Assert.Equal(2, topic[0].EndOffset);
+        Assert.Equal([1L, 2L], Drain(reader));
+    }
 }
