@@ -3,6 +3,7 @@ using HotPath.Partitions;
 using HotPath.Tests.Support;
 using HotPath.Topics;
 using HotPath.Transactions;
+using HotPath.Workers;
 
 namespace HotPath.Tests.Transactions;
 
@@ -241,5 +242,47 @@ public class TransactionVisibilityTests
         PartitionStats stats = Assert.Single(group.GetStats());
         Assert.Equal(1, stats.Aborted);
         Assert.Equal(2, stats.Handled);
+    }
+
+    /// <summary>
+    /// A read-committed member held by an open transaction parks (nothing it may read); the commit must wake it: after
+    /// the commit nothing is published, and the park's back-stop is infinite, so only the end of the transaction can.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ParkedReadCommittedMember_TheTransactionEnds_IsWokenByItsEnd(bool abort)
+    {
+        using Topic<TestEvent> topic = CreateTopic(PublishMode.SingleWriter);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("held");
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "held", WaitStrategy = WaitStrategy.Blocking })
+        {
+            ReaderParkBackstopMilliseconds = System.Threading.Timeout.Infinite,
+        };
+        var handler = new RecordingHandler(1);
+        GroupMember<TestEvent> member = group.Join(handler.For("m"));
+        publisher.Begin();
+        for (int i = 1; i <= 3; i++)
+        {
+            publisher.PublishTo(topic, 0, new TestEvent(i));
+        }
+
+        topic[0].Publish(new TestEvent(4));
+        Assert.True(SpinWait.SpinUntil(() => member.Worker.IsParked, TimeSpan.FromSeconds(10)), "the member parks behind the open transaction");
+        Assert.Empty(handler.Deliveries);
+
+        if (abort)
+        {
+            publisher.Abort();
+        }
+        else
+        {
+            publisher.Commit();
+        }
+
+        long expected = abort ? 1 : 4;
+        Assert.True(handler.WaitForCount(expected, TimeSpan.FromSeconds(10)), $"handled {handler.Deliveries.Count} of {expected}: the end of the transaction did not wake the parked member");
+        Assert.Equal(abort ? [4L] : [1L, 2L, 3L, 4L], handler.Deliveries.Select(d => d.Value));
     }
 }
