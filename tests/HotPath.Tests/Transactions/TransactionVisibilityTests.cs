@@ -17,6 +17,36 @@ public class TransactionVisibilityTests
     internal static Topic<TestEvent> CreateTopic(PublishMode mode = PublishMode.MultiWriter, int capacity = 64, int partitions = 1) =>
         new(new TopicOptions { Name = "txn", Capacity = capacity, PublishMode = mode, PartitionCount = partitions });
 
+    /// <summary>Publishes <paramref name="claim"/>; returns the <typeparamref name="TException"/> it threw, or null (a claim is a ref struct: no lambda holds it).</summary>
+    internal static TException? PublishCatching<TException>(TransactionalClaim<TestEvent> claim)
+        where TException : Exception
+    {
+        try
+        {
+            claim.Publish();
+            return null;
+        }
+        catch (TException ex)
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>Publishes <paramref name="claim"/>; returns the <typeparamref name="TException"/> it threw, or null.</summary>
+    internal static TException? PublishCatching<TException>(TransactionalBatchClaim<TestEvent> claim)
+        where TException : Exception
+    {
+        try
+        {
+            claim.Publish();
+            return null;
+        }
+        catch (TException ex)
+        {
+            return ex;
+        }
+    }
+
     internal static List<long> Drain(PartitionReader<TestEvent> reader)
     {
         var values = new List<long>();

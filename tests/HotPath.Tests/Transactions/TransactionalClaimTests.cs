@@ -86,25 +86,8 @@ public class TransactionalClaimTests
     {
         TransactionalClaim<TestEvent> claim = default;
         TransactionalBatchClaim<TestEvent> batch = default;
-        InvalidOperationException? one = null;
-        InvalidOperationException? many = null;
-        try
-        {
-            claim.Publish();
-        }
-        catch (InvalidOperationException ex)
-        {
-            one = ex;
-        }
-
-        try
-        {
-            batch.Publish();
-        }
-        catch (InvalidOperationException ex)
-        {
-            many = ex;
-        }
+        InvalidOperationException? one = PublishCatching<InvalidOperationException>(claim);
+        InvalidOperationException? many = PublishCatching<InvalidOperationException>(batch);
 
         claim.Dispose();
         batch.Dispose();
@@ -133,25 +116,8 @@ public class TransactionalClaimTests
         batch[0] = new TestEvent(2);
         batch[1] = new TestEvent(3);
         batch.Publish();
-        bool claimThrew = false;
-        bool batchThrew = false;
-        try
-        {
-            claim.Publish();
-        }
-        catch (InvalidOperationException)
-        {
-            claimThrew = true;
-        }
-
-        try
-        {
-            batch.Publish();
-        }
-        catch (InvalidOperationException)
-        {
-            batchThrew = true;
-        }
+        bool claimThrew = PublishCatching<InvalidOperationException>(claim) is not null;
+        bool batchThrew = PublishCatching<InvalidOperationException>(batch) is not null;
 
         claim.Dispose();
         batch.Dispose();
