@@ -1,0 +1,302 @@
+using HotPath.Durability;
+
+namespace HotPath.Tests.Durability;
+
+public sealed class OffsetStoreTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Directory => _temp.Combine("offsets");
+
+    private string LogPath => Path.Combine(Directory, OffsetStore.FileName);
+
+    [Fact]
+    public void Open_NewDirectory_CreatesAnEmptyLogWithNothingRecovered()
+    {
+        using OffsetStore store = OffsetStore.Open(Directory);
+
+        Assert.Equal(64, store.FileBytes);
+        Assert.Empty(store.Snapshot());
+        Assert.Equal(0, store.Recovery.RecordsRead);
+        Assert.False(store.Recovery.TruncatedTornTail);
+        Assert.Equal($"offsets '{LogPath}': 0 records read, 0 live entries, no torn tail", store.Recovery.ToString());
+    }
+
+    [Fact]
+    public void Append_ThenReopen_RoundTrips()
+    {
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("billing", 0, 10), new("billing", 1, 20)]);
+            store.Append([new("audit-ü", 2, 5)]);
+            store.Sync();
+        }
+
+        using OffsetStore reopened = OffsetStore.Open(Directory);
+
+        Assert.Equal(2, reopened.Recovery.RecordsRead);
+        Assert.Equal(3, reopened.Recovery.LiveEntries);
+        Assert.True(reopened.TryGetCommitted("billing", 1, out long offset));
+        Assert.Equal(20, offset);
+        Assert.True(reopened.TryGetCommitted("audit-ü", 2, out offset));
+        Assert.Equal(5, offset);
+        Assert.False(reopened.TryGetCommitted("billing", 2, out _));
+        Assert.Equal(3, reopened.Snapshot().Count);
+    }
+
+    [Fact]
+    public void Append_LowerOffsetForSameKey_LastWriteWins()
+    {
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("g", 0, 100)]);
+            store.Append([new("g", 0, 40)]);
+            store.Append([new("g", 1, 7), new("g", 1, 3)]);
+            Assert.True(store.TryGetCommitted("g", 0, out long live));
+            Assert.Equal(40, live);
+        }
+
+        using OffsetStore reopened = OffsetStore.Open(Directory);
+        Assert.Equal(40, reopened.Snapshot()[("g", 0)]);
+        Assert.Equal(3, reopened.Snapshot()[("g", 1)]);
+    }
+
+    [Fact]
+    public void Open_LastMultiEntryFrameChopped_DropsAllItsEntriesKeepsEarlierAndReports()
+    {
+        long intact;
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("a", 0, 1), new("a", 1, 2)]);
+            intact = store.FileBytes;
+            store.Append([new("a", 0, 50), new("b", 0, 60), new("c", 3, 70)]);
+        }
+
+        long full = new FileInfo(LogPath).Length;
+        long chopAt = intact + ((full - intact) / 2);
+        using (var file = new FileStream(LogPath, FileMode.Open))
+        {
+            file.SetLength(chopAt);
+        }
+
+        using OffsetStore reopened = OffsetStore.Open(Directory);
+
+        Assert.Equal(new Dictionary<(string, int), long> { [("a", 0)] = 1, [("a", 1)] = 2 }, reopened.Snapshot());
+        Assert.True(reopened.Recovery.TruncatedTornTail);
+        Assert.Equal(intact, reopened.Recovery.TornPosition);
+        Assert.Equal(chopAt - intact, reopened.Recovery.TornBytes);
+        Assert.Equal(intact, new FileInfo(LogPath).Length);
+        Assert.Equal(
+            $"offsets '{LogPath}': 1 records read, 2 live entries, truncated a torn tail of {chopAt - intact} bytes at byte {intact} (the frame is cut short (only {chopAt - intact} bytes remain))",
+            reopened.Recovery.ToString());
+    }
+
+    [Fact]
+    public void Open_TornTailThenAppend_KeepsNewRecordsReadable()
+    {
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("a", 0, 1)]);
+            store.Append([new("a", 0, 2)]);
+        }
+
+        using (var file = new FileStream(LogPath, FileMode.Open))
+        {
+            file.SetLength(file.Length - 3);
+        }
+
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("a", 0, 9)]);
+        }
+
+        using OffsetStore reopened = OffsetStore.Open(Directory);
+        Assert.False(reopened.Recovery.TruncatedTornTail);
+        Assert.Equal(9, reopened.Snapshot()[("a", 0)]);
+    }
+
+    [Fact]
+    public void Open_ZeroFilledTail_IsATornTail()
+    {
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("a", 0, 1)]);
+        }
+
+        long before = new FileInfo(LogPath).Length;
+        using (var file = new FileStream(LogPath, FileMode.Append))
+        {
+            file.Write(new byte[100]);
+        }
+
+        using OffsetStore reopened = OffsetStore.Open(Directory);
+        Assert.Equal(before, reopened.Recovery.TornPosition);
+        Assert.Equal("the frame's length is 0 or impossible", reopened.Recovery.TornReason);
+        Assert.Equal(1, reopened.Snapshot()[("a", 0)]);
+    }
+
+    [Fact]
+    public void Open_EarlyFrameDamagedBeforeValidOnes_ThrowsCorruptionWithPathPositionReason()
+    {
+        long second;
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("a", 0, 1)]);
+            second = store.FileBytes;
+            store.Append([new("b", 0, 2)]);
+            store.Append([new("c", 0, 3)]);
+        }
+
+        byte[] bytes = File.ReadAllBytes(LogPath);
+        bytes[second + 20] ^= 0x01;
+        File.WriteAllBytes(LogPath, bytes);
+
+        var e = Assert.Throws<JournalCorruptionException>(() => OffsetStore.Open(Directory));
+
+        Assert.Equal(LogPath, e.Path);
+        Assert.Equal(second, e.Position);
+        Assert.StartsWith("the frame's checksum does not match its body, yet a valid record follows at byte ", e.Reason);
+        Assert.Contains($"'{LogPath}' is corrupt at byte {second}", e.Message);
+        Assert.Equal(bytes.Length, new FileInfo(LogPath).Length);
+    }
+
+    [Fact]
+    public void Append_PastCompactionSize_CompactsAndKeepsTheMapAcrossReopen()
+    {
+        var model = new Dictionary<(string, int), long>();
+        using (OffsetStore store = OffsetStore.Open(Directory, compactBytes: 1024))
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                var entry = new OffsetEntry($"group-{i % 4}", i % 3, i);
+                store.Append([entry]);
+                model[(entry.GroupId, entry.Partition)] = entry.Offset;
+            }
+
+            Assert.True(store.Compactions > 0, $"no compaction after 500 appends, file {store.FileBytes} bytes");
+            Assert.True(store.FileBytes <= 1024 + 64, $"file {store.FileBytes} bytes after compactions");
+            Assert.Equal(model, store.Snapshot());
+        }
+
+        Assert.False(File.Exists(Path.Combine(Directory, OffsetStore.CompactFileName)));
+        using OffsetStore reopened = OffsetStore.Open(Directory, compactBytes: 1024);
+        Assert.Equal(model, reopened.Snapshot());
+        Assert.False(reopened.Recovery.TruncatedTornTail);
+    }
+
+    [Fact]
+    public void Append_LiveMapLargerThanCompactionSize_CompactsOnlyAtFourTimesTheLiveSize()
+    {
+        using OffsetStore store = OffsetStore.Open(Directory, compactBytes: 1);
+        var entries = Enumerable.Range(0, 100).Select(p => new OffsetEntry("g", p, p)).ToArray();
+
+        store.Append(entries);
+        long afterFirst = store.FileBytes;
+        store.Append(entries);
+        store.Append(entries);
+
+        Assert.Equal(0, store.Compactions);
+        store.Append(entries);
+        Assert.Equal(1, store.Compactions);
+        Assert.Equal(afterFirst, store.FileBytes);
+    }
+
+    [Fact]
+    public void Open_LeftoverCompactFile_IsIgnoredAndDeleted()
+    {
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("a", 0, 1)]);
+        }
+
+        string compact = Path.Combine(Directory, OffsetStore.CompactFileName);
+        File.WriteAllBytes(compact, [1, 2, 3, 4]);
+
+        using OffsetStore reopened = OffsetStore.Open(Directory);
+
+        Assert.False(File.Exists(compact));
+        Assert.True(reopened.Recovery.StaleCompactionDeleted);
+        Assert.EndsWith("; deleted an unfinished compaction file", reopened.Recovery.ToString());
+        Assert.Equal(1, reopened.Snapshot()[("a", 0)]);
+    }
+
+    [Fact]
+    public void Append_GroupIdEmptyOrTooLong_ThrowsNamingTheEntryAndWritesNothing()
+    {
+        using OffsetStore store = OffsetStore.Open(Directory);
+
+        var empty = Assert.Throws<ArgumentOutOfRangeException>(() => store.Append([new("ok", 0, 1), new("", 0, 1)]));
+        var tooLong = Assert.Throws<ArgumentOutOfRangeException>(() => store.Append([new(new string('é', 128), 0, 1)]));
+
+        Assert.Equal("entries[1].GroupId", empty.ParamName);
+        Assert.StartsWith("entries[1].GroupId must be 1 to 255 UTF-8 bytes (group ''), was 0 bytes", empty.Message);
+        Assert.Equal("entries[0].GroupId", tooLong.ParamName);
+        Assert.Contains("was 256 bytes", tooLong.Message);
+        Assert.Empty(store.Snapshot());
+        Assert.Equal(64, store.FileBytes);
+        store.Append([new(new string('é', 127) + "x", 0, 1)]);
+        Assert.Single(store.Snapshot());
+    }
+
+    [Fact]
+    public void Append_NegativeOffsetOrPartition_ThrowsNamingTheEntry()
+    {
+        using OffsetStore store = OffsetStore.Open(Directory);
+
+        var offset = Assert.Throws<ArgumentOutOfRangeException>(() => store.Append([new("g", 2, -1)]));
+        var partition = Assert.Throws<ArgumentOutOfRangeException>(() => store.Append([new("g", 0, 0), new("g", -3, 0)]));
+
+        Assert.StartsWith("entries[0].Offset must be at least 0 (group 'g', partition 2), was -1", offset.Message);
+        Assert.StartsWith("entries[1].Partition must be at least 0 (group 'g'), was -3", partition.Message);
+        Assert.Empty(store.Snapshot());
+    }
+
+    [Fact]
+    public void Append_NullOrLoneSurrogateGroupId_ThrowsNamingTheEntry()
+    {
+        using OffsetStore store = OffsetStore.Open(Directory);
+
+        var nullGroup = Assert.Throws<ArgumentNullException>(() => store.Append([new(null!, 0, 0)]));
+        var surrogate = Assert.Throws<ArgumentException>(() => store.Append([new("a\ud800", 0, 0)]));
+
+        Assert.Equal("entries[0].GroupId", nullGroup.ParamName);
+        Assert.Equal("entries[0].GroupId", surrogate.ParamName);
+        Assert.Contains("lone surrogate", surrogate.Message);
+    }
+
+    [Fact]
+    public void Append_NoEntries_WritesNothing()
+    {
+        using OffsetStore store = OffsetStore.Open(Directory);
+
+        store.Append([]);
+
+        Assert.Equal(64, store.FileBytes);
+    }
+
+    [Fact]
+    public void Append_AfterDispose_ThrowsObjectDisposed_AndDisposeIsIdempotent()
+    {
+        OffsetStore store = OffsetStore.Open(Directory);
+        store.Dispose();
+        store.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => store.Append([new("g", 0, 0)]));
+    }
+
+    [Fact]
+    public void Open_OtherKindOfFile_ThrowsNamingTheFile()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        byte[] header = new byte[64];
+        FileHeaderLayout.Write(header, FileHeaderLayout.FileKind.Meta, 0, 0);
+        File.WriteAllBytes(LogPath, header);
+
+        var e = Assert.Throws<JournalException>(() => OffsetStore.Open(Directory));
+
+        Assert.Equal(LogPath, e.Path);
+        Assert.Contains("is a Meta file where a Offsets file was expected", e.Message);
+    }
+}
