@@ -34,7 +34,6 @@ internal sealed class OffsetStore : IDisposable
     private const int StreamBufferBytes = 64 * 1024;
 
     private readonly object _lock = new();
-    private readonly string _path;
     private readonly string _compactPath;
     private readonly long _compactBytes;
     private readonly Dictionary<(string GroupId, int Partition), long> _committed = [];
@@ -46,20 +45,20 @@ internal sealed class OffsetStore : IDisposable
     private Exception? _failure;
     private bool _disposed;
 
-    private OffsetStore(string path, long compactBytes, FileStream stream)
+    private OffsetStore(string path, string compactPath, long compactBytes, FileStream stream)
     {
-        _path = path;
-        _compactPath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, CompactFileName);
+        Path = path;
+        _compactPath = compactPath;
         _compactBytes = compactBytes;
         _stream = stream;
-        Recovery = null!;
+        Recovery = new OffsetRecovery(path, 0, 0, 0, -1, null, false);
     }
 
     /// <summary>What <see cref="Open"/> found: records read, live entries, a truncated torn tail.</summary>
     public OffsetRecovery Recovery { get; private set; }
 
     /// <summary>The log's path, <c>directory/offsets.log</c>.</summary>
-    public string Path => _path;
+    public string Path { get; }
 
     /// <summary>The bytes of the log, including those appended but not yet flushed.</summary>
     public long FileBytes
@@ -112,7 +111,7 @@ internal sealed class OffsetStore : IDisposable
             throw new JournalException(path, $"cannot open the offsets log '{path}': {e.Message}; make '{directory}' writable by this process", e);
         }
 
-        var store = new OffsetStore(path, compactBytes, stream);
+        var store = new OffsetStore(path, compactPath, compactBytes, stream);
         try
         {
             OffsetLogScan.Result scan = OffsetLogScan.Recover(stream, path, store.Apply);
@@ -285,11 +284,11 @@ internal sealed class OffsetStore : IDisposable
             _stream.Dispose();
             try
             {
-                AtomicFile.Replace(_path, _compactPath, content);
+                AtomicFile.Replace(Path, _compactPath, content);
             }
             finally
             {
-                _stream = OpenLog(_path);
+                _stream = OpenLog(Path);
             }
 
             _fileBytes = _stream.Seek(0, SeekOrigin.End);
@@ -306,7 +305,7 @@ internal sealed class OffsetStore : IDisposable
     {
         _failure = e;
         return e as JournalException
-            ?? new JournalException(_path, $"writing the offsets log '{_path}' failed: {e.Message}; the store refuses further appends: reopen it (recovery truncates a partial record)", e);
+            ?? new JournalException(Path, $"writing the offsets log '{Path}' failed: {e.Message}; the store refuses further appends: reopen it (recovery truncates a partial record)", e);
     }
 
     private void ThrowIfUnusable()
@@ -318,7 +317,7 @@ internal sealed class OffsetStore : IDisposable
 
         if (_failure is not null)
         {
-            throw new JournalException(_path, $"an earlier write to the offsets log '{_path}' failed ({_failure.Message}): reopen the store (recovery truncates a partial record)", _failure);
+            throw new JournalException(Path, $"an earlier write to the offsets log '{Path}' failed ({_failure.Message}): reopen the store (recovery truncates a partial record)", _failure);
         }
     }
 }
