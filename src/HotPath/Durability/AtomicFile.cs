@@ -33,7 +33,7 @@ internal static class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new JournalException(path, $"cannot write '{path}' (through '{sidePath}'): {e.Message}", e);
+            throw new JournalException(path, $"cannot write '{path}' (through '{sidePath}'): {OsError.Describe(e)}", e);
         }
     }
 

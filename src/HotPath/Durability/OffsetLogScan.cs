@@ -81,7 +81,7 @@ internal static class OffsetLogScan
         }
         catch (DecoderFallbackException e)
         {
-            throw new JournalCorruptionException(path, position, $"the record's checksum matches but a group id is not UTF-8 ({e.Message})");
+            throw new JournalCorruptionException(path, position, $"the record's checksum matches but a group id is not UTF-8 ({OsError.Describe(e)})");
         }
     }
 

@@ -108,7 +108,7 @@ internal sealed class OffsetStore : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not JournalException)
         {
-            throw new JournalException(path, $"cannot open the offsets log '{path}': {e.Message}; make '{directory}' writable by this process", e);
+            throw new JournalException(path, $"cannot open the offsets log '{path}': {OsError.Describe(e)}; make '{directory}' writable by this process", e);
         }
 
         var store = new OffsetStore(path, compactPath, compactBytes, stream);
@@ -305,7 +305,7 @@ internal sealed class OffsetStore : IDisposable
     {
         _failure = e;
         return e as JournalException
-            ?? new JournalException(Path, $"writing the offsets log '{Path}' failed: {e.Message}; the store refuses further appends: reopen it (recovery truncates a partial record)", e);
+            ?? new JournalException(Path, $"writing the offsets log '{Path}' failed: {OsError.Describe(e)}; the store refuses further appends: reopen it (recovery truncates a partial record)", e);
     }
 
     private void ThrowIfUnusable()
@@ -317,7 +317,7 @@ internal sealed class OffsetStore : IDisposable
 
         if (_failure is not null)
         {
-            throw new JournalException(Path, $"an earlier write to the offsets log '{Path}' failed ({_failure.Message}): reopen the store (recovery truncates a partial record)", _failure);
+            throw new JournalException(Path, $"an earlier write to the offsets log '{Path}' failed ({OsError.Describe(_failure)}): reopen the store (recovery truncates a partial record)", _failure);
         }
     }
 }

@@ -147,7 +147,7 @@ internal sealed class TopicDirectory : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new JournalException(path, $"cannot create {what} '{path}': {e.Message}; make its parent writable by this process", e);
+            throw new JournalException(path, $"cannot create {what} '{path}': {OsError.Describe(e)}; make its parent writable by this process", e);
         }
     }
 
@@ -167,7 +167,7 @@ internal sealed class TopicDirectory : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new JournalException(lockPath, $"cannot open the lock file '{lockPath}': {e.Message}; make '{path}' writable by this process", e);
+            throw new JournalException(lockPath, $"cannot open the lock file '{lockPath}': {OsError.Describe(e)}; make '{path}' writable by this process", e);
         }
 
         byte[] pid = Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
@@ -180,7 +180,7 @@ internal sealed class TopicDirectory : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             lockStream.Dispose();
-            throw new JournalException(lockPath, $"cannot write the lock holder's process id into '{lockPath}': {e.Message}; make it writable by this process", e);
+            throw new JournalException(lockPath, $"cannot write the lock holder's process id into '{lockPath}': {OsError.Describe(e)}; make it writable by this process", e);
         }
 
         try
@@ -228,7 +228,7 @@ internal sealed class TopicDirectory : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new JournalException(metaPath, $"cannot read '{metaPath}': {e.Message}", e);
+            throw new JournalException(metaPath, $"cannot read '{metaPath}': {OsError.Describe(e)}", e);
         }
 
         TopicMetaLayout.Meta stored = TopicMetaLayout.ReadFile(file, metaPath);

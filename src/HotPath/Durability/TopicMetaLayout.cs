@@ -78,7 +78,7 @@ internal static class TopicMetaLayout
         }
         catch (DecoderFallbackException e)
         {
-            throw new JournalCorruptionException(path, FileHeaderLayout.Size, $"the event type name is not UTF-8 ({e.Message})");
+            throw new JournalCorruptionException(path, FileHeaderLayout.Size, $"the event type name is not UTF-8 ({OsError.Describe(e)})");
         }
 
         return new Meta(

@@ -158,6 +158,7 @@ public sealed class TopicDirectoryTests : IDisposable
         string topicPath = Path.Combine(Root, "orders");
         Assert.Equal(topicPath, e.Path);
         Assert.StartsWith($"cannot create the directory of topic 'orders' '{topicPath}': ", e.Message);
+        Assert.EndsWith(" is denied; make its parent writable by this process", e.Message);
         Assert.IsType<UnauthorizedAccessException>(e.InnerException);
     }
 
