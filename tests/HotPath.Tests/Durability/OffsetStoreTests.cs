@@ -204,6 +204,39 @@ public sealed class OffsetStoreTests : IDisposable
     }
 
     [Fact]
+    public void Append_FromSeveralThreads_KeepsEveryEntry()
+    {
+        const int Threads = 4;
+        const int PerThread = 300;
+        using (OffsetStore store = OffsetStore.Open(Directory, compactBytes: 2048))
+        {
+            Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
+            {
+                for (int i = 0; i < PerThread; i++)
+                {
+                    store.Append([new($"group-{t}", i % 5, i), new($"group-{t}", 5, i)]);
+                }
+            });
+
+            Assert.True(store.Compactions > 0);
+        }
+
+        using OffsetStore reopened = OffsetStore.Open(Directory);
+        var expected = new Dictionary<(string, int), long>();
+        for (int t = 0; t < Threads; t++)
+        {
+            for (int p = 0; p < 5; p++)
+            {
+                expected[($"group-{t}", p)] = PerThread - 5 + p;
+            }
+
+            expected[($"group-{t}", 5)] = PerThread - 1;
+        }
+
+        Assert.Equal(expected, reopened.Snapshot());
+    }
+
+    [Fact]
     public void Open_LeftoverCompactFile_IsIgnoredAndDeleted()
     {
         using (OffsetStore store = OffsetStore.Open(Directory))
