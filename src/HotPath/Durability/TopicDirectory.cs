@@ -15,8 +15,8 @@ namespace HotPath.Durability;
 /// advisory <c>flock(LOCK_EX)</c> that .NET takes for <see cref="FileShare.None"/>, seen by every process that asks for
 /// it (another HotPath, <c>flock -n</c>). The file is left in place on <see cref="Dispose"/>: deleting it would let a
 /// third opener lock a fresh inode while a second one still waits on the old. The holder writes its process id into it
-/// and into <c>.owner</c>; the latter is what a refused opener reads, because .NET reading a file takes a shared
-/// flock, which the holder's exclusive one refuses.
+/// and into <c>.owner</c> (deleted on <see cref="Dispose"/>); the latter is what a refused opener reads, because
+/// .NET reading a file takes a shared flock, which the holder's exclusive one refuses.
 /// </para>
 /// <para>Thread-safety: <see cref="Open"/> and the members are safe from any thread; <see cref="Dispose"/> is idempotent.</para>
 /// </remarks>
@@ -89,8 +89,29 @@ internal sealed class TopicDirectory : IDisposable
         return System.IO.Path.Combine(Path, partition.ToString(CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Releases the lock; the lock file stays. Idempotent.</summary>
-    public void Dispose() => Interlocked.Exchange(ref _lock, null)?.Dispose();
+    /// <summary>
+    /// Releases the lock; the lock file stays, the owner file is deleted first (so a process that locks the file
+    /// without HotPath is reported as "unknown", never as this one). Idempotent.
+    /// </summary>
+    public void Dispose()
+    {
+        FileStream? lockStream = Interlocked.Exchange(ref _lock, null);
+        if (lockStream is null)
+        {
+            return;
+        }
+
+        try
+        {
+            File.Delete(System.IO.Path.Combine(Path, OwnerFileName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Informational only; the next holder overwrites it.
+        }
+
+        lockStream.Dispose();
+    }
 
     private static void ValidateArguments(string root, string topicName, int partitionCount, int eventSize, string eventTypeName)
     {

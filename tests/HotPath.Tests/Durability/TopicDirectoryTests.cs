@@ -33,6 +33,9 @@ public sealed class TopicDirectoryTests : IDisposable
 
         Assert.False(topic.IsNew);
         Assert.Equal(Environment.ProcessId.ToString(), File.ReadAllText(Path.Combine(topic.Path, TopicDirectory.OwnerFileName)).Trim());
+        topic.Dispose();
+        Assert.False(File.Exists(Path.Combine(topic.Path, TopicDirectory.OwnerFileName)));
+        Assert.True(File.Exists(Path.Combine(topic.Path, TopicDirectory.LockFileName)));
     }
 
     [Fact]
@@ -119,6 +122,39 @@ public sealed class TopicDirectoryTests : IDisposable
         Assert.Equal(1, RunFlock(flock, lockPath));
         topic.Dispose();
         Assert.Equal(0, RunFlock(flock, lockPath));
+    }
+
+    [Fact]
+    public void Open_LockHeldByAnotherProcess_ThrowsNamingAnUnknownHolder()
+    {
+        string? flock = OperatingSystem.IsWindows() ? null : FindOnPath("flock");
+        if (flock is null)
+        {
+            return; // Needs util-linux flock to hold the lock from another process.
+        }
+
+        TopicDirectory.Open(Root, "orders", 3, 16, "Shop.Order").Dispose();
+        string lockPath = Path.Combine(Root, "orders", TopicDirectory.LockFileName);
+        // One process holds the lock (sh opens it, flock locks that descriptor, exec keeps the process): killing it frees the lock.
+        using Process holder = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "exec 9>>\"$0\"; flock -x 9; exec sleep 60", lockPath]) { UseShellExecute = false })!;
+        try
+        {
+            Assert.True(SpinWait.SpinUntil(() => RunFlock(flock, lockPath) == 1, TimeSpan.FromSeconds(30)), "the child process did not take the lock");
+
+            var e = Assert.Throws<JournalException>(() => TopicDirectory.Open(Root, "orders", 3, 16, "Shop.Order"));
+
+            Assert.Contains("is held by another HotPath instance (process unknown;", e.Message);
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
+
+        Assert.True(SpinWait.SpinUntil(() => RunFlock(flock, lockPath) == 0, TimeSpan.FromSeconds(30)), "the killed holder's lock was not released");
+
+        using TopicDirectory reopened = TopicDirectory.Open(Root, "orders", 3, 16, "Shop.Order");
+        Assert.False(reopened.IsNew);
     }
 
     [Fact]
