@@ -320,6 +320,32 @@ public sealed class OffsetStoreTests : IDisposable
     }
 
     [Fact]
+    public void Open_DirectoryNotWritable_ThrowsNamingTheLogWithOsError()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Read-only directories are a Unix file mode.
+        }
+
+        System.IO.Directory.CreateDirectory(Directory);
+        File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            File.WriteAllText(Path.Combine(Directory, "probe"), "x");
+            return; // Running as root: the mode does not stop writes.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        var e = Assert.Throws<JournalException>(() => OffsetStore.Open(Directory));
+
+        Assert.Equal(LogPath, e.Path);
+        Assert.StartsWith($"cannot write '{LogPath}' (through '{LogPath}.compact'): ", e.Message);
+        Assert.IsType<UnauthorizedAccessException>(e.InnerException);
+    }
+
+    [Fact]
     public void Open_OtherKindOfFile_ThrowsNamingTheFile()
     {
         System.IO.Directory.CreateDirectory(Directory);
