@@ -136,9 +136,10 @@ internal sealed class TopicDirectory : IDisposable
             ThrowHelper.ArgumentOutOfRange(nameof(eventSize), "must be at least 1", eventSize);
         }
 
-        if (string.IsNullOrEmpty(eventTypeName) || Encoding.UTF8.GetByteCount(eventTypeName) > TopicMetaLayout.MaxTypeNameBytes)
+        int nameBytes = eventTypeName is null ? -1 : TopicMetaLayout.NameBytes(eventTypeName);
+        if (nameBytes is < 1 or > TopicMetaLayout.MaxTypeNameBytes)
         {
-            ThrowHelper.Argument(nameof(eventTypeName), $"{nameof(eventTypeName)} must be 1 to {TopicMetaLayout.MaxTypeNameBytes} UTF-8 bytes, was '{eventTypeName}'");
+            ThrowHelper.Argument(nameof(eventTypeName), $"{nameof(eventTypeName)} must be valid text of 1 to {TopicMetaLayout.MaxTypeNameBytes} UTF-8 bytes, was '{eventTypeName}' ({nameBytes} bytes, -1: not valid UTF-16)");
         }
     }
 

@@ -36,6 +36,19 @@ internal static class TopicMetaLayout
     /// <summary>What a topic was created with.</summary>
     public readonly record struct Meta(int PartitionCount, int EventSize, string EventTypeName);
 
+    /// <summary>The UTF-8 bytes of <paramref name="name"/>, or -1 when it is not valid UTF-16 (a lone surrogate).</summary>
+    public static int NameBytes(string name)
+    {
+        try
+        {
+            return s_strictUtf8.GetByteCount(name);
+        }
+        catch (EncoderFallbackException)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>The bytes of <c>topic.meta</c> for <paramref name="meta"/>: header, then the framed body.</summary>
     public static byte[] WriteFile(Meta meta)
     {

@@ -220,6 +220,31 @@ public sealed class TopicDirectoryTests : IDisposable
         Assert.Equal("topicName", e.ParamName);
     }
 
+    [Fact]
+    public void Open_EmptyEventTypeName_ThrowsNamingTheParameter() => AssertBadEventTypeName("");
+
+    [Fact]
+    public void Open_EventTypeNameWithLoneSurrogate_ThrowsNamingTheParameter() => AssertBadEventTypeName("Shop.\ud800Order");
+
+    private void AssertBadEventTypeName(string eventTypeName)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TopicDirectory.Open(Root, "orders", 3, 16, eventTypeName));
+
+        Assert.Equal("eventTypeName", e.ParamName);
+        Assert.StartsWith("eventTypeName must be valid text of 1 to 65535 UTF-8 bytes, was ", e.Message);
+        Assert.False(Directory.Exists(Root));
+    }
+
+    [Theory]
+    [InlineData(0, 16, "partitionCount must be at least 1, was 0")]
+    [InlineData(3, 0, "eventSize must be at least 1, was 0")]
+    public void Open_CountOrSizeBelowOne_ThrowsNamingTheParameter(int partitionCount, int eventSize, string message)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => TopicDirectory.Open(Root, "orders", partitionCount, eventSize, "Shop.Order"));
+
+        Assert.StartsWith(message, e.Message);
+    }
+
     private static bool OsLetsUsWriteInto(string directory)
     {
         string probe = Path.Combine(directory, "probe");
