@@ -37,6 +37,10 @@ internal static class ThrowHelper
         throw new InvalidOperationException($"topic '{topic}' is complete: no event may be published after Complete()");
 
     [DoesNotReturn]
+    public static void JournalCorruption(string path, long position, string reason) =>
+        throw new HotPath.Durability.JournalCorruptionException(path, position, reason);
+
+    [DoesNotReturn]
     public static void Timeout(string what, TimeSpan timeout) =>
         throw new TimeoutException($"{what} did not complete within {timeout}");
 }

@@ -1,0 +1,281 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace HotPath.Durability;
+
+/// <summary>
+/// Recovery of a partition directory for <see cref="PartitionJournal.Open"/>: opens the segments in base-offset order,
+/// checks their headers and offset continuity, trusts a sealed segment's index when it is whole (verifying only the
+/// frames after its last entry) and rebuilds it otherwise, and scans the last segment whole, cutting off a torn tail.
+/// </summary>
+/// <remarks>
+/// A bad frame before the checkpoint's position (data verified and synced before) is corruption; one at or after it,
+/// or in a segment created after the checkpoint, is a torn tail: the file is cut there. A last segment shorter than its
+/// header and created after the checkpoint is deleted. Thread-safety: runs before the journal is shared.
+/// </remarks>
+internal static class JournalRecoverer
+{
+    /// <summary>Recovers <paramref name="directory"/> (which exists); returns the open segments, oldest first (at least one).</summary>
+    public static (List<JournalSegment> Segments, JournalRecovery Recovery) Recover(string directory, int eventSize, JournalSettings settings, int indexCapacity)
+    {
+        string tempCheckpoint = Path.Combine(directory, SegmentLayout.CheckpointTempFileName);
+        if (File.Exists(tempCheckpoint))
+        {
+            File.Delete(tempCheckpoint);
+        }
+
+        JournalCheckpoint? checkpoint = JournalCheckpoint.Load(directory);
+        var bases = new List<long>();
+        foreach (string file in Directory.EnumerateFiles(directory, "*" + SegmentLayout.SegmentExtension))
+        {
+            if (SegmentLayout.TryParseSegmentFileName(Path.GetFileName(file), out long baseOffset))
+            {
+                bases.Add(baseOffset);
+            }
+        }
+
+        bases.Sort();
+        var segments = new List<JournalSegment>(bases.Count + 1);
+        var truncation = (File: (string?)null, At: 0L, Bytes: 0L, Reason: (string?)null);
+        int indexesRebuilt = 0;
+        byte[] buffer = new byte[64 * 1024];
+        try
+        {
+            long? expectedBase = null;
+            for (int i = 0; i < bases.Count; i++)
+            {
+                bool isLast = i == bases.Count - 1;
+                long baseOffset = bases[i];
+                string path = Path.Combine(directory, SegmentLayout.SegmentFileName(baseOffset));
+                string indexPath = Path.Combine(directory, SegmentLayout.IndexFileName(baseOffset));
+                bool checkpointBefore = checkpoint is not JournalCheckpoint c || c.SegmentBase < baseOffset;
+                SafeFileHandle data = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+                long fileLength = RandomAccess.GetLength(data);
+                if (fileLength < FileHeaderLayout.Size && isLast && checkpointBefore)
+                {
+                    data.Dispose();
+                    File.Delete(path);
+                    File.Delete(indexPath);
+                    truncation = (path, 0, fileLength, $"torn header: {fileLength} of {FileHeaderLayout.Size} bytes; the segment was deleted");
+                    break;
+                }
+
+                JournalSegment segment;
+                try
+                {
+                    CheckHeader(data, path, baseOffset, eventSize, expectedBase);
+                    segment = isLast
+                        ? new JournalSegment(path, indexPath, baseOffset, data, OpenFreshIndex(indexPath, eventSize, baseOffset), new SparseIndex(indexCapacity), 0)
+                        : OpenSealed(path, indexPath, baseOffset, data, fileLength, bases[i + 1], eventSize, indexCapacity);
+                }
+                catch
+                {
+                    data.Dispose();
+                    throw;
+                }
+
+                segments.Add(segment);
+                if (isLast)
+                {
+                    long checkpointPosition = checkpoint is JournalCheckpoint cp && cp.SegmentBase == baseOffset ? cp.Position : FileHeaderLayout.Size;
+                    if (checkpoint is JournalCheckpoint after && after.SegmentBase > baseOffset)
+                    {
+                        throw new JournalCorruptionException(path, fileLength, $"the checkpoint is in segment {SegmentLayout.SegmentFileName(after.SegmentBase)}, which is missing");
+                    }
+
+                    ScanLast(segment, fileLength, checkpointPosition, eventSize, settings.IndexIntervalBytes, ref buffer, ref truncation);
+                    segment.PersistIndex();
+                }
+                else
+                {
+                    indexesRebuilt += VerifySealed(segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer);
+                }
+
+                expectedBase = segment.EndOffset;
+            }
+
+            if (segments.Count == 0)
+            {
+                if (checkpoint is JournalCheckpoint orphan)
+                {
+                    throw new JournalCorruptionException(Path.Combine(directory, SegmentLayout.CheckpointFileName), 0, $"the checkpoint is in segment {SegmentLayout.SegmentFileName(orphan.SegmentBase)}, and no segment file exists");
+                }
+
+                segments.Add(JournalSegment.Create(directory, 0, eventSize, indexCapacity));
+            }
+        }
+        catch
+        {
+            foreach (JournalSegment segment in segments)
+            {
+                segment.Dispose();
+            }
+
+            throw;
+        }
+
+        JournalSegment last = segments[^1];
+        var recovery = new JournalRecovery(
+            segments.Count, segments[0].BaseOffset, last.EndOffset, truncation.Bytes, truncation.File, truncation.At, truncation.Reason, indexesRebuilt);
+        return (segments, recovery);
+    }
+
+    private static void CheckHeader(SafeFileHandle data, string path, long baseOffset, int eventSize, long? expectedBase)
+    {
+        Span<byte> header = stackalloc byte[FileHeaderLayout.Size];
+        int read = RandomAccess.Read(data, header, 0);
+        (int recordSize, long headerBase) = FileHeaderLayout.Read(header[..read], path, FileHeaderLayout.FileKind.Segment);
+        if (recordSize != eventSize)
+        {
+            throw new JournalException(path, $"'{path}' holds events of {recordSize} bytes, and this journal's events are {eventSize} bytes: the topic's event type changed; move the partition's files away or open it with the old event type");
+        }
+
+        if (headerBase != baseOffset)
+        {
+            throw new JournalCorruptionException(path, 0, $"the header's base offset {headerBase} does not match the file name's {baseOffset}");
+        }
+
+        if (expectedBase is long expected && expected != baseOffset)
+        {
+            throw new JournalCorruptionException(path, 0, $"offset out of order: expected {expected}, found {baseOffset}");
+        }
+    }
+
+    private static SafeFileHandle OpenFreshIndex(string indexPath, int eventSize, long baseOffset)
+    {
+        SafeFileHandle index = File.OpenHandle(indexPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        try
+        {
+            Span<byte> header = stackalloc byte[FileHeaderLayout.Size];
+            FileHeaderLayout.Write(header, FileHeaderLayout.FileKind.Index, eventSize, baseOffset);
+            RandomAccess.SetLength(index, FileHeaderLayout.Size);
+            RandomAccess.Write(index, header, 0);
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a sealed segment with its index file loaded when whole, else with an empty index to rebuild.</summary>
+    private static JournalSegment OpenSealed(string path, string indexPath, long baseOffset, SafeFileHandle data, long fileLength, long nextBase, int eventSize, int indexCapacity)
+    {
+        SparseIndex? loaded = TryLoadIndex(indexPath, baseOffset, fileLength, nextBase, eventSize, indexCapacity);
+        if (loaded is not null)
+        {
+            SafeFileHandle index = File.OpenHandle(indexPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+            return new JournalSegment(path, indexPath, baseOffset, data, index, loaded, loaded.Count);
+        }
+
+        return new JournalSegment(path, indexPath, baseOffset, data, OpenFreshIndex(indexPath, eventSize, baseOffset), new SparseIndex(indexCapacity), 0);
+    }
+
+    /// <summary>The index file's entries when it is whole: a valid header for this segment, whole entries, the first at the first frame, ascending, inside the segment.</summary>
+    private static SparseIndex? TryLoadIndex(string indexPath, long baseOffset, long fileLength, long nextBase, int eventSize, int indexCapacity)
+    {
+        if (!File.Exists(indexPath))
+        {
+            return null;
+        }
+
+        byte[] bytes = File.ReadAllBytes(indexPath);
+        try
+        {
+            (int recordSize, long headerBase) = FileHeaderLayout.Read(bytes, indexPath, FileHeaderLayout.FileKind.Index);
+            if (recordSize != eventSize || headerBase != baseOffset)
+            {
+                return null;
+            }
+        }
+        catch (JournalException)
+        {
+            return null;
+        }
+
+        int count = (bytes.Length - FileHeaderLayout.Size) / SegmentLayout.IndexEntrySize;
+        if ((bytes.Length - FileHeaderLayout.Size) % SegmentLayout.IndexEntrySize != 0 || count == 0)
+        {
+            return null;
+        }
+
+        var index = new SparseIndex(Math.Max(count, indexCapacity));
+        long previousOffset = baseOffset - 1;
+        long previousPosition = FileHeaderLayout.Size - 1;
+        for (int i = 0; i < count; i++)
+        {
+            (long offset, long position) = SegmentLayout.ReadIndexEntry(bytes.AsSpan(FileHeaderLayout.Size + (i * SegmentLayout.IndexEntrySize)));
+            bool first = i == 0;
+            if ((first && (offset != baseOffset || position != FileHeaderLayout.Size))
+                || offset <= previousOffset || offset >= nextBase || position <= previousPosition || position >= fileLength)
+            {
+                return null;
+            }
+
+            index.Add(offset, position);
+            (previousOffset, previousPosition) = (offset, position);
+        }
+
+        return index;
+    }
+
+    /// <summary>
+    /// Verifies a sealed segment from its last index entry to its end (a bounded scan); when that fails or the index is
+    /// empty, rebuilds the index from a whole scan. Returns 1 when the index was rebuilt. A bad frame in the whole scan is corruption.
+    /// </summary>
+    private static int VerifySealed(JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer)
+    {
+        int count = segment.Index.Count;
+        if (count > 0)
+        {
+            SparseIndex.Entry last = segment.Index[count - 1];
+            SegmentScanner.ScanResult tail = SegmentScanner.Scan(segment, last.Position, last.Offset, fileLength, eventSize, indexIntervalBytes, ref buffer);
+            if (tail.Failure is null)
+            {
+                Seal(segment, tail, fileLength);
+                segment.PersistIndex();
+                return 0;
+            }
+        }
+
+        segment.ResetIndex();
+        SegmentScanner.ScanResult whole = SegmentScanner.Scan(segment, FileHeaderLayout.Size, segment.BaseOffset, fileLength, eventSize, indexIntervalBytes, ref buffer);
+        if (whole.Failure is not null)
+        {
+            throw new JournalCorruptionException(segment.Path, whole.Position, whole.Failure);
+        }
+
+        Seal(segment, whole, fileLength);
+        segment.PersistIndex();
+        return 1;
+    }
+
+    private static void Seal(JournalSegment segment, SegmentScanner.ScanResult scan, long fileLength)
+    {
+        segment.Length = fileLength;
+        segment.EndOffset = scan.EndOffset;
+        segment.LastTimestampMs = scan.LastTimestampMs;
+    }
+
+    private static void ScanLast(
+        JournalSegment segment, long fileLength, long checkpointPosition, int eventSize, int indexIntervalBytes, ref byte[] buffer,
+        ref (string? File, long At, long Bytes, string? Reason) truncation)
+    {
+        SegmentScanner.ScanResult scan = SegmentScanner.Scan(segment, FileHeaderLayout.Size, segment.BaseOffset, fileLength, eventSize, indexIntervalBytes, ref buffer);
+        if (scan.Position < checkpointPosition)
+        {
+            string reason = scan.Failure ?? $"the file ends at byte {fileLength}, before the checkpoint at byte {checkpointPosition}";
+            throw new JournalCorruptionException(segment.Path, scan.Position, reason);
+        }
+
+        if (scan.Failure is not null)
+        {
+            RandomAccess.SetLength(segment.Data, scan.Position);
+            truncation = (segment.Path, scan.Position, fileLength - scan.Position, scan.Failure);
+        }
+
+        segment.Length = scan.Position;
+        segment.EndOffset = scan.EndOffset;
+        segment.LastTimestampMs = scan.LastTimestampMs;
+    }
+}

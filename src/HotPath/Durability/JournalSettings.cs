@@ -1,0 +1,14 @@
+namespace HotPath.Durability;
+
+/// <summary>How a <see cref="PartitionJournal"/> sizes its segments and indexes, and which clock it reads.</summary>
+/// <param name="SegmentBytes">
+/// The size at which the active segment is closed and a new one started (a single batch larger than this still goes
+/// into a segment of its own).
+/// </param>
+/// <param name="IndexIntervalBytes">The segment bytes between two sparse index entries: a seek scans about this much.</param>
+/// <remarks>Validated by <see cref="PartitionJournal.Open"/>. Thread-safety: immutable.</remarks>
+internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes = 4096)
+{
+    /// <summary>The clock retention compares segment times with. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
