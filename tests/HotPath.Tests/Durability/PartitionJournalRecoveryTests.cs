@@ -240,6 +240,20 @@ public sealed class PartitionJournalRecoveryTests
         Assert.Contains(path, ex.Message);
     }
 
+    [Fact]
+    public void Open_PathIsAFile_ThrowsJournalExceptionNamingThePathAndTheOsError()
+    {
+        using var dir = new JournalTestDirectory();
+        File.WriteAllText(dir.Partition, "not a directory");
+
+        var ex = Assert.Throws<JournalException>(() => dir.Open());
+
+        Assert.Equal(dir.Partition, ex.Path);
+        Assert.Contains(dir.Partition, ex.Message);
+        IOException inner = Assert.IsAssignableFrom<IOException>(ex.InnerException);
+        Assert.Contains(inner.Message, ex.Message);
+    }
+
     private static void FlipByte(string path, long position)
     {
         using FileStream file = new(path, FileMode.Open, FileAccess.ReadWrite);
