@@ -1,0 +1,450 @@
+using System.Diagnostics;
+using HotPath.Internal;
+
+namespace HotPath.Durability;
+
+/// <summary>
+/// One partition's journal: event batches and gaps appended to segment files (<see cref="SegmentLayout"/>), read back
+/// by offset from any thread, recovered on open, and trimmed by retention.
+/// </summary>
+/// <remarks>
+/// <para>Design. One appender thread at a time calls the append, flush, sync, retention and dispose methods; readers
+/// on any thread call <see cref="Read"/> for offsets in [<see cref="StartOffset"/>, <see cref="FlushedEnd"/>).</para>
+/// <list type="bullet">
+/// <item>Appends are framed into one reused staging buffer (no allocation in steady state) and written by
+/// <see cref="Flush"/> with one <see cref="RandomAccess.Write(Microsoft.Win32.SafeHandles.SafeFileHandle, ReadOnlySpan{byte}, long)"/>;
+/// a full buffer or a roll flushes earlier. The appender publishes the bytes, then <c>_flushedEnd</c> (release);
+/// readers acquire <c>_flushedEnd</c> and read only below it, so they never see a byte still being written.</item>
+/// <item>The segment list is copy-on-write: the appender publishes a new array on a roll (before the flushed end can
+/// pass the new segment's base) and on retention (after <c>_startOffset</c> moved up). A reader that raced retention
+/// may find its segment's file closed: reading below <see cref="StartOffset"/> is the caller's to prevent (keepFrom).</item>
+/// <item>A roll flushes the active segment and forces it (and the new segment's header) to stable storage, then writes
+/// the checkpoint; <see cref="Sync"/> forces the active segment and writes the checkpoint. The checkpoint is what
+/// recovery holds the tail to (see <see cref="JournalRecoverer"/>).</item>
+/// </list>
+/// </remarks>
+internal sealed partial class PartitionJournal : IDisposable
+{
+    private const int MaxStagingBytes = 1 << 20;
+    private const int MaxIndexCapacity = 1024;
+
+    private readonly JournalSettings _settings;
+    private readonly int _indexCapacity;
+
+    /// <summary>Copy-on-write list, oldest first; the last is the active segment. Written by the appender (release), read by readers (acquire).</summary>
+    private JournalSegment[] _segments;
+
+    /// <summary>Framed batches not yet written, all for the active segment from <see cref="_stagedPosition"/>. Appender.</summary>
+    private byte[] _staging;
+    private int _stagedLength;
+    private long _stagedPosition;
+
+    /// <summary>The next offset to append. Appender.</summary>
+    private long _endOffset;
+
+    /// <summary>Offsets below it are in the files. Released by the appender after the write; acquired by readers.</summary>
+    private long _flushedEnd;
+
+    /// <summary>Offsets below it were forced to stable storage. Released by the appender; read by any thread.</summary>
+    private long _syncedEnd;
+
+    /// <summary>The first retained offset. Released by retention after the segment list shrank; acquired by readers.</summary>
+    private long _startOffset;
+
+    /// <summary>Bytes in all segments, staged ones included. Released by the appender; a snapshot for any thread.</summary>
+    private long _sizeBytes;
+
+    /// <summary>Frame headers read by <see cref="Read"/> (a test of the index's bound). Incremented by readers.</summary>
+    private long _framesScanned;
+
+    private JournalCheckpoint _checkpoint;
+    private bool _disposed;
+
+    private PartitionJournal(string directory, int eventSize, JournalSettings settings, int indexCapacity, List<JournalSegment> segments, JournalRecovery recovery)
+    {
+        Directory = directory;
+        EventSize = eventSize;
+        _settings = settings;
+        _indexCapacity = indexCapacity;
+        _segments = [.. segments];
+        Recovery = recovery;
+        JournalSegment active = _segments[^1];
+        _endOffset = _flushedEnd = _syncedEnd = active.EndOffset;
+        _startOffset = _segments[0].BaseOffset;
+        _stagedPosition = active.Length;
+        _staging = new byte[(int)Math.Min(settings.SegmentBytes, MaxStagingBytes)];
+        foreach (JournalSegment segment in _segments)
+        {
+            _sizeBytes += segment.Length;
+        }
+    }
+
+    /// <summary>The partition directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The bytes of one event.</summary>
+    public int EventSize { get; }
+
+    /// <summary>The first retained offset. Thread-safety: any thread.</summary>
+    public long StartOffset => Volatile.Read(ref _startOffset);
+
+    /// <summary>The next offset to append, buffered appends included. Thread-safety: the appender.</summary>
+    public long EndOffset => _endOffset;
+
+    /// <summary>Offsets below it were handed to the operating system: a process crash keeps them. Thread-safety: any thread.</summary>
+    public long FlushedEnd => Volatile.Read(ref _flushedEnd);
+
+    /// <summary>Offsets below it were forced to stable storage by <see cref="Sync"/> or a roll. Thread-safety: any thread.</summary>
+    public long SyncedEnd => Volatile.Read(ref _syncedEnd);
+
+    /// <summary>What <see cref="Open"/> found and repaired.</summary>
+    public JournalRecovery Recovery { get; }
+
+    /// <summary>Bytes in all segment files (index files not counted), buffered appends included. Thread-safety: any thread (a snapshot).</summary>
+    public long SizeBytes => Volatile.Read(ref _sizeBytes);
+
+    /// <summary>Segments in the journal. Thread-safety: any thread (a snapshot).</summary>
+    public int SegmentCount => Volatile.Read(ref _segments).Length;
+
+    /// <summary>Frame headers read by <see cref="Read"/> since open (test hook for the index bound).</summary>
+    internal long FramesScanned => Interlocked.Read(ref _framesScanned);
+
+    /// <summary>The last checkpoint written (test hook: recovery keeps every frame before it).</summary>
+    internal JournalCheckpoint Checkpoint => _checkpoint;
+
+    /// <summary>
+    /// Opens the journal in <paramref name="directory"/> (created when missing; its parent must exist) and recovers it:
+    /// see <see cref="JournalRecoverer"/>. A torn tail is cut off and reported in <see cref="Recovery"/>.
+    /// </summary>
+    /// <exception cref="JournalException">The directory cannot be created or written, or a file belongs to another format or event size.</exception>
+    /// <exception cref="JournalCorruptionException">Data verified before (before the checkpoint, or in a sealed segment) is damaged.</exception>
+    public static PartitionJournal Open(string directory, int eventSize, JournalSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (eventSize <= 0)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(eventSize), "must be at least 1", eventSize);
+        }
+
+        if (settings.SegmentBytes < FileHeaderLayout.Size + SegmentLayout.FrameAndBatchHeaderSize)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(settings.SegmentBytes), $"must be at least {FileHeaderLayout.Size + SegmentLayout.FrameAndBatchHeaderSize}", settings.SegmentBytes);
+        }
+
+        if (settings.IndexIntervalBytes < 1)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(settings.IndexIntervalBytes), "must be at least 1", settings.IndexIntervalBytes);
+        }
+
+        directory = Path.GetFullPath(directory);
+        string? parent = Path.GetDirectoryName(directory);
+        if (!System.IO.Directory.Exists(directory) && (parent is null || !System.IO.Directory.Exists(parent)))
+        {
+            throw new JournalException(directory, $"cannot create the journal directory '{directory}': its parent '{parent}' does not exist; create it first");
+        }
+
+        int indexCapacity = (int)Math.Min((settings.SegmentBytes / settings.IndexIntervalBytes) + 2, MaxIndexCapacity);
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+            (List<JournalSegment> segments, JournalRecovery recovery) = JournalRecoverer.Recover(directory, eventSize, settings, indexCapacity);
+            var journal = new PartitionJournal(directory, eventSize, settings, indexCapacity, segments, recovery);
+            try
+            {
+                journal.Active.FlushToDisk();
+                journal.WriteCheckpoint();
+            }
+            catch
+            {
+                journal.CloseFiles();
+                throw;
+            }
+
+            return journal;
+        }
+        catch (Exception ex) when (ex is (IOException or UnauthorizedAccessException) and not JournalException)
+        {
+            throw new JournalException(directory, $"cannot open the journal in '{directory}': {ex.Message}", ex);
+        }
+    }
+
+    private JournalSegment Active => _segments[^1];
+
+    /// <summary>
+    /// Appends <paramref name="events"/> (a positive multiple of <see cref="EventSize"/> bytes) as one batch starting at
+    /// <paramref name="firstOffset"/>, which must be <see cref="EndOffset"/>. Buffered until <see cref="Flush"/>.
+    /// Thread-safety: the appender. Allocates nothing in steady state.
+    /// </summary>
+    public void AppendEvents(long firstOffset, ReadOnlySpan<byte> events, long timestampMs)
+    {
+        CheckAppend(firstOffset);
+        if (events.IsEmpty || events.Length % EventSize != 0)
+        {
+            ThrowHelper.Argument(nameof(events), $"{nameof(events)} must be a positive multiple of the event size {EventSize} bytes, was {events.Length} bytes");
+        }
+
+        if (events.Length > FrameLayout.MaxBodyLength - SegmentLayout.BatchHeaderSize)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(events), $"must be at most {FrameLayout.MaxBodyLength - SegmentLayout.BatchHeaderSize} bytes in one batch", events.Length);
+        }
+
+        int count = events.Length / EventSize;
+        Span<byte> frame = Stage(SegmentLayout.BatchBodyLength(events.Length), firstOffset, timestampMs);
+        Span<byte> body = frame[FrameLayout.HeaderSize..];
+        SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindEvents, count, firstOffset, timestampMs);
+        events.CopyTo(body[SegmentLayout.BatchHeaderSize..]);
+        FrameLayout.Seal(frame);
+        _endOffset = firstOffset + count;
+        Active.EndOffset = _endOffset;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="count"/> offsets that hold no event (abandoned claims), starting at
+    /// <paramref name="firstOffset"/>, which must be <see cref="EndOffset"/>. Thread-safety: the appender.
+    /// </summary>
+    public void AppendGap(long firstOffset, long count, long timestampMs)
+    {
+        CheckAppend(firstOffset);
+        if (count < 1)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(count), "must be at least 1", count);
+        }
+
+        while (count > 0)
+        {
+            int batch = (int)Math.Min(count, int.MaxValue);
+            Span<byte> frame = Stage(SegmentLayout.BatchHeaderSize, firstOffset, timestampMs);
+            SegmentLayout.WriteBatchHeader(frame[FrameLayout.HeaderSize..], SegmentLayout.KindGap, batch, firstOffset, timestampMs);
+            FrameLayout.Seal(frame);
+            firstOffset += batch;
+            count -= batch;
+            _endOffset = firstOffset;
+            Active.EndOffset = _endOffset;
+        }
+    }
+
+    /// <summary>Writes the buffered batches to the active segment, then publishes <see cref="FlushedEnd"/>. Thread-safety: the appender.</summary>
+    public void Flush()
+    {
+        ThrowIfDisposed();
+        FlushStaged();
+    }
+
+    /// <summary>
+    /// Flushes, forces the active segment and its index to stable storage, and writes the checkpoint; then publishes
+    /// <see cref="SyncedEnd"/>. Thread-safety: the appender.
+    /// </summary>
+    public void Sync()
+    {
+        ThrowIfDisposed();
+        FlushStaged();
+        Active.FlushToDisk();
+        WriteCheckpoint();
+    }
+
+    /// <summary>
+    /// Reads the run at <paramref name="offset"/>: up to the events of its batch that fit in <paramref name="destination"/>
+    /// (at least one), or the rest of its gap. Verifies the batch's checksum. Thread-safety: any thread, for offsets in
+    /// [<see cref="StartOffset"/>, <see cref="FlushedEnd"/>).
+    /// </summary>
+    /// <exception cref="JournalCorruptionException">The batch holding <paramref name="offset"/> is damaged.</exception>
+    public JournalRun Read(long offset, Span<byte> destination)
+    {
+        // Acquire: the flushed end is read before the segment list, so the list is at least as new as the segments the
+        // flushed bytes went to (the appender publishes a new segment before flushing into it).
+        long flushed = Volatile.Read(ref _flushedEnd);
+        long start = Volatile.Read(ref _startOffset);
+        if (offset < start || offset >= flushed)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(offset), $"must be in the journal's readable window [{start}, {flushed})", offset);
+        }
+
+        if (destination.Length < EventSize)
+        {
+            ThrowHelper.Argument(nameof(destination), $"{nameof(destination)} must hold at least one event of {EventSize} bytes, was {destination.Length} bytes");
+        }
+
+        JournalSegment[] segments = Volatile.Read(ref _segments);
+        return SegmentReader.Read(segments[FindSegment(segments, offset)], offset, destination, EventSize, ref _framesScanned);
+    }
+
+    /// <summary>
+    /// Deletes whole segments, oldest first, never the active one nor one holding an offset at or above
+    /// <paramref name="keepFrom"/>, while the journal is over <paramref name="maxBytes"/> or the segment's last batch is
+    /// older than <paramref name="maxAge"/>. Returns the number deleted. Thread-safety: the appender.
+    /// </summary>
+    public int ApplyRetention(long keepFrom, long? maxBytes, TimeSpan? maxAge)
+    {
+        ThrowIfDisposed();
+        long nowMs = _settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        int deleted = 0;
+        while (_segments.Length > 1)
+        {
+            JournalSegment oldest = _segments[0];
+            long end = _segments[1].BaseOffset;
+            bool overSize = maxBytes is long max && _sizeBytes > max;
+            bool tooOld = maxAge is TimeSpan age && (oldest.LastTimestampMs == long.MinValue || nowMs - oldest.LastTimestampMs > (long)age.TotalMilliseconds);
+            if (end > keepFrom || !(overSize || tooOld))
+            {
+                break;
+            }
+
+            // Release: the start moves up before the list shrinks, so a reader that acquires the new start never asks
+            // for the dropped segment; one that read the old start may race the delete (documented on the type).
+            Volatile.Write(ref _startOffset, end);
+            Volatile.Write(ref _segments, _segments[1..]);
+            Volatile.Write(ref _sizeBytes, _sizeBytes - oldest.Length);
+            oldest.Delete();
+            deleted++;
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Flushes, forces the active segment to stable storage and writes the checkpoint (a clean close), then closes the files. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        try
+        {
+            Sync();
+        }
+        finally
+        {
+            CloseFiles();
+        }
+    }
+
+    private static int FindSegment(JournalSegment[] segments, long offset)
+    {
+        int low = 0;
+        int high = segments.Length - 1;
+        while (low < high)
+        {
+            int mid = (int)((uint)(low + high + 1) >> 1);
+            if (segments[mid].BaseOffset <= offset)
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+
+        return low;
+    }
+
+    private void CheckAppend(long firstOffset)
+    {
+        ThrowIfDisposed();
+        if (firstOffset != _endOffset)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(firstOffset), $"must equal the journal's end offset {_endOffset} (offsets are contiguous)", firstOffset);
+        }
+    }
+
+    /// <summary>
+    /// Makes room for a frame with a body of <paramref name="bodyLength"/> bytes starting at <paramref name="firstOffset"/>
+    /// (rolling the segment or flushing when needed), records its index entry, and returns the frame's staging bytes.
+    /// </summary>
+    private Span<byte> Stage(int bodyLength, long firstOffset, long timestampMs)
+    {
+        int frameSize = FrameLayout.FrameSize(bodyLength);
+        JournalSegment active = Active;
+        if (active.HasBatches && active.Length + frameSize > _settings.SegmentBytes)
+        {
+            Roll();
+            active = Active;
+        }
+
+        if (_stagedLength + frameSize > _staging.Length)
+        {
+            FlushStaged();
+            if (frameSize > _staging.Length)
+            {
+                _staging = new byte[frameSize];
+            }
+        }
+
+        long position = active.Length;
+        long lastIndexed = active.Index.LastPosition;
+        if (lastIndexed < 0 || position - lastIndexed >= _settings.IndexIntervalBytes)
+        {
+            active.Index.Add(firstOffset, position);
+        }
+
+        active.Length = position + frameSize;
+        active.LastTimestampMs = timestampMs;
+
+        // Release: a snapshot for SizeBytes readers; nothing else depends on it.
+        Volatile.Write(ref _sizeBytes, _sizeBytes + frameSize);
+        Span<byte> frame = _staging.AsSpan(_stagedLength, frameSize);
+        _stagedLength += frameSize;
+        return frame;
+    }
+
+    private void FlushStaged()
+    {
+        JournalSegment active = Active;
+        if (_stagedLength > 0)
+        {
+            RandomAccess.Write(active.Data, _staging.AsSpan(0, _stagedLength), _stagedPosition);
+            _stagedPosition += _stagedLength;
+            _stagedLength = 0;
+            active.PersistIndex();
+        }
+
+        Debug.Assert(_stagedPosition == active.Length, "everything staged is written");
+
+        // Release: the bytes below the new end were written above (paired with Read's acquire); flipped, a reader could
+        // read a frame not yet in the file and report it as corrupt.
+        Volatile.Write(ref _flushedEnd, _endOffset);
+    }
+
+    /// <summary>Seals the active segment (flushed and forced to stable storage) and starts a new one at the end offset.</summary>
+    private void Roll()
+    {
+        FlushStaged();
+        Active.FlushToDisk();
+        JournalSegment next = JournalSegment.Create(Directory, _endOffset, EventSize, _indexCapacity);
+        next.FlushToDisk();
+
+        // Release: the new segment is in the list before any flush into it publishes a flushed end past its base.
+        Volatile.Write(ref _segments, [.. _segments, next]);
+        _stagedPosition = next.Length;
+        WriteCheckpoint();
+    }
+
+    private void WriteCheckpoint()
+    {
+        JournalSegment active = Active;
+        _checkpoint = new JournalCheckpoint(active.BaseOffset, _stagedPosition, _flushedEnd);
+        _checkpoint.Save(Directory);
+
+        // Release: everything below the flushed end is on stable storage now.
+        Volatile.Write(ref _syncedEnd, _flushedEnd);
+    }
+
+    private void CloseFiles()
+    {
+        _disposed = true;
+        foreach (JournalSegment segment in _segments)
+        {
+            segment.Dispose();
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ObjectDisposed(nameof(PartitionJournal));
+        }
+    }
+}
