@@ -60,7 +60,8 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     private bool _dispatching;
     private bool _fenced;
 
-    public ReadCursor(Partition<T> partition, OffsetReset reset, long? offset, bool lossy = false, bool readCommitted = false)
+    public ReadCursor(
+        Partition<T> partition, OffsetReset reset, long? offset, bool lossy = false, bool readCommitted = false, bool journaledOnly = false)
     {
         Debug.Assert(!(lossy && readCommitted), "lossy cursors read uncommitted (validated by the options)");
         _partition = partition;
@@ -69,14 +70,19 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
         if (lossy)
         {
             _copies = new T[Math.Min(LossyChunk, partition.Capacity)];
-            long start = offset ?? (reset == OffsetReset.Latest ? partition.EndOffset : Math.Max(0, partition.WriterReach() + 1 - partition.Capacity));
+            long start = offset ?? (reset == OffsetReset.Latest ? partition.EndOffset : Math.Max(partition.RingStart, partition.WriterReach() + 1 - partition.Capacity));
             _committed = new Sequence(start);
         }
         else
         {
-            _committed = partition.AddGatingSequence(reset, offset);
+            _committed = partition.AddGatingSequence(reset, offset, out long ringFrom);
+            if (partition.Journal is not null && _committed.ReadOwned() < ringFrom)
+            {
+                _journalUntil = ringFrom;
+            }
         }
 
+        _journaledOnly = journaledOnly && partition.Journal is not null;
         _position = _committed.Read();
     }
 
@@ -179,7 +185,12 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
             // Release: the reading thread's per-event acquire read of the flag sees it, and stops.
             Volatile.Write(ref _fenced, true);
             // The counters carry over (acquire reads; a late increment by the fenced reader is lost, benign for statistics).
-            return new ReadCursor<T>(_partition, replacement, _lossy, _stable, Lost, Gaps, Aborted);
+            return new ReadCursor<T>(_partition, replacement, _lossy, _stable, Lost, Gaps, Aborted)
+            {
+                // The fenced reader's sequence held the writers, so the ring is still intact from here on.
+                _journalUntil = _journalUntil,
+                _journaledOnly = _journaledOnly,
+            };
         }
     }
 
@@ -192,6 +203,12 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     /// </summary>
     private long ReadableEnd(long from, long limit)
     {
+        if (from < _journalUntil)
+        {
+            // Catching up from the journal: it holds every offset below the ring's part (see ReadCursor.Journal.cs).
+            return Math.Min(_journalUntil - 1, limit);
+        }
+
         TransactionIndex? stable = _stable;
         if (stable is not null && stable.LastStable <= from)
         {
@@ -210,7 +227,7 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
             last = Math.Min(last, stable.LastStable - 1);
         }
 
-        return last;
+        return _journaledOnly ? JournalCap(last) : last;
     }
 
     /// <summary>Hands up to <paramref name="max"/> available events to <paramref name="handler"/>; returns how many offsets it passed.</summary>
@@ -220,6 +237,11 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
         if (_lossy)
         {
             return DispatchLossy(ref handler, max);
+        }
+
+        if (ReadsJournal)
+        {
+            return DispatchJournal(ref handler, max);
         }
 
         if (!BeginDispatch(max, out long first, out long last))
@@ -249,6 +271,11 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
             int count = DispatchLossy(ref adapter, max);
             handler = adapter.Handler;
             return count;
+        }
+
+        if (ReadsJournal)
+        {
+            return DispatchJournalBatch(ref handler, max);
         }
 
         if (!BeginDispatch(max, out long first, out long last))
@@ -330,6 +357,17 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
                 continue;
             }
 
+            if (offset < _journalUntil)
+            {
+                _position = offset + 1;
+                if (!TryReadJournal(offset, out @event))
+                {
+                    continue;
+                }
+
+                return true;
+            }
+
             _position = offset + 1;
 
             @event = _partition.SlotRef(offset);
@@ -341,7 +379,15 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     public void SkipCurrent() => _position++;
 
     /// <summary>A copy of the event at the position, for dead-lettering. Reading thread.</summary>
-    public T CopyCurrent() => _partition.SlotRef(_position);
+    public T CopyCurrent()
+    {
+        if (ReadsJournal && TryReadJournal(_position, out T @event))
+        {
+            return @event;
+        }
+
+        return _partition.SlotRef(_position);
+    }
 
     /// <summary>Commits everything handed out so far; false when the cursor was fenced. Reading thread.</summary>
     public bool TryCommitPosition() => TryCommit(_position);
@@ -434,7 +480,7 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     {
         if (_lossy)
         {
-            long low = Math.Max(0, _partition.WriterReach() + 1 - _partition.Capacity);
+            long low = Math.Max(_partition.RingStart, _partition.WriterReach() + 1 - _partition.Capacity);
             long end = _partition.EndOffset;
             if (offset < low || offset > end)
             {

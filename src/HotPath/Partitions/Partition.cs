@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using HotPath.Durability;
 using HotPath.Internal;
 using HotPath.Workers;
 
@@ -55,7 +56,7 @@ namespace HotPath.Partitions;
 /// <para><b>Registration</b> of a reader publishes its sequence at a provisional value that is below anything
 /// the writer may still reach, reads the writer's position after a full fence, and only then raises the
 /// sequence to its start, under <c>_registrationLock</c>: a writer that cached a gating minimum before the
-/// registration cannot have passed the new reader's start (see <see cref="AddGatingSequence"/>).</para>
+/// registration cannot have passed the new reader's start (see <see cref="AddGatingSequence(OffsetReset, long?, out long)"/>).</para>
 /// <para><b>Gaps</b> (multi-writer abandons) are kept while any reader may still reach them: see
 /// <c>GapPruneBoundLocked</c>.</para>
 /// <para>Thread-safety: publishing is safe from any thread in <see cref="PublishMode.MultiWriter"/> mode and from
@@ -109,6 +110,15 @@ public sealed partial class Partition<T> : IDisposable
     private int _state;
 
     internal Partition(string topicName, int id, int capacity, PublishMode mode, WaitStrategy writerWait)
+        : this(topicName, id, capacity, mode, writerWait, journal: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a partition; a durable one (<paramref name="journal"/> not null) continues its journal: the first offset
+    /// published is the journal's end, and the ring starts empty (older offsets are read from the journal).
+    /// </summary>
+    internal Partition(string topicName, int id, int capacity, PublishMode mode, WaitStrategy writerWait, JournalProgress? journal)
     {
         Debug.Assert(capacity > 0 && (capacity & (capacity - 1)) == 0, "capacity is validated by TopicOptions");
         TopicName = topicName;
@@ -119,16 +129,29 @@ public sealed partial class Partition<T> : IDisposable
         _slots = new T[capacity];
         _multiWriter = mode == PublishMode.MultiWriter;
         _writerWait = writerWait;
-        _cursor.Value = -1;
-        _writerPublished.Value = -1;
-        _claimAnnounce.Value = -1;
-        _publishedHint.Value = -1;
+        // A durable partition starts where its journal ends, as if offsets [0, start) had been published and read.
+        long start = journal?.Journal.EndOffset ?? 0;
+        Journal = journal;
+        _cursor.Value = start - 1;
+        _writerNext.Value = start;
+        _writerPublished.Value = start - 1;
+        _claimAnnounce.Value = start - 1;
+        _publishedHint.Value = start - 1;
+        _retentionFloor = start;
+        RingStart = start;
         // Ungated at first: a value that sends the first claim to the slow path.
         _gatingCached.Value = long.MinValue / 2;
         if (_multiWriter)
         {
+            // Each slot's entry is the lap of the last offset below `start` that maps to it (-1, "published before the
+            // first lap", for offsets below 0): the claim of `start + i` then finds its slot's previous occupant published.
             _available = new int[capacity];
-            _available.AsSpan().Fill(-1);
+            for (int slot = 0; slot < capacity; slot++)
+            {
+                long previous = start - 1 - ((start - 1 - slot) & _mask);
+                _available[slot] = (int)(previous >> _indexShift);
+            }
+
             _gaps = new GapLog();
         }
 
@@ -169,8 +192,8 @@ public sealed partial class Partition<T> : IDisposable
 
     /// <summary>
     /// The earliest offset still retained for a new reader (Kafka's log start offset): the committed offset
-    /// of the slowest lossless reader, or with none the oldest slot the writer has not reused.
-    /// Thread-safety: any thread; a snapshot.
+    /// of the slowest lossless reader, or with none the oldest slot the writer has not reused; for a durable partition, the
+    /// first offset its journal retains. Thread-safety: any thread; a snapshot.
     /// </summary>
     public long StartOffset
     {
@@ -178,12 +201,50 @@ public sealed partial class Partition<T> : IDisposable
         {
             lock (_registrationLock)
             {
-                return LowWatermarkLocked(_gating);
+                return RetainedStartLocked(_gating);
             }
         }
     }
 
     internal bool IsMultiWriter => _multiWriter;
+
+    /// <summary>
+    /// Offsets below this are acknowledged: journaled per the topic's <see cref="SyncPolicy"/> on a durable topic; on an
+    /// in-memory topic, the end offset. Thread-safety: any thread; a snapshot.
+    /// </summary>
+    public long AcknowledgedEnd => Journal?.Acknowledged ?? EndOffset;
+
+    /// <summary>Waits until <paramref name="offset"/> is acknowledged (see <see cref="AcknowledgedEnd"/>).</summary>
+    /// <param name="offset">A published offset.</param>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>False when <paramref name="timeout"/> passed first.</returns>
+    /// <exception cref="JournalException">The journal failed: the offset will never be acknowledged by this process.</exception>
+    /// <remarks>Thread-safety: any thread.</remarks>
+    public bool WaitAcknowledged(long offset, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (offset < 0)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(offset), "must be a published offset (at least 0)", offset);
+        }
+
+        if (Journal is null)
+        {
+            // In memory, published is acknowledged: no wait.
+            return EndOffset > offset;
+        }
+
+        return Journal.WaitAcknowledged(offset, timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// The first offset this process published into the ring: 0, or a durable partition's journal end at open. The slots
+    /// of lower offsets hold nothing (a lossy reader never starts below it; lossless readers read the journal).
+    /// </summary>
+    internal long RingStart { get; }
+
+    /// <summary>The journal of a durable partition (see <see cref="DurabilityOptions"/>), else null.</summary>
+    internal JournalProgress? Journal { get; }
 
     internal GapLog? Gaps => _gaps;
 
@@ -367,7 +428,15 @@ public sealed partial class Partition<T> : IDisposable
     /// Registers a lossless reader's gating sequence that starts at the position given by
     /// <paramref name="reset"/>, or at <paramref name="offset"/> when it is not null.
     /// </summary>
-    internal Sequence AddGatingSequence(OffsetReset reset, long? offset)
+    internal Sequence AddGatingSequence(OffsetReset reset, long? offset) => AddGatingSequence(reset, offset, out _);
+
+    /// <summary>
+    /// Registers a lossless reader's gating sequence (see the overload); <paramref name="ringFrom"/> is the lowest offset
+    /// the reader may read from the ring. A durable partition retains its journal too: a reader may start as low as the
+    /// journal's start, and reads the offsets below <paramref name="ringFrom"/> from the journal (its sequence keeps the
+    /// writers from reusing the slots at and above <paramref name="ringFrom"/> until it passed them).
+    /// </summary>
+    internal Sequence AddGatingSequence(OffsetReset reset, long? offset, out long ringFrom)
     {
         lock (_registrationLock)
         {
@@ -376,14 +445,17 @@ public sealed partial class Partition<T> : IDisposable
             // (the watermark only rises while we hold the lock). A writer that sees it cannot pass what is already
             // protected, so a running writer is not stopped by the registration; an ungated one waits only until the
             // sequence is raised below.
-            var sequence = new Sequence(LowWatermarkLocked(before));
+            var sequence = new Sequence(RetainedStartLocked(before));
             Sequence[] after = [.. before, sequence];
             Volatile.Write(ref _gating, after);
             // Full fence: the new array is visible before we read the writers' positions below (pairs with the
             // fence after a single writer's announce and with a multi-writer's CAS claim).
             Interlocked.MemoryBarrier();
 
-            long low = LowWatermarkLocked(before);
+            // Every offset from ringFrom on is intact in the ring (or not yet written), and stays so: the writers are
+            // gated by `before` (a durable partition's journaller is always among them) and now by the new sequence.
+            ringFrom = LowWatermarkLocked(before);
+            long low = RetainedStartLocked(before);
             long end = EndOffset;
             long start = reset == OffsetReset.Latest ? end : low;
             if (offset is long requested)
@@ -489,7 +561,18 @@ public sealed partial class Partition<T> : IDisposable
         NotifyReaderProgress();
     }
 
-    /// <summary>The retained window's lower end, given the other gating sequences. Caller holds the lock.</summary>
+    /// <summary>
+    /// The lowest offset a reader may register at, given the other gating sequences: the ring's low watermark, or for a
+    /// durable partition its journal's start (never above the watermark: retention deletes only below every gating
+    /// sequence, under this lock). Caller holds the lock.
+    /// </summary>
+    private long RetainedStartLocked(Sequence[] gating)
+    {
+        long low = LowWatermarkLocked(gating);
+        return Journal is { } journal ? Math.Min(low, journal.Start) : low;
+    }
+
+    /// <summary>The retained window's lower end in the ring, given the other gating sequences. Caller holds the lock.</summary>
     private long LowWatermarkLocked(Sequence[] gating)
     {
         if (gating.Length != 0)
@@ -526,6 +609,42 @@ public sealed partial class Partition<T> : IDisposable
         // written under the lock we hold; the acquire read is for form.
         long oldestInRing = Volatile.Read(ref _cursor.Value) - _capacity + 1;
         return Math.Min(MinGating(Volatile.Read(ref _gating), long.MaxValue), oldestInRing);
+    }
+
+    /// <summary>
+    /// Journaller thread: deletes the journal's oldest segments that retention allows, never one holding an offset at or
+    /// above <paramref name="keepFrom"/> (the lowest offset a stored group commit still needs) or any gating sequence. Under
+    /// the registration lock: a reader registering meanwhile reads the journal's start after the deletion.
+    /// </summary>
+    internal int RetainJournal(long keepFrom, long? maxBytes, TimeSpan? maxAge)
+    {
+        JournalProgress journal = Journal!;
+        lock (_registrationLock)
+        {
+            long floor = Math.Min(keepFrom, MinGating(_gating, EndOffset));
+            int deleted = journal.Journal.ApplyRetention(floor, maxBytes, maxAge);
+            if (deleted != 0)
+            {
+                journal.SetStart(journal.Journal.StartOffset);
+            }
+
+            return deleted;
+        }
+    }
+
+    /// <summary>
+    /// Journaller thread: offsets below <paramref name="end"/> are acknowledged. Wakes the writers waiting for that and
+    /// the readers parked on this partition that read only journaled events.
+    /// </summary>
+    internal void Acknowledge(long end)
+    {
+        Journal!.Acknowledge(end);
+        // Asymmetric Dekker, fast side, as in PublishCore: a reader about to park raised the flag and then ran a
+        // process-wide barrier before its re-check, so either this load sees the flag or the re-check sees `end`.
+        if (Volatile.Read(ref _publishWakeNeeded.Value) != 0)
+        {
+            WakeParked();
+        }
     }
 
     /// <summary>The lowest gating sequence (for lag and retention views).</summary>
