@@ -106,6 +106,21 @@ public sealed record ConsumerGroupOptions
     /// </summary>
     public IsolationLevel? Isolation { get; init; }
 
+    /// <summary>
+    /// On a durable topic (<c>TopicOptions.Durability</c>), hand the handler only events the journal has acknowledged
+    /// (the LMAX journaller-before-business-logic order): what the group acts on survives a crash, at the cost of the
+    /// journal's latency (and, with a sync policy, the sync's). False (the default): the group reads events as soon as
+    /// they are published, and after a crash may have acted on events the journal never kept. No effect on in-memory topics.
+    /// </summary>
+    public bool ReadJournaledOnly { get; init; }
+
+    /// <summary>
+    /// On a durable topic, persist the group's committed offsets in the topic's directory, so that a group with the same
+    /// id resumes there in a new process (and retention keeps what it has not committed). Default true. A lossy group's
+    /// offsets are never persisted. No effect on in-memory topics.
+    /// </summary>
+    public bool DurableOffsets { get; init; } = true;
+
     /// <summary>The isolation level in effect (see <see cref="Isolation"/>).</summary>
     internal bool ReadsCommitted => (Isolation ?? (Lossy ? IsolationLevel.ReadUncommitted : IsolationLevel.ReadCommitted)) == IsolationLevel.ReadCommitted;
 

@@ -1,3 +1,4 @@
+using HotPath.Durability;
 using HotPath.Groups;
 using HotPath.Partitions;
 
@@ -15,17 +16,18 @@ namespace HotPath.Consumers;
 /// replaced only by <see cref="Fence"/>; members compare it with the cursor they were given, once per batch,
 /// to notice that they were fenced. Thread-safety: any thread for the reads; see above for the writes.
 /// </remarks>
-internal sealed class GroupPartition<T> : IOwnedPartition
+internal sealed class GroupPartition<T> : IOwnedPartition, IDurableCursor
     where T : struct
 {
     private ReadCursor<T> _cursor;
     private MemberWorker<T>? _owner;
 
-    public GroupPartition(TopicPartition id, Partition<T> partition, OffsetReset reset, bool lossy, bool readCommitted)
+    public GroupPartition(
+        TopicPartition id, Partition<T> partition, OffsetReset reset, bool lossy, bool readCommitted, long? offset = null, bool journaledOnly = false)
     {
         Id = id;
         Partition = partition;
-        _cursor = new ReadCursor<T>(partition, reset, offset: null, lossy, readCommitted);
+        _cursor = new ReadCursor<T>(partition, reset, offset, lossy, readCommitted, journaledOnly);
         PartitionTag = id.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -18,6 +18,7 @@ internal sealed class GroupSubscription<T>
     private readonly Dictionary<TopicPartition, GroupPartition<T>> _byId = [];
     private readonly Dictionary<string, int> _partitionsPerTopic = new(StringComparer.Ordinal);
     private readonly List<Topic<T>> _claimed = [];
+    private readonly List<Topic<T>> _durable = [];
     private readonly string _groupId;
     private int _closed;
 
@@ -63,12 +64,20 @@ internal sealed class GroupSubscription<T>
 
             foreach (Topic<T> topic in topics)
             {
+                bool durable = topic.Journaller is not null && options.DurableOffsets && !options.Lossy;
                 foreach (Partition<T> partition in topic.Partitions)
                 {
                     var id = new TopicPartition(topic.Name, partition.Id);
-                    var state = new GroupPartition<T>(id, partition, options.AutoOffsetReset, options.Lossy, options.ReadsCommitted);
+                    var state = new GroupPartition<T>(
+                        id, partition, options.AutoOffsetReset, options.Lossy, options.ReadsCommitted, durable ? StoredOffset(topic, partition) : null, options.ReadJournaledOnly);
                     partitions.Add(state);
                     _byId.Add(id, state);
+                }
+
+                if (durable)
+                {
+                    topic.Journaller!.RegisterGroup(_groupId, [.. partitions.Where(p => p.Partition.TopicName == topic.Name)]);
+                    _durable.Add(topic);
                 }
             }
         }
@@ -82,6 +91,7 @@ internal sealed class GroupSubscription<T>
                 registered.Cursor.Close();
             }
 
+            UnregisterDurable();
             ReleaseGroupIds();
             throw;
         }
@@ -114,12 +124,39 @@ internal sealed class GroupSubscription<T>
             return;
         }
 
+        // The journaller persists the group's last committed offsets before its cursors go.
+        UnregisterDurable();
         foreach (GroupPartition<T> partition in Partitions)
         {
             partition.Cursor.Close();
         }
 
         ReleaseGroupIds();
+    }
+
+    /// <summary>
+    /// Where the group resumes on a durable partition: its stored committed offset, within what the journal still holds
+    /// (a stored offset below the journal's start, whose segments a documented retention deleted, resumes at the start;
+    /// one past the end, which the journaller never stores, at the end); null when the group has none (the reset applies).
+    /// </summary>
+    private long? StoredOffset(Topic<T> topic, Partition<T> partition)
+    {
+        if (!topic.Journaller!.TryGetStored(_groupId, partition.Id, out long stored))
+        {
+            return null;
+        }
+
+        return Math.Clamp(stored, partition.StartOffset, partition.EndOffset);
+    }
+
+    private void UnregisterDurable()
+    {
+        foreach (Topic<T> topic in _durable)
+        {
+            topic.Journaller!.UnregisterGroup(_groupId);
+        }
+
+        _durable.Clear();
     }
 
     private void ReleaseGroupIds()

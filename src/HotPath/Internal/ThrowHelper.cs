@@ -41,6 +41,11 @@ internal static class ThrowHelper
         throw new HotPath.Durability.JournalCorruptionException(path, position, reason);
 
     [DoesNotReturn]
+    public static void DurableTransactions(string topic) =>
+        throw new NotSupportedException(
+            $"topic '{topic}' is durable, and transactions on durable topics are not supported yet: a transaction's open and aborted offsets are not journaled, so after a restart read-committed groups would see them. Publish transactional output to an in-memory topic, or mirror it to Kafka");
+
+    [DoesNotReturn]
     public static void Timeout(string what, TimeSpan timeout) =>
         throw new TimeoutException($"{what} did not complete within {timeout}");
 }

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using HotPath.Consumers;
 using HotPath.Diagnostics;
+using HotPath.Durability;
 using HotPath.Internal;
 using HotPath.Partitioning;
 using HotPath.Partitions;
@@ -41,6 +42,8 @@ public sealed class Topic<T> : IDisposable
     // above from the caches of keyed publishers.
     private PaddedLong _keylessNext;
     private int _disposed;
+    private readonly TopicStorage? _storage;
+    private readonly TopicJournaller<T>? _journaller;
 
     /// <summary>Creates a topic; the options are validated here.</summary>
     /// <param name="options">The topic's shape.</param>
@@ -55,10 +58,27 @@ public sealed class Topic<T> : IDisposable
         options.Validate();
         Options = options;
         _partitioner = options.Partitioner;
+        if (options.Durability is not null)
+        {
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+            {
+                ThrowHelper.Argument(
+                    nameof(options),
+                    $"options.{nameof(TopicOptions.Durability)} needs an event type without references (it is journaled as its bytes): {typeof(T)} holds a reference field");
+            }
+
+            _storage = TopicStorage.Open(options, Unsafe.SizeOf<T>(), typeof(T).FullName ?? typeof(T).Name);
+        }
+
         _partitions = new Partition<T>[options.PartitionCount];
         for (int i = 0; i < _partitions.Length; i++)
         {
-            _partitions[i] = new Partition<T>(options.Name, i, options.Capacity, options.PublishMode, options.WaitStrategy);
+            _partitions[i] = new Partition<T>(options.Name, i, options.Capacity, options.PublishMode, options.WaitStrategy, _storage?.Partitions[i]);
+        }
+
+        if (_storage is not null)
+        {
+            _journaller = new TopicJournaller<T>(options.Name, _partitions, options.Durability!, _storage.Offsets);
         }
 
         HotPathMetrics.Register(this, new MetricsSource(this));
@@ -66,6 +86,31 @@ public sealed class Topic<T> : IDisposable
 
     /// <summary>The topic's options.</summary>
     public TopicOptions Options { get; }
+
+    /// <summary>True when the topic journals its events (<see cref="TopicOptions.Durability"/>).</summary>
+    public bool IsDurable => _storage is not null;
+
+    /// <summary>What opening a durable topic's files found and recovered; null for an in-memory topic.</summary>
+    public TopicRecovery? Recovery => _storage?.Recovery;
+
+    /// <summary>The failure that stopped a durable topic's journal, or null. Thread-safety: any thread.</summary>
+    public Exception? JournalFault => _journaller?.Fault;
+
+    internal TopicJournaller<T>? Journaller => _journaller;
+
+    /// <summary>
+    /// Waits until the event <paramref name="published"/> names is acknowledged under the topic's
+    /// <see cref="SyncPolicy"/>: journaled to the operating system (<see cref="SyncPolicy.None"/>), or forced to stable
+    /// storage (the other policies). For an in-memory topic, every published event counts as acknowledged.
+    /// </summary>
+    /// <param name="published">What a publish returned.</param>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>False when <paramref name="timeout"/> passed first.</returns>
+    /// <exception cref="JournalException">The journal failed: the event will never be acknowledged by this process.</exception>
+    /// <remarks>Thread-safety: any thread.</remarks>
+    public bool WaitAcknowledged(PublishResult published, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        this[published.Partition].WaitAcknowledged(published.Offset, timeout, cancellationToken);
 
     /// <summary>The topic name.</summary>
     public string Name => Options.Name;
@@ -408,8 +453,12 @@ public sealed class Topic<T> : IDisposable
         }
     }
 
-    /// <summary>Completes the topic and releases writers waiting on a full ring with <see cref="ObjectDisposedException"/>.</summary>
-    /// <remarks>Thread-safety: any thread; idempotent; never blocks.</remarks>
+    /// <summary>
+    /// Completes the topic and releases writers waiting on a full ring with <see cref="ObjectDisposedException"/>. A
+    /// durable topic then journals what was published, persists its groups' committed offsets, closes its files and
+    /// releases its directory.
+    /// </summary>
+    /// <remarks>Thread-safety: any thread; idempotent; an in-memory topic never blocks, a durable one waits for its journal.</remarks>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -422,6 +471,9 @@ public sealed class Topic<T> : IDisposable
             partition.Dispose();
         }
 
+        // A durable topic journals what was published, persists its groups' offsets and closes its files.
+        _journaller?.Stop();
+        _storage?.Dispose();
         HotPathMetrics.Unregister(this);
     }
 

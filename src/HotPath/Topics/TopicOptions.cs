@@ -39,6 +39,13 @@ public sealed record TopicOptions
     /// </summary>
     public int ReplicationFactor { get; init; } = 1;
 
+    /// <summary>
+    /// Makes the topic durable: its events are journaled to files and its groups' committed offsets persist, so a new
+    /// process resumes where the last one stopped. Null (the default): in memory only. The event type must then be a
+    /// struct without references (it is written as its bytes).
+    /// </summary>
+    public HotPath.Durability.DurabilityOptions? Durability { get; init; }
+
     /// <summary>Throws when an option breaks its rule; the message names the option, the rule and the value.</summary>
     /// <remarks>Thread-safety: any thread.</remarks>
     public void Validate()
@@ -90,5 +97,7 @@ public sealed record TopicOptions
         {
             ThrowHelper.ArgumentOutOfRange(nameof(ReplicationFactor), "must be at least 1", ReplicationFactor);
         }
+
+        Durability?.Validate();
     }
 }

@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+using HotPath.Consumers;
+
+namespace HotPath.Durability;
+
+/// <summary>
+/// The journaller's batch handler on one partition: appends each run of published events to the journal, and the
+/// offsets a run skipped (gaps: abandoned multi-writer claims) as a gap record, so journal offsets match ring offsets.
+/// </summary>
+/// <typeparam name="T">The event type: a struct without references (checked when the topic is created).</typeparam>
+/// <remarks>Thread-safety: the journaller thread only.</remarks>
+internal struct JournalAppender<T>(PartitionJournal journal, long timestampMs) : IBatchHandler<T>
+    where T : struct
+{
+    /// <inheritdoc/>
+    public readonly void OnBatch(ReadOnlySpan<T> events, int partition, long firstOffset)
+    {
+        AppendGapTo(journal, firstOffset, timestampMs);
+        journal.AppendEvents(firstOffset, MemoryMarshal.AsBytes(events), timestampMs);
+    }
+
+    /// <summary>Appends the gap from the journal's end up to <paramref name="offset"/>, if there is one.</summary>
+    public static void AppendGapTo(PartitionJournal journal, long offset, long timestampMs)
+    {
+        long end = journal.EndOffset;
+        if (offset > end)
+        {
+            journal.AppendGap(end, offset - end, timestampMs);
+        }
+    }
+}

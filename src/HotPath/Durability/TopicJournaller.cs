@@ -1,0 +1,368 @@
+using System.Diagnostics;
+using HotPath.Consumers;
+using HotPath.Partitions;
+using HotPath.Workers;
+
+namespace HotPath.Durability;
+
+/// <summary>
+/// The journaller of one durable topic: a dedicated thread that reads every partition like a lossless reader (its
+/// sequence gates the writers, so no slot is reused before its event is in the journal), appends what was published to
+/// the partition's journal in batches, flushes and syncs per the <see cref="SyncPolicy"/>, then acknowledges (writers may
+/// wait for that, journaled-only groups read up to it). It also persists the committed offsets of the topic's durable
+/// groups and applies retention.
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+/// <remarks>
+/// <para><b>Design.</b> The thread owns the journals' appends, the cursors and <see cref="_persisted"/>. Order per round:
+/// append, flush, sync (per policy), commit the cursor to what was flushed (the ring slots may be reused: their events
+/// are in the operating system's hands), acknowledge (release, see <see cref="JournalProgress.Acknowledge"/>). A group's
+/// committed offset is persisted at most up to the acknowledged end, so after a crash no stored offset points past
+/// what the journal kept; the offsets of a round are one record of the offset store (all or nothing).</para>
+/// <para><b>Failures.</b> An I/O error stops the journaller: every partition's <see cref="JournalProgress.Fault"/> is set,
+/// waits for acknowledgement throw it, nothing more is acknowledged, and the writers are held by the ring (nothing
+/// acknowledged is lost; nothing unjournaled is handed to journaled-only groups).</para>
+/// <para>Thread-safety: <see cref="RegisterGroup"/>, <see cref="UnregisterGroup"/> and <see cref="Stop"/> from any thread;
+/// everything else on the journaller thread.</para>
+/// </remarks>
+internal sealed class TopicJournaller<T> : IDisposable
+    where T : struct
+{
+    private const int SpinsBeforePark = 64;
+    private const int OffsetPersistMilliseconds = 10;
+    private const int RetentionCheckMilliseconds = 1000;
+
+    private readonly string _topicName;
+    private readonly Partition<T>[] _partitions;
+    private readonly ReadCursor<T>[] _cursors;
+    private readonly DurabilityOptions _options;
+    private readonly OffsetStore _offsets;
+    private readonly Parker _parker = new();
+    private readonly Thread _thread;
+    private readonly object _groupsLock = new();
+    private readonly Dictionary<(string GroupId, int Partition), long> _persisted = [];
+    private readonly List<OffsetEntry> _pendingOffsets = [];
+    private readonly long[] _unsynced;
+    private List<(string GroupId, IDurableCursor[] Cursors)> _groups = [];
+    private long _lastSync;
+    private long _lastOffsetPersist;
+    private long _lastRetention;
+    private int _stopping;
+
+    public TopicJournaller(string topicName, Partition<T>[] partitions, DurabilityOptions options, OffsetStore offsets)
+    {
+        _topicName = topicName;
+        _partitions = partitions;
+        _options = options;
+        _offsets = offsets;
+        _unsynced = new long[partitions.Length];
+        foreach (KeyValuePair<(string GroupId, int Partition), long> stored in offsets.Snapshot())
+        {
+            _persisted[stored.Key] = stored.Value;
+        }
+
+        _cursors = new ReadCursor<T>[partitions.Length];
+        for (int i = 0; i < partitions.Length; i++)
+        {
+            // Registered before any writer can publish (the topic is not built yet): the journaller starts at the end.
+            _cursors[i] = new ReadCursor<T>(partitions[i], OffsetReset.Latest, partitions[i].EndOffset);
+            partitions[i].AddReaderParker(_parker);
+        }
+
+        _lastSync = _lastOffsetPersist = _lastRetention = Stopwatch.GetTimestamp();
+        _thread = new Thread(Run) { IsBackground = true, Name = $"hotpath-journal-{topicName}" };
+        _thread.Start();
+    }
+
+    /// <summary>The journaller's failure, or null.</summary>
+    public Exception? Fault { get; private set; }
+
+    /// <summary>The stored committed offset of <paramref name="groupId"/> on <paramref name="partition"/>, if any.</summary>
+    public bool TryGetStored(string groupId, int partition, out long offset)
+    {
+        lock (_groupsLock)
+        {
+            return _persisted.TryGetValue((groupId, partition), out offset);
+        }
+    }
+
+    /// <summary>Adds a group whose committed offsets the journaller persists from now on.</summary>
+    public void RegisterGroup(string groupId, IDurableCursor[] cursors)
+    {
+        lock (_groupsLock)
+        {
+            _groups = [.. _groups, (groupId, cursors)];
+        }
+    }
+
+    /// <summary>Removes a group, persisting its last committed offsets first (the group is closing).</summary>
+    public void UnregisterGroup(string groupId)
+    {
+        lock (_groupsLock)
+        {
+            List<(string GroupId, IDurableCursor[] Cursors)> groups = _groups;
+            int index = groups.FindIndex(g => g.GroupId == groupId);
+            if (index < 0)
+            {
+                return;
+            }
+
+            if (Fault is null && Volatile.Read(ref _stopping) == 0)
+            {
+                PersistOffsetsLocked([groups[index]]);
+            }
+
+            _groups = groups.Where((_, i) => i != index).ToList();
+        }
+    }
+
+    /// <summary>Journals everything published so far, persists the groups' offsets, then ends the thread. Idempotent.</summary>
+    public void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) == 0)
+        {
+            _parker.Unpark();
+            _thread.Join();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Stop();
+
+    private void Run()
+    {
+        if (_options.JournallerCpu is int cpu)
+        {
+            // A failed pin is not fatal: the thread runs unpinned (the error shows in the journaller's name only).
+            _ = CpuAffinity.TryPinCurrentThread(cpu, out _);
+        }
+
+        try
+        {
+            int idle = 0;
+            while (true)
+            {
+                bool stopping = Volatile.Read(ref _stopping) != 0;
+                bool progressed = JournalRound();
+                long now = Stopwatch.GetTimestamp();
+                if (_options.Sync == SyncPolicy.Interval && Elapsed(_lastSync, now) >= _options.SyncInterval.TotalMilliseconds)
+                {
+                    SyncAll();
+                    _lastSync = now;
+                }
+
+                if (!progressed || Elapsed(_lastOffsetPersist, now) >= OffsetPersistMilliseconds)
+                {
+                    lock (_groupsLock)
+                    {
+                        PersistOffsetsLocked(_groups);
+                    }
+
+                    _lastOffsetPersist = now;
+                }
+
+                if (Elapsed(_lastRetention, now) >= RetentionCheckMilliseconds)
+                {
+                    ApplyRetention();
+                    _lastRetention = now;
+                }
+
+                if (progressed)
+                {
+                    idle = 0;
+                    continue;
+                }
+
+                if (stopping)
+                {
+                    break;
+                }
+
+                if (++idle < SpinsBeforePark)
+                {
+                    Thread.Yield();
+                    continue;
+                }
+
+                Park();
+            }
+
+            SyncAll();
+            lock (_groupsLock)
+            {
+                PersistOffsetsLocked(_groups);
+            }
+
+            _offsets.Sync();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(e);
+        }
+    }
+
+    /// <summary>One round over the partitions: append, flush, sync (per policy), commit, acknowledge. True when it journaled anything.</summary>
+    private bool JournalRound()
+    {
+        bool progressed = false;
+        long timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (int i = 0; i < _partitions.Length; i++)
+        {
+            ReadCursor<T> cursor = _cursors[i];
+            PartitionJournal journal = _partitions[i].Journal!.Journal;
+            var appender = new JournalAppender<T>(journal, timestamp);
+            if (cursor.DispatchBatch(ref appender, _options.MaxBatch) == 0)
+            {
+                continue;
+            }
+
+            // Gaps at the end of what was dispatched: the cursor stepped over them, the journal records them.
+            JournalAppender<T>.AppendGapTo(journal, cursor.Position, timestamp);
+            journal.Flush();
+            if (_options.Sync == SyncPolicy.EveryBatch)
+            {
+                journal.Sync();
+            }
+
+            _unsynced[i] = _options.Sync == SyncPolicy.EveryBatch ? 0 : 1;
+            // The events are in the operating system's hands: their slots may be reused. Never fenced: nobody forks it.
+            cursor.TryCommitPosition();
+            if (_options.Sync != SyncPolicy.Interval)
+            {
+                _partitions[i].Acknowledge(_options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd);
+            }
+
+            progressed = true;
+        }
+
+        return progressed;
+    }
+
+    private void SyncAll()
+    {
+        for (int i = 0; i < _partitions.Length; i++)
+        {
+            PartitionJournal journal = _partitions[i].Journal!.Journal;
+            journal.Flush();
+            if (_unsynced[i] != 0 || _options.Sync != SyncPolicy.None)
+            {
+                journal.Sync();
+                _unsynced[i] = 0;
+            }
+
+            _partitions[i].Acknowledge(_options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd);
+        }
+
+        if (_options.Sync != SyncPolicy.None)
+        {
+            _offsets.Sync();
+        }
+    }
+
+    /// <summary>Persists, as one record, every group offset that moved since it was last persisted. Caller holds the lock.</summary>
+    private void PersistOffsetsLocked(List<(string GroupId, IDurableCursor[] Cursors)> groups)
+    {
+        _pendingOffsets.Clear();
+        foreach ((string groupId, IDurableCursor[] cursors) in groups)
+        {
+            foreach (IDurableCursor cursor in cursors)
+            {
+                int partition = cursor.Id.Partition;
+                // Never past the acknowledged end: after a crash the journal keeps at least that much.
+                long offset = Math.Min(cursor.Committed, _partitions[partition].Journal!.Acknowledged);
+                if (offset < 0 || (_persisted.TryGetValue((groupId, partition), out long stored) && stored == offset))
+                {
+                    continue;
+                }
+
+                _persisted[(groupId, partition)] = offset;
+                _pendingOffsets.Add(new OffsetEntry(groupId, partition, offset));
+            }
+        }
+
+        if (_pendingOffsets.Count == 0)
+        {
+            return;
+        }
+
+        _offsets.Append(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pendingOffsets));
+        _offsets.Flush();
+        if (_options.Sync == SyncPolicy.EveryBatch)
+        {
+            _offsets.Sync();
+        }
+    }
+
+    private void ApplyRetention()
+    {
+        if (_options.RetentionBytes is null && _options.RetentionTime is null)
+        {
+            return;
+        }
+
+        for (int i = 0; i < _partitions.Length; i++)
+        {
+            long keepFrom = long.MaxValue;
+            lock (_groupsLock)
+            {
+                foreach (KeyValuePair<(string GroupId, int Partition), long> stored in _persisted)
+                {
+                    if (stored.Key.Partition == i)
+                    {
+                        keepFrom = Math.Min(keepFrom, stored.Value);
+                    }
+                }
+            }
+
+            _partitions[i].RetainJournal(keepFrom, _options.RetentionBytes, _options.RetentionTime);
+        }
+    }
+
+    private void Park()
+    {
+        // The member workers' protocol (MemberWorker.ParkOnPartitions): announce, raise every partition's wake flag
+        // (process-wide barrier), re-check, park. A publish our re-check misses sees a flag and unparks us.
+        _parker.BeginParking();
+        try
+        {
+            foreach (Partition<T> partition in _partitions)
+            {
+                partition.EnterReaderPark();
+            }
+
+            bool ready = Volatile.Read(ref _stopping) != 0;
+            for (int i = 0; i < _cursors.Length && !ready; i++)
+            {
+                ready = _cursors[i].Available() >= _cursors[i].Position;
+            }
+
+            if (!ready)
+            {
+                // Wake for the next interval sync and the offsets' persistence even without a publish.
+                int timeout = _options.Sync == SyncPolicy.Interval
+                    ? (int)Math.Clamp(_options.SyncInterval.TotalMilliseconds, 1, OffsetPersistMilliseconds)
+                    : OffsetPersistMilliseconds;
+                _parker.Park(timeout);
+            }
+        }
+        finally
+        {
+            _parker.EndParking();
+        }
+    }
+
+    private void Fail(Exception e)
+    {
+        var fault = new JournalException(
+            _partitions[0].Journal!.Journal.Directory,
+            $"the journal of topic '{_topicName}' failed and stopped: {e.Message}. Acknowledged events are kept; nothing more is acknowledged until the topic is reopened",
+            e);
+        Fault = fault;
+        foreach (Partition<T> partition in _partitions)
+        {
+            partition.Journal!.Fail(fault);
+        }
+    }
+
+    private static double Elapsed(long since, long now) => (now - since) * 1000.0 / Stopwatch.Frequency;
+}

@@ -1,0 +1,79 @@
+using HotPath.Topics;
+
+namespace HotPath.Durability;
+
+/// <summary>
+/// A durable topic's files, opened and recovered: the directory (lock held), each partition's journal and the offsets
+/// journal. Opening is all or nothing: a failure closes what was opened before it and releases the lock.
+/// </summary>
+/// <remarks>Thread-safety: built and disposed by the topic; the parts document their own.</remarks>
+internal sealed class TopicStorage : IDisposable
+{
+    private TopicStorage(TopicDirectory directory, OffsetStore offsets, JournalProgress[] partitions, TopicRecovery recovery)
+    {
+        Directory = directory;
+        Offsets = offsets;
+        Partitions = partitions;
+        Recovery = recovery;
+    }
+
+    public TopicDirectory Directory { get; }
+
+    public OffsetStore Offsets { get; }
+
+    /// <summary>Per partition, its journal and progress.</summary>
+    public JournalProgress[] Partitions { get; }
+
+    public TopicRecovery Recovery { get; }
+
+    /// <summary>Opens (creating when new) the files of the topic that <paramref name="options"/> describes.</summary>
+    public static TopicStorage Open(TopicOptions options, int eventSize, string eventTypeName)
+    {
+        DurabilityOptions durability = options.Durability!;
+        TopicDirectory? directory = null;
+        OffsetStore? offsets = null;
+        var partitions = new List<JournalProgress>();
+        try
+        {
+            directory = TopicDirectory.Open(durability.Directory, options.Name, options.PartitionCount, eventSize, eventTypeName);
+            offsets = OffsetStore.Open(directory.OffsetsDirectory);
+            var settings = new JournalSettings(durability.SegmentBytes);
+            var recovered = new List<PartitionRecovery>();
+            for (int i = 0; i < options.PartitionCount; i++)
+            {
+                PartitionJournal journal = PartitionJournal.Open(directory.PartitionDirectory(i), eventSize, settings);
+                partitions.Add(new JournalProgress(journal, options.Name, i));
+                JournalRecovery found = journal.Recovery;
+                recovered.Add(new PartitionRecovery(
+                    i, journal.StartOffset, journal.EndOffset, journal.SegmentCount, found.TruncatedBytes, $"{options.Name}-{i}: {found}"));
+            }
+
+            var recovery = new TopicRecovery(
+                directory.IsNew, recovered, offsets.Snapshot(), $"{options.Name} offsets: {offsets.Recovery}");
+            return new TopicStorage(directory, offsets, [.. partitions], recovery);
+        }
+        catch
+        {
+            foreach (JournalProgress partition in partitions)
+            {
+                partition.Journal.Dispose();
+            }
+
+            offsets?.Dispose();
+            directory?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes the journals (each flushes and writes its checkpoint), the offsets journal, then releases the lock.</summary>
+    public void Dispose()
+    {
+        foreach (JournalProgress partition in Partitions)
+        {
+            partition.Journal.Dispose();
+        }
+
+        Offsets.Dispose();
+        Directory.Dispose();
+    }
+}
