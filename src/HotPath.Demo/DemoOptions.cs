@@ -30,6 +30,10 @@ internal sealed record DemoOptions
           --pin 0,1             pin consumer threads to these cores, round-robin
           --partitioner NAME    xxhash3 (default) or kafka (Kafka's murmur2)
           --topics FILE         topic definitions (default: topics.json by the demo)
+          --durable DIR         journal `orders` and the groups' committed offsets in
+                                DIR; a second run on DIR resumes where the first left
+                                off (the exactly-once stage is skipped: transactions
+                                on durable topics are not supported yet)
           --help                this text
         """;
 
@@ -50,6 +54,9 @@ internal sealed record DemoOptions
     public string Partitioner { get; init; } = "xxhash3";
 
     public string? TopicsFile { get; init; }
+
+    /// <summary>The directory `orders` is journaled to (and its groups' offsets), or null for in memory.</summary>
+    public string? Durable { get; init; }
 
     public bool Help { get; init; }
 
@@ -104,6 +111,7 @@ internal sealed record DemoOptions
                 "--pin" => options with { Pin = Cores(Value()) },
                 "--partitioner" => options with { Partitioner = PartitionerName(Value()) },
                 "--topics" => options with { TopicsFile = Value() },
+                "--durable" => options with { Durable = Value() },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using HotPath.Consumers;
+using HotPath.Durability;
 using HotPath.Groups;
 using HotPath.Partitioning;
 using HotPath.Partitions;
@@ -48,7 +49,13 @@ internal static class DemoRunner
 
         int partitions = ordersDefinition.Partitions;
         Partitioner partitioner = options.Partitioner == "kafka" ? Partitioner.Kafka : Partitioner.XxHash3;
-        using var orders = new Topic<OrderEvent>(ordersDefinition.ToOptions(options.Capacity, partitioner, PublishMode.SingleWriter));
+        TopicOptions ordersOptions = ordersDefinition.ToOptions(options.Capacity, partitioner, PublishMode.SingleWriter);
+        if (options.Durable is not null)
+        {
+            ordersOptions = ordersOptions with { Durability = new DurabilityOptions { Directory = Path.GetFullPath(options.Durable) } };
+        }
+
+        using var orders = new Topic<OrderEvent>(ordersOptions);
         TopicDefinition? dlqDefinition = definitions.FirstOrDefault(d => d.Topic == DeadLetterTopic);
         using Topic<DeadLetter<OrderEvent>>? deadLetters = dlqDefinition is null ? null : new(dlqDefinition.ToOptions(capacity: 1024));
 
@@ -59,6 +66,21 @@ internal static class DemoRunner
         if (options.Partitions is not null)
         {
             log.Note($"--partitions: {OrdersTopic} gets {partitions} partitions");
+        }
+
+        var durableNotes = new List<string>();
+        if (orders.Recovery is { } recovery)
+        {
+            durableNotes.Add(recovery.IsNew
+                ? $"--durable: a new journal for {OrdersTopic}"
+                : $"--durable: {N(recovery.RetainedEvents)} events of {OrdersTopic} in the journal, torn tail cut: {N(recovery.TruncatedBytes)} bytes");
+            if (!recovery.IsNew)
+            {
+                durableNotes.Add($"--durable: partition ends {string.Join(" / ", recovery.Partitions.Select(p => N(p.EndOffset)))}; offsets of {recovery.GroupOffsets.Keys.Select(k => k.GroupId).Distinct().Count()} groups");
+            }
+
+            durableNotes.Add("--durable: exactly-once stage skipped (no transactions on durable topics yet)");
+            durableNotes.ForEach(log.Note);
         }
 
         var groups = new List<(ConsumerGroup<OrderEvent> Group, GroupLog Log)>();
@@ -75,6 +97,7 @@ internal static class DemoRunner
                 RebalanceListener = log,
             });
             log.Attach(groupA);
+            NoteResume(log, durableNotes, groupA, orders);
             var logA = new GroupLog(GroupA, lossy: false, options.Orders);
             groups.Add((groupA, logA));
             for (int m = 1; m <= Math.Max(2, partitions); m++)
@@ -93,6 +116,7 @@ internal static class DemoRunner
                     Cores = options.Pin,
                     ErrorPolicy = deadLetters is null ? ErrorPolicy.Default : ErrorPolicy.DeadLetterTo(deadLetters, maxAttempts: 3),
                 });
+                NoteResume(log, durableNotes, group, orders);
                 var groupLog = new GroupLog(service, lossy: false, options.Orders);
                 string id = service.Replace("-service", "-1", StringComparison.Ordinal);
                 group.Join(new OrderHandler(groupLog, groupLog.AddMember(id, partitions), 0), memberId: id);
@@ -106,7 +130,8 @@ internal static class DemoRunner
             groups.Add((analytics, analyticsLog));
 
             // The exactly-once stage: order_placed -> orders.processed in transactions, and an at-least-once twin.
-            stage = new ExactlyOnceStage(orders, options, log);
+            // Not on a durable topic: transactions there are not supported yet.
+            stage = orders.IsDurable ? null : new ExactlyOnceStage(orders, options, log);
 
             int stopPartition = Math.Min(1, partitions - 1);
             string stopMember = groupA.GetOwner(OrdersTopic, stopPartition) ?? "A-1";
@@ -120,7 +145,7 @@ internal static class DemoRunner
                     rebalancesBefore = groupA.RebalanceCount;
                     log.Note($"half way: {stopMember} (owns {OrdersTopic}-{stopPartition}) crashes: its handler throws");
                     stopLog.RequestCrash();
-                    stage.Crash(stopPartition);
+                    stage?.Crash(stopPartition);
                 },
             };
             log.Note(double.IsPositiveInfinity(rate)
@@ -158,8 +183,12 @@ internal static class DemoRunner
 
                 await publishing.ConfigureAwait(false);
                 log.Note($"published {N(publisher.Published)} events in {publisher.Elapsed.TotalSeconds:0.0}s; draining");
-                await stage.ReleaseAsync().ConfigureAwait(false);
-                Task drained = Task.WhenAll(groups.Select(g => g.Group.Completion).Prepend(orders.CompleteAsync()).Append(stage.DrainAsync()));
+                if (stage is not null)
+                {
+                    await stage.ReleaseAsync().ConfigureAwait(false);
+                }
+
+                Task drained = Task.WhenAll(groups.Select(g => g.Group.Completion).Prepend(orders.CompleteAsync()).Append(stage?.DrainAsync() ?? Task.CompletedTask));
                 Task deadline = Task.Delay(TimeSpan.FromSeconds(options.DrainTimeoutSeconds));
                 while (!drained.IsCompleted && !deadline.IsCompleted)
                 {
@@ -192,6 +221,12 @@ internal static class DemoRunner
             output.WriteLine();
             WriteServiceSummary(output, groups, deadLetters);
             output.WriteLine();
+            if (durableNotes.Count != 0)
+            {
+                output.WriteLine($"Durability ({options.Durable}):");
+                durableNotes.ForEach(note => output.WriteLine("  " + note["--durable: ".Length..]));
+                output.WriteLine();
+            }
 
             var tp = new TopicPartition(OrdersTopic, stopPartition);
             string? newOwner = log.NextOwner(stopMember, tp);
@@ -212,7 +247,7 @@ internal static class DemoRunner
                 partitioner.Name,
                 stop,
                 drainError,
-                stage.Observe());
+                stage?.Observe());
             VerificationReport report = Verifier.Verify(observations);
             report.WriteTo(output);
             output.Flush();
@@ -226,6 +261,20 @@ internal static class DemoRunner
                 group.Dispose();
             }
         }
+    }
+
+    /// <summary>On a durable topic: where a group resumes and how much of the journal it replays.</summary>
+    private static void NoteResume(RunLog log, List<string> notes, ConsumerGroup<OrderEvent> group, Topic<OrderEvent> orders)
+    {
+        if (orders.Recovery is not { IsNew: false })
+        {
+            return;
+        }
+
+        long committed = orders.Partitions.Sum(p => group.GetCommittedOffset(OrdersTopic, p.Id));
+        long replay = orders.Partitions.Sum(p => p.EndOffset) - committed;
+        notes.Add($"--durable: {group.GroupId,-18} resumes after {N(committed)} events, {N(replay)} to replay");
+        log.Note(notes[^1]);
     }
 
     private static ViewState Snapshot(string title, FrameClock frames, long planned, List<(ConsumerGroup<OrderEvent> Group, GroupLog Log)> groups)

@@ -52,6 +52,47 @@ public class DemoRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_DurableTwice_SecondRunRecoversTheFirstRunsEventsAndResumesEveryGroupAtItsEnd()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "hotpath-demo-durable-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new DemoOptions
+            {
+                Orders = 2_000,
+                EventsPerSecond = 20_000,
+                Capacity = 256,
+                AnalyticsSleepEvery = 100,
+                DrainTimeoutSeconds = 20,
+                Durable = directory,
+            };
+            var first = new StringWriter();
+            VerificationReport firstReport = await DemoRunner.RunAsync(options, first, live: false);
+            Assert.True(firstReport.Passed, first.ToString());
+            Assert.Contains("a new journal for orders", first.ToString());
+            long published = long.Parse(
+                Regex.Match(first.ToString(), @"consumer-group-A +([\d,]+) of \1 events").Groups[1].Value.Replace(",", ""));
+            Assert.True(published > 2_000, first.ToString());
+
+            var second = new StringWriter();
+            VerificationReport secondReport = await DemoRunner.RunAsync(options, second, live: false);
+            string text = second.ToString();
+            Assert.True(secondReport.Passed, text);
+            Assert.Contains($"{published:N0} events of orders in the journal, torn tail cut: 0 bytes", text);
+            foreach (string group in DemoRunner.FanOutServices.Prepend(DemoRunner.GroupA))
+            {
+                Assert.Matches($@"{group} +resumes after {published:N0} events, 0 to replay", text);
+            }
+
+            Assert.All(text.Split(Environment.NewLine), line => Assert.True(line.Length <= LiveView.Width, $"{line.Length} columns: {line}"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_ProcessorWithoutTransactions_ExactlyOnceCheckCatchesTheDuplicates()
     {
         // The same stage with order-processor joined as a plain member: its hung batch is redone, and the
