@@ -12,8 +12,13 @@ namespace HotPath.Durability;
 /// wait for that, journaled-only groups read up to it). It also persists the committed offsets of the topic's durable
 /// groups and applies retention.
 /// </summary>
-/// <typeparam name="T">The event type.</typeparam>
 /// <remarks>
+/// <para><b>Transactions.</b> The journaller reads like a read-committed group: it journals nothing at or past a
+/// partition's last stable offset (the first offset of its oldest open transaction) and writes the offsets of aborted
+/// transactions as gaps. The journal therefore holds only decided events, so after a crash no reader can see what was
+/// aborted or still open, and a transaction left open by the crash is aborted by construction (its offsets were never
+/// journaled; the partition continues at the journal's end). The price: events published after an open transaction's
+/// first offset are acknowledged only once it commits or aborts (at most its time-out).</para>
 /// <para><b>Design.</b> The thread owns the journals' appends, the cursors and <see cref="_persisted"/>. Order per round:
 /// append, flush, sync (per policy), commit the cursor to what was flushed (the ring slots may be reused: their events
 /// are in the operating system's hands), acknowledge (release, see <see cref="JournalProgress.Acknowledge"/>). A group's
@@ -25,6 +30,7 @@ namespace HotPath.Durability;
 /// <para>Thread-safety: <see cref="RegisterGroup"/>, <see cref="UnregisterGroup"/> and <see cref="Stop"/> from any thread;
 /// everything else on the journaller thread.</para>
 /// </remarks>
+/// <typeparam name="T">The event type.</typeparam>
 internal sealed class TopicJournaller<T> : IDisposable
     where T : struct
 {
@@ -43,6 +49,7 @@ internal sealed class TopicJournaller<T> : IDisposable
     private readonly Dictionary<(string GroupId, int Partition), long> _persisted = [];
     private readonly List<OffsetEntry> _pendingOffsets = [];
     private readonly long[] _unsynced;
+    private readonly Dictionary<(string GroupId, int Partition), long> _departed = [];
     private List<(string GroupId, IDurableCursor[] Cursors)> _groups = [];
     private long _lastSync;
     private long _lastOffsetPersist;
@@ -65,7 +72,9 @@ internal sealed class TopicJournaller<T> : IDisposable
         for (int i = 0; i < partitions.Length; i++)
         {
             // Registered before any writer can publish (the topic is not built yet): the journaller starts at the end.
-            _cursors[i] = new ReadCursor<T>(partitions[i], OffsetReset.Latest, partitions[i].EndOffset);
+            // Read-committed: it stops at the last stable offset and steps over aborted offsets, which it journals as gaps,
+            // so the journal holds only decided events: after a crash nothing aborted or left open can be read.
+            _cursors[i] = new ReadCursor<T>(partitions[i], OffsetReset.Latest, partitions[i].EndOffset, readCommitted: true);
             partitions[i].AddReaderParker(_parker);
         }
 
@@ -77,12 +86,15 @@ internal sealed class TopicJournaller<T> : IDisposable
     /// <summary>The journaller's failure, or null.</summary>
     public Exception? Fault { get; private set; }
 
-    /// <summary>The stored committed offset of <paramref name="groupId"/> on <paramref name="partition"/>, if any.</summary>
+    /// <summary>
+    /// Where <paramref name="groupId"/> resumes on <paramref name="partition"/>: the last committed offset of a group with
+    /// that id that left in this process (it may not be persisted yet), else the stored one; false when there is none.
+    /// </summary>
     public bool TryGetStored(string groupId, int partition, out long offset)
     {
         lock (_groupsLock)
         {
-            return _persisted.TryGetValue((groupId, partition), out offset);
+            return _departed.TryGetValue((groupId, partition), out offset) || _persisted.TryGetValue((groupId, partition), out offset);
         }
     }
 
@@ -91,11 +103,20 @@ internal sealed class TopicJournaller<T> : IDisposable
     {
         lock (_groupsLock)
         {
+            // The new group resumed where a departed one of the same id committed (TryGetStored): its offsets take over.
+            foreach (IDurableCursor cursor in cursors)
+            {
+                _departed.Remove((groupId, cursor.Id.Partition));
+            }
+
             _groups = [.. _groups, (groupId, cursors)];
         }
     }
 
-    /// <summary>Removes a group, persisting its last committed offsets first (the group is closing).</summary>
+    /// <summary>
+    /// Removes a group (it is closing). Its last committed offsets stay pending until the journal acknowledged up to them
+    /// (never stored past the acknowledged end), and are persisted then, at the latest when the topic closes.
+    /// </summary>
     public void UnregisterGroup(string groupId)
     {
         lock (_groupsLock)
@@ -107,13 +128,15 @@ internal sealed class TopicJournaller<T> : IDisposable
                 return;
             }
 
-            if (Fault is null && Volatile.Read(ref _stopping) == 0)
+            foreach (IDurableCursor cursor in groups[index].Cursors)
             {
-                PersistOffsetsLocked([groups[index]]);
+                _departed[(groupId, cursor.Id.Partition)] = cursor.Committed;
             }
 
             _groups = groups.Where((_, i) => i != index).ToList();
         }
+
+        _parker.Unpark();
     }
 
     /// <summary>Journals everything published so far, persists the groups' offsets, then ends the thread. Idempotent.</summary>
@@ -259,7 +282,10 @@ internal sealed class TopicJournaller<T> : IDisposable
         }
     }
 
-    /// <summary>Persists, as one record, every group offset that moved since it was last persisted. Caller holds the lock.</summary>
+    /// <summary>
+    /// Persists, as one record, every group offset that moved since it was last persisted: the live groups' and the
+    /// departed ones' (dropped once persisted whole). Caller holds the lock.
+    /// </summary>
     private void PersistOffsetsLocked(List<(string GroupId, IDurableCursor[] Cursors)> groups)
     {
         _pendingOffsets.Clear();
@@ -267,16 +293,15 @@ internal sealed class TopicJournaller<T> : IDisposable
         {
             foreach (IDurableCursor cursor in cursors)
             {
-                int partition = cursor.Id.Partition;
-                // Never past the acknowledged end: after a crash the journal keeps at least that much.
-                long offset = Math.Min(cursor.Committed, _partitions[partition].Journal!.Acknowledged);
-                if (offset < 0 || (_persisted.TryGetValue((groupId, partition), out long stored) && stored == offset))
-                {
-                    continue;
-                }
+                AddPending(groupId, cursor.Id.Partition, cursor.Committed);
+            }
+        }
 
-                _persisted[(groupId, partition)] = offset;
-                _pendingOffsets.Add(new OffsetEntry(groupId, partition, offset));
+        foreach (KeyValuePair<(string GroupId, int Partition), long> departed in _departed)
+        {
+            if (AddPending(departed.Key.GroupId, departed.Key.Partition, departed.Value))
+            {
+                _departed.Remove(departed.Key);
             }
         }
 
@@ -291,6 +316,20 @@ internal sealed class TopicJournaller<T> : IDisposable
         {
             _offsets.Sync();
         }
+    }
+
+    /// <summary>Queues the offset to persist, clamped to the acknowledged end; true when the whole offset is persisted.</summary>
+    private bool AddPending(string groupId, int partition, long committed)
+    {
+        // Never past the acknowledged end: after a crash the journal keeps at least that much.
+        long offset = Math.Min(committed, _partitions[partition].Journal!.Acknowledged);
+        if (offset >= 0 && !(_persisted.TryGetValue((groupId, partition), out long stored) && stored == offset))
+        {
+            _persisted[(groupId, partition)] = offset;
+            _pendingOffsets.Add(new OffsetEntry(groupId, partition, offset));
+        }
+
+        return offset == committed;
     }
 
     private void ApplyRetention()

@@ -43,7 +43,7 @@ internal static class ThrowHelper
     [DoesNotReturn]
     public static void DurableTransactions(string topic) =>
         throw new NotSupportedException(
-            $"topic '{topic}' is durable, and transactions on durable topics are not supported yet: a transaction's open and aborted offsets are not journaled, so after a restart read-committed groups would see them. Publish transactional output to an in-memory topic, or mirror it to Kafka");
+            $"topic '{topic}' is durable, and a transactional member cannot read a durable topic yet: its input offsets would be persisted apart from its outputs' commit, which is not exactly once across a restart. Read an in-memory topic (transactional output to durable topics is supported), or mirror through Kafka");
 
     [DoesNotReturn]
     public static void Timeout(string what, TimeSpan timeout) =>

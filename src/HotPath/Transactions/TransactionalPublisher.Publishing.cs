@@ -278,11 +278,6 @@ public sealed partial class TransactionalPublisher
         long first;
         if (writes.First < 0)
         {
-            if (partition.Journal is not null)
-            {
-                ThrowHelper.DurableTransactions(partition.TopicName);
-            }
-
             first = partition.ClaimForTransaction(count, Deadline.Never, cancellationToken);
             writes.Open(this, first, partition.Capacity);
             // Plain program order after the entry was opened (see PublishIn): either a coordinator's abort sees the entry

@@ -93,6 +93,26 @@ public sealed class DurableTopicTests : IDisposable
         Assert.Equal(Enumerable.Range(40, 60).Select(i => (long)i), seen);
     }
 
+    [Fact]
+    public void Group_RecreatedInTheSameProcess_ResumesWhereTheDisposedOneCommitted()
+    {
+        using var topic = new Topic<TestEvent>(Options(partitions: 1));
+        for (int i = 0; i < 30; i++)
+        {
+            topic.PublishTo(0, new TestEvent(i));
+        }
+
+        using (var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "billing" }))
+        {
+            group.Join(new ActionHandler((_, _, _, _) => { }));
+            Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("orders", 0) == 30, Timeout));
+        }
+
+        topic.PublishTo(0, new TestEvent(30));
+        using var again = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "billing" });
+        Assert.Equal(30, again.GetCommittedOffset("orders", 0));
+    }
+
     [Theory]
     [InlineData(SyncPolicy.None)]
     [InlineData(SyncPolicy.Interval)]
@@ -162,13 +182,64 @@ public sealed class DurableTopicTests : IDisposable
     }
 
     [Fact]
-    public void TransactionalPublish_ToADurableTopic_IsRefusedNamingTheTopic()
+    public void Reopen_AfterTransactions_KeepsCommittedOutputsOnlyForEveryIsolationLevel()
+    {
+        var topic = new Topic<TestEvent>(Options(partitions: 1, capacity: 64));
+        using (var coordinator = new HotPath.Transactions.TransactionCoordinator())
+        using (var committed = coordinator.CreatePublisher("committed"))
+        using (var aborted = coordinator.CreatePublisher("aborted"))
+        using (var open = coordinator.CreatePublisher("open"))
+        {
+            topic.PublishTo(0, new TestEvent(1));
+            committed.Begin();
+            committed.PublishTo(topic, 0, new TestEvent(2));
+            aborted.Begin();
+            aborted.PublishTo(topic, 0, new TestEvent(-1));
+            committed.PublishTo(topic, 0, new TestEvent(3));
+            aborted.PublishTo(topic, 0, new TestEvent(-2));
+            committed.Commit();
+            aborted.Abort();
+            PublishResult plain = topic.PublishTo(0, new TestEvent(4));
+            Assert.True(topic.WaitAcknowledged(plain, Timeout), "everything before the open transaction is journaled");
+            open.Begin();
+            open.PublishTo(topic, 0, new TestEvent(-3));
+            // Published after the open transaction's first offset: never acknowledged while it is open.
+            PublishResult held = topic.PublishTo(0, new TestEvent(-4));
+            Assert.False(topic.WaitAcknowledged(held, TimeSpan.FromMilliseconds(200)));
+            // The topic closes with the transaction still open (before the publishers' disposal aborts it): as if the
+            // process had crashed there.
+            topic.Dispose();
+        }
+
+        using var reopened = new Topic<TestEvent>(Options(partitions: 1, capacity: 64));
+        Assert.Equal(6, reopened[0].EndOffset);
+        foreach (IsolationLevel isolation in new[] { IsolationLevel.ReadCommitted, IsolationLevel.ReadUncommitted })
+        {
+            using PartitionReader<TestEvent> reader = reopened.CreateReader(0, OffsetReset.Earliest, isolation: isolation);
+            var values = new List<long>();
+            while (reader.TryRead(out TestEvent e, out _))
+            {
+                values.Add(e.Value);
+            }
+
+            Assert.Equal([1L, 2, 3, 4], values);
+        }
+    }
+
+    [Fact]
+    public void JoinTransactional_OnADurableTopic_IsRefusedNamingTheTopic()
     {
         using var topic = new Topic<TestEvent>(Options());
         using var coordinator = new HotPath.Transactions.TransactionCoordinator();
-        using var publisher = coordinator.CreatePublisher("tx");
-        publisher.Begin();
-        var e = Assert.Throws<NotSupportedException>(() => publisher.PublishTo(topic, 0, new TestEvent(1)));
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "processor", CommitMode = CommitMode.Manual });
+        var e = Assert.Throws<NotSupportedException>(() => group.JoinTransactional(new NoOutputs(), coordinator));
         Assert.Contains("'orders'", e.Message);
+    }
+
+    private sealed class NoOutputs : ITransactionalHandler<TestEvent>
+    {
+        public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch, HotPath.Transactions.TransactionalPublisher transaction)
+        {
+        }
     }
 }
