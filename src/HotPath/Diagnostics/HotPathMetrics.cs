@@ -35,6 +35,9 @@ public static class HotPathMetrics
         Meter.CreateObservableCounter("hotpath.consumer.lost", () => Collect(MetricKind.Lost), "{message}", "Events a lossy group missed because the writer lapped it.");
         Meter.CreateObservableCounter("hotpath.consumer.rebalances", () => Collect(MetricKind.Rebalances), "{rebalance}", "Rebalances per group.");
         Meter.CreateObservableGauge("hotpath.consumer.lag", () => Collect(MetricKind.Lag), "{message}", "Published events not yet committed, per group and partition.");
+        Meter.CreateObservableGauge("hotpath.journal.start_offset", () => Collect(MetricKind.JournalStart), "{offset}", "The first offset a durable partition's journal retains (retention moves it up).");
+        Meter.CreateObservableGauge("hotpath.journal.unacknowledged", () => Collect(MetricKind.JournalUnacknowledged), "{message}", "Published events of a durable partition not yet acknowledged by its journal.");
+        Meter.CreateObservableGauge("hotpath.journal.size", () => Collect(MetricKind.JournalBytes), "By", "Bytes of a durable partition's journal segments.");
         ProcessDuration = Meter.CreateHistogram<double>("messaging.process.duration", "s", "Duration of handling one batch of events.");
     }
 

@@ -21,4 +21,7 @@ internal enum MetricKind
     Lost,
     Rebalances,
     Lag,
+    JournalStart,
+    JournalUnacknowledged,
+    JournalBytes,
 }

@@ -495,20 +495,28 @@ public sealed class Topic<T> : IDisposable
     private void ThrowPartitionOutOfRange(int partition) =>
         ThrowHelper.ArgumentOutOfRange(nameof(partition), $"must be between 0 and {_partitions.Length - 1} for topic '{Name}'", partition);
 
-    /// <summary>Reports events published per partition to <see cref="HotPathMetrics"/>.</summary>
+    /// <summary>Reports events published per partition to <see cref="HotPathMetrics"/>, and a durable topic's journal: retained start, unacknowledged events, bytes.</summary>
     private sealed class MetricsSource(Topic<T> topic) : IMetricsSource
     {
         public void Collect(MetricKind instrument, List<Measurement<long>> measurements)
         {
-            if (instrument != MetricKind.Sent)
+            if (instrument is not (MetricKind.Sent or MetricKind.JournalStart or MetricKind.JournalUnacknowledged or MetricKind.JournalBytes)
+                || (instrument != MetricKind.Sent && !topic.IsDurable))
             {
                 return;
             }
 
             foreach (Partition<T> partition in topic._partitions)
             {
+                long value = instrument switch
+                {
+                    MetricKind.JournalStart => partition.StartOffset,
+                    MetricKind.JournalUnacknowledged => Math.Max(0, partition.EndOffset - partition.AcknowledgedEnd),
+                    MetricKind.JournalBytes => partition.Journal!.Journal.SizeBytes,
+                    _ => partition.EndOffset,
+                };
                 measurements.Add(new(
-                    partition.EndOffset,
+                    value,
                     new KeyValuePair<string, object?>("messaging.system", "hotpath"),
                     new KeyValuePair<string, object?>("messaging.destination.name", topic.Name),
                     new KeyValuePair<string, object?>("messaging.destination.partition.id", partition.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
