@@ -11,4 +11,11 @@ internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes
 {
     /// <summary>The clock retention compares segment times with. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The least time between two checkpoints written by <see cref="PartitionJournal.Sync"/>; a sync in between forces
+    /// the data only (one fsync instead of three and a rename). A stale checkpoint only lets recovery treat a longer
+    /// tail as torn. Default zero: every sync writes one. Durable topics use one second.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; init; }
 }

@@ -58,6 +58,7 @@ internal sealed partial class PartitionJournal : IDisposable
     private long _framesScanned;
 
     private JournalCheckpoint _checkpoint;
+    private long _checkpointTimestamp;
     private bool _disposed;
 
     private PartitionJournal(string directory, int eventSize, JournalSettings settings, int indexCapacity, List<JournalSegment> segments, JournalRecovery recovery)
@@ -232,14 +233,26 @@ internal sealed partial class PartitionJournal : IDisposable
     }
 
     /// <summary>
-    /// Flushes, forces the active segment and its index to stable storage, and writes the checkpoint; then publishes
-    /// <see cref="SyncedEnd"/>. Thread-safety: the appender.
+    /// Flushes, forces the active segment to stable storage, then publishes <see cref="SyncedEnd"/>; at most every
+    /// <see cref="JournalSettings.CheckpointInterval"/> it also forces the index and writes the checkpoint (rolls and
+    /// closes always do). Thread-safety: the appender.
     /// </summary>
     public void Sync()
     {
         ThrowIfDisposed();
         FlushStaged();
-        Active.FlushToDisk();
+        JournalSegment active = Active;
+        if (System.Diagnostics.Stopwatch.GetElapsedTime(_checkpointTimestamp) < _settings.CheckpointInterval)
+        {
+            // One fsync of the data: the index is rebuilt from the data when the journal is recovered, and the checkpoint
+            // (a temp file, an fsync and a rename) is advisory: a stale one only lets recovery treat a longer tail as torn.
+            RandomAccess.FlushToDisk(active.Data);
+            // Release: everything below the flushed end is on stable storage now.
+            Volatile.Write(ref _syncedEnd, _flushedEnd);
+            return;
+        }
+
+        active.FlushToDisk();
         WriteCheckpoint();
     }
 
@@ -423,6 +436,7 @@ internal sealed partial class PartitionJournal : IDisposable
 
     private void WriteCheckpoint()
     {
+        _checkpointTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
         JournalSegment active = Active;
         _checkpoint = new JournalCheckpoint(active.BaseOffset, _stagedPosition, _flushedEnd);
         _checkpoint.Save(Directory);

@@ -37,7 +37,7 @@ internal sealed class TopicStorage : IDisposable
         {
             directory = TopicDirectory.Open(durability.Directory, options.Name, options.PartitionCount, eventSize, eventTypeName);
             offsets = OffsetStore.Open(directory.OffsetsDirectory);
-            var settings = new JournalSettings(durability.SegmentBytes);
+            var settings = new JournalSettings(durability.SegmentBytes) { CheckpointInterval = TimeSpan.FromSeconds(1) };
             var recovered = new List<PartitionRecovery>();
             for (int i = 0; i < options.PartitionCount; i++)
             {

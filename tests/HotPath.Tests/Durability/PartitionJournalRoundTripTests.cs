@@ -161,4 +161,19 @@ public sealed class PartitionJournalRoundTripTests
         Assert.Equal(4, journal.SyncedEnd);
         Assert.Equal(new JournalCheckpoint(0, 64 + 8 + 24 + (4 * EventSize), 4), journal.Checkpoint);
     }
+
+    [Fact]
+    public void Sync_WithinTheCheckpointInterval_MovesSyncedEndButNotTheCheckpoint()
+    {
+        using var dir = new JournalTestDirectory();
+        using PartitionJournal journal = PartitionJournal.Open(
+            dir.Partition, EventSize, new JournalSettings(1 << 20) { CheckpointInterval = TimeSpan.FromHours(1) });
+        JournalCheckpoint opened = journal.Checkpoint;
+        journal.AppendEvents(0, JournalTestDirectory.Events(0, 4), 0);
+
+        journal.Sync();
+
+        Assert.Equal(4, journal.SyncedEnd);
+        Assert.Equal(opened, journal.Checkpoint);
+    }
 }
