@@ -2,14 +2,27 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
 using System.Globalization;
+using HotPath.Benchmarks.Journal;
 using HotPath.Benchmarks.Latency;
 
 // Harnesses outside BenchmarkDotNet:
 //   latency [--rate N] [--seconds S] [--out FILE]   one-way latency percentiles (HdrHistogram), HotPath and Channel
 //   idle [--seconds S] [--out FILE]                 idle CPU per wait strategy
-if (args.Length > 0 && args[0] is "latency" or "idle")
+//   journal [--events N] [--seconds S] [--repeats R] [--dir DIR] [--out FILE]
+//                                                   durable topics vs a plain FileStream write and FasterLog, same disk
+if (args.Length > 0 && args[0] is "latency" or "idle" or "journal")
 {
     string? Option(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    if (args[0] == "journal")
+    {
+        return JournalHarness.Run(
+            long.Parse(Option("--events") ?? "500000", CultureInfo.InvariantCulture),
+            double.Parse(Option("--seconds") ?? "2", CultureInfo.InvariantCulture),
+            int.Parse(Option("--repeats") ?? "5", CultureInfo.InvariantCulture),
+            Option("--dir"),
+            Option("--out"));
+    }
+
     double seconds = double.Parse(Option("--seconds") ?? (args[0] == "latency" ? "4" : "3"), CultureInfo.InvariantCulture);
     return args[0] == "latency"
         ? LatencyHarness.Run(int.Parse(Option("--rate") ?? "100000", CultureInfo.InvariantCulture), seconds, Option("--out"))
