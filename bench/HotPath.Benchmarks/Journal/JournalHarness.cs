@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using FASTER.core;
 using HdrHistogram;
 using HotPath.Durability;
 
@@ -104,6 +105,19 @@ public static class JournalHarness
 
     private static RunResult Run(string root, string row, long events, double seconds, bool reopen)
     {
+        try
+        {
+            return RunRow(root, row, events, seconds, reopen);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or FasterException)
+        {
+            // A journal failure (JournalException is an IOException), a full disk, a FASTER error: a failed row, not a crash.
+            return new RunResult(0, 0, double.Epsilon, 0, 0, null, $"FAILED: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static RunResult RunRow(string root, string row, long events, double seconds, bool reopen)
+    {
         long bytes = events * JournalRuns.EventBytes;
         return row switch
         {
@@ -153,7 +167,7 @@ public static class JournalHarness
             LongHistogram? commits = Merge(runs.Select(r => r.Commits));
             string eventsPerRun = isFile ? "" : Spread(runs.Select(r => (double)r.Events).ToArray(), "N0");
             string eventRate = isFile ? "" : Spread(rates, "N0");
-            string ratio = row == "fs64k" ? "100 (**baseline**)" : Spread(ratios, "F0");
+            string ratio = row == "fs64k" ? "100 (**baseline**)" : Spread(ratios, "F1");
             string p50 = commits is null ? "" : Us(commits, 50);
             string p99 = commits is null ? "" : Us(commits, 99);
             string p999 = commits is null ? "" : Us(commits, 99.9);

@@ -127,12 +127,10 @@ internal static class JournalRuns
             using (var topic = new Topic<JournalEvent>(options))
             {
                 var counter = new ReadCounter(events);
-                ConsumerGroup<JournalEvent>? consumers = null;
-                if (group)
-                {
-                    consumers = new ConsumerGroup<JournalEvent>(topic, new ConsumerGroupOptions { GroupId = "reader" });
-                    consumers.Join(new CheckingHandler(counter));
-                }
+                using ConsumerGroup<JournalEvent>? consumers = group
+                    ? new ConsumerGroup<JournalEvent>(topic, new ConsumerGroupOptions { GroupId = "reader" })
+                    : null;
+                consumers?.Join(new CheckingHandler(counter));
 
                 Partition<JournalEvent> partition = topic[0];
                 long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
@@ -173,7 +171,7 @@ internal static class JournalRuns
                             error = $"FAILED: offset {last} not acknowledged within {Timeout.TotalSeconds} s";
                         }
 
-                        commits!.RecordValue(Stopwatch.GetTimestamp() - waitStart);
+                        Record(commits!, Stopwatch.GetTimestamp() - waitStart);
                     }
                 }
 
@@ -184,7 +182,6 @@ internal static class JournalRuns
                     error = $"FAILED: acknowledged end {partition.AcknowledgedEnd} where {published} were published";
                 }
 
-                consumers?.Dispose();
                 error ??= counter.Error;
             }
 
@@ -256,7 +253,7 @@ internal static class JournalRuns
                         long waitStart = Stopwatch.GetTimestamp();
                         log.Commit(spinWait: false);
                         log.WaitForCommit(log.TailAddress);
-                        commits!.RecordValue(Stopwatch.GetTimestamp() - waitStart);
+                        Record(commits!, Stopwatch.GetTimestamp() - waitStart);
                     }
                 }
 
@@ -275,6 +272,10 @@ internal static class JournalRuns
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    /// <summary>Records <paramref name="ticks"/>, clamped to what the histogram tracks (a wait may time out at 120 s).</summary>
+    private static void Record(LongHistogram histogram, long ticks) =>
+        histogram.RecordValue(Math.Clamp(ticks, 0, histogram.HighestTrackableValue));
 
     /// <summary>A histogram of Stopwatch ticks up to 60 s, 3 significant digits.</summary>
     public static LongHistogram NewHistogram() => new(Stopwatch.Frequency * 60, 3);
