@@ -49,6 +49,9 @@ internal static class JournalRuns
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>The class of the device <c>Devices.CreateLogDevice</c> gave the last FasterLog run (it depends on the OS).</summary>
+    public static string FasterDevice { get; private set; } = "not run";
+
     /// <summary>Writes <paramref name="bytes"/> to a new file in chunks of <paramref name="chunk"/> bytes; with <paramref name="sync"/>, a final Flush(true).</summary>
     public static RunResult FileStreamWrite(string root, long bytes, int chunk, bool sync)
     {
@@ -225,6 +228,7 @@ internal static class JournalRuns
                 SegmentSizeBits = FasterSegmentSizeBits,
             }))
             {
+                FasterDevice = device.GetType().Name;
                 JournalEvent e = default;
                 long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 long start = Stopwatch.GetTimestamp();
