@@ -218,8 +218,10 @@ internal sealed class TopicJournaller<T> : IDisposable
 
             _offsets.Sync();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
+            // Any failure (the disk's, or a journal refusing a write) stops the journal visibly; the thread must not die
+            // with an unhandled exception, which would end the process.
             Fail(e);
         }
     }

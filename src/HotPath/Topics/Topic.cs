@@ -78,7 +78,16 @@ public sealed class Topic<T> : IDisposable
 
         if (_storage is not null)
         {
-            _journaller = new TopicJournaller<T>(options.Name, _partitions, options.Durability!, _storage.Offsets);
+            try
+            {
+                _journaller = new TopicJournaller<T>(options.Name, _partitions, options.Durability!, _storage.Offsets);
+            }
+            catch
+            {
+                // The directory's lock must not outlive a topic that was never built.
+                _storage.Dispose();
+                throw;
+            }
         }
 
         HotPathMetrics.Register(this, new MetricsSource(this));
