@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using HotPath.Consumers;
+using HotPath.Durability;
+using HotPath.Partitions;
+using HotPath.Tests.Support;
+using HotPath.Topics;
+
+namespace HotPath.Tests.Durability;
+
+/// <summary>Review of the durable-topic engine integration: defects shown through the public API.</summary>
+public sealed class DurableTopicReviewTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    private TopicOptions Options(
+        int capacity = 16, SyncPolicy sync = SyncPolicy.None, TimeSpan? syncInterval = null, PublishMode mode = PublishMode.MultiWriter) => new()
+    {
+        Name = "orders",
+        PartitionCount = 1,
+        Capacity = capacity,
+        PublishMode = mode,
+        Durability = new DurabilityOptions
+        {
+            Directory = _directory.Path,
+            Sync = sync,
+            SyncInterval = syncInterval ?? TimeSpan.FromMilliseconds(100),
+            SegmentBytes = 4096,
+        },
+    };
+
+    private void PublishAndClose(int count)
+    {
+        using var topic = new Topic<TestEvent>(Options());
+        for (int i = 0; i < count; i++)
+        {
+            topic.PublishTo(0, new TestEvent(i));
+        }
+    }
+
+    private static List<long> ReadValues(PartitionReader<TestEvent> reader, int count)
+    {
+        var values = new List<long>();
+        var deadline = DateTime.UtcNow + ReadTimeout;
+        while (values.Count < count && DateTime.UtcNow < deadline)
+        {
+            if (reader.TryRead(out TestEvent @event, out long offset))
+            {
+                Assert.Equal(values.Count, offset);
+                values.Add(@event.Value);
+            }
+        }
+
+        return values;
+    }
+
+    [Theory]
+    [InlineData(PublishMode.MultiWriter)]
+    [InlineData(PublishMode.SingleWriter)]
+    public void CreateReader_SecondEarliestReaderWhileAnotherCatchesUpAfterReopen_ReadsTheJournaledEventsNotEmptySlots(PublishMode mode)
+    {
+        const int Count = 100;
+        PublishAndClose(Count);
+        using var topic = new Topic<TestEvent>(Options(mode: mode));
+        // The first reader starts at the journal's start, below the (empty) ring: it catches up from the journal.
+        using var first = topic.CreateReader(0, OffsetReset.Earliest);
+        // The second registers while the first's sequence is still at 0: it must read [0, 100) from the journal too.
+        using var second = topic.CreateReader(0, OffsetReset.Earliest);
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => (long)i), ReadValues(second, Count));
+    }
+
+    [Fact]
+    public void CreateReader_SecondEarliestReaderWhileAnotherCatchesUpLive_ReadsTheJournaledEventsNotReusedSlots()
+    {
+        const int Count = 100;
+        // No restart: the journal holds [0, 100), the 16-slot ring holds the last 16 (slots of older offsets were reused).
+        using var topic = new Topic<TestEvent>(Options());
+        for (int i = 0; i < Count; i++)
+        {
+            topic.PublishTo(0, new TestEvent(i));
+        }
+
+        Assert.True(SpinWait.SpinUntil(() => topic[0].AcknowledgedEnd == Count, Timeout));
+        using var first = topic.CreateReader(0, OffsetReset.Earliest);
+        Assert.True(first.TryRead(out _, out _));
+        first.Commit();
+        // The first reader's sequence is at 1 (journal side). The second starts at the journal's start (0).
+        using var second = topic.CreateReader(0, OffsetReset.Earliest);
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => (long)i), ReadValues(second, Count));
+    }
+}
