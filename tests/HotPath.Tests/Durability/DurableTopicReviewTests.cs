@@ -91,4 +91,30 @@ public sealed class DurableTopicReviewTests : IDisposable
         using var second = topic.CreateReader(0, OffsetReset.Earliest);
         Assert.Equal(Enumerable.Range(0, Count).Select(i => (long)i), ReadValues(second, Count));
     }
+
+    [Theory]
+    [InlineData(PublishMode.MultiWriter)]
+    [InlineData(PublishMode.SingleWriter)]
+    public void Seek_IntoTheJournalWhileAnotherReaderCatchesUp_ReadsTheJournaledEventsNotEmptySlots(PublishMode mode)
+    {
+        const int Count = 100;
+        PublishAndClose(Count);
+        using var topic = new Topic<TestEvent>(Options(mode: mode));
+        using var catchingUp = topic.CreateReader(0, OffsetReset.Earliest);
+        using var reader = topic.CreateReader(0, OffsetReset.Latest);
+        // Accepted: the slow reader holds the retained window down to 0 (the journal still has [0, 100)).
+        reader.Seek(10);
+        List<long> values = [];
+        var deadline = DateTime.UtcNow + ReadTimeout;
+        while (values.Count < 5 && DateTime.UtcNow < deadline)
+        {
+            if (reader.TryRead(out TestEvent @event, out long offset))
+            {
+                Assert.Equal(10 + values.Count, offset);
+                values.Add(@event.Value);
+            }
+        }
+
+        Assert.Equal([10L, 11, 12, 13, 14], values);
+    }
 }
