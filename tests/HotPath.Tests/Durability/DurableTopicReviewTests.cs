@@ -117,4 +117,31 @@ public sealed class DurableTopicReviewTests : IDisposable
 
         Assert.Equal([10L, 11, 12, 13, 14], values);
     }
+
+    [Fact]
+    public void Reopen_GroupClosedBeforeTheTopicUnderIntervalSync_ResumesAfterWhatItCommitted()
+    {
+        const int Count = 40;
+        TopicOptions options = Options(capacity: 64, sync: SyncPolicy.Interval, syncInterval: TimeSpan.FromSeconds(30));
+        using (var topic = new Topic<TestEvent>(options))
+        {
+            // The documented clean shutdown: the group closes after it committed everything, then the topic closes
+            // (which journals, syncs and acknowledges everything).
+            using (var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "billing" }))
+            {
+                group.Join(new ActionHandler((_, _, _, _) => { }));
+                for (int i = 0; i < Count; i++)
+                {
+                    topic.PublishTo(0, new TestEvent(i));
+                }
+
+                Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("orders", 0) == Count, Timeout));
+            }
+        }
+
+        using var reopened = new Topic<TestEvent>(options);
+        Assert.Equal(Count, reopened[0].EndOffset);
+        // Every event was handled and committed, and acknowledged at the close: nothing is redelivered.
+        Assert.Equal(Count, reopened.Recovery!.GroupOffsets[("billing", 0)]);
+    }
 }
