@@ -144,4 +144,23 @@ public sealed class DurableTopicReviewTests : IDisposable
         // Every event was handled and committed, and acknowledged at the close: nothing is redelivered.
         Assert.Equal(Count, reopened.Recovery!.GroupOffsets[("billing", 0)]);
     }
+
+    [Fact]
+    public void IntervalSync_IdleTopic_RewritesNoFileWhileNothingIsPublished()
+    {
+        using var topic = new Topic<TestEvent>(Options(sync: SyncPolicy.Interval, syncInterval: TimeSpan.FromMilliseconds(20)));
+        PublishResult published = topic.PublishTo(0, new TestEvent(1));
+        Assert.True(topic.WaitAcknowledged(published, Timeout));
+        Thread.Sleep(200);
+        string before = FileTimes();
+        // Nothing published, nothing committed: an idle topic has nothing to sync.
+        Thread.Sleep(500);
+        Assert.Equal(before, FileTimes());
+    }
+
+    private string FileTimes() => string.Join(
+        "\n",
+        Directory.EnumerateFiles(_directory.Path, "*", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal)
+            .Select(f => $"{Path.GetFileName(f)} {File.GetLastWriteTimeUtc(f).Ticks}"));
 }
