@@ -163,4 +163,43 @@ public sealed class DurableTopicReviewTests : IDisposable
         Directory.EnumerateFiles(_directory.Path, "*", SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)
             .Select(f => $"{Path.GetFileName(f)} {File.GetLastWriteTimeUtc(f).Ticks}"));
+
+    /// <summary>Makes the journaller fail: its partition's directory disappears, so the next segment cannot be created.</summary>
+    private Task<Exception?> PublishUntilTheJournalFails(Topic<TestEvent> topic)
+    {
+        Directory.Delete(Path.Combine(_directory.Path, "orders", "0"), recursive: true);
+        var publishing = Task.Run<Exception?>(() => Record.Exception(() =>
+        {
+            for (int i = 0; i < 100_000; i++)
+            {
+                topic.PublishTo(0, new TestEvent(i));
+            }
+        }));
+        Assert.True(SpinWait.SpinUntil(() => topic.JournalFault is not null, Timeout), "the journal did not fail");
+        return publishing;
+    }
+
+    [Fact]
+    public void Publish_AfterTheJournalFailed_ThrowsTheFaultInsteadOfBlockingForever()
+    {
+        var topic = new Topic<TestEvent>(Options());
+        try
+        {
+            Task<Exception?> publishing = PublishUntilTheJournalFails(topic);
+            // The ring is full and its only gate (the journaller) is gone: a blocking publish must be told, not hang.
+            Assert.True(publishing.Wait(TimeSpan.FromSeconds(5)), "the publisher is still blocked 5 s after the journal failed");
+            Assert.IsAssignableFrom<JournalException>(publishing.Result);
+        }
+        finally
+        {
+            try
+            {
+                topic.Dispose();
+            }
+            catch (IOException)
+            {
+                // Shown by Dispose_AfterTheJournalFailed_DoesNotThrowAndReleasesTheDirectory.
+            }
+        }
+    }
 }
