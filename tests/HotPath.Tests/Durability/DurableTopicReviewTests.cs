@@ -202,4 +202,15 @@ public sealed class DurableTopicReviewTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public void Dispose_AfterTheJournalFailed_DoesNotThrowAndReleasesTheDirectory()
+    {
+        var topic = new Topic<TestEvent>(Options());
+        Task<Exception?> publishing = PublishUntilTheJournalFails(topic);
+        Assert.Null(Record.Exception(topic.Dispose));
+        Assert.True(publishing.Wait(Timeout));
+        // The lock was released: the topic can be reopened by this process.
+        using var reopened = new Topic<TestEvent>(Options());
+    }
 }
