@@ -213,4 +213,28 @@ public sealed class DurableTopicReviewTests : IDisposable
         // The lock was released: the topic can be reopened by this process.
         using var reopened = new Topic<TestEvent>(Options());
     }
+
+    [Fact]
+    public void Dispose_TopicWhileAGroupCatchesUpFromTheJournal_BlamesNoHandler()
+    {
+        PublishAndClose(2000);
+        var topic = new Topic<TestEvent>(Options());
+        var errors = new ConcurrentQueue<HandlerError>();
+        long seen = 0;
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "slow",
+            ErrorPolicy = new ErrorPolicy { OnError = errors.Enqueue },
+        });
+        group.Join(new ActionHandler((_, _, _, _) =>
+        {
+            Interlocked.Increment(ref seen);
+            Thread.Sleep(1);
+        }));
+        Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref seen) >= 20, Timeout));
+        // The topic closes (its journal files with it) while the group is still reading [0, 2000) from the journal.
+        topic.Dispose();
+        Thread.Sleep(300);
+        Assert.Empty(errors.Select(e => $"offset {e.Offset}: {e.Error.GetType().Name}: {e.Error.Message}"));
+    }
 }
