@@ -495,7 +495,8 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
         }
         else
         {
-            _partition.SeekGatingSequence(_committed, offset);
+            long ringFrom = _partition.SeekGatingSequence(_committed, offset);
+            _journalUntil = _partition.Journal is not null && offset < ringFrom ? ringFrom : long.MinValue;
         }
 
         _position = offset;

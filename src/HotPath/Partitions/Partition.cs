@@ -452,10 +452,8 @@ public sealed partial class Partition<T> : IDisposable
             // fence after a single writer's announce and with a multi-writer's CAS claim).
             Interlocked.MemoryBarrier();
 
-            // Every offset from ringFrom on is intact in the ring (or not yet written), and stays so: the writers are
-            // gated by `before` (a durable partition's journaller is always among them) and now by the new sequence.
-            ringFrom = LowWatermarkLocked(before);
             long low = RetainedStartLocked(before);
+            ringFrom = RingBoundLocked(before);
             long end = EndOffset;
             long start = reset == OffsetReset.Latest ? end : low;
             if (offset is long requested)
@@ -533,19 +531,28 @@ public sealed partial class Partition<T> : IDisposable
 
     /// <summary>
     /// Moves a registered reader's sequence to <paramref name="offset"/>, which must lie within the retained
-    /// window: not below the slowest lossless reader (the writer may have reused older slots), not past the end.
-    /// A sequence that was replaced (its reader fenced) is refused: sealing and replacing happen under the same lock.
+    /// window: not below the slowest lossless reader (the writer may have reused older slots) or, durable, the journal's
+    /// start, not past the end. A sequence that was replaced (its reader fenced) is refused: sealing and replacing happen
+    /// under the same lock. Returns the ring bound (see <see cref="RingBoundLocked"/>): below it, read the journal.
     /// </summary>
-    internal void SeekGatingSequence(Sequence sequence, long offset)
+    internal long SeekGatingSequence(Sequence sequence, long offset)
     {
+        long ringFrom;
         lock (_registrationLock)
         {
-            if (Array.IndexOf(_gating, sequence) < 0)
+            Sequence[] gating = _gating;
+            if (Array.IndexOf(gating, sequence) < 0)
             {
                 ThrowHelper.InvalidOperation($"the reader of partition {Id} of '{TopicName}' was fenced or closed: its seek to {offset} was refused");
             }
 
-            long low = MinGating(_gating, long.MaxValue);
+            long low = MinGating(gating, long.MaxValue);
+            if (Journal is { } journal)
+            {
+                // A durable partition keeps its journal: a seek may go down to the journal's start.
+                low = Math.Min(low, journal.Start);
+            }
+
             long end = EndOffset;
             if (offset < low || offset > end)
             {
@@ -554,11 +561,36 @@ public sealed partial class Partition<T> : IDisposable
             }
 
             // CAS (full fence, so a release): cannot fail, the sequence is registered hence not sealed (both under the lock).
+            // The gating set before the seek (this sequence at its old value) bounds what stale writers overwrite.
             bool set = sequence.TrySet(offset);
             Debug.Assert(set, "a registered sequence is never sealed");
+            ringFrom = RingBoundLocked(gating);
         }
 
         NotifyReaderProgress();
+        return ringFrom;
+    }
+
+    /// <summary>
+    /// After a reader's sequence was lowered (registered or sought) and a full fence: the lowest offset from which the
+    /// ring is intact and stays so while the reader holds its sequence. Below it a durable partition's reader reads the
+    /// journal, which holds all of it. Caller holds the lock. The bound is the highest of:
+    /// <list type="bullet">
+    /// <item><see cref="RingStart"/>: the slots of older offsets were never written by this process;</item>
+    /// <item><c>reach + 1 - capacity</c> (reach read now, acquire, after the caller's fence): older offsets may have
+    /// been overwritten already; a claim the read misses was gated by a sequence set that includes the lowered one (so
+    /// it waits) or by a stale cache, whose minimum is at most the next bound;</item>
+    /// <item>the lowest sequence of <paramref name="others"/> (before the change): a writer working from a stale gating
+    /// cache overwrites only offsets below it. (The lowest sequence alone is not a bound: a reader that catches up from
+    /// the journal holds it below offsets that were overwritten before it registered.)</item>
+    /// </list>
+    /// Everything below the bound is journaled: below the lowest sequence (the journaller is among them), below the
+    /// writers' reach - capacity + 1 (the writers passed the journaller's gate), or from before this process.
+    /// </summary>
+    private long RingBoundLocked(Sequence[] others)
+    {
+        long overwritten = WriterReach() + 1 - _capacity;
+        return Math.Max(Math.Max(RingStart, overwritten), others.Length == 0 ? long.MinValue : MinGating(others, long.MaxValue));
     }
 
     /// <summary>
