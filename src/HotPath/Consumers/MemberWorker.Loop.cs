@@ -103,7 +103,16 @@ internal abstract partial class MemberWorker<T>
                     // The events before the failing one were handled: count and commit them below, so that only the
                     // failing event is retried or redelivered and the duplicate window stays within one batch. A handler
                     // cancelled because its member stops did not fail: its event stays unhandled, for the next owner.
-                    count = (int)(cursor.Position - before) + (IsStopCancellation(ex) ? 0 : OnHandlerError(owned[i], cursor, ex));
+                    if (cursor.TakeJournalFailure(ex))
+                    {
+                        // The journal could not be read (a damaged batch): not the handler's failure, no policy applies.
+                        count = (int)(cursor.Position - before);
+                        OnHandlerFault(ex);
+                    }
+                    else
+                    {
+                        count = (int)(cursor.Position - before) + (IsStopCancellation(ex) ? 0 : OnHandlerError(owned[i], cursor, ex));
+                    }
                 }
 
                 if (count != 0)

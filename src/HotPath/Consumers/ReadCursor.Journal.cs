@@ -23,6 +23,7 @@ internal sealed partial class ReadCursor<T>
     private bool _journaledOnly;
 
     private T[]? _journalBuffer;
+    private Exception? _journalFailure;
 
     /// <summary>True while the next offset to hand out is read from the journal.</summary>
     private bool ReadsJournal => _position < _journalUntil;
@@ -61,6 +62,11 @@ internal sealed partial class ReadCursor<T>
             while (offset <= last && !Volatile.Read(ref _fenced))
             {
                 int count = ReadJournalRun(offset, last, buffer);
+                if (count == 0)
+                {
+                    break;
+                }
+
                 if (count < 0)
                 {
                     offset -= count;
@@ -104,6 +110,11 @@ internal sealed partial class ReadCursor<T>
             while (offset <= last && !Volatile.Read(ref _fenced))
             {
                 int count = ReadJournalRun(offset, last, buffer);
+                if (count == 0)
+                {
+                    break;
+                }
+
                 if (count > 0)
                 {
                     handler.OnBatch(buffer.AsSpan(0, count), _partition.Id, offset);
@@ -123,12 +134,27 @@ internal sealed partial class ReadCursor<T>
 
     /// <summary>
     /// Reads the journal run at <paramref name="offset"/> (at most up to <paramref name="last"/>): the number of events
-    /// copied into <paramref name="buffer"/>, or minus the number of gap offsets stepped over (counted).
+    /// copied into <paramref name="buffer"/>, minus the number of gap offsets stepped over (counted), or 0 once the topic
+    /// closed its journal. A failed read (a damaged batch) is marked as the journal's, not the handler's
+    /// (<see cref="TakeJournalFailure"/>).
     /// </summary>
     private int ReadJournalRun(long offset, long last, T[] buffer)
     {
         int room = (int)Math.Min(buffer.Length, last - offset + 1);
-        JournalRun run = _partition.Journal!.Journal.Read(offset, MemoryMarshal.AsBytes(buffer.AsSpan(0, room)));
+        JournalRun run;
+        try
+        {
+            if (!_partition.Journal!.TryRead(offset, MemoryMarshal.AsBytes(buffer.AsSpan(0, room)), out run))
+            {
+                return 0;
+            }
+        }
+        catch (Exception e)
+        {
+            _journalFailure = e;
+            throw;
+        }
+
         if (run.IsGap)
         {
             int gaps = (int)Math.Min(run.Count, last - offset + 1);
@@ -140,17 +166,26 @@ internal sealed partial class ReadCursor<T>
         return Math.Min(run.Count, room);
     }
 
-    /// <summary>The event at <paramref name="offset"/> from the journal; false when the offset is a gap (counted).</summary>
-    private bool TryReadJournal(long offset, out T @event)
+    /// <summary>
+    /// The event at <paramref name="offset"/> from the journal: 1 with the event, -1 for a gap (counted), 0 once the
+    /// journal is closed.
+    /// </summary>
+    private int TryReadJournal(long offset, out T @event)
     {
         T[] buffer = _journalBuffer ??= new T[Math.Min(JournalChunk, _partition.Capacity)];
-        if (ReadJournalRun(offset, offset, buffer) < 0)
-        {
-            @event = default;
-            return false;
-        }
+        int read = ReadJournalRun(offset, offset, buffer);
+        @event = read > 0 ? buffer[0] : default;
+        return Math.Sign(read);
+    }
 
-        @event = buffer[0];
-        return true;
+    /// <summary>
+    /// True when <paramref name="exception"/>, thrown by a dispatch, came from reading the journal (a damaged batch), not
+    /// from the handler: the member faults with it instead of handing it to the error policy. Clears the mark. Reading thread.
+    /// </summary>
+    public bool TakeJournalFailure(Exception exception)
+    {
+        bool ours = ReferenceEquals(_journalFailure, exception);
+        _journalFailure = null;
+        return ours;
     }
 }

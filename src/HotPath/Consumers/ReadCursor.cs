@@ -205,8 +205,9 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     {
         if (from < _journalUntil)
         {
-            // Catching up from the journal: it holds every offset below the ring's part (see ReadCursor.Journal.cs).
-            return Math.Min(_journalUntil - 1, limit);
+            // Catching up from the journal: it holds every offset below the ring's part (see ReadCursor.Journal.cs);
+            // nothing once the topic closed it.
+            return _partition.Journal!.IsClosed ? from - 1 : Math.Min(_journalUntil - 1, limit);
         }
 
         TransactionIndex? stable = _stable;
@@ -359,8 +360,14 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
 
             if (offset < _journalUntil)
             {
+                int read = TryReadJournal(offset, out @event);
+                if (read == 0)
+                {
+                    return false;
+                }
+
                 _position = offset + 1;
-                if (!TryReadJournal(offset, out @event))
+                if (read < 0)
                 {
                     continue;
                 }
@@ -381,7 +388,7 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     /// <summary>A copy of the event at the position, for dead-lettering. Reading thread.</summary>
     public T CopyCurrent()
     {
-        if (ReadsJournal && TryReadJournal(_position, out T @event))
+        if (ReadsJournal && TryReadJournal(_position, out T @event) > 0)
         {
             return @event;
         }

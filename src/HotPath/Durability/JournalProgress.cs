@@ -20,6 +20,8 @@ namespace HotPath.Durability;
 internal sealed class JournalProgress
 {
     private readonly object _gate = new();
+    private readonly object _readGate = new();
+    private bool _closed;
     private PaddedLong _acknowledged;
     private long _start;
     private int _waiters;
@@ -52,6 +54,39 @@ internal sealed class JournalProgress
 
     /// <summary>The journal's failure, or null. Acquire: pairs with the release in <see cref="Fail"/>.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>True once the topic closed its files: readers of the journal get nothing more. Acquire.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed);
+
+    /// <summary>
+    /// A reader's read of the journal (see <see cref="PartitionJournal.Read"/>); false once the topic closed the journal.
+    /// Under a lock shared with <see cref="MarkClosed"/>: a read never runs on closed files. Catch-up readers take it
+    /// once per chunk (up to 256 events), off the ring's hot path.
+    /// </summary>
+    public bool TryRead(long offset, Span<byte> destination, out JournalRun run)
+    {
+        lock (_readGate)
+        {
+            if (_closed)
+            {
+                run = default;
+                return false;
+            }
+
+            run = Journal.Read(offset, destination);
+            return true;
+        }
+    }
+
+    /// <summary>The topic is closing its files: waits for a read in progress, then refuses later ones.</summary>
+    public void MarkClosed()
+    {
+        lock (_readGate)
+        {
+            // Release (with the lock): a reader that sees it stops reading the journal.
+            Volatile.Write(ref _closed, true);
+        }
+    }
 
     /// <summary>Journaller: raises the acknowledged end and wakes the writers waiting for it.</summary>
     public void Acknowledge(long end)

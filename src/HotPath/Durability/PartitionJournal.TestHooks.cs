@@ -7,11 +7,5 @@ internal sealed partial class PartitionJournal
     /// Closes the files without flushing the staged batches or writing a checkpoint: what a process crash leaves behind
     /// (the files hold what was flushed; the staged bytes are lost). Idempotent with <see cref="Dispose"/>.
     /// </summary>
-    internal void AbandonForTest()
-    {
-        if (!_disposed)
-        {
-            CloseFiles();
-        }
-    }
+    internal void AbandonForTest() => CloseWithoutSync();
 }

@@ -252,7 +252,13 @@ internal sealed partial class PartitionJournal : IDisposable
             return;
         }
 
-        active.FlushToDisk();
+        SyncAndCheckpoint();
+    }
+
+    /// <summary>Forces the active segment and its index to stable storage, then writes the checkpoint.</summary>
+    private void SyncAndCheckpoint()
+    {
+        Active.FlushToDisk();
         WriteCheckpoint();
     }
 
@@ -325,9 +331,22 @@ internal sealed partial class PartitionJournal : IDisposable
 
         try
         {
-            Sync();
+            FlushStaged();
+            SyncAndCheckpoint();
         }
         finally
+        {
+            CloseFiles();
+        }
+    }
+
+    /// <summary>
+    /// Closes the files without flushing, syncing or writing a checkpoint: for a journal whose appends failed (its next
+    /// open recovers what reached the files). Idempotent with <see cref="Dispose"/>.
+    /// </summary>
+    public void CloseWithoutSync()
+    {
+        if (!_disposed)
         {
             CloseFiles();
         }

@@ -55,6 +55,8 @@ internal sealed class TopicJournaller<T> : IDisposable
     private long _lastOffsetPersist;
     private long _lastRetention;
     private int _stopping;
+    private bool _offsetsUnsynced;
+    private Exception? _fault;
 
     public TopicJournaller(string topicName, Partition<T>[] partitions, DurabilityOptions options, OffsetStore offsets)
     {
@@ -83,8 +85,8 @@ internal sealed class TopicJournaller<T> : IDisposable
         _thread.Start();
     }
 
-    /// <summary>The journaller's failure, or null.</summary>
-    public Exception? Fault { get; private set; }
+    /// <summary>The journaller's failure, or null. Any thread: acquire, pairs with the release in <see cref="Fail"/>.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
 
     /// <summary>
     /// Where <paramref name="groupId"/> resumes on <paramref name="partition"/>: the last committed offset of a group with
@@ -263,24 +265,26 @@ internal sealed class TopicJournaller<T> : IDisposable
         return progressed;
     }
 
+    /// <summary>Syncs what was journaled since the last sync (nothing when idle), acknowledges it, and syncs the offsets.</summary>
     private void SyncAll()
     {
         for (int i = 0; i < _partitions.Length; i++)
         {
-            PartitionJournal journal = _partitions[i].Journal!.Journal;
-            journal.Flush();
-            if (_unsynced[i] != 0 || _options.Sync != SyncPolicy.None)
+            if (_unsynced[i] == 0)
             {
-                journal.Sync();
-                _unsynced[i] = 0;
+                continue;
             }
 
+            PartitionJournal journal = _partitions[i].Journal!.Journal;
+            journal.Sync();
+            _unsynced[i] = 0;
             _partitions[i].Acknowledge(_options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd);
         }
 
-        if (_options.Sync != SyncPolicy.None)
+        if (_offsetsUnsynced)
         {
             _offsets.Sync();
+            _offsetsUnsynced = false;
         }
     }
 
@@ -317,6 +321,10 @@ internal sealed class TopicJournaller<T> : IDisposable
         if (_options.Sync == SyncPolicy.EveryBatch)
         {
             _offsets.Sync();
+        }
+        else
+        {
+            _offsetsUnsynced = true;
         }
     }
 
@@ -398,10 +406,11 @@ internal sealed class TopicJournaller<T> : IDisposable
             _partitions[0].Journal!.Journal.Directory,
             $"the journal of topic '{_topicName}' failed and stopped: {e.Message}. Acknowledged events are kept; nothing more is acknowledged until the topic is reopened",
             e);
-        Fault = fault;
+        // Release: the exception is built before another thread reads the reference (pairs with Fault's acquire read).
+        Volatile.Write(ref _fault, fault);
         foreach (Partition<T> partition in _partitions)
         {
-            partition.Journal!.Fail(fault);
+            partition.FailJournal(fault);
         }
     }
 

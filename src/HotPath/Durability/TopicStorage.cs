@@ -65,15 +65,37 @@ internal sealed class TopicStorage : IDisposable
         }
     }
 
-    /// <summary>Closes the journals (each flushes and writes its checkpoint), the offsets journal, then releases the lock.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Closes the journals (each flushes, syncs and writes its checkpoint; a failed one is only closed), the offsets
+    /// journal, then releases the lock: every part is closed whatever the others do. Returns the first failure, or null.
+    /// </summary>
+    public Exception? Close()
     {
-        foreach (JournalProgress partition in Partitions)
+        Exception? first = null;
+        void Run(Action close)
         {
-            partition.Journal.Dispose();
+            try
+            {
+                close();
+            }
+            catch (Exception e)
+            {
+                first ??= e;
+            }
         }
 
-        Offsets.Dispose();
-        Directory.Dispose();
+        foreach (JournalProgress partition in Partitions)
+        {
+            // Readers catching up from the journal stop reading before the files close (they see nothing more).
+            partition.MarkClosed();
+            Run(partition.Fault is null ? partition.Journal.Dispose : partition.Journal.CloseWithoutSync);
+        }
+
+        Run(Offsets.Dispose);
+        Run(Directory.Dispose);
+        return first;
     }
+
+    /// <inheritdoc/>
+    public void Dispose() => Close();
 }

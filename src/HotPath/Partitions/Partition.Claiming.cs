@@ -300,6 +300,7 @@ public sealed partial class Partition<T>
             Interlocked.MemoryBarrierProcessWide();
             if (last - _capacity >= MinGating(Volatile.Read(ref _gating), last + 1)
                 && Volatile.Read(ref _state) != StateDisposed
+                && Journal?.Fault is null
                 && !cancellationToken.IsCancellationRequested)
             {
                 // Until the deadline at most: nobody wakes a writer at its deadline, it wakes itself.
@@ -375,6 +376,12 @@ public sealed partial class Partition<T>
         if (Volatile.Read(ref _state) == StateDisposed)
         {
             ThrowHelper.ObjectDisposed($"topic '{TopicName}'");
+        }
+
+        if (Journal?.Fault is not null)
+        {
+            // The journaller gates the ring and stopped: the ring will never drain. Tell the writer why.
+            ThrowJournalFault();
         }
 
         cancellationToken.ThrowIfCancellationRequested();

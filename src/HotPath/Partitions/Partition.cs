@@ -679,6 +679,26 @@ public sealed partial class Partition<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// Journaller thread: the journal failed. Records the fault (waiters for acknowledgement throw it) and wakes the
+    /// writers parked on the full ring: the journaller gated it, so it will not drain; they throw it too.
+    /// </summary>
+    internal void FailJournal(Exception fault)
+    {
+        Journal!.Fail(fault);
+        WakeAll();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowJournalFault()
+    {
+        Exception fault = Journal!.Fault!;
+        throw new JournalException(
+            Journal.Journal.Directory,
+            $"partition {Id} of '{TopicName}' cannot take more events: its journal failed and stopped ({fault.Message}); reopen the topic once the cause is fixed",
+            fault);
+    }
+
     /// <summary>The lowest gating sequence (for lag and retention views).</summary>
     internal long MinGatingSequence() => MinGating(Volatile.Read(ref _gating), EndOffset);
 

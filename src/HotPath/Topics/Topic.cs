@@ -44,6 +44,7 @@ public sealed class Topic<T> : IDisposable
     private int _disposed;
     private readonly TopicStorage? _storage;
     private readonly TopicJournaller<T>? _journaller;
+    private Exception? _closeFault;
 
     /// <summary>Creates a topic; the options are validated here.</summary>
     /// <param name="options">The topic's shape.</param>
@@ -103,7 +104,7 @@ public sealed class Topic<T> : IDisposable
     public TopicRecovery? Recovery => _storage?.Recovery;
 
     /// <summary>The failure that stopped a durable topic's journal, or null. Thread-safety: any thread.</summary>
-    public Exception? JournalFault => _journaller?.Fault;
+    public Exception? JournalFault => _journaller?.Fault ?? _closeFault;
 
     internal TopicJournaller<T>? Journaller => _journaller;
 
@@ -480,9 +481,14 @@ public sealed class Topic<T> : IDisposable
             partition.Dispose();
         }
 
-        // A durable topic journals what was published, persists its groups' offsets and closes its files.
+        // A durable topic journals what was published, persists its groups' offsets and closes its files. A failure to
+        // close (the final sync) is kept in JournalFault, not thrown: what was acknowledged is on disk already.
         _journaller?.Stop();
-        _storage?.Dispose();
+        if (_storage?.Close() is Exception closing && _closeFault is null)
+        {
+            _closeFault = new JournalException(_storage.Directory.Path, $"topic '{Name}' could not close its journal cleanly: {closing.Message}", closing);
+        }
+
         HotPathMetrics.Unregister(this);
     }
 
