@@ -69,6 +69,8 @@ internal sealed class CrashChildProcess : IDisposable
             // bash counts ulimit -f in 1024-byte blocks; "$0" "$@" pass the host and the arguments unquoted-safe.
             info.ArgumentList.Add($"trap '' XFSZ; ulimit -f {limit}; exec \"$0\" \"$@\"");
             info.ArgumentList.Add(DotnetHost);
+            // The runtime's W^X double mapping sizes a memory file past any small limit and fails to start: turn it off.
+            info.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         }
         else
         {
