@@ -31,7 +31,7 @@ internal static class AtomicFile
 
             File.Move(sidePath, path, overwrite: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             throw new JournalException(path, $"cannot write '{path}' (through '{sidePath}'): {OsError.Describe(e)}", e);
         }

@@ -174,7 +174,7 @@ internal sealed class OffsetStore : IDisposable
             {
                 _stream.Write(_buffer, 0, frameBytes);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (OsError.IsFileError(e))
             {
                 throw Failed(e);
             }
@@ -202,7 +202,7 @@ internal sealed class OffsetStore : IDisposable
             {
                 _stream.Flush();
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (OsError.IsFileError(e))
             {
                 throw Failed(e);
             }
@@ -220,7 +220,7 @@ internal sealed class OffsetStore : IDisposable
                 _stream.Flush();
                 RandomAccess.FlushToDisk(_stream.SafeFileHandle);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (OsError.IsFileError(e))
             {
                 throw Failed(e);
             }
@@ -293,7 +293,7 @@ internal sealed class OffsetStore : IDisposable
 
             _fileBytes = _stream.Seek(0, SeekOrigin.End);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             throw Failed(e);
         }

@@ -9,4 +9,13 @@ internal static class OsError
 {
     /// <summary>The message of <paramref name="error"/> without its closing period.</summary>
     public static string Describe(Exception error) => error.Message.TrimEnd('.', ' ');
+
+    /// <summary>
+    /// True when <paramref name="error"/> is the operating system refusing a file operation. Besides
+    /// <see cref="IOException"/> and <see cref="UnauthorizedAccessException"/>, .NET reports EFBIG (a write past the file
+    /// size limit, RLIMIT_FSIZE, or past the file system's largest file) as an <see cref="ArgumentOutOfRangeException"/>
+    /// for the parameter "value"; callers ask only around file calls whose own arguments are valid.
+    /// </summary>
+    public static bool IsFileError(Exception error) =>
+        error is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException { ParamName: "value" };
 }

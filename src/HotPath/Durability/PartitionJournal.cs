@@ -164,7 +164,7 @@ internal sealed partial class PartitionJournal : IDisposable
 
             return journal;
         }
-        catch (Exception ex) when (ex is (IOException or UnauthorizedAccessException) and not JournalException)
+        catch (Exception ex) when (OsError.IsFileError(ex) && ex is not JournalException)
         {
             throw new JournalException(directory, $"cannot open the journal in '{directory}': {ex.Message}", ex);
         }
@@ -246,7 +246,15 @@ internal sealed partial class PartitionJournal : IDisposable
         {
             // One fsync of the data: the index is rebuilt from the data when the journal is recovered, and the checkpoint
             // (a temp file, an fsync and a rename) is advisory: a stale one only lets recovery treat a longer tail as torn.
-            RandomAccess.FlushToDisk(active.Data);
+            try
+            {
+                RandomAccess.FlushToDisk(active.Data);
+            }
+            catch (Exception e) when (OsError.IsFileError(e))
+            {
+                throw WriteFailed(active.Path, e);
+            }
+
             // Release: everything below the flushed end is on stable storage now.
             Volatile.Write(ref _syncedEnd, _flushedEnd);
             return;
@@ -258,7 +266,7 @@ internal sealed partial class PartitionJournal : IDisposable
     /// <summary>Forces the active segment and its index to stable storage, then writes the checkpoint.</summary>
     private void SyncAndCheckpoint()
     {
-        Active.FlushToDisk();
+        ForceToDisk(Active);
         WriteCheckpoint();
     }
 
@@ -426,10 +434,25 @@ internal sealed partial class PartitionJournal : IDisposable
         JournalSegment active = Active;
         if (_stagedLength > 0)
         {
-            RandomAccess.Write(active.Data, _staging.AsSpan(0, _stagedLength), _stagedPosition);
+            try
+            {
+                RandomAccess.Write(active.Data, _staging.AsSpan(0, _stagedLength), _stagedPosition);
+            }
+            catch (Exception e) when (OsError.IsFileError(e))
+            {
+                throw WriteFailed(active.Path, e);
+            }
+
             _stagedPosition += _stagedLength;
             _stagedLength = 0;
-            active.PersistIndex();
+            try
+            {
+                active.PersistIndex();
+            }
+            catch (Exception e) when (OsError.IsFileError(e))
+            {
+                throw WriteFailed(active.IndexPath, e);
+            }
         }
 
         Debug.Assert(_stagedPosition == active.Length, "everything staged is written");
@@ -443,9 +466,18 @@ internal sealed partial class PartitionJournal : IDisposable
     private void Roll()
     {
         FlushStaged();
-        Active.FlushToDisk();
-        JournalSegment next = JournalSegment.Create(Directory, _endOffset, EventSize, _indexCapacity);
-        next.FlushToDisk();
+        ForceToDisk(Active);
+        JournalSegment next;
+        try
+        {
+            next = JournalSegment.Create(Directory, _endOffset, EventSize, _indexCapacity);
+        }
+        catch (Exception e) when (OsError.IsFileError(e))
+        {
+            throw WriteFailed(Path.Combine(Directory, SegmentLayout.SegmentFileName(_endOffset)), e);
+        }
+
+        ForceToDisk(next);
 
         // Release: the new segment is in the list before any flush into it publishes a flushed end past its base.
         Volatile.Write(ref _segments, [.. _segments, next]);
@@ -453,12 +485,39 @@ internal sealed partial class PartitionJournal : IDisposable
         WriteCheckpoint();
     }
 
+    /// <summary>Forces <paramref name="segment"/>'s files to stable storage; a <see cref="JournalException"/> naming the file when refused.</summary>
+    private static void ForceToDisk(JournalSegment segment)
+    {
+        try
+        {
+            segment.FlushToDisk();
+        }
+        catch (Exception e) when (OsError.IsFileError(e))
+        {
+            throw WriteFailed(segment.Path, e);
+        }
+    }
+
+    /// <summary>The operating system refused a write or sync of <paramref name="path"/>: the exception naming it.</summary>
+    private static JournalException WriteFailed(string path, Exception e) =>
+        e as JournalException ?? new JournalException(
+            path,
+            $"cannot write the journal file '{path}': {OsError.Describe(e)}; free space on its file system (or raise the file size limit), then reopen the topic",
+            e);
+
     private void WriteCheckpoint()
     {
         _checkpointTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
         JournalSegment active = Active;
         _checkpoint = new JournalCheckpoint(active.BaseOffset, _stagedPosition, _flushedEnd);
-        _checkpoint.Save(Directory);
+        try
+        {
+            _checkpoint.Save(Directory);
+        }
+        catch (Exception e) when (OsError.IsFileError(e))
+        {
+            throw WriteFailed(Path.Combine(Directory, SegmentLayout.CheckpointFileName), e);
+        }
 
         // Release: everything below the flushed end is on stable storage now.
         Volatile.Write(ref _syncedEnd, _flushedEnd);

@@ -402,8 +402,9 @@ internal sealed class TopicJournaller<T> : IDisposable
 
     private void Fail(Exception e)
     {
+        // The file that failed when the journal or the offsets store named it, else the topic's first partition.
         var fault = new JournalException(
-            _partitions[0].Journal!.Journal.Directory,
+            (e as JournalException)?.Path ?? _partitions[0].Journal!.Journal.Directory,
             $"the journal of topic '{_topicName}' failed and stopped: {e.Message}. Acknowledged events are kept; nothing more is acknowledged until the topic is reopened",
             e);
         // Release: the exception is built before another thread reads the reference (pairs with Fault's acquire read).
