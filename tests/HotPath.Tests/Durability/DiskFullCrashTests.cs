@@ -1,5 +1,6 @@
 using HotPath.CrashChild;
 using HotPath.Durability;
+using Xunit.Abstractions;
 
 namespace HotPath.Tests.Durability;
 
@@ -9,7 +10,7 @@ namespace HotPath.Tests.Durability;
 /// <see cref="JournalException"/> naming the file, from <c>WaitAcknowledged</c> and <c>JournalFault</c>; a normal reopen
 /// then recovers every event acknowledged before it.
 /// </summary>
-public sealed class DiskFullCrashTests : IDisposable
+public sealed class DiskFullCrashTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>The limit: segments of 1 MiB never roll before it, so the active segment's append crosses it.</summary>
     private const int FileSizeLimitKiB = 128;
@@ -45,6 +46,9 @@ public sealed class DiskFullCrashTests : IDisposable
 
         CrashJournalCheck.Result result = CrashJournalCheck.Verify(_directory.Path, sync, Acked(report), $"disk full, sync {sync}");
         Assert.True(result.Events >= report.Acks.Count, $"the journal holds {result.Events} events, {report.Acks.Count} were acknowledged");
+        // A write that crossed the limit was cut short: usually a torn frame, which the reopen reports and truncates.
+        output.WriteLine($"sync {sync}: {report.Acks.Count} acknowledged events checked, {result.Events} in the journal, {result.Recovery.TruncatedBytes} torn bytes truncated; failed file {path}");
+        output.WriteLine(result.Recovery.ToString());
     }
 
     [Fact]
