@@ -42,7 +42,8 @@ internal static class Program
         long segmentBytes = args.Length == 4 ? long.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : CrashTopic.DefaultSegmentBytes;
 
         // The parent kills us; should it die first, do not outlive it by much.
-        _ = new Timer(_ => Environment.Exit(4), null, SelfDestruct, Timeout.InfiniteTimeSpan);
+        // A using keeps the timer referenced to the end of Main: a timer nobody references may be collected unfired.
+        using var selfDestruct = new Timer(_ => Environment.Exit(4), null, SelfDestruct, Timeout.InfiniteTimeSpan);
 
         Topic<CrashEvent> topic;
         try
@@ -80,7 +81,7 @@ internal static class Program
 
         var group = new ConsumerGroup<CrashEvent>(topic, new ConsumerGroupOptions { GroupId = CrashTopic.GroupId, ReadJournaledOnly = journaledOnly });
         group.Join(new CheckingHandler(topic, journaledOnly, output));
-        var monitor = new Thread(() => Monitor(topic, group, output)) { IsBackground = true, Name = "commit-monitor" };
+        var monitor = new Thread(() => WatchCommits(topic, group, output)) { IsBackground = true, Name = "commit-monitor" };
         monitor.Start();
         output.Line("ready");
 
@@ -154,7 +155,7 @@ internal static class Program
         }
     }
 
-    private static void Monitor(Topic<CrashEvent> topic, ConsumerGroup<CrashEvent> group, Output output)
+    private static void WatchCommits(Topic<CrashEvent> topic, ConsumerGroup<CrashEvent> group, Output output)
     {
         long[] seen = new long[topic.PartitionCount];
         while (true)
