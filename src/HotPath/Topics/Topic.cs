@@ -104,7 +104,7 @@ public sealed class Topic<T> : IDisposable
     public TopicRecovery? Recovery => _storage?.Recovery;
 
     /// <summary>The failure that stopped a durable topic's journal, or null. Thread-safety: any thread.</summary>
-    public Exception? JournalFault => _journaller?.Fault ?? _closeFault;
+    public Exception? JournalFault => _journaller?.Fault ?? Volatile.Read(ref _closeFault);
 
     internal TopicJournaller<T>? Journaller => _journaller;
 
@@ -484,9 +484,10 @@ public sealed class Topic<T> : IDisposable
         // A durable topic journals what was published, persists its groups' offsets and closes its files. A failure to
         // close (the final sync) is kept in JournalFault, not thrown: what was acknowledged is on disk already.
         _journaller?.Stop();
-        if (_storage?.Close() is Exception closing && _closeFault is null)
+        if (_storage?.Close() is Exception closing && _journaller?.Fault is null)
         {
-            _closeFault = new JournalException(_storage.Directory.Path, $"topic '{Name}' could not close its journal cleanly: {closing.Message}", closing);
+            // Release: the exception is built before a reader of JournalFault (acquire) sees the reference.
+            Volatile.Write(ref _closeFault, new JournalException(_storage.Directory.Path, $"topic '{Name}' could not close its journal cleanly: {closing.Message}", closing));
         }
 
         HotPathMetrics.Unregister(this);
