@@ -113,6 +113,33 @@ public sealed class DurableTopicTests : IDisposable
         Assert.Equal(30, again.GetCommittedOffset("orders", 0));
     }
 
+    [Fact]
+    public void Reopen_GroupDisposedBeforeTheJournalAcknowledgedItsOffset_ResumesAtItsCommittedOffset()
+    {
+        // An hour between syncs: nothing is acknowledged before the topic's clean shutdown syncs everything, so the group
+        // is disposed with its committed offset past the acknowledged end.
+        TopicOptions interval = Options(partitions: 1, sync: SyncPolicy.Interval);
+        TopicOptions options = interval with { Durability = interval.Durability! with { SyncInterval = TimeSpan.FromHours(1) } };
+        using (var topic = new Topic<TestEvent>(options))
+        {
+            using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "billing" });
+            group.Join(new ActionHandler((_, _, _, _) => { }));
+            for (int i = 0; i < 10; i++)
+            {
+                topic.PublishTo(0, new TestEvent(i));
+            }
+
+            Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("orders", 0) == 10, Timeout));
+            Assert.Equal(0, topic[0].AcknowledgedEnd);
+        }
+
+        using var reopened = new Topic<TestEvent>(options);
+        Assert.Equal(10, reopened[0].EndOffset);
+        Assert.Equal(10, reopened.Recovery!.GroupOffsets[("billing", 0)]);
+        using var again = new ConsumerGroup<TestEvent>(reopened, new ConsumerGroupOptions { GroupId = "billing" });
+        Assert.Equal(10, again.GetCommittedOffset("orders", 0));
+    }
+
     [Theory]
     [InlineData(SyncPolicy.None)]
     [InlineData(SyncPolicy.Interval)]
