@@ -93,6 +93,33 @@ public sealed class DurableTopicTests : IDisposable
         Assert.Equal(Enumerable.Range(40, 60).Select(i => (long)i), seen);
     }
 
+    [Theory]
+    [InlineData(PublishMode.MultiWriter)]
+    [InlineData(PublishMode.SingleWriter)]
+    public void Reopen_SecondGroupRegistersBelowTheRingWhileAnotherIsThere_BothReadTheJournalsEvents(PublishMode mode)
+    {
+        using (var topic = new Topic<TestEvent>(Options(partitions: 1, capacity: 4, mode: mode)))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                topic.PublishTo(0, new TestEvent(100 + i));
+            }
+        }
+
+        // Both groups start at the journal's start, below the reopened ring (which starts empty at offset 10). The first
+        // registration holds the writers at 0, so the second one's lowest gating sequence is below the ring too.
+        using var reopened = new Topic<TestEvent>(Options(partitions: 1, capacity: 4, mode: mode));
+        var first = new ConcurrentQueue<long>();
+        var second = new ConcurrentQueue<long>();
+        using var audit = new ConsumerGroup<TestEvent>(reopened, new ConsumerGroupOptions { GroupId = "audit" });
+        using var billing = new ConsumerGroup<TestEvent>(reopened, new ConsumerGroupOptions { GroupId = "billing" });
+        billing.Join(new ActionHandler((e, _, _, _) => second.Enqueue(e.Value)));
+        audit.Join(new ActionHandler((e, _, _, _) => first.Enqueue(e.Value)));
+        SpinWait.SpinUntil(() => first.Count >= 10 && second.Count >= 10, TimeSpan.FromSeconds(5));
+        Assert.Equal(Enumerable.Range(100, 10).Select(i => (long)i), first);
+        Assert.Equal(Enumerable.Range(100, 10).Select(i => (long)i), second);
+    }
+
     [Fact]
     public void Group_RecreatedInTheSameProcess_ResumesWhereTheDisposedOneCommitted()
     {
