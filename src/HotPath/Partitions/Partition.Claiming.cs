@@ -266,6 +266,14 @@ public sealed partial class Partition<T>
             }
 
             long min = MinGating(gating, last + 1);
+            // Acquire re-read, after the sequences' acquire reads: a registration that published a new array meanwhile
+            // read its watermark (the new reader's start) after our sequence reads, so it may be below our minimum of
+            // the old array; the new array's provisional sequence then holds us below its start. Start over with it.
+            if (!ReferenceEquals(Volatile.Read(ref _gating), gating))
+            {
+                continue;
+            }
+
             // Single writer: plain write of a writer-owned value. Multi-writer: a benign race between writers.
             Volatile.Write(ref _gatingCached.Value, min);
             if (last - _capacity < min)
