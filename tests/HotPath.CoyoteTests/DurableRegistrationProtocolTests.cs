@@ -14,12 +14,18 @@ namespace HotPath.CoyoteTests;
 /// thread is one Coyote controls.
 /// </summary>
 /// <remarks>
-/// The defects this catches (each confirmed by applying it to <c>Partition.AddGatingSequence</c>; the test then fails
-/// within a few schedules): <c>ringFrom</c> computed from <c>RetainedStartLocked</c> (the journal's start: the late reader
-/// reads ring slots the writer reused for a later lap, or that never held the offset), computed after raising the new
-/// sequence (its own start: the same), or not capped below by <c>RingStart</c> (a second late reader, registering while
-/// the first sits below the ring, reads the empty slots of offsets the reopened ring never held; in multi-writer mode
-/// it waits forever, reported as the step bound).
+/// <para>Written for this protocol, it failed on the code of that time within 14 to 105 schedules per case (seed
+/// 2782273839): a second late reader, registering while the first sat below the writer's last lap, was given a
+/// <c>ringFrom</c> at the first reader's sequence and read ring slots the writer had reused (offset 0 handed out with
+/// offset 2's value; in multi-writer mode it waited forever on a slot of a later lap: the step bound). Two causes, both
+/// fixed in <c>Partition</c>: the writer's gating refresh could read the gating array before a registration published
+/// the new one and the sequences after the registration read them (its minimum then passed the new reader's start);
+/// and <c>ringFrom</c> was the lowest sequence of the others, which a reader catching up from the journal holds below
+/// slots already reused. Without the refresh's re-check it still fails in three of the four cases (66 to 124
+/// schedules), without the ring floor in multi-writer mode (26 schedules).</para>
+/// <para>Mutants of <c>AddGatingSequence</c> it kills (each tried by hand): <c>ringFrom</c> from <c>RetainedStartLocked</c>
+/// (the journal's start; 1 to 14 schedules) or computed after registering the new sequence (its own start; 7 to 15
+/// schedules): the late reader then reads reused or never-written slots instead of the journal.</para>
 /// </remarks>
 public sealed class DurableRegistrationProtocolTests(ITestOutputHelper output)
 {
