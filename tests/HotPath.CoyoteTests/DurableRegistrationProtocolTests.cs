@@ -22,7 +22,7 @@ namespace HotPath.CoyoteTests;
 /// the new one and the sequences after the registration read them (its minimum then passed the new reader's start);
 /// and <c>ringFrom</c> was the lowest sequence of the others, which a reader catching up from the journal holds below
 /// slots already reused. Without the refresh's re-check it still fails in three of the four cases (66 to 124
-/// schedules), without the ring floor in multi-writer mode (26 schedules).</para>
+/// schedules), and with the lowest sequence alone as the bound (no reach - capacity term, see <c>RingBoundLocked</c>) in multi-writer mode (26 schedules).</para>
 /// <para>Mutants of <c>AddGatingSequence</c> it kills (each tried by hand): <c>ringFrom</c> from <c>RetainedStartLocked</c>
 /// (the journal's start; 1 to 14 schedules) or computed after registering the new sequence (its own start; 7 to 15
 /// schedules): the late reader then reads reused or never-written slots instead of the journal.</para>
