@@ -266,10 +266,11 @@ public sealed partial class Partition<T>
             }
 
             long min = MinGating(gating, last + 1);
-            // Acquire re-read, after the sequences' acquire reads: a registration that published a new array meanwhile
-            // read its watermark (the new reader's start) after our sequence reads, so it may be below our minimum of
-            // the old array; the new array's provisional sequence then holds us below its start. Start over with it.
-            if (!ReferenceEquals(Volatile.Read(ref _gating), gating))
+            // Acquire re-read, after the sequences' acquire reads, before the minimum lets us claim: a registration that
+            // published a new array meanwhile read its watermark (the new reader's start) after our sequence reads, so it
+            // may be below our minimum of the old array; the new array's provisional sequence then holds us below its
+            // start. Start over with it. (A minimum that makes us wait needs no re-check: waiting is always safe.)
+            if (last - _capacity < min && !ReferenceEquals(Volatile.Read(ref _gating), gating))
             {
                 continue;
             }
