@@ -92,30 +92,14 @@ internal sealed class GroupModelRun : IDisposable
     /// <summary>Applies every operation, then gives every group a member, drains them and checks the end state.</summary>
     public void Execute()
     {
-        for (int i = 0; i < _scenario.Ops.Length; i++)
-        {
-            GroupScenario.Op op = _scenario.Ops[i];
-            try
-            {
-                Apply(op);
-                foreach (GroupUnderTest group in _groups)
-                {
-                    Assert.True(group.Handler.Overlaps == 0, $"{group.Name}: two members handled one partition at once");
-                }
-            }
-            catch (Exception ex) when (ex is not OperationFailedException)
-            {
-                throw new OperationFailedException($"operation {i} ({op}) failed: {ex.Message}", ex);
-            }
-        }
+        ModelSteps.Run(_scenario.Ops, Apply, CheckNoOverlap, Finish, () => string.Empty);
+    }
 
-        try
+    private void CheckNoOverlap()
+    {
+        foreach (GroupUnderTest group in _groups)
         {
-            Finish();
-        }
-        catch (Exception ex) when (ex is not OperationFailedException)
-        {
-            throw new OperationFailedException($"final check failed: {ex.Message}", ex);
+            Assert.True(group.Handler.Overlaps == 0, $"{group.Name}: two members handled one partition at once");
         }
     }
 
@@ -454,7 +438,6 @@ internal sealed class GroupModelRun : IDisposable
     }
 
     /// <summary>An operation failed; the message names it (the scenario itself is printed by FsCheck).</summary>
-    private sealed class OperationFailedException(string message, Exception inner) : XunitException(message, inner);
 
     /// <summary>One consumer group, its shared recording handler and its members in join order.</summary>
     private sealed class GroupUnderTest

@@ -55,30 +55,14 @@ internal sealed class DurableTopicModelRun : IDisposable
     /// <summary>Applies every operation, then drains every group, restarts once more and checks the end state.</summary>
     public void Execute()
     {
-        for (int i = 0; i < _scenario.Ops.Length; i++)
-        {
-            DurableTopicScenario.Op op = _scenario.Ops[i];
-            try
-            {
-                Apply(op);
-                foreach (GroupUnderTest group in _groups)
-                {
-                    Assert.True(group.Handler.Overlaps == 0, $"{group.Name}: two members handled one partition at once");
-                }
-            }
-            catch (Exception ex) when (ex is not OperationFailedException)
-            {
-                throw new OperationFailedException($"operation {i} ({op}) in session {_sessions} failed: {ex.Message}", ex);
-            }
-        }
+        ModelSteps.Run(_scenario.Ops, Apply, CheckNoOverlap, Finish, () => $" in session {_sessions}");
+    }
 
-        try
+    private void CheckNoOverlap()
+    {
+        foreach (GroupUnderTest group in _groups)
         {
-            Finish();
-        }
-        catch (Exception ex) when (ex is not OperationFailedException)
-        {
-            throw new OperationFailedException($"final check in session {_sessions} failed: {ex.Message}", ex);
+            Assert.True(group.Handler.Overlaps == 0, $"{group.Name}: two members handled one partition at once");
         }
     }
 
@@ -434,7 +418,6 @@ internal sealed class DurableTopicModelRun : IDisposable
     }
 
     /// <summary>An operation failed; the message names it (the scenario itself is printed by FsCheck).</summary>
-    private sealed class OperationFailedException(string message, Exception inner) : XunitException(message, inner);
 
     /// <summary>One durable group across sessions: its model state, and this session's group, handler and members.</summary>
     private sealed class GroupUnderTest(string name, DurableTopicScenario.GroupSpec spec, int partitions)
