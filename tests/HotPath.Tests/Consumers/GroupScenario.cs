@@ -1,6 +1,7 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using HotPath.Tests.Support;
 
 namespace HotPath.Tests.Consumers;
 
@@ -57,12 +58,9 @@ public sealed record GroupScenario(
     public static IEnumerable<GroupScenario> Shrink(GroupScenario scenario)
     {
         Op[] ops = scenario.Ops;
-        for (int chunk = ops.Length / 2; chunk >= 1; chunk /= 2)
+        foreach (Op[] fewer in ModelShrink.WithoutChunks(ops))
         {
-            for (int start = 0; start + chunk <= ops.Length; start += chunk)
-            {
-                yield return scenario with { Ops = [.. ops[..start], .. ops[(start + chunk)..]] };
-            }
+            yield return scenario with { Ops = fewer };
         }
 
         for (int i = 0; i < ops.Length; i++)

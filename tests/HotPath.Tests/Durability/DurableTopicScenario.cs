@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using HotPath.Durability;
 using HotPath.Partitions;
+using HotPath.Tests.Support;
 
 namespace HotPath.Tests.Durability;
 
@@ -53,12 +54,9 @@ public sealed record DurableTopicScenario(
     public static IEnumerable<DurableTopicScenario> Shrink(DurableTopicScenario scenario)
     {
         Op[] ops = scenario.Ops;
-        for (int chunk = ops.Length / 2; chunk >= 1; chunk /= 2)
+        foreach (Op[] fewer in ModelShrink.WithoutChunks(ops))
         {
-            for (int start = 0; start + chunk <= ops.Length; start += chunk)
-            {
-                yield return scenario with { Ops = [.. ops[..start], .. ops[(start + chunk)..]] };
-            }
+            yield return scenario with { Ops = fewer };
         }
 
         for (int i = 0; i < ops.Length; i++)

@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using HotPath.Tests.Support;
 
 namespace HotPath.Tests.Durability;
 
@@ -22,12 +23,9 @@ public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, J
     public static IEnumerable<JournalScenario> Shrink(JournalScenario scenario)
     {
         Op[] ops = scenario.Ops;
-        for (int chunk = ops.Length / 2; chunk >= 1; chunk /= 2)
+        foreach (Op[] fewer in ModelShrink.WithoutChunks(ops))
         {
-            for (int start = 0; start + chunk <= ops.Length; start += chunk)
-            {
-                yield return scenario with { Ops = [.. ops[..start], .. ops[(start + chunk)..]] };
-            }
+            yield return scenario with { Ops = fewer };
         }
 
         for (int i = 0; i < ops.Length; i++)

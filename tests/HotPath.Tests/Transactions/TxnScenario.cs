@@ -1,6 +1,7 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using HotPath.Tests.Support;
 
 namespace HotPath.Tests.Transactions;
 
@@ -66,12 +67,9 @@ public sealed record TxnScenario(TxnScenario.TopicSpec[] Topics, TxnScenario.Op[
     public static IEnumerable<TxnScenario> Shrink(TxnScenario scenario)
     {
         Op[] ops = scenario.Ops;
-        for (int chunk = ops.Length / 2; chunk >= 1; chunk /= 2)
+        foreach (Op[] fewer in ModelShrink.WithoutChunks(ops))
         {
-            for (int start = 0; start + chunk <= ops.Length; start += chunk)
-            {
-                yield return scenario with { Ops = [.. ops[..start], .. ops[(start + chunk)..]] };
-            }
+            yield return scenario with { Ops = fewer };
         }
 
         for (int i = 0; i < ops.Length; i++)
