@@ -509,12 +509,13 @@ public sealed partial class Partition<T> : IDisposable
     /// </summary>
     internal Sequence ReplaceGatingSequence(Sequence old)
     {
+        Sequence replacement;
         lock (_registrationLock)
         {
             Sequence[] before = _gating;
             int index = Array.IndexOf(before, old);
             // Full fence (exchange): the last committed value; from here on old can no longer move.
-            var replacement = new Sequence(old.Seal());
+            replacement = new Sequence(old.Seal());
             if (index < 0)
             {
                 // old was unregistered (its reader closed): the replacement must not gate the writers either.
@@ -525,8 +526,13 @@ public sealed partial class Partition<T> : IDisposable
             after[index] = replacement;
             // Release: the replacement's initial value is visible to a writer that reads the new array.
             Volatile.Write(ref _gating, after);
-            return replacement;
         }
+
+        // A writer that parked after reading the sealed value (far below every offset) waits for a reader's progress; the
+        // replacement may have nothing to read, hence no commit to wake it: wake it here, so it re-reads the new array
+        // (the same wake a commit gives, see NotifyReaderProgress).
+        NotifyReaderProgress();
+        return replacement;
     }
 
     /// <summary>
