@@ -10,7 +10,8 @@ namespace HotPath.CrashChild;
 /// killed (or its journal fails). Every line it prints is one fact the parent checks after the kill.
 /// </summary>
 /// <remarks>
-/// Arguments: <c>&lt;directory&gt; &lt;None|Interval|EveryBatch&gt; &lt;journaled-only 0|1&gt; [segment bytes]</c>.
+/// Arguments: <c>&lt;directory&gt; &lt;None|Interval|EveryBatch&gt; &lt;journaled-only 0|1&gt; [segment bytes]
+/// [--transactions &lt;run&gt;]</c>; the last pair selects <see cref="TransactionalMode"/> (its lines are described there).
 /// Lines: <c>recovered &lt;is new&gt; &lt;retained events&gt; &lt;truncated bytes&gt;</c>, <c>recovery &lt;detail&gt;</c>,
 /// <c>stored &lt;partition&gt; &lt;offset&gt;</c>, <c>resume &lt;key&gt; &lt;next seq&gt;</c>, <c>ready</c>, then
 /// <c>ack &lt;partition&gt; &lt;offset&gt; &lt;key&gt; &lt;seq&gt;</c> (after WaitAcknowledged returned true),
@@ -23,37 +24,49 @@ internal static class Program
     private const int Burst = 16;
 
     // A pause after each burst keeps a run's journal to thousands of events, so the parent's checks stay fast.
-    private const int PauseMilliseconds = 2;
-    private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(10);
+    internal const int PauseMilliseconds = 2;
+    internal static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan SelfDestruct = TimeSpan.FromMinutes(2);
 
     private static int Main(string[] args)
     {
-        if (args.Length is < 3 or > 4)
+        // "--transactions <run>" at the end selects the transactional mode (see TransactionalMode).
+        int? run = args.Length >= 2 && args[^2] == "--transactions" ? int.Parse(args[^1], System.Globalization.CultureInfo.InvariantCulture) : null;
+        string[] rest = run is null ? args : args[..^2];
+        if (rest.Length is < 3 or > 4)
         {
-            Console.Error.WriteLine("usage: <directory> <None|Interval|EveryBatch> <journaled-only 0|1> [segment bytes]");
+            Console.Error.WriteLine("usage: <directory> <None|Interval|EveryBatch> <journaled-only 0|1> [segment bytes] [--transactions <run>]");
             return 64;
         }
 
         var output = new Output();
-        string directory = args[0];
-        SyncPolicy sync = Enum.Parse<SyncPolicy>(args[1]);
-        bool journaledOnly = args[2] == "1";
-        long segmentBytes = args.Length == 4 ? long.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : CrashTopic.DefaultSegmentBytes;
+        string directory = rest[0];
+        SyncPolicy sync = Enum.Parse<SyncPolicy>(rest[1]);
+        bool journaledOnly = rest[2] == "1";
+        long segmentBytes = rest.Length == 4 ? long.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture) : CrashTopic.DefaultSegmentBytes;
 
         // The parent kills us; should it die first, do not outlive it by much.
         // A using keeps the timer referenced to the end of Main: a timer nobody references may be collected unfired.
         using var selfDestruct = new Timer(_ => Environment.Exit(4), null, SelfDestruct, Timeout.InfiniteTimeSpan);
 
-        Topic<CrashEvent> topic;
+        return run is int r
+            ? TransactionalMode.Run(CrashTopic.Options(directory, sync, segmentBytes), r, output)
+            : RunPlain(CrashTopic.Options(directory, sync, segmentBytes), journaledOnly, output);
+    }
+
+    /// <summary>Opens the topic and prints what it recovered (<c>recovered</c> and <c>recovery</c> lines); null (after an <c>openfailed</c> line) when the open threw.</summary>
+    internal static Topic<T>? Open<T>(TopicOptions options, Output output)
+        where T : struct
+    {
+        Topic<T> topic;
         try
         {
-            topic = new Topic<CrashEvent>(CrashTopic.Options(directory, sync, segmentBytes));
+            topic = new Topic<T>(options);
         }
         catch (Exception e)
         {
             output.Line($"openfailed {Describe(e)}");
-            return 2;
+            return null;
         }
 
         TopicRecovery recovery = topic.Recovery!;
@@ -63,7 +76,56 @@ internal static class Program
             output.Line($"recovery {line}");
         }
 
-        foreach (KeyValuePair<(string GroupId, int Partition), long> stored in recovery.GroupOffsets)
+        return topic;
+    }
+
+    /// <summary>
+    /// Prints <c>ready</c>, runs <paramref name="write"/> on <paramref name="writers"/> threads until each returns (only
+    /// when the journal failed), then prints <c>journalfault</c> and disposes <paramref name="first"/> and the topic.
+    /// </summary>
+    internal static int RunWriters<T>(Topic<T> topic, int writers, Action<int> write, IDisposable? first, Output output)
+        where T : struct
+    {
+        output.Line("ready");
+        Thread[] threads = Enumerable.Range(0, writers)
+            .Select(w => new Thread(() => write(w)) { Name = $"writer-{w}" })
+            .ToArray();
+        foreach (Thread thread in threads)
+        {
+            thread.Start();
+        }
+
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+
+        output.Line($"journalfault {(topic.JournalFault is Exception fault ? Describe(fault) : "none")}");
+        try
+        {
+            first?.Dispose();
+            topic.Dispose();
+            output.Line("disposed");
+        }
+        catch (Exception e)
+        {
+            output.Line($"disposefailed {Describe(e)}");
+        }
+
+        return 0;
+    }
+
+    internal static string Describe(Exception e) =>
+        $"{e.GetType().Name} {(e as JournalException)?.Path ?? "-"} | {e.Message.ReplaceLineEndings(" ")}";
+
+    private static int RunPlain(TopicOptions options, bool journaledOnly, Output output)
+    {
+        if (Open<CrashEvent>(options, output) is not Topic<CrashEvent> topic)
+        {
+            return 2;
+        }
+
+        foreach (KeyValuePair<(string GroupId, int Partition), long> stored in topic.Recovery!.GroupOffsets)
         {
             if (stored.Key.GroupId == CrashTopic.GroupId)
             {
@@ -83,35 +145,7 @@ internal static class Program
         group.Join(new CheckingHandler(topic, journaledOnly, output));
         var monitor = new Thread(() => WatchCommits(topic, group, output)) { IsBackground = true, Name = "commit-monitor" };
         monitor.Start();
-        output.Line("ready");
-
-        Thread[] writers = Enumerable.Range(0, CrashTopic.Writers)
-            .Select(w => new Thread(() => Write(topic, w, next, output)) { Name = $"writer-{w}" })
-            .ToArray();
-        foreach (Thread writer in writers)
-        {
-            writer.Start();
-        }
-
-        // Writers return only when their journal failed.
-        foreach (Thread writer in writers)
-        {
-            writer.Join();
-        }
-
-        output.Line($"journalfault {(topic.JournalFault is Exception fault ? Describe(fault) : "none")}");
-        try
-        {
-            group.Dispose();
-            topic.Dispose();
-            output.Line("disposed");
-        }
-        catch (Exception e)
-        {
-            output.Line($"disposefailed {Describe(e)}");
-        }
-
-        return 0;
+        return RunWriters(topic, CrashTopic.Writers, w => Write(topic, w, next, output), group, output);
     }
 
     private static void Write(Topic<CrashEvent> topic, int writer, long[] next, Output output)
@@ -173,7 +207,4 @@ internal static class Program
             Thread.Sleep(5);
         }
     }
-
-    private static string Describe(Exception e) =>
-        $"{e.GetType().Name} {(e as JournalException)?.Path ?? "-"} | {e.Message.ReplaceLineEndings(" ")}";
 }
