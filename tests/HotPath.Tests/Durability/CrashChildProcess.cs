@@ -53,8 +53,10 @@ internal sealed class CrashChildProcess : IDisposable
     /// <summary>
     /// Starts the child on <paramref name="directory"/>. With <paramref name="fileSizeLimitKiB"/>, runs it under
     /// <c>ulimit -f</c> with SIGXFSZ ignored (the ignored signal survives exec), so a write past the limit fails with EFBIG.
+    /// With <paramref name="transactionsRun"/>, runs the child's transactional mode with that run number.
     /// </summary>
-    public static CrashChildProcess Start(string directory, SyncPolicy sync, bool journaledOnly, long? segmentBytes = null, int? fileSizeLimitKiB = null)
+    public static CrashChildProcess Start(
+        string directory, SyncPolicy sync, bool journaledOnly, long? segmentBytes = null, int? fileSizeLimitKiB = null, int? transactionsRun = null)
     {
         var info = new ProcessStartInfo
         {
@@ -84,6 +86,12 @@ internal sealed class CrashChildProcess : IDisposable
         if (segmentBytes is long bytes)
         {
             info.ArgumentList.Add(bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (transactionsRun is int run)
+        {
+            info.ArgumentList.Add("--transactions");
+            info.ArgumentList.Add(run.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         var process = new Process { StartInfo = info };

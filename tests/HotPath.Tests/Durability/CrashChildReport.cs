@@ -7,6 +7,9 @@ internal sealed class CrashChildReport
 {
     public List<(int Partition, long Offset, long Key, long Seq)> Acks { get; } = [];
 
+    /// <summary>Committed and acknowledged transactions of the transactional mode.</summary>
+    public List<(long Producer, long Txn, int Count)> TxnAcks { get; } = [];
+
     /// <summary>Committed offsets the child printed (at the end of a handler batch, or observed), with when they arrived.</summary>
     public List<(long Timestamp, int Partition, long Offset)> Commits { get; } = [];
 
@@ -34,6 +37,9 @@ internal sealed class CrashChildReport
                 case "ack" when f.Length == 5:
                     report.Acks.Add((int.Parse(f[1], CultureInfo.InvariantCulture), Long(f[2]), Long(f[3]), Long(f[4])));
                     break;
+                case "txn-ack" when f.Length == 4:
+                    report.TxnAcks.Add((Long(f[1]), Long(f[2]), int.Parse(f[3], CultureInfo.InvariantCulture)));
+                    break;
                 case "commit" when f.Length == 3:
                     report.Commits.Add((timestamp, int.Parse(f[1], CultureInfo.InvariantCulture), Long(f[2])));
                     break;
@@ -55,7 +61,7 @@ internal sealed class CrashChildReport
                 case "disposed" or "disposefailed":
                     report.Disposal = line;
                     break;
-                case "ack" or "commit" or "stored" or "recovered":
+                case "ack" or "txn-ack" or "commit" or "stored" or "recovered":
                     // A torn line cannot happen (one write per line); if it does, it is an error of the harness.
                     report.Errors.Add($"malformed line: {line}");
                     break;
