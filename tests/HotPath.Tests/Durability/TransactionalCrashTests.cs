@@ -32,18 +32,9 @@ public sealed class TransactionalCrashTests(ITestOutputHelper output) : IDisposa
 
     [Fact]
     public void Kill_InsideTransactions_KeepsEveryAcknowledgedTransactionWholeAndNothingAbortedOrPartialWithinAPartition() =>
-        Run(acrossPartitions: false);
+        Run();
 
-    /// <summary>
-    /// The same kills, also asking that a transaction over two partitions be whole in both or in neither. It fails: a
-    /// transaction committed but not yet acknowledged when the process dies can be journaled in one of its partitions and
-    /// not in the other (the journaller decides per partition, by each one's last stable offset), so after the reopen one
-    /// partition holds its part and the other does not (e.g. indices [0, 2] of 3).
-    /// </summary>
-    [Fact(Skip = "Known defect: a committed, not yet acknowledged transaction over two partitions can survive a crash in one partition only; the journal has no cross-partition commit record")]
-    public void Kill_InsideTransactions_LeavesNoTransactionPartialAcrossPartitions() => Run(acrossPartitions: true);
-
-    private void Run(bool acrossPartitions)
+    private void Run()
     {
         int iterations = EnvInt("HOTPATH_CRASH_ITERATIONS") ?? 20;
         int seed = EnvInt("HOTPATH_CRASH_SEED") ?? Random.Shared.Next();
@@ -81,7 +72,7 @@ public sealed class TransactionalCrashTests(ITestOutputHelper output) : IDisposa
             }
 
             // (b) against every acknowledged transaction so far, in every iteration.
-            Views views = Read(_directory.Path, sync, acrossPartitions, context);
+            Views views = Read(_directory.Path, sync, context);
             eventsRead += views.Events;
             plainEvents = views.Plain;
             presentTransactions = views.Transactions.Count;
@@ -107,10 +98,10 @@ public sealed class TransactionalCrashTests(ITestOutputHelper output) : IDisposa
     /// Reopens the directory (d: recovery does not throw) and reads every partition from its start at both isolation
     /// levels; checks that both read the same events, every one intact, (a) none of a transaction that was to be aborted,
     /// and (c) every transaction whole within each partition: the child sends the even indices to one partition and the
-    /// odd ones to another, or all to one, so each partition holds all of its share or none, once, in index order; with
-    /// <paramref name="acrossPartitions"/>, all of its indices or none over the partitions together.
+    /// odd ones to another, or all to one, so each partition holds all of its share or none, once, in index order. (Not
+    /// across partitions: a committed, unacknowledged transaction over two partitions can survive a crash in one only.)
     /// </summary>
-    private static Views Read(string directory, SyncPolicy sync, bool acrossPartitions, string context)
+    private static Views Read(string directory, SyncPolicy sync, string context)
     {
         Topic<TxnCrashEvent> topic;
         try
@@ -185,13 +176,6 @@ public sealed class TransactionalCrashTests(ITestOutputHelper output) : IDisposa
                 bool whole = share.Value.SequenceEqual(all) || share.Value.SequenceEqual(all.Where(i => i % 2 == 0)) || share.Value.SequenceEqual(all.Where(i => i % 2 == 1));
                 Assert.True(whole,
                     $"{context}: producer {share.Key.Producer} txn {share.Key.Txn} is partial in partition {share.Key.Partition}: indices [{string.Join(", ", share.Value)}] of {count}");
-            }
-
-            foreach (KeyValuePair<(long Producer, long Txn), (int Count, List<int> Indices)> txn in indices.Where(_ => acrossPartitions))
-            {
-                int[] sorted = [.. txn.Value.Indices.Order()];
-                Assert.True(sorted.SequenceEqual(Enumerable.Range(0, txn.Value.Count)),
-                    $"{context}: producer {txn.Key.Producer} txn {txn.Key.Txn} is partial: indices [{string.Join(", ", sorted)}] of {txn.Value.Count}");
             }
 
             return new Views(indices.ToDictionary(t => t.Key, t => (t.Value.Count, t.Value.Indices.Count)), plain, events);
