@@ -384,40 +384,10 @@ internal sealed class DurableTopicModelRun : IDisposable
         }
     }
 
-    private static string Describe(List<long> offsets)
-    {
-        // Compress runs of consecutive offsets: [0..11, 4..11, 12..15].
-        var runs = new List<string>();
-        for (int i = 0; i < offsets.Count;)
-        {
-            int j = i;
-            while (j + 1 < offsets.Count && offsets[j + 1] == offsets[j] + 1)
-            {
-                j++;
-            }
+    private static string Describe(List<long> offsets) => ModelSteps.DescribeRuns(offsets);
 
-            runs.Add(i == j ? $"{offsets[i]}" : $"{offsets[i]}..{offsets[j]}");
-            i = j + 1;
-        }
+    private static void WaitUntil(Func<bool> condition, string what) => ModelSteps.WaitUntil(condition, what, Timeout);
 
-        return $"[{string.Join(", ", runs)}]";
-    }
-
-    private static void WaitUntil(Func<bool> condition, string what)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (!condition())
-        {
-            if (Stopwatch.GetElapsedTime(start) > Timeout)
-            {
-                throw new XunitException($"timed out after {Timeout.TotalSeconds} s waiting for {what}");
-            }
-
-            Thread.Sleep(1);
-        }
-    }
-
-    /// <summary>An operation failed; the message names it (the scenario itself is printed by FsCheck).</summary>
 
     /// <summary>One durable group across sessions: its model state, and this session's group, handler and members.</summary>
     private sealed class GroupUnderTest(string name, DurableTopicScenario.GroupSpec spec, int partitions)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Xunit.Sdk;
 
 namespace HotPath.Tests.Support;
@@ -37,6 +38,40 @@ internal static class ModelSteps
         catch (Exception ex) when (ex is not StepFailedException)
         {
             throw new StepFailedException($"final check{where()} failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Offsets with runs of consecutive ones compressed, for failure messages: [0..11, 4..11, 12..15].</summary>
+    public static string DescribeRuns(List<long> offsets)
+    {
+        var runs = new List<string>();
+        for (int i = 0; i < offsets.Count;)
+        {
+            int j = i;
+            while (j + 1 < offsets.Count && offsets[j + 1] == offsets[j] + 1)
+            {
+                j++;
+            }
+
+            runs.Add(i == j ? $"{offsets[i]}" : $"{offsets[i]}..{offsets[j]}");
+            i = j + 1;
+        }
+
+        return $"[{string.Join(", ", runs)}]";
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every millisecond; fails naming <paramref name="what"/> after <paramref name="timeout"/>.</summary>
+    public static void WaitUntil(Func<bool> condition, string what, TimeSpan timeout)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            if (Stopwatch.GetElapsedTime(start) > timeout)
+            {
+                throw new XunitException($"timed out after {timeout.TotalSeconds} s waiting for {what}");
+            }
+
+            Thread.Sleep(1);
         }
     }
 
