@@ -176,7 +176,8 @@ internal sealed class TopicJournaller<T> : IDisposable
                     _lastSync = now;
                 }
 
-                if (!progressed || Elapsed(_lastOffsetPersist, now) >= OffsetPersistMilliseconds)
+                // Once when the journaller falls idle, then every persistence interval (not on each idle spin).
+                if ((!progressed && idle == 0) || Elapsed(_lastOffsetPersist, now) >= OffsetPersistMilliseconds)
                 {
                     lock (_groupsLock)
                     {
