@@ -8,14 +8,31 @@ namespace HotPath.Durability;
 /// frames after its last entry) and rebuilds it otherwise, and scans the last segment whole, cutting off a torn tail.
 /// </summary>
 /// <remarks>
-/// A bad frame before the checkpoint's position (data verified and synced before) is corruption; one at or after it,
+/// <para>A bad frame before the checkpoint's position (data verified and synced before) is corruption; one at or after it,
 /// or in a segment created after the checkpoint, is a torn tail: the file is cut there. A last segment shorter than its
-/// header and created after the checkpoint is deleted. Thread-safety: runs before the journal is shared.
+/// header and created after the checkpoint is deleted.</para>
+/// <para>Transactions. The scan of the last segment (and the bounded tail scans of sealed segments) collects the
+/// transactions with a tagged batch and no end marker after it, among the whole frames before any cut. The appender
+/// holds the roll (<see cref="PartitionJournal.HoldRoll"/>) while a transaction's marker is missing, so such batches are
+/// in the last segment, which is scanned whole. A crafted sealed segment may hold one: it is decided like the last
+/// segment's when a tail scan sees it (after the segment's last index entry); one before that entry is not seen and
+/// reads as events. Each transaction found is decided once: one already in the aborted set (the <c>aborted</c> file,
+/// <see cref="AbortedTransactionsFile"/>) stays aborted without asking; else
+/// <see cref="JournalSettings.IsTransactionCommitted"/> true means roll forward (the caller appends its end marker),
+/// false or no callback means abort. New aborts are written to the <c>aborted</c> file, forced to stable storage, before
+/// this returns: before any end marker is appended and before the journal is handed out, so a reader can never see a
+/// transaction's events that a later recovery would turn into gaps.</para>
+/// <para>Thread-safety: runs before the journal is shared.</para>
 /// </remarks>
 internal static class JournalRecoverer
 {
-    /// <summary>Recovers <paramref name="directory"/> (which exists); returns the open segments, oldest first (at least one).</summary>
-    public static (List<JournalSegment> Segments, JournalRecovery Recovery) Recover(string directory, int eventSize, JournalSettings settings, int indexCapacity)
+    /// <summary>
+    /// Recovers <paramref name="directory"/> (which exists); returns the open segments, oldest first (at least one), the
+    /// report (whose <see cref="JournalRecovery.CompletedTransactions"/> still need their end markers appended, by the
+    /// caller) and the aborted set (persisted).
+    /// </summary>
+    public static (List<JournalSegment> Segments, JournalRecovery Recovery, HashSet<long> Aborted) Recover(
+        string directory, int eventSize, JournalSettings settings, int indexCapacity)
     {
         string tempCheckpoint = Path.Combine(directory, SegmentLayout.CheckpointTempFileName);
         if (File.Exists(tempCheckpoint))
@@ -38,8 +55,13 @@ internal static class JournalRecoverer
         var truncation = (File: (string?)null, At: 0L, Bytes: 0L, Reason: (string?)null);
         int indexesRebuilt = 0;
         byte[] buffer = new byte[64 * 1024];
+        var openTransactions = new Dictionary<long, long>();
+        var abortedNow = new List<long>();
+        var completed = new List<long>();
+        HashSet<long> aborted;
         try
         {
+            aborted = AbortedTransactionsFile.Load(directory);
             long? expectedBase = null;
             for (int i = 0; i < bases.Count; i++)
             {
@@ -82,12 +104,12 @@ internal static class JournalRecoverer
                         throw new JournalCorruptionException(path, fileLength, $"the checkpoint is in segment {SegmentLayout.SegmentFileName(after.SegmentBase)}, which is missing");
                     }
 
-                    ScanLast(segment, fileLength, checkpointPosition, eventSize, settings.IndexIntervalBytes, ref buffer, ref truncation);
+                    ScanLast(segment, fileLength, checkpointPosition, eventSize, settings.IndexIntervalBytes, ref buffer, ref truncation, openTransactions);
                     segment.PersistIndex();
                 }
                 else
                 {
-                    indexesRebuilt += VerifySealed(segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer);
+                    indexesRebuilt += VerifySealed(segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, openTransactions);
                 }
 
                 expectedBase = segment.EndOffset;
@@ -102,6 +124,8 @@ internal static class JournalRecoverer
 
                 segments.Add(JournalSegment.Create(directory, 0, eventSize, indexCapacity));
             }
+
+            Decide(directory, settings, openTransactions, aborted, abortedNow, completed);
         }
         catch
         {
@@ -115,8 +139,50 @@ internal static class JournalRecoverer
 
         JournalSegment last = segments[^1];
         var recovery = new JournalRecovery(
-            segments.Count, segments[0].BaseOffset, last.EndOffset, truncation.Bytes, truncation.File, truncation.At, truncation.Reason, indexesRebuilt);
-        return (segments, recovery);
+            segments.Count, segments[0].BaseOffset, last.EndOffset, truncation.Bytes, truncation.File, truncation.At, truncation.Reason, indexesRebuilt,
+            abortedNow, completed);
+        return (segments, recovery, aborted);
+    }
+
+    /// <summary>
+    /// Decides each transaction of <paramref name="openTransactions"/> (number to first offset), in the order of their
+    /// first batch: already aborted stays aborted; committed by the transaction log goes to <paramref name="completed"/>;
+    /// else it is added to <paramref name="aborted"/> and <paramref name="abortedNow"/>. Persists the aborted set when it
+    /// grew, before returning.
+    /// </summary>
+    private static void Decide(
+        string directory, JournalSettings settings, Dictionary<long, long> openTransactions, HashSet<long> aborted, List<long> abortedNow, List<long> completed)
+    {
+        if (openTransactions.Count == 0)
+        {
+            return;
+        }
+
+        foreach ((long transaction, _) in openTransactions.OrderBy(pair => pair.Value))
+        {
+            if (aborted.Contains(transaction))
+            {
+                continue;
+            }
+
+            if (settings.IsTransactionCommitted is { } isCommitted && isCommitted(transaction))
+            {
+                completed.Add(transaction);
+            }
+            else
+            {
+                abortedNow.Add(transaction);
+            }
+        }
+
+        if (abortedNow.Count > 0)
+        {
+            aborted.UnionWith(abortedNow);
+
+            // Forced to stable storage before any end marker is appended and before a reader exists: a crash after this
+            // keeps the transactions aborted; a crash before it decides them again from the same log.
+            AbortedTransactionsFile.Save(directory, aborted);
+        }
     }
 
     private static void CheckHeader(SafeFileHandle data, string path, long baseOffset, int eventSize, long? expectedBase)
@@ -223,13 +289,15 @@ internal static class JournalRecoverer
     /// Verifies a sealed segment from its last index entry to its end (a bounded scan); when that fails or the index is
     /// empty, rebuilds the index from a whole scan. Returns 1 when the index was rebuilt. A bad frame in the whole scan is corruption.
     /// </summary>
-    private static int VerifySealed(JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer)
+    private static int VerifySealed(
+        JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer, Dictionary<long, long> openTransactions)
     {
         int count = segment.Index.Count;
         if (count > 0)
         {
             SparseIndex.Entry last = segment.Index[count - 1];
-            SegmentScanner.ScanResult tail = SegmentScanner.Scan(segment, last.Position, last.Offset, fileLength, eventSize, indexIntervalBytes, ref buffer);
+            SegmentScanner.ScanResult tail = SegmentScanner.Scan(
+                segment, last.Position, last.Offset, fileLength, eventSize, indexIntervalBytes, ref buffer, openTransactions);
             if (tail.Failure is null)
             {
                 Seal(segment, tail, fileLength);
@@ -239,7 +307,8 @@ internal static class JournalRecoverer
         }
 
         segment.ResetIndex();
-        SegmentScanner.ScanResult whole = SegmentScanner.Scan(segment, FileHeaderLayout.Size, segment.BaseOffset, fileLength, eventSize, indexIntervalBytes, ref buffer);
+        SegmentScanner.ScanResult whole = SegmentScanner.Scan(
+            segment, FileHeaderLayout.Size, segment.BaseOffset, fileLength, eventSize, indexIntervalBytes, ref buffer, openTransactions);
         if (whole.Failure is not null)
         {
             throw new JournalCorruptionException(segment.Path, whole.Position, whole.Failure);
@@ -259,9 +328,10 @@ internal static class JournalRecoverer
 
     private static void ScanLast(
         JournalSegment segment, long fileLength, long checkpointPosition, int eventSize, int indexIntervalBytes, ref byte[] buffer,
-        ref (string? File, long At, long Bytes, string? Reason) truncation)
+        ref (string? File, long At, long Bytes, string? Reason) truncation, Dictionary<long, long> openTransactions)
     {
-        SegmentScanner.ScanResult scan = SegmentScanner.Scan(segment, FileHeaderLayout.Size, segment.BaseOffset, fileLength, eventSize, indexIntervalBytes, ref buffer);
+        SegmentScanner.ScanResult scan = SegmentScanner.Scan(
+            segment, FileHeaderLayout.Size, segment.BaseOffset, fileLength, eventSize, indexIntervalBytes, ref buffer, openTransactions);
         if (scan.Position < checkpointPosition)
         {
             string reason = scan.Failure ?? $"the file ends at byte {fileLength}, before the checkpoint at byte {checkpointPosition}";

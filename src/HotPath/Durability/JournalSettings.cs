@@ -18,4 +18,14 @@ internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes
     /// tail as torn. Default zero: every sync writes one. Durable topics use one second.
     /// </summary>
     public TimeSpan CheckpointInterval { get; init; }
+
+    /// <summary>
+    /// The transaction log's answer, asked by recovery for each transaction whose tagged batches it found in the last
+    /// segment with no end marker after them: true when the transaction was committed (recovery appends its end marker:
+    /// roll forward), false when it was not (recovery adds it to the partition's aborted set: its batches read as gaps,
+    /// forever after). Asked at most once per transaction: a transaction already aborted is not asked about again, and
+    /// a rolled-forward one has its marker. Default null: there is no transaction log, and every such transaction is
+    /// aborted. Called on the thread that opens the journal, before <see cref="PartitionJournal.Open"/> returns.
+    /// </summary>
+    public Func<long, bool>? IsTransactionCommitted { get; init; }
 }

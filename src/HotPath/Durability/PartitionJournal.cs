@@ -4,8 +4,8 @@ using HotPath.Internal;
 namespace HotPath.Durability;
 
 /// <summary>
-/// One partition's journal: event batches and gaps appended to segment files (<see cref="SegmentLayout"/>), read back
-/// by offset from any thread, recovered on open, and trimmed by retention.
+/// One partition's journal: event batches, gaps, transaction batches and their end markers appended to segment files
+/// (<see cref="SegmentLayout"/>), read back by offset from any thread, recovered on open, and trimmed by retention.
 /// </summary>
 /// <remarks>
 /// <para>Design. One appender thread at a time calls the append, flush, sync, retention and dispose methods; readers
@@ -21,6 +21,10 @@ namespace HotPath.Durability;
 /// <item>A roll flushes the active segment and forces it (and the new segment's header) to stable storage, then writes
 /// the checkpoint; <see cref="Sync"/> forces the active segment and writes the checkpoint. The checkpoint is what
 /// recovery holds the tail to (see <see cref="JournalRecoverer"/>).</item>
+/// <item>Transactions: <see cref="AppendTransactionEvents"/> writes batches tagged with a transaction number and
+/// <see cref="AppendTransactionEnd"/> the transaction's end marker once the transaction log recorded its commit. Recovery
+/// decides a tagged batch with no end marker after it (roll forward or abort, see <see cref="JournalRecoverer"/>); the
+/// aborted set is fixed when <see cref="Open"/> returns and read without synchronisation by readers.</item>
 /// </list>
 /// </remarks>
 internal sealed partial class PartitionJournal : IDisposable
@@ -57,11 +61,18 @@ internal sealed partial class PartitionJournal : IDisposable
     /// <summary>Frame headers read by <see cref="Read"/> (a test of the index's bound). Incremented by readers.</summary>
     private long _framesScanned;
 
+    /// <summary>
+    /// Transactions whose tagged batches read as gaps. Filled by recovery before the journal is shared and never changed
+    /// after: readers on any thread look it up without synchronisation (the journal is published to them after open).
+    /// </summary>
+    private readonly HashSet<long> _abortedTransactions;
+
     private JournalCheckpoint _checkpoint;
     private long _checkpointTimestamp;
     private bool _disposed;
 
-    private PartitionJournal(string directory, int eventSize, JournalSettings settings, int indexCapacity, List<JournalSegment> segments, JournalRecovery recovery)
+    private PartitionJournal(
+        string directory, int eventSize, JournalSettings settings, int indexCapacity, List<JournalSegment> segments, JournalRecovery recovery, HashSet<long> aborted)
     {
         Directory = directory;
         EventSize = eventSize;
@@ -69,6 +80,7 @@ internal sealed partial class PartitionJournal : IDisposable
         _indexCapacity = indexCapacity;
         _segments = [.. segments];
         Recovery = recovery;
+        _abortedTransactions = aborted;
         JournalSegment active = _segments[^1];
         _endOffset = _flushedEnd = _syncedEnd = active.EndOffset;
         _startOffset = _segments[0].BaseOffset;
@@ -107,15 +119,31 @@ internal sealed partial class PartitionJournal : IDisposable
     /// <summary>Segments in the journal. Thread-safety: any thread (a snapshot).</summary>
     public int SegmentCount => Volatile.Read(ref _segments).Length;
 
+    /// <summary>
+    /// While true, a batch never rolls the segment on size: the active segment grows past
+    /// <see cref="JournalSettings.SegmentBytes"/>. Set it before the first tagged batch of a transaction and clear it
+    /// once every transaction's end marker is staged: recovery scans only the last segment whole, so a tagged batch
+    /// whose end marker is not written yet must stay in it to be found and decided after a crash (a sealed segment is
+    /// verified from its last index entry only). When it turns false, the next batch rolls if the segment is over size
+    /// (end markers never roll). Thread-safety: the appender.
+    /// </summary>
+    public bool HoldRoll { get; set; }
+
     /// <summary>Frame headers read by <see cref="Read"/> since open (test hook for the index bound).</summary>
     internal long FramesScanned => Interlocked.Read(ref _framesScanned);
 
     /// <summary>The last checkpoint written (test hook: recovery keeps every frame before it).</summary>
     internal JournalCheckpoint Checkpoint => _checkpoint;
 
+    /// <summary>The transactions whose tagged batches read as gaps (test hook). Thread-safety: any thread (fixed after open).</summary>
+    internal IReadOnlySet<long> AbortedTransactions => _abortedTransactions;
+
     /// <summary>
     /// Opens the journal in <paramref name="directory"/> (created when missing; its parent must exist) and recovers it:
-    /// see <see cref="JournalRecoverer"/>. A torn tail is cut off and reported in <see cref="Recovery"/>.
+    /// see <see cref="JournalRecoverer"/>. A torn tail is cut off and reported in <see cref="Recovery"/>. Transactions
+    /// found without an end marker are decided with <see cref="JournalSettings.IsTransactionCommitted"/>: the aborted
+    /// ones are persisted first, then the committed ones get their end markers, which are flushed and forced to stable
+    /// storage with the checkpoint before this returns.
     /// </summary>
     /// <exception cref="JournalException">The directory cannot be created or written, or a file belongs to another format or event size.</exception>
     /// <exception cref="JournalCorruptionException">Data verified before (before the checkpoint, or in a sealed segment) is damaged.</exception>
@@ -149,10 +177,19 @@ internal sealed partial class PartitionJournal : IDisposable
         try
         {
             System.IO.Directory.CreateDirectory(directory);
-            (List<JournalSegment> segments, JournalRecovery recovery) = JournalRecoverer.Recover(directory, eventSize, settings, indexCapacity);
-            var journal = new PartitionJournal(directory, eventSize, settings, indexCapacity, segments, recovery);
+            (List<JournalSegment> segments, JournalRecovery recovery, HashSet<long> aborted) = JournalRecoverer.Recover(directory, eventSize, settings, indexCapacity);
+            var journal = new PartitionJournal(directory, eventSize, settings, indexCapacity, segments, recovery, aborted);
             try
             {
+                // Roll forward: the end markers of committed transactions go in after the aborted set was persisted
+                // (by the recoverer), and are written and forced below with the checkpoint before any reader exists.
+                long nowMs = settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
+                foreach (long transaction in recovery.CompletedTransactions)
+                {
+                    journal.AppendTransactionEnd(transaction, nowMs);
+                }
+
+                journal.FlushStaged();
                 journal.Active.FlushToDisk();
                 journal.WriteCheckpoint();
             }
@@ -180,24 +217,54 @@ internal sealed partial class PartitionJournal : IDisposable
     public void AppendEvents(long firstOffset, ReadOnlySpan<byte> events, long timestampMs)
     {
         CheckAppend(firstOffset);
-        if (events.IsEmpty || events.Length % EventSize != 0)
-        {
-            ThrowHelper.Argument(nameof(events), $"{nameof(events)} must be a positive multiple of the event size {EventSize} bytes, was {events.Length} bytes");
-        }
-
-        if (events.Length > FrameLayout.MaxBodyLength - SegmentLayout.BatchHeaderSize)
-        {
-            ThrowHelper.ArgumentOutOfRange(nameof(events), $"must be at most {FrameLayout.MaxBodyLength - SegmentLayout.BatchHeaderSize} bytes in one batch", events.Length);
-        }
-
+        CheckEvents(events, SegmentLayout.BatchHeaderSize);
         int count = events.Length / EventSize;
-        Span<byte> frame = Stage(SegmentLayout.BatchBodyLength(events.Length), firstOffset, timestampMs);
+        Span<byte> frame = Stage(SegmentLayout.BatchBodyLength(events.Length), firstOffset, timestampMs, isMarker: false);
         Span<byte> body = frame[FrameLayout.HeaderSize..];
         SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindEvents, count, firstOffset, timestampMs);
         events.CopyTo(body[SegmentLayout.BatchHeaderSize..]);
         FrameLayout.Seal(frame);
         _endOffset = firstOffset + count;
         Active.EndOffset = _endOffset;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="events"/> (a positive multiple of <see cref="EventSize"/> bytes) as one batch of
+    /// <paramref name="transaction"/> starting at <paramref name="firstOffset"/>, which must be <see cref="EndOffset"/>.
+    /// It reads as events, unless a recovery finds it with no end marker after it and the transaction log does not
+    /// record the transaction as committed: then it reads as a gap. Hold the roll (<see cref="HoldRoll"/>) until the
+    /// transaction's end marker is staged. Buffered until <see cref="Flush"/>. Thread-safety: the appender. Allocates
+    /// nothing in steady state.
+    /// </summary>
+    public void AppendTransactionEvents(long firstOffset, ReadOnlySpan<byte> events, long timestampMs, long transaction)
+    {
+        CheckAppend(firstOffset);
+        CheckEvents(events, SegmentLayout.TransactionHeaderSize);
+        int count = events.Length / EventSize;
+        Span<byte> frame = Stage(SegmentLayout.TransactionBatchBodyLength(events.Length), firstOffset, timestampMs, isMarker: false);
+        Span<byte> body = frame[FrameLayout.HeaderSize..];
+        SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindTransactionEvents, count, firstOffset, timestampMs);
+        SegmentLayout.WriteTransaction(body, transaction);
+        events.CopyTo(body[SegmentLayout.TransactionHeaderSize..]);
+        FrameLayout.Seal(frame);
+        _endOffset = firstOffset + count;
+        Active.EndOffset = _endOffset;
+    }
+
+    /// <summary>
+    /// Stages the end marker of <paramref name="transaction"/> at <see cref="EndOffset"/> (it holds no offset): once it
+    /// is in the files, a recovery no longer asks about the transaction and its batches read as events. Write it after
+    /// the transaction log recorded the commit. Written with the next <see cref="Flush"/>; never rolls the segment.
+    /// Thread-safety: the appender. Allocates nothing in steady state.
+    /// </summary>
+    public void AppendTransactionEnd(long transaction, long timestampMs)
+    {
+        ThrowIfDisposed();
+        Span<byte> frame = Stage(SegmentLayout.TransactionEndBodyLength, _endOffset, timestampMs, isMarker: true);
+        Span<byte> body = frame[FrameLayout.HeaderSize..];
+        SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindTransactionEnd, 0, _endOffset, timestampMs);
+        SegmentLayout.WriteTransaction(body, transaction);
+        FrameLayout.Seal(frame);
     }
 
     /// <summary>
@@ -215,7 +282,7 @@ internal sealed partial class PartitionJournal : IDisposable
         while (count > 0)
         {
             int batch = (int)Math.Min(count, int.MaxValue);
-            Span<byte> frame = Stage(SegmentLayout.BatchHeaderSize, firstOffset, timestampMs);
+            Span<byte> frame = Stage(SegmentLayout.BatchHeaderSize, firstOffset, timestampMs, isMarker: false);
             SegmentLayout.WriteBatchHeader(frame[FrameLayout.HeaderSize..], SegmentLayout.KindGap, batch, firstOffset, timestampMs);
             FrameLayout.Seal(frame);
             firstOffset += batch;
@@ -293,7 +360,7 @@ internal sealed partial class PartitionJournal : IDisposable
         }
 
         JournalSegment[] segments = Volatile.Read(ref _segments);
-        return SegmentReader.Read(segments[FindSegment(segments, offset)], offset, destination, EventSize, ref _framesScanned);
+        return SegmentReader.Read(segments[FindSegment(segments, offset)], offset, destination, EventSize, _abortedTransactions, ref _framesScanned);
     }
 
     /// <summary>
@@ -389,15 +456,31 @@ internal sealed partial class PartitionJournal : IDisposable
         }
     }
 
+    /// <summary>Checks that <paramref name="events"/> is a positive multiple of the event size and fits one frame after <paramref name="headerSize"/> bytes.</summary>
+    private void CheckEvents(ReadOnlySpan<byte> events, int headerSize)
+    {
+        if (events.IsEmpty || events.Length % EventSize != 0)
+        {
+            ThrowHelper.Argument(nameof(events), $"{nameof(events)} must be a positive multiple of the event size {EventSize} bytes, was {events.Length} bytes");
+        }
+
+        if (events.Length > FrameLayout.MaxBodyLength - headerSize)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(events), $"must be at most {FrameLayout.MaxBodyLength - headerSize} bytes in one batch", events.Length);
+        }
+    }
+
     /// <summary>
     /// Makes room for a frame with a body of <paramref name="bodyLength"/> bytes starting at <paramref name="firstOffset"/>
     /// (rolling the segment or flushing when needed), records its index entry, and returns the frame's staging bytes.
+    /// Rolls only for a batch (not an end marker), when the roll is not held, and when the active segment holds at least
+    /// one offset: a segment of markers only has the next segment's base, and the new file would replace it.
     /// </summary>
-    private Span<byte> Stage(int bodyLength, long firstOffset, long timestampMs)
+    private Span<byte> Stage(int bodyLength, long firstOffset, long timestampMs, bool isMarker)
     {
         int frameSize = FrameLayout.FrameSize(bodyLength);
         JournalSegment active = Active;
-        if (active.HasBatches && active.Length + frameSize > _settings.SegmentBytes)
+        if (!isMarker && !HoldRoll && active.EndOffset > active.BaseOffset && active.Length + frameSize > _settings.SegmentBytes)
         {
             Roll();
             active = Active;
@@ -413,8 +496,7 @@ internal sealed partial class PartitionJournal : IDisposable
         }
 
         long position = active.Length;
-        long lastIndexed = active.Index.LastPosition;
-        if (lastIndexed < 0 || position - lastIndexed >= _settings.IndexIntervalBytes)
+        if (SegmentLayout.ShouldIndex(position, firstOffset, isMarker, active.Index.LastPosition, active.Index.LastOffset, _settings.IndexIntervalBytes))
         {
             active.Index.Add(firstOffset, position);
         }

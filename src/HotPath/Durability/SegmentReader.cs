@@ -4,13 +4,15 @@ using HotPath.Internal;
 namespace HotPath.Durability;
 
 /// <summary>
-/// The read path of a segment: finds the batch holding an offset (index entry, then frame headers forward), copies the
-/// asked events straight into the caller's buffer, and verifies the batch's checksum by streaming the rest of its body
-/// through a per-thread scratch buffer.
+/// The read path of a segment: finds the batch holding an offset (index entry, then frame headers forward, stepping
+/// over transaction end markers, which hold no offset), copies the asked events straight into the caller's buffer, and
+/// verifies the batch's checksum by streaming the rest of its body through a per-thread scratch buffer. A transaction
+/// batch whose transaction is in the aborted set reads as a gap (its checksum still verified, nothing copied).
 /// </summary>
 /// <remarks>
 /// Thread-safety: any thread, concurrently with the appender, for offsets below the journal's flushed end: those bytes
-/// are written and never change. The scratch buffer and checksum state are per thread.
+/// are written and never change. The scratch buffer and checksum state are per thread; the aborted set is filled by
+/// recovery before the journal is shared and never changes after, so concurrent lookups are safe.
 /// </remarks>
 internal static class SegmentReader
 {
@@ -24,9 +26,11 @@ internal static class SegmentReader
 
     /// <summary>
     /// Reads the run at <paramref name="offset"/> (at least the segment's base, below the flushed end); counts the frames
-    /// whose headers it read in <paramref name="framesScanned"/>.
+    /// whose headers it read in <paramref name="framesScanned"/>. A transaction batch whose transaction is in
+    /// <paramref name="aborted"/> is a gap.
     /// </summary>
-    public static JournalRun Read(JournalSegment segment, long offset, Span<byte> destination, int eventSize, ref long framesScanned)
+    public static JournalRun Read(
+        JournalSegment segment, long offset, Span<byte> destination, int eventSize, HashSet<long> aborted, ref long framesScanned)
     {
         long position = FileHeaderLayout.Size;
         long expected = segment.BaseOffset;
@@ -60,7 +64,7 @@ internal static class SegmentReader
 
             if (offset < header.EndOffset)
             {
-                return ReadBatch(segment, position, head, header, bodyLength, offset, destination, eventSize);
+                return ReadBatch(segment, position, head, header, bodyLength, offset, destination, eventSize, aborted);
             }
 
             expected = header.EndOffset;
@@ -70,21 +74,39 @@ internal static class SegmentReader
 
     private static JournalRun ReadBatch(
         JournalSegment segment, long position, ReadOnlySpan<byte> head, in SegmentLayout.BatchHeader header, uint bodyLength,
-        long offset, Span<byte> destination, int eventSize)
+        long offset, Span<byte> destination, int eventSize, HashSet<long> aborted)
     {
         Crc32 crc = t_crc ??= new Crc32();
         crc.Reset();
         crc.Append(head[FrameLayout.HeaderSize..]);
+        long events = position + SegmentLayout.FrameAndBatchHeaderSize;
+        long eventBytes = bodyLength - SegmentLayout.BatchHeaderSize;
+        bool isGap = header.Kind == SegmentLayout.KindGap;
+        if (header.Kind == SegmentLayout.KindTransactionEvents)
+        {
+            // The transaction number follows the batch header; it is part of the checksummed body.
+            Span<byte> number = stackalloc byte[SegmentLayout.TransactionHeaderSize - SegmentLayout.BatchHeaderSize];
+            ReadExactly(segment, number, events);
+            crc.Append(number);
+            long transaction = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(number);
+            isGap = aborted.Count != 0 && aborted.Contains(transaction);
+            events += number.Length;
+            eventBytes -= number.Length;
+        }
+
         int first = (int)(offset - header.BaseOffset);
         int count = header.Count - first;
-        bool isGap = header.Kind == SegmentLayout.KindGap;
-        if (!isGap)
+        if (isGap)
+        {
+            // A gap batch has no bytes left; an aborted transaction's events are verified and dropped.
+            Stream(segment, crc, events, eventBytes, default);
+        }
+        else
         {
             count = Math.Min(count, destination.Length / eventSize);
-            long events = position + SegmentLayout.FrameAndBatchHeaderSize;
             long before = (long)first * eventSize;
             long wanted = (long)count * eventSize;
-            long after = bodyLength - SegmentLayout.BatchHeaderSize - before - wanted;
+            long after = eventBytes - before - wanted;
             Stream(segment, crc, events, before, default);
             Stream(segment, crc, events + before, wanted, destination[..(int)wanted]);
             Stream(segment, crc, events + before + wanted, after, default);

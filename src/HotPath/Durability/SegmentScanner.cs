@@ -11,14 +11,16 @@ internal static class SegmentScanner
 {
     /// <summary>
     /// Reads and checks the batch frame at <paramref name="position"/>: null when it is whole and consistent (its
-    /// header and size out), else the reason it is not.
+    /// header, size and, for a transaction batch or end marker, transaction number out; 0 for other kinds), else the
+    /// reason it is not.
     /// </summary>
     public static string? ReadBatch(
         SafeFileHandle file, long position, long fileLength, int eventSize, long expectedBase, ref byte[] buffer,
-        out SegmentLayout.BatchHeader header, out int frameSize)
+        out SegmentLayout.BatchHeader header, out int frameSize, out long transaction)
     {
         header = default;
         frameSize = 0;
+        transaction = 0;
         long available = fileLength - position;
         if (available < FrameLayout.HeaderSize)
         {
@@ -63,31 +65,55 @@ internal static class SegmentScanner
         }
 
         header = SegmentLayout.ReadBatchHeader(body);
-        return SegmentLayout.Check(header, (uint)body.Length, eventSize, expectedBase);
+        string? wrong = SegmentLayout.Check(header, (uint)body.Length, eventSize, expectedBase);
+        if (wrong is null && SegmentLayout.HasTransaction(header.Kind))
+        {
+            transaction = SegmentLayout.ReadTransaction(body);
+        }
+
+        return wrong;
     }
 
     /// <summary>
     /// Scans <paramref name="segment"/> from <paramref name="position"/> (where offset <paramref name="offset"/>
-    /// starts) to <paramref name="fileLength"/> or the first bad frame, adding an index entry at a frame when the index is
-    /// empty or the frame starts at least <paramref name="indexIntervalBytes"/> after the last entry.
+    /// starts) to <paramref name="fileLength"/> or the first bad frame, adding index entries by
+    /// <see cref="SegmentLayout.ShouldIndex"/>. When <paramref name="openTransactions"/> is given, a whole transaction
+    /// batch adds its transaction with the batch's first offset (unless already there) and a whole end marker removes
+    /// its transaction: what remains are the transactions with a batch and no end marker after it, among the frames
+    /// before the first bad one.
     /// </summary>
     public static ScanResult Scan(
-        JournalSegment segment, long position, long offset, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer)
+        JournalSegment segment, long position, long offset, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer,
+        Dictionary<long, long>? openTransactions = null)
     {
         long lastIndexed = segment.Index.LastPosition;
+        long lastIndexedOffset = segment.Index.LastOffset;
         long lastTimestamp = long.MinValue;
         while (position < fileLength)
         {
-            string? reason = ReadBatch(segment.Data, position, fileLength, eventSize, offset, ref buffer, out SegmentLayout.BatchHeader header, out int frameSize);
+            string? reason = ReadBatch(
+                segment.Data, position, fileLength, eventSize, offset, ref buffer, out SegmentLayout.BatchHeader header, out int frameSize, out long transaction);
             if (reason is not null)
             {
                 return new ScanResult(position, offset, lastTimestamp, reason);
             }
 
-            if (lastIndexed < 0 || position - lastIndexed >= indexIntervalBytes)
+            if (SegmentLayout.ShouldIndex(position, offset, header.Kind == SegmentLayout.KindTransactionEnd, lastIndexed, lastIndexedOffset, indexIntervalBytes))
             {
                 segment.Index.Add(offset, position);
-                lastIndexed = position;
+                (lastIndexed, lastIndexedOffset) = (position, offset);
+            }
+
+            if (openTransactions is not null)
+            {
+                if (header.Kind == SegmentLayout.KindTransactionEvents)
+                {
+                    openTransactions.TryAdd(transaction, header.BaseOffset);
+                }
+                else if (header.Kind == SegmentLayout.KindTransactionEnd)
+                {
+                    openTransactions.Remove(transaction);
+                }
             }
 
             lastTimestamp = header.TimestampMs;

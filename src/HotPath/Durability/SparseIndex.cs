@@ -30,6 +30,9 @@ internal sealed class SparseIndex
     /// <summary>The file position of the last entry, or -1 when there is none. Thread-safety: the writer.</summary>
     public long LastPosition => _count == 0 ? -1 : _entries[_count - 1].Position;
 
+    /// <summary>The offset of the last entry, or -1 when there is none. Thread-safety: the writer.</summary>
+    public long LastOffset => _count == 0 ? -1 : _entries[_count - 1].Offset;
+
     /// <summary>The entry at <paramref name="index"/> (below <see cref="Count"/>). Thread-safety: the writer.</summary>
     public Entry this[int index] => _entries[index];
 

@@ -14,7 +14,7 @@ public sealed class PartitionJournalFrameContentTests
 
     [Theory]
     [InlineData(7, 1, "offset out of order: expected 2, found 7")]
-    [InlineData(2, 3, "unknown batch kind 3")]
+    [InlineData(2, 5, "unknown batch kind 5")]
     public void Open_WholeFrameWithWrongBatchAfterCheckpoint_TruncatesIt(long baseOffset, byte kind, string reason)
     {
         using var dir = new JournalTestDirectory();
@@ -35,7 +35,7 @@ public sealed class PartitionJournalFrameContentTests
 
     [Theory]
     [InlineData(7, 1, "offset out of order: expected 2, found 7")]
-    [InlineData(2, 3, "unknown batch kind 3")]
+    [InlineData(2, 5, "unknown batch kind 5")]
     public void Open_WholeFrameWithWrongBatchBeforeCheckpoint_ThrowsCorruption(long baseOffset, byte kind, string reason)
     {
         using var dir = new JournalTestDirectory();

@@ -52,6 +52,9 @@ public sealed class PartitionJournalIndexTests
         {
             journal.AppendEvents(offset, events, i);
             offset += 4;
+            journal.AppendTransactionEvents(offset, events, i, transaction: i);
+            offset += 4;
+            journal.AppendTransactionEnd(i, i);
             journal.Flush();
         }
 
@@ -64,6 +67,13 @@ public sealed class PartitionJournalIndexTests
             {
                 journal.AppendGap(offset, 2, i);
                 offset += 2;
+            }
+            else if ((i & 3) == 1)
+            {
+                // A transaction's batch and its end marker: the same frames, 8 bytes longer, and a 40-byte marker.
+                journal.AppendTransactionEvents(offset, events, i, transaction: i);
+                offset += 4;
+                journal.AppendTransactionEnd(i, i);
             }
 
             journal.Flush();
