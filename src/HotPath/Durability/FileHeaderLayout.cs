@@ -49,6 +49,9 @@ internal static class FileHeaderLayout
 
         /// <summary>A topic's description (partitions, event type).</summary>
         Meta = 4,
+
+        /// <summary>A durability directory's transaction log (commit records of transactions over several parts).</summary>
+        Transactions = 5,
     }
 
     /// <summary>Writes a header into <paramref name="destination"/> (at least <see cref="Size"/> bytes).</summary>

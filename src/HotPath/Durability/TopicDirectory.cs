@@ -64,7 +64,7 @@ internal sealed class TopicDirectory : IDisposable
         CreateRoot(rootPath);
         string path = System.IO.Path.Combine(rootPath, topicName);
         CreateDirectory(path, $"the directory of topic '{topicName}'");
-        FileStream lockStream = TakeLock(path, topicName);
+        FileStream lockStream = TakeLock(path, $"topic '{topicName}'");
         try
         {
             var meta = new TopicMetaLayout.Meta(partitionCount, eventSize, eventTypeName);
@@ -93,9 +93,11 @@ internal sealed class TopicDirectory : IDisposable
     /// Releases the lock; the lock file stays, the owner file is deleted first (so a process that locks the file
     /// without HotPath is reported as "unknown", never as this one). Idempotent.
     /// </summary>
-    public void Dispose()
+    public void Dispose() => ReleaseLock(Path, Interlocked.Exchange(ref _lock, null));
+
+    /// <summary>Releases a lock taken by <see cref="TakeLock"/> (null: nothing): the owner file first, then the lock.</summary>
+    internal static void ReleaseLock(string path, FileStream? lockStream)
     {
-        FileStream? lockStream = Interlocked.Exchange(ref _lock, null);
         if (lockStream is null)
         {
             return;
@@ -103,7 +105,7 @@ internal sealed class TopicDirectory : IDisposable
 
         try
         {
-            File.Delete(System.IO.Path.Combine(Path, OwnerFileName));
+            File.Delete(System.IO.Path.Combine(path, OwnerFileName));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -173,7 +175,12 @@ internal sealed class TopicDirectory : IDisposable
         }
     }
 
-    private static FileStream TakeLock(string path, string topicName)
+    /// <summary>
+    /// Takes the exclusive lock of <paramref name="path"/> (<c>.lock</c>, the holder's process id in it and in
+    /// <c>.owner</c>); a <see cref="JournalException"/> naming the holder when another instance has it.
+    /// <paramref name="what"/> names the holder's subject in messages ("topic 'orders'").
+    /// </summary>
+    internal static FileStream TakeLock(string path, string what)
     {
         string lockPath = System.IO.Path.Combine(path, LockFileName);
         FileStream lockStream;
@@ -184,7 +191,7 @@ internal sealed class TopicDirectory : IDisposable
         catch (IOException e) when (IsHeldElsewhere(e))
         {
             throw new JournalException(lockPath,
-                $"topic '{topicName}' at '{path}' is held by another HotPath instance (process {ReadOwner(path)}; lock file '{lockPath}'): dispose that topic or stop that process first",
+                $"{what} at '{path}' is held by another HotPath instance (process {ReadOwner(path)}; lock file '{lockPath}'): dispose it or stop that process first",
                 e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
