@@ -11,7 +11,8 @@ namespace HotPath.CrashChild;
 /// </summary>
 /// <remarks>
 /// Arguments: <c>&lt;directory&gt; &lt;None|Interval|EveryBatch&gt; &lt;journaled-only 0|1&gt; [segment bytes]
-/// [--transactions &lt;run&gt;]</c>; the last pair selects <see cref="TransactionalMode"/> (its lines are described there).
+/// [--transactions|--exactly-once &lt;run&gt;]</c>; the last pair selects <see cref="TransactionalMode"/> or
+/// <see cref="ExactlyOnceMode"/> (their lines are described there).
 /// Lines: <c>recovered &lt;is new&gt; &lt;retained events&gt; &lt;truncated bytes&gt;</c>, <c>recovery &lt;detail&gt;</c>,
 /// <c>stored &lt;partition&gt; &lt;offset&gt;</c>, <c>resume &lt;key&gt; &lt;next seq&gt;</c>, <c>ready</c>, then
 /// <c>ack &lt;partition&gt; &lt;offset&gt; &lt;key&gt; &lt;seq&gt;</c> (after WaitAcknowledged returned true),
@@ -30,8 +31,10 @@ internal static class Program
 
     private static int Main(string[] args)
     {
-        // "--transactions <run>" at the end selects the transactional mode (see TransactionalMode).
-        int? run = args.Length >= 2 && args[^2] == "--transactions" ? int.Parse(args[^1], System.Globalization.CultureInfo.InvariantCulture) : null;
+        // "--transactions <run>" at the end selects the transactional mode (see TransactionalMode), "--exactly-once <run>"
+        // the consume-transform-produce mode (see ExactlyOnceMode).
+        bool exactlyOnce = args.Length >= 2 && args[^2] == "--exactly-once";
+        int? run = args.Length >= 2 && (args[^2] == "--transactions" || exactlyOnce) ? int.Parse(args[^1], System.Globalization.CultureInfo.InvariantCulture) : null;
         string[] rest = run is null ? args : args[..^2];
         if (rest.Length is < 3 or > 4)
         {
@@ -48,6 +51,11 @@ internal static class Program
         // The parent kills us; should it die first, do not outlive it by much.
         // A using keeps the timer referenced to the end of Main: a timer nobody references may be collected unfired.
         using var selfDestruct = new Timer(_ => Environment.Exit(4), null, SelfDestruct, Timeout.InfiniteTimeSpan);
+
+        if (exactlyOnce)
+        {
+            return ExactlyOnceMode.Run(directory, sync, run!.Value, output);
+        }
 
         return run is int r
             ? TransactionalMode.Run(CrashTopic.Options(directory, sync, segmentBytes), r, output)

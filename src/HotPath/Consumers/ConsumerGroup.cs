@@ -239,7 +239,6 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <returns>The member.</returns>
     /// <exception cref="InvalidOperationException">The group is lossy: a lossy group skips what it misses, which no
     /// transaction can make exactly once.</exception>
-    /// <exception cref="NotSupportedException">The group reads a durable topic (not supported yet).</exception>
     public GroupMember<T> JoinTransactional<THandler>(
         THandler handler, Transactions.TransactionCoordinator coordinator, string? memberId = null, string? groupInstanceId = null)
         where THandler : ITransactionalHandler<T>
@@ -253,12 +252,6 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         if (Options.Lossy)
         {
             ThrowHelper.InvalidOperation($"group '{GroupId}' is lossy: a transactional member needs a lossless group (Lossy=false)");
-        }
-
-        if (_subscription.Partitions.FirstOrDefault(p => p.Partition.Journal is not null) is { } durable)
-        {
-            // Its offsets would be persisted apart from its outputs' commit: not exactly once across a restart.
-            ThrowHelper.DurableTransactions(durable.Partition.TopicName);
         }
 
         return AddMember(

@@ -16,11 +16,14 @@ namespace HotPath.Consumers;
 /// replaced only by <see cref="Fence"/>; members compare it with the cursor they were given, once per batch,
 /// to notice that they were fenced. Thread-safety: any thread for the reads; see above for the writes.
 /// </remarks>
-internal sealed class GroupPartition<T> : IOwnedPartition, IDurableCursor
+internal sealed class GroupPartition<T> : IOwnedPartition, IDurableCursor, ITransactionalOffsetTarget
     where T : struct
 {
+    private readonly object _durableHolds = new();
     private ReadCursor<T> _cursor;
     private MemberWorker<T>? _owner;
+    private readonly List<(long Offset, HotPath.Durability.DurableCommit Commit, bool Durable)> _pendingDurable = [];
+    private long _durableFloor = long.MaxValue;
 
     public GroupPartition(
         TopicPartition id, Partition<T> partition, OffsetReset reset, bool lossy, bool readCommitted, long? offset = null, bool journaledOnly = false)
@@ -52,6 +55,69 @@ internal sealed class GroupPartition<T> : IOwnedPartition, IDurableCursor
 
     /// <summary>Committed offset of the group on this partition. Any thread.</summary>
     public long Committed => Cursor.Committed;
+
+    /// <summary>The group's id (for the records of transactions that commit its offsets).</summary>
+    public string GroupId { get; init; } = string.Empty;
+
+    /// <inheritdoc/>
+    HotPath.Durability.JournalProgress? ITransactionalOffsetTarget.DurableJournal => Partition.Journal;
+
+    /// <inheritdoc/>
+    long IDurableCursor.Committed
+    {
+        get
+        {
+            // The committed offset first (acquire), then the floor: a transaction's hold is written before its commit's
+            // CAS (a release), so a committed offset read here comes with the hold that covers it.
+            long committed = Cursor.Committed;
+            return Math.Min(committed, Volatile.Read(ref _durableFloor));
+        }
+    }
+
+    /// <inheritdoc/>
+    public HotPath.Durability.DurableCommit? HoldForDurableCommit(long offset, HotPath.Durability.DurableCommit commit)
+    {
+        lock (_durableHolds)
+        {
+            if (_pendingDurable.Count == 0)
+            {
+                // Release: before the transaction's commit moves the committed offset (see IDurableCursor.Committed).
+                Volatile.Write(ref _durableFloor, Cursor.Committed);
+            }
+
+            HotPath.Durability.DurableCommit? before = null;
+            foreach ((_, HotPath.Durability.DurableCommit pending, bool durable) in _pendingDurable)
+            {
+                before = durable ? before : pending;
+            }
+
+            _pendingDurable.Add((offset, commit, false));
+            return before;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ReleaseDurableCommit(HotPath.Durability.DurableCommit commit)
+    {
+        lock (_durableHolds)
+        {
+            int index = _pendingDurable.FindIndex(p => ReferenceEquals(p.Commit, commit));
+            if (index >= 0)
+            {
+                _pendingDurable[index] = _pendingDurable[index] with { Durable = true };
+            }
+
+            // In commit order: the floor passes a transaction's offset only once every earlier one is durable too.
+            long floor = Volatile.Read(ref _durableFloor);
+            while (_pendingDurable.Count > 0 && _pendingDurable[0].Durable)
+            {
+                floor = _pendingDurable[0].Offset;
+                _pendingDurable.RemoveAt(0);
+            }
+
+            Volatile.Write(ref _durableFloor, _pendingDurable.Count == 0 ? long.MaxValue : floor);
+        }
+    }
 
     /// <summary>Published events the group has not committed. Any thread.</summary>
     public long Lag => Cursor.Lag;

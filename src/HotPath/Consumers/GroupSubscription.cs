@@ -69,7 +69,10 @@ internal sealed class GroupSubscription<T>
                 {
                     var id = new TopicPartition(topic.Name, partition.Id);
                     var state = new GroupPartition<T>(
-                        id, partition, options.AutoOffsetReset, options.Lossy, options.ReadsCommitted, durable ? StoredOffset(topic, partition) : null, options.ReadJournaledOnly);
+                        id, partition, options.AutoOffsetReset, options.Lossy, options.ReadsCommitted, durable ? StoredOffset(topic, partition) : null, options.ReadJournaledOnly)
+                    {
+                        GroupId = _groupId,
+                    };
                     partitions.Add(state);
                     _byId.Add(id, state);
                 }

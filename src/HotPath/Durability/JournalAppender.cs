@@ -6,17 +6,26 @@ namespace HotPath.Durability;
 /// <summary>
 /// The journaller's batch handler on one partition: appends each run of published events to the journal, and the
 /// offsets a run skipped (gaps: abandoned multi-writer claims) as a gap record, so journal offsets match ring offsets.
+/// With a <paramref name="transaction"/> (not 0), the events are tagged with it (one part of a transaction over several
+/// partitions, see <see cref="DurableCommit"/>).
 /// </summary>
 /// <typeparam name="T">The event type: a struct without references (checked when the topic is created).</typeparam>
 /// <remarks>Thread-safety: the journaller thread only.</remarks>
-internal struct JournalAppender<T>(PartitionJournal journal, long timestampMs) : IBatchHandler<T>
+internal struct JournalAppender<T>(PartitionJournal journal, long timestampMs, long transaction = 0) : IBatchHandler<T>
     where T : struct
 {
     /// <inheritdoc/>
     public readonly void OnBatch(ReadOnlySpan<T> events, int partition, long firstOffset)
     {
         AppendGapTo(journal, firstOffset, timestampMs);
-        journal.AppendEvents(firstOffset, MemoryMarshal.AsBytes(events), timestampMs);
+        if (transaction == 0)
+        {
+            journal.AppendEvents(firstOffset, MemoryMarshal.AsBytes(events), timestampMs);
+        }
+        else
+        {
+            journal.AppendTransactionEvents(firstOffset, MemoryMarshal.AsBytes(events), timestampMs, transaction);
+        }
     }
 
     /// <summary>Appends the gap from the journal's end up to <paramref name="offset"/>, if there is one.</summary>

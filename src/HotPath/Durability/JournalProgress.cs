@@ -21,6 +21,8 @@ internal sealed class JournalProgress
 {
     private readonly object _gate = new();
     private readonly object _readGate = new();
+    private readonly List<TransactionPart> _registered = [];
+    private int _registeredCount;
     private bool _closed;
     private PaddedLong _acknowledged;
     private long _start;
@@ -54,6 +56,58 @@ internal sealed class JournalProgress
 
     /// <summary>The journal's failure, or null. Acquire: pairs with the release in <see cref="Fail"/>.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>The durability directory's transaction log (acquired when first needed); null for a journal used alone.</summary>
+    public TransactionLogHandle? Transactions { get; init; }
+
+    /// <summary>The topic's sync policy: what "durable" means for a transaction's part here.</summary>
+    public SyncPolicy Sync { get; init; }
+
+    /// <summary>Wakes the journaller (set by it): a transaction it takes part in became durable elsewhere.</summary>
+    public Action? JournallerWake { get; set; }
+
+    /// <summary>
+    /// A committing transaction's part here (its events, or as an input wait the offset it consumed up to here), registered
+    /// before its entry in the partition's transaction index closes:
+    /// the journaller reads the last stable offset (acquire) before it drains the registrations (under the same lock as
+    /// this add), so it never journals the part's offsets without knowing they are tagged.
+    /// </summary>
+    public void RegisterTransactionPart(TransactionPart part)
+    {
+        lock (_registered)
+        {
+            _registered.Add(part);
+            // Release: before the transaction's entry closes (the last stable offset's release write follows it).
+            Volatile.Write(ref _registeredCount, _registered.Count);
+        }
+    }
+
+    /// <summary>Journaller: moves the registered parts into <paramref name="into"/>; true when there were any.</summary>
+    public bool DrainTransactionParts(List<TransactionPart> into)
+    {
+        // Acquire, after the journaller's read of the last stable offset: a registration made before that offset moved is
+        // counted here. No lock per round when nothing was registered (topics without such transactions).
+        if (Volatile.Read(ref _registeredCount) == 0)
+        {
+            return false;
+        }
+
+        lock (_registered)
+        {
+            if (_registered.Count == 0)
+            {
+                return false;
+            }
+
+            into.AddRange(_registered);
+            _registered.Clear();
+            Volatile.Write(ref _registeredCount, 0);
+            return true;
+        }
+    }
+
+    /// <summary>Wakes the journaller, if it registered a wake.</summary>
+    public void WakeJournaller() => JournallerWake?.Invoke();
 
     /// <summary>True once the topic closed its files: readers of the journal get nothing more. Acquire.</summary>
     public bool IsClosed => Volatile.Read(ref _closed);

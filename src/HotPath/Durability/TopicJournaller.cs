@@ -31,7 +31,7 @@ namespace HotPath.Durability;
 /// everything else on the journaller thread.</para>
 /// </remarks>
 /// <typeparam name="T">The event type.</typeparam>
-internal sealed class TopicJournaller<T> : IDisposable
+internal sealed partial class TopicJournaller<T> : IDisposable
     where T : struct
 {
     private const int SpinsBeforePark = 64;
@@ -58,16 +58,22 @@ internal sealed class TopicJournaller<T> : IDisposable
     private bool _offsetsUnsynced;
     private Exception? _fault;
 
-    public TopicJournaller(string topicName, Partition<T>[] partitions, DurabilityOptions options, OffsetStore offsets)
+    /// <param name="topicName">The topic.</param>
+    /// <param name="partitions">Its partitions, durable.</param>
+    /// <param name="options">Its durability options.</param>
+    /// <param name="offsets">Its offset store.</param>
+    /// <param name="stored">The groups' stored offsets: the store's, and newer ones committed by transactions.</param>
+    public TopicJournaller(string topicName, Partition<T>[] partitions, DurabilityOptions options, OffsetStore offsets, IReadOnlyDictionary<(string GroupId, int Partition), long> stored)
     {
         _topicName = topicName;
         _partitions = partitions;
         _options = options;
         _offsets = offsets;
         _unsynced = new long[partitions.Length];
-        foreach (KeyValuePair<(string GroupId, int Partition), long> stored in offsets.Snapshot())
+        _parts = new List<TransactionPart>[partitions.Length];
+        foreach (KeyValuePair<(string GroupId, int Partition), long> pair in stored)
         {
-            _persisted[stored.Key] = stored.Value;
+            _persisted[pair.Key] = pair.Value;
         }
 
         _cursors = new ReadCursor<T>[partitions.Length];
@@ -78,6 +84,8 @@ internal sealed class TopicJournaller<T> : IDisposable
             // so the journal holds only decided events: after a crash nothing aborted or left open can be read.
             _cursors[i] = new ReadCursor<T>(partitions[i], OffsetReset.Latest, partitions[i].EndOffset, readCommitted: true);
             partitions[i].AddReaderParker(_parker);
+            _parts[i] = [];
+            partitions[i].Journal!.JournallerWake = _parker.Unpark;
         }
 
         _lastSync = _lastOffsetPersist = _lastRetention = Stopwatch.GetTimestamp();
@@ -214,6 +222,7 @@ internal sealed class TopicJournaller<T> : IDisposable
             }
 
             SyncAll();
+            FinishTransactions();
             lock (_groupsLock)
             {
                 PersistOffsetsLocked(_groups);
@@ -238,29 +247,31 @@ internal sealed class TopicJournaller<T> : IDisposable
         {
             ReadCursor<T> cursor = _cursors[i];
             PartitionJournal journal = _partitions[i].Journal!.Journal;
-            var appender = new JournalAppender<T>(journal, timestamp);
-            if (cursor.DispatchBatch(ref appender, _options.MaxBatch) == 0)
+            (int max, long transaction) = PlanDispatch(i);
+            var appender = new JournalAppender<T>(journal, timestamp, transaction);
+            bool dispatched = max > 0 && cursor.DispatchBatch(ref appender, max) != 0;
+            if (dispatched)
             {
-                continue;
+                // Gaps at the end of what was dispatched: the cursor stepped over them, the journal records them.
+                JournalAppender<T>.AppendGapTo(journal, cursor.Position, timestamp);
+                journal.Flush();
+                if (_options.Sync == SyncPolicy.EveryBatch)
+                {
+                    journal.Sync();
+                }
+
+                _unsynced[i] = _options.Sync == SyncPolicy.EveryBatch ? 0 : 1;
+                // The events are in the operating system's hands: their slots may be reused. Never fenced: nobody forks it.
+                cursor.TryCommitPosition();
             }
 
-            // Gaps at the end of what was dispatched: the cursor stepped over them, the journal records them.
-            JournalAppender<T>.AppendGapTo(journal, cursor.Position, timestamp);
-            journal.Flush();
-            if (_options.Sync == SyncPolicy.EveryBatch)
+            bool settled = _options.Sync != SyncPolicy.Interval && SettleTransactions(i, timestamp);
+            if ((dispatched || settled) && _options.Sync != SyncPolicy.Interval)
             {
-                journal.Sync();
+                _partitions[i].Acknowledge(CapAcknowledged(i, _options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd));
             }
 
-            _unsynced[i] = _options.Sync == SyncPolicy.EveryBatch ? 0 : 1;
-            // The events are in the operating system's hands: their slots may be reused. Never fenced: nobody forks it.
-            cursor.TryCommitPosition();
-            if (_options.Sync != SyncPolicy.Interval)
-            {
-                _partitions[i].Acknowledge(_options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd);
-            }
-
-            progressed = true;
+            progressed |= dispatched || settled;
         }
 
         return progressed;
@@ -269,17 +280,23 @@ internal sealed class TopicJournaller<T> : IDisposable
     /// <summary>Syncs what was journaled since the last sync (nothing when idle), acknowledges it, and syncs the offsets.</summary>
     private void SyncAll()
     {
+        long timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (int i = 0; i < _partitions.Length; i++)
         {
-            if (_unsynced[i] == 0)
+            PartitionJournal journal = _partitions[i].Journal!.Journal;
+            bool synced = _unsynced[i] != 0;
+            if (synced)
             {
-                continue;
+                journal.Sync();
+                _unsynced[i] = 0;
             }
 
-            PartitionJournal journal = _partitions[i].Journal!.Journal;
-            journal.Sync();
-            _unsynced[i] = 0;
-            _partitions[i].Acknowledge(_options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd);
+            // Interval: the parts synced now are durable (the commit record may follow), end markers synced now resolve.
+            bool settled = _options.Sync == SyncPolicy.Interval && SettleTransactions(i, timestamp);
+            if (synced || settled)
+            {
+                _partitions[i].Acknowledge(CapAcknowledged(i, _options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd));
+            }
         }
 
         if (_offsetsUnsynced)
@@ -383,7 +400,7 @@ internal sealed class TopicJournaller<T> : IDisposable
             bool ready = Volatile.Read(ref _stopping) != 0;
             for (int i = 0; i < _cursors.Length && !ready; i++)
             {
-                ready = _cursors[i].Available() >= _cursors[i].Position;
+                ready = _cursors[i].Available() >= _cursors[i].Position || HasTransactionWork(i);
             }
 
             if (!ready)

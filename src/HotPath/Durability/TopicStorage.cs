@@ -9,8 +9,9 @@ namespace HotPath.Durability;
 /// <remarks>Thread-safety: built and disposed by the topic; the parts document their own.</remarks>
 internal sealed class TopicStorage : IDisposable
 {
-    private TopicStorage(TopicDirectory directory, OffsetStore offsets, JournalProgress[] partitions, TopicRecovery recovery)
+    private TopicStorage(TopicDirectory directory, OffsetStore offsets, JournalProgress[] partitions, TopicRecovery recovery, TransactionLogHandle transactions)
     {
+        Transactions = transactions;
         Directory = directory;
         Offsets = offsets;
         Partitions = partitions;
@@ -18,6 +19,9 @@ internal sealed class TopicStorage : IDisposable
     }
 
     public TopicDirectory Directory { get; }
+
+    /// <summary>The durability directory's transaction log, acquired when it exists or when a transaction first needs it.</summary>
+    public TransactionLogHandle Transactions { get; }
 
     public OffsetStore Offsets { get; }
 
@@ -32,28 +36,50 @@ internal sealed class TopicStorage : IDisposable
         DurabilityOptions durability = options.Durability!;
         TopicDirectory? directory = null;
         OffsetStore? offsets = null;
+        var transactions = new TransactionLogHandle(durability.Directory);
         var partitions = new List<JournalProgress>();
         try
         {
             directory = TopicDirectory.Open(durability.Directory, options.Name, options.PartitionCount, eventSize, eventTypeName);
             offsets = OffsetStore.Open(directory.OffsetsDirectory);
-            var settings = new JournalSettings(durability.SegmentBytes) { CheckpointInterval = TimeSpan.FromSeconds(1) };
+            // Recovery asks the transaction log about tagged transactions left without their end marker; with no log, no
+            // transaction over several parts was ever committed here, so every such transaction is aborted.
+            TransactionLog? log = transactions.GetIfExists();
+            var settings = new JournalSettings(durability.SegmentBytes)
+            {
+                CheckpointInterval = TimeSpan.FromSeconds(1),
+                IsTransactionCommitted = log is null ? null : log.IsCommitted,
+            };
             var recovered = new List<PartitionRecovery>();
             for (int i = 0; i < options.PartitionCount; i++)
             {
                 PartitionJournal journal = PartitionJournal.Open(directory.PartitionDirectory(i), eventSize, settings);
-                partitions.Add(new JournalProgress(journal, options.Name, i));
+                // Every committed transaction this partition holds has its end marker now: the log need not keep it for us.
+                log?.ResolveAll(new TopicPart(options.Name, i));
+                partitions.Add(new JournalProgress(journal, options.Name, i) { Transactions = transactions, Sync = durability.Sync });
                 JournalRecovery found = journal.Recovery;
                 recovered.Add(new PartitionRecovery(
                     i, journal.StartOffset, journal.EndOffset, journal.SegmentCount, found.TruncatedBytes, $"{options.Name}-{i}: {found}"));
             }
 
+            // Offsets committed by transactions (consume-transform-produce) may be newer in the transaction log than in the
+            // offsets log: the log's record is written first, the offsets persisted after it.
+            var stored = new Dictionary<(string GroupId, int Partition), long>(offsets.Snapshot());
+            foreach (TransactionOffset committed in log?.OffsetsOf(options.Name) ?? [])
+            {
+                if (!stored.TryGetValue((committed.GroupId, committed.Partition), out long known) || known < committed.Offset)
+                {
+                    stored[(committed.GroupId, committed.Partition)] = committed.Offset;
+                }
+            }
+
             var recovery = new TopicRecovery(
-                directory.IsNew, recovered, offsets.Snapshot(), $"{options.Name} offsets: {offsets.Recovery}");
-            return new TopicStorage(directory, offsets, [.. partitions], recovery);
+                directory.IsNew, recovered, stored, $"{options.Name} offsets: {offsets.Recovery}");
+            return new TopicStorage(directory, offsets, [.. partitions], recovery, transactions);
         }
         catch
         {
+            transactions.Release();
             foreach (JournalProgress partition in partitions)
             {
                 partition.Journal.Dispose();
@@ -92,6 +118,7 @@ internal sealed class TopicStorage : IDisposable
         }
 
         Run(Offsets.Dispose);
+        Run(Transactions.Release);
         Run(Directory.Dispose);
         return first;
     }

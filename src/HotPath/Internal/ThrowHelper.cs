@@ -41,11 +41,6 @@ internal static class ThrowHelper
         throw new HotPath.Durability.JournalCorruptionException(path, position, reason);
 
     [DoesNotReturn]
-    public static void DurableTransactions(string topic) =>
-        throw new NotSupportedException(
-            $"topic '{topic}' is durable, and a transactional member cannot read a durable topic yet: its input offsets would be persisted apart from its outputs' commit, which is not exactly once across a restart. Read an in-memory topic (transactional output to durable topics is supported), or mirror through Kafka");
-
-    [DoesNotReturn]
     public static void Timeout(string what, TimeSpan timeout) =>
         throw new TimeoutException($"{what} did not complete within {timeout}");
 }

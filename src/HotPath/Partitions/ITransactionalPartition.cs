@@ -12,6 +12,9 @@ internal interface ITransactionalPartition
     /// <summary>The partition number.</summary>
     int Id { get; }
 
+    /// <summary>The partition's journal when its topic is durable, else null.</summary>
+    HotPath.Durability.JournalProgress? DurableJournal { get; }
+
     /// <summary>The partition's open transactions and aborted offsets.</summary>
     TransactionIndex Transactions { get; }
 

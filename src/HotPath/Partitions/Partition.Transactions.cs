@@ -24,6 +24,9 @@ public sealed partial class Partition<T> : ITransactionalPartition
     /// <inheritdoc/>
     TransactionIndex ITransactionalPartition.Transactions => _transactions;
 
+    /// <inheritdoc/>
+    HotPath.Durability.JournalProgress? ITransactionalPartition.DurableJournal => Journal;
+
     internal TransactionIndex Transactions => _transactions;
 
     /// <inheritdoc/>

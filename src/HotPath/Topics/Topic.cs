@@ -81,7 +81,7 @@ public sealed class Topic<T> : IDisposable
         {
             try
             {
-                _journaller = new TopicJournaller<T>(options.Name, _partitions, options.Durability!, _storage.Offsets);
+                _journaller = new TopicJournaller<T>(options.Name, _partitions, options.Durability!, _storage.Offsets, _storage.Recovery.GroupOffsets);
             }
             catch
             {

@@ -95,6 +95,23 @@ internal sealed class TransactionWrites
         Volatile.Write(ref _count, count + 2);
     }
 
+    /// <summary>A copy of the published ranges (pairs from, to, ascending). Owner, after its last publish of the transaction.</summary>
+    public long[] CopyRanges()
+    {
+        long[] copy = _ranges.AsSpan(0, _count).ToArray();
+        // Recorded in publish order, which per publisher and partition is offset order; sorted anyway, cheaply.
+        for (int i = 2; i < copy.Length; i += 2)
+        {
+            for (int j = i; j > 0 && copy[j - 2] > copy[j]; j -= 2)
+            {
+                (copy[j - 2], copy[j]) = (copy[j], copy[j - 2]);
+                (copy[j - 1], copy[j + 1]) = (copy[j + 1], copy[j - 1]);
+            }
+        }
+
+        return copy;
+    }
+
     /// <summary>
     /// Puts what was recorded since the last cleanup into the partition's aborted log. Under the publisher's completion
     /// lock (so two cleanups never interleave).

@@ -223,7 +223,9 @@ public sealed partial class TransactionalPublisher : IDisposable
             ThrowForState("commit");
         }
 
-        string? refusal = null;
+        // Before the decision: a transaction over several durable parts needs its commit record's number (and may be refused).
+        string? refusal = DurableCommits.Prepare(
+            _touched, _touchedCount, _offsetPartitions, _offsetValues, _offsetCount, out (HotPath.Durability.JournalProgress Journal, HotPath.Durability.TransactionPart Part)[]? durable);
         bool decided = false;
         int locked = 0;
         SortOffsetsById();
@@ -245,6 +247,7 @@ public sealed partial class TransactionalPublisher : IDisposable
             if (refusal is null && Interlocked.CompareExchange(ref _stateWord, WithState(word, TransactionState.Committing), word) == word)
             {
                 decided = true;
+                DurableCommits.Hold(durable);
                 for (int i = 0; i < _offsetCount; i++)
                 {
                     // Cannot fail (not fenced, checked above, and a fence needs the lock we hold) and never throws.
@@ -262,6 +265,9 @@ public sealed partial class TransactionalPublisher : IDisposable
 
             if (decided)
             {
+                // Before the entries close: a journaller that sees the last stable offset pass a part finds it registered.
+                DurableCommits.Register(durable);
+
                 // Once decided, the transaction ends whatever happens: its entries close, so no last stable offset stays.
                 lock (_completion)
                 {

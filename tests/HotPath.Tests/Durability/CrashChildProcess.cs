@@ -53,10 +53,12 @@ internal sealed class CrashChildProcess : IDisposable
     /// <summary>
     /// Starts the child on <paramref name="directory"/>. With <paramref name="fileSizeLimitKiB"/>, runs it under
     /// <c>ulimit -f</c> with SIGXFSZ ignored (the ignored signal survives exec), so a write past the limit fails with EFBIG.
-    /// With <paramref name="transactionsRun"/>, runs the child's transactional mode with that run number.
+    /// With <paramref name="transactionsRun"/>, runs the child's transactional mode with that run number, or with
+    /// <paramref name="exactlyOnce"/> its consume-transform-produce mode.
     /// </summary>
     public static CrashChildProcess Start(
-        string directory, SyncPolicy sync, bool journaledOnly, long? segmentBytes = null, int? fileSizeLimitKiB = null, int? transactionsRun = null)
+        string directory, SyncPolicy sync, bool journaledOnly, long? segmentBytes = null, int? fileSizeLimitKiB = null, int? transactionsRun = null,
+        bool exactlyOnce = false)
     {
         var info = new ProcessStartInfo
         {
@@ -90,7 +92,7 @@ internal sealed class CrashChildProcess : IDisposable
 
         if (transactionsRun is int run)
         {
-            info.ArgumentList.Add("--transactions");
+            info.ArgumentList.Add(exactlyOnce ? "--exactly-once" : "--transactions");
             info.ArgumentList.Add(run.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 

@@ -279,21 +279,4 @@ public sealed class DurableTopicTests : IDisposable
             Assert.Equal([1L, 2, 3, 4], values);
         }
     }
-
-    [Fact]
-    public void JoinTransactional_OnADurableTopic_IsRefusedNamingTheTopic()
-    {
-        using var topic = new Topic<TestEvent>(Options());
-        using var coordinator = new HotPath.Transactions.TransactionCoordinator();
-        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "processor", CommitMode = CommitMode.Manual });
-        var e = Assert.Throws<NotSupportedException>(() => group.JoinTransactional(new NoOutputs(), coordinator));
-        Assert.Contains("'orders'", e.Message);
-    }
-
-    private sealed class NoOutputs : ITransactionalHandler<TestEvent>
-    {
-        public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch, HotPath.Transactions.TransactionalPublisher transaction)
-        {
-        }
-    }
 }

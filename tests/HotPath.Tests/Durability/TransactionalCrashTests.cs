@@ -189,7 +189,8 @@ public sealed class TransactionalCrashTests(ITestOutputHelper output) : IDisposa
         }
     }
 
-    private static List<(long Offset, TxnCrashEvent Event)> ReadPartition(Topic<TxnCrashEvent> topic, int partition, IsolationLevel isolation, string context)
+    /// <summary>Reads <paramref name="partition"/> from its start to its end offset at <paramref name="isolation"/>.</summary>
+    internal static List<(long Offset, TxnCrashEvent Event)> ReadPartition(Topic<TxnCrashEvent> topic, int partition, IsolationLevel isolation, string context)
     {
         long end = topic[partition].EndOffset;
         var read = new List<(long, TxnCrashEvent)>();
@@ -225,6 +226,6 @@ public sealed class TransactionalCrashTests(ITestOutputHelper output) : IDisposa
         return $"first difference at position {i}: {(i < a.Count ? a[i].ToString() : "end")} vs {(i < b.Count ? b[i].ToString() : "end")}";
     }
 
-    private static int? EnvInt(string name) =>
+    internal static int? EnvInt(string name) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : null;
 }

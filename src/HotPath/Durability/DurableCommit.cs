@@ -1,0 +1,249 @@
+using HotPath.Consumers;
+
+namespace HotPath.Durability;
+
+/// <summary>
+/// A committed transaction whose events went to several durable partitions (or that also carried consumer offsets on a
+/// durable topic), on its way to durability: its parts are journaled as tagged batches, the last journaller to make its
+/// part durable writes the commit record (<see cref="TransactionLog.Commit"/>), and from then on the parts are
+/// acknowledged and given their end markers.
+/// </summary>
+/// <remarks>
+/// <para><b>States.</b> Pending → Writing → Durable (or Failed, when the log refused the record), or Pending → Abandoned
+/// (a participant's topic closed before the others made their parts durable: the record is never written, recovery
+/// aborts the transaction). One CAS from Pending decides between writing and abandoning.</para>
+/// <para><b>Ordering.</b> <see cref="PartDurable"/> is a locked decrement (full fence): every part's journal write and
+/// sync happened before the decrement that reaches zero, so the record follows every part on disk. <see cref="_state"/>
+/// is written with a release after the record is in the log; journallers read it with an acquire before they
+/// acknowledge past the transaction or write its end marker.</para>
+/// <para>Thread-safety: any thread.</para>
+/// </remarks>
+internal sealed class DurableCommit
+{
+    private const int Pending = 0;
+    private const int Writing = 1;
+    private const int DurableState = 2;
+    private const int Abandoned = 3;
+    private const int FailedState = 4;
+
+    private readonly TransactionLog _log;
+    private readonly TransactionRecord _record;
+    private readonly bool _sync;
+    private readonly JournalProgress[] _participants;
+    private readonly (ITransactionalOffsetTarget Target, long Offset)[] _offsets;
+    private readonly List<DurableCommit> _successors = [];
+    private int _remaining;
+    private int _state;
+    private Exception? _failure;
+
+    /// <param name="log">The log the record goes to.</param>
+    /// <param name="record">The record.</param>
+    /// <param name="sync">Whether the record is forced to stable storage (any participant's policy is not None).</param>
+    /// <param name="participants">The journals that report: one per output part and one per input wait.</param>
+    /// <param name="offsets">The consumer offsets the record carries, released for persistence once it is durable.</param>
+    public DurableCommit(
+        TransactionLog log, TransactionRecord record, bool sync, JournalProgress[] participants, (ITransactionalOffsetTarget Target, long Offset)[] offsets)
+    {
+        _offsets = offsets;
+        _log = log;
+        _record = record;
+        _sync = sync;
+        _participants = participants;
+        _remaining = participants.Length;
+    }
+
+    /// <summary>The log the record goes to.</summary>
+    public TransactionLog Log => _log;
+
+    /// <summary>The transaction's number.</summary>
+    public long Transaction => _record.Transaction;
+
+    /// <summary>True once the commit record is in the log (durably, per policy). Acquire.</summary>
+    public bool IsDurable => Volatile.Read(ref _state) == DurableState;
+
+    /// <summary>True when the record will never be written (abandoned or failed). Acquire.</summary>
+    public bool IsLost => Volatile.Read(ref _state) is Abandoned or FailedState;
+
+    /// <summary>Why the record could not be written, or null.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>
+    /// The transaction decided: its consumer offsets are held back from persistence until the record is durable, and the
+    /// record waits for the record of every earlier commit of the same group partition that is not durable yet (its
+    /// offset covers their input: written first, a crash would keep it and lose theirs). Before any part is registered.
+    /// </summary>
+    public void HoldOffsets()
+    {
+        foreach ((ITransactionalOffsetTarget target, long offset) in _offsets)
+        {
+            if (target.HoldForDurableCommit(offset, this) is DurableCommit before)
+            {
+                // One more report to wait for: the predecessor's, when its record is durable.
+                Interlocked.Increment(ref _remaining);
+                before.AddSuccessor(this);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A journaller made its part durable (per its policy). The last one writes the commit record (on its own thread; a
+    /// failure throws to it, which fails its journal) and wakes the other participants.
+    /// </summary>
+    public void PartDurable()
+    {
+        // Full fence: this part's writes happen before the record that the last decrement writes.
+        if (Interlocked.Decrement(ref _remaining) != 0 || Interlocked.CompareExchange(ref _state, Writing, Pending) != Pending)
+        {
+            return;
+        }
+
+        try
+        {
+            _log.Commit(_record, _sync);
+            foreach ((ITransactionalOffsetTarget target, _) in _offsets)
+            {
+                target.ReleaseDurableCommit(this);
+            }
+
+            // Release: the record is in the log before any journaller acknowledges past the transaction.
+            Volatile.Write(ref _state, DurableState);
+            ReportToSuccessors();
+        }
+        catch (Exception e)
+        {
+            Volatile.Write(ref _failure, e);
+            Volatile.Write(ref _state, FailedState);
+            throw;
+        }
+        finally
+        {
+            foreach (JournalProgress participant in _participants)
+            {
+                participant.WakeJournaller();
+            }
+        }
+    }
+
+    /// <summary>Makes <paramref name="successor"/> wait for this record (see <see cref="HoldOffsets"/>).</summary>
+    private void AddSuccessor(DurableCommit successor)
+    {
+        lock (_successors)
+        {
+            if (Volatile.Read(ref _state) is Pending or Writing)
+            {
+                _successors.Add(successor);
+                return;
+            }
+        }
+
+        // Decided meanwhile: report now.
+        Report(successor);
+    }
+
+    /// <summary>This commit ended (durable or abandoned): its successors get their report, or are abandoned with it.</summary>
+    private void ReportToSuccessors()
+    {
+        DurableCommit[] successors;
+        lock (_successors)
+        {
+            successors = [.. _successors];
+            _successors.Clear();
+        }
+
+        foreach (DurableCommit successor in successors)
+        {
+            Report(successor);
+        }
+    }
+
+    private void Report(DurableCommit successor)
+    {
+        if (IsDurable)
+        {
+            try
+            {
+                successor.PartDurable();
+            }
+            catch (JournalException)
+            {
+                // Recorded in the successor (Failure): its participants fail visibly when they settle it.
+            }
+        }
+        else if (Volatile.Read(ref _state) == Abandoned)
+        {
+            successor.TryAbandon(TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>
+    /// A participant's topic is closing: abandons the commit if its record was not started (true then); waits up to
+    /// <paramref name="timeout"/> for a record being written. False when the record is durable or failed.
+    /// </summary>
+    public bool TryAbandon(TimeSpan timeout)
+    {
+        if (Interlocked.CompareExchange(ref _state, Abandoned, Pending) == Pending)
+        {
+            // A later commit of the same group partition must not be durable without this one: abandoned with it.
+            ReportToSuccessors();
+            return true;
+        }
+
+        var wait = new SpinWait();
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Volatile.Read(ref _state) == Writing && Environment.TickCount64 < deadline)
+        {
+            wait.SpinOnce(sleep1Threshold: 20);
+        }
+
+        return Volatile.Read(ref _state) == Abandoned;
+    }
+}
+
+/// <summary>
+/// One durable partition's share of a <see cref="DurableCommit"/>: the offset ranges it published there (sorted pairs
+/// from, to). Registered with the partition's journal before the transaction's entry closes (so the journaller, which
+/// reads past the transaction only after the last stable offset moved, always finds it), then owned by the journaller.
+/// </summary>
+/// <remarks>Thread-safety: built by the committing thread, handed over under the journal's lock, then journaller-only.</remarks>
+internal sealed class TransactionPart(DurableCommit commit, long[] ranges, long inputEnd = -1)
+{
+    public DurableCommit Commit { get; } = commit;
+
+    /// <summary>Pairs [from, to], ascending, not overlapping; empty for an input wait.</summary>
+    public long[] Ranges { get; } = ranges;
+
+    /// <summary>For an input wait (no ranges): the committed input offset the journal must hold everything below; else -1.</summary>
+    public long InputEnd { get; } = inputEnd;
+
+    /// <summary>True for an input wait: nothing of the transaction is written here, its record only waits for this journal.</summary>
+    public bool IsInput => Ranges.Length == 0;
+
+    public long First => IsInput ? long.MaxValue : Ranges[0];
+
+    public long Last => IsInput ? InputEnd - 1 : Ranges[^1];
+
+    /// <summary>Journaller: a tagged batch of this part is in the journal (its end marker is owed).</summary>
+    public bool Tagged { get; set; }
+
+    /// <summary>Journaller: <see cref="DurableCommit.PartDurable"/> was called for this part.</summary>
+    public bool ReportedDurable { get; set; }
+
+    /// <summary>Journaller: the end marker is in the journal.</summary>
+    public bool EndWritten { get; set; }
+
+    /// <summary>The first range that ends at or after <paramref name="offset"/> (it holds the offset, or starts above it); false past the last.</summary>
+    public bool TryFindRange(long offset, out long from, out long to)
+    {
+        for (int i = 0; i < Ranges.Length; i += 2)
+        {
+            if (Ranges[i + 1] >= offset)
+            {
+                (from, to) = (Ranges[i], Ranges[i + 1]);
+                return true;
+            }
+        }
+
+        (from, to) = (0, 0);
+        return false;
+    }
+}

@@ -1,0 +1,167 @@
+using HotPath.Consumers;
+using HotPath.Durability;
+
+namespace HotPath.Transactions;
+
+/// <summary>
+/// A committing transaction's side of durability: when its events went to two or more durable partitions, or to one
+/// while it also commits consumer offsets on a durable topic (consume-transform-produce), it gets a number in the
+/// durability directory's transaction log and one <see cref="TransactionPart"/> per partition, registered with each
+/// journal at the decision; its offsets are held back from persistence until its commit record is durable (see
+/// <see cref="DurableCommit"/> for the rest of the protocol).
+/// </summary>
+/// <remarks>
+/// A transaction whose events went to one durable partition and that commits no durable offsets needs none of this: its
+/// journaller journals it whole or not at all (it journals only decided events). Offsets committed with no durable output
+/// are persisted as usual. Costs a few small allocations per such commit (the parts and the record), none per event.
+/// Thread-safety: the committing thread.
+/// </remarks>
+internal static class DurableCommits
+{
+    /// <summary>
+    /// Builds the parts of the transaction over <paramref name="touched"/>'s durable partitions, or null when it needs
+    /// none. Returns why the transaction cannot commit (then it is aborted), or null.
+    /// </summary>
+    public static string? Prepare(
+        TransactionWrites[] touched, int count, IOwnedPartition?[] offsetPartitions, long[] offsetValues, int offsetCount,
+        out (JournalProgress Journal, TransactionPart Part)[]? registrations)
+    {
+        registrations = null;
+        List<(JournalProgress Journal, long[] Ranges)>? parts = null;
+        List<(ITransactionalOffsetTarget Target, long Offset)>? offsets = null;
+        for (int i = 0; i < count; i++)
+        {
+            if (touched[i].Partition.DurableJournal is not JournalProgress journal)
+            {
+                continue;
+            }
+
+            long[] ranges = touched[i].CopyRanges();
+            if (ranges.Length == 0)
+            {
+                continue;
+            }
+
+            if (parts is not null && journal.Transactions!.Root != parts[0].Journal.Transactions!.Root)
+            {
+                return $"its events went to durable topics in two durability directories ('{parts[0].Journal.TopicName}' in '{parts[0].Journal.Transactions!.Root}', "
+                    + $"'{journal.TopicName}' in '{journal.Transactions.Root}'): one commit record cannot cover both; keep a transaction's durable topics in one DurabilityOptions.Directory";
+            }
+
+            (parts ??= []).Add((journal, ranges));
+        }
+
+        for (int i = 0; i < offsetCount; i++)
+        {
+            if (offsetPartitions[i] is ITransactionalOffsetTarget { DurableJournal: not null } target)
+            {
+                (offsets ??= []).Add((target, offsetValues[i]));
+            }
+        }
+
+        if (parts is null || (parts.Count < 2 && offsets is null))
+        {
+            return null;
+        }
+
+        foreach ((ITransactionalOffsetTarget target, _) in offsets ?? [])
+        {
+            if (target.DurableJournal!.Transactions!.Root != parts[0].Journal.Transactions!.Root)
+            {
+                return $"it commits offsets of group '{target.GroupId}' on durable topic '{target.DurableJournal.TopicName}' in '{target.DurableJournal.Transactions.Root}', "
+                    + $"and its events went to '{parts[0].Journal.TopicName}' in '{parts[0].Journal.Transactions!.Root}': one commit record cannot cover both; keep input and output topics in one DurabilityOptions.Directory";
+            }
+        }
+
+        TransactionLog log;
+        try
+        {
+            // Every participating topic holds its own reference: the log stays open while any of them is.
+            log = parts[0].Journal.Transactions!.Get();
+            foreach ((JournalProgress journal, _) in parts)
+            {
+                journal.Transactions!.Get();
+            }
+
+            foreach ((ITransactionalOffsetTarget target, _) in offsets ?? [])
+            {
+                target.DurableJournal!.Transactions!.Get();
+            }
+        }
+        catch (Exception e) when (e is JournalException or ObjectDisposedException)
+        {
+            return $"the transaction log of '{parts[0].Journal.Transactions!.Root}' cannot be used ({e.Message})";
+        }
+
+        long transaction;
+        try
+        {
+            transaction = log.NextTransaction();
+        }
+        catch (JournalException e)
+        {
+            return e.Message;
+        }
+
+        var topicParts = new List<TopicPart>(parts.Count);
+        var journals = new List<JournalProgress>(parts.Count + (offsets?.Count ?? 0));
+        bool sync = false;
+        foreach ((JournalProgress journal, _) in parts)
+        {
+            topicParts.Add(new TopicPart(journal.TopicName, journal.Partition));
+            journals.Add(journal);
+            sync |= journal.Sync != SyncPolicy.None;
+        }
+
+        // The input partitions report too: the record waits until their journals hold what the transaction consumed.
+        foreach ((ITransactionalOffsetTarget target, _) in offsets ?? [])
+        {
+            journals.Add(target.DurableJournal!);
+            sync |= target.DurableJournal!.Sync != SyncPolicy.None;
+        }
+
+        var recordOffsets = new List<TransactionOffset>();
+        foreach ((ITransactionalOffsetTarget target, long offset) in offsets ?? [])
+        {
+            recordOffsets.Add(new TransactionOffset(target.DurableJournal!.TopicName, target.GroupId, target.DurableJournal.Partition, offset));
+        }
+
+        var commit = new DurableCommit(log, new TransactionRecord(transaction, topicParts, recordOffsets), sync, [.. journals], offsets?.ToArray() ?? []);
+        var registered = new List<(JournalProgress, TransactionPart)>(journals.Count);
+        foreach ((JournalProgress journal, long[] ranges) in parts)
+        {
+            registered.Add((journal, new TransactionPart(commit, ranges)));
+        }
+
+        foreach ((ITransactionalOffsetTarget target, long offset) in offsets ?? [])
+        {
+            registered.Add((target.DurableJournal!, new TransactionPart(commit, [], offset)));
+        }
+
+        registrations = [.. registered];
+        return null;
+    }
+
+    /// <summary>The transaction decided: holds its durable offsets back from persistence (before they are committed in memory).</summary>
+    public static void Hold((JournalProgress Journal, TransactionPart Part)[]? registrations)
+    {
+        if (registrations is not null)
+        {
+            registrations[0].Part.Commit.HoldOffsets();
+        }
+    }
+
+    /// <summary>Registers the decided transaction's parts with their journals (before its index entries close).</summary>
+    public static void Register((JournalProgress Journal, TransactionPart Part)[]? registrations)
+    {
+        if (registrations is null)
+        {
+            return;
+        }
+
+        foreach ((JournalProgress journal, TransactionPart part) in registrations)
+        {
+            journal.RegisterTransactionPart(part);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using HotPath.Consumers;
+using HotPath.Durability;
+using HotPath.Partitions;
+using HotPath.Tests.Support;
+using HotPath.Topics;
+using HotPath.Transactions;
+
+namespace HotPath.Tests.Durability;
+
+/// <summary>
+/// Transactions on durable topics through the public API: over several partitions (a commit record in the directory's
+/// transaction log), consume-transform-produce with the input offsets (exactly once across a restart), and the refusals.
+/// The crash tests (<see cref="TransactionalCrashTests"/>, <see cref="ExactlyOnceCrashTests"/>) kill the process in between.
+/// </summary>
+public sealed class DurableTransactionTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    private TopicOptions Options(string name, int partitions = 2, SyncPolicy sync = SyncPolicy.EveryBatch, string? root = null) => new()
+    {
+        Name = name,
+        PartitionCount = partitions,
+        Capacity = 64,
+        Durability = new DurabilityOptions { Directory = root ?? _directory.Path, Sync = sync, SegmentBytes = 4096 },
+    };
+
+    [Theory]
+    [InlineData(SyncPolicy.None)]
+    [InlineData(SyncPolicy.Interval)]
+    [InlineData(SyncPolicy.EveryBatch)]
+    public void Transaction_OverTwoPartitions_IsAcknowledgedAfterItsCommitRecordAndReadsBackWholeAfterReopen(SyncPolicy sync)
+    {
+        using (var topic = new Topic<TestEvent>(Options("orders", sync: sync)))
+        using (var coordinator = new TransactionCoordinator())
+        using (TransactionalPublisher publisher = coordinator.CreatePublisher("t"))
+        {
+            for (int t = 0; t < 20; t++)
+            {
+                publisher.Begin();
+                PublishResult a = publisher.PublishTo(topic, 0, new TestEvent(t));
+                PublishResult b = publisher.PublishTo(topic, 1, new TestEvent(t));
+                publisher.Commit();
+                Assert.True(topic.WaitAcknowledged(a, Timeout));
+                Assert.True(topic.WaitAcknowledged(b, Timeout));
+            }
+
+            Assert.True(TransactionLog.ExistsUnder(_directory.Path));
+        }
+
+        using var reopened = new Topic<TestEvent>(Options("orders", sync: sync));
+        Assert.Equal(20, reopened[0].EndOffset);
+        Assert.Equal(20, reopened[1].EndOffset);
+        foreach (int partition in new[] { 0, 1 })
+        {
+            Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), ReadAll(reopened, partition).Select(e => e.Value));
+        }
+    }
+
+    [Fact]
+    public void Transaction_OnOneDurablePartition_NeedsNoTransactionLog()
+    {
+        using var topic = new Topic<TestEvent>(Options("orders"));
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("t");
+        publisher.Begin();
+        PublishResult a = publisher.PublishTo(topic, 0, new TestEvent(1));
+        publisher.PublishTo(topic, 0, new TestEvent(2));
+        publisher.Commit();
+        Assert.True(topic.WaitAcknowledged(a, Timeout));
+        Assert.False(TransactionLog.ExistsUnder(_directory.Path));
+    }
+
+    [Fact]
+    public void Transaction_OverTwoDurabilityDirectories_IsAbortedNamingBoth()
+    {
+        string other = _directory.Combine("other");
+        using var first = new Topic<TestEvent>(Options("a"));
+        using var second = new Topic<TestEvent>(Options("b", root: other));
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("t");
+        publisher.Begin();
+        publisher.PublishTo(first, 0, new TestEvent(1));
+        publisher.PublishTo(second, 0, new TestEvent(2));
+        var e = Assert.Throws<TransactionAbortedException>(publisher.Commit);
+        Assert.Contains(_directory.Path, e.Message);
+        Assert.Contains(other, e.Message);
+        Assert.Contains("one DurabilityOptions.Directory", e.Message);
+        publisher.Abort();
+        // Nothing of it is readable, and the next transaction within one directory commits.
+        Assert.Empty(ReadAll(first, 0, IsolationLevel.ReadCommitted));
+        publisher.Begin();
+        publisher.PublishTo(first, 0, new TestEvent(3));
+        publisher.PublishTo(first, 1, new TestEvent(4));
+        publisher.Commit();
+    }
+
+    [Fact]
+    public void ConsumeTransformProduce_AcrossARestart_ForwardsEveryInputExactlyOnce()
+    {
+        const int PerRun = 300;
+        for (int run = 0; run < 2; run++)
+        {
+            using var input = new Topic<TestEvent>(Options("in"));
+            using var output = new Topic<TestEvent>(Options("out", partitions: 3));
+            using var coordinator = new TransactionCoordinator();
+            using var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions
+            {
+                GroupId = "forward",
+                CommitMode = CommitMode.Manual,
+                AutoOffsetReset = OffsetReset.Earliest,
+            });
+            group.JoinTransactional(new Forwarder(output), coordinator);
+            for (int i = 0; i < PerRun; i++)
+            {
+                long value = (run * PerRun) + i;
+                input.PublishTo((int)(value % 2), new TestEvent(value));
+            }
+
+            Assert.True(
+                SpinWait.SpinUntil(() => group.GetCommittedOffset("in", 0) + group.GetCommittedOffset("in", 1) == (run + 1) * PerRun, Timeout),
+                $"run {run}: committed {group.GetCommittedOffset("in", 0)} + {group.GetCommittedOffset("in", 1)}");
+        }
+
+        using var reopenedInput = new Topic<TestEvent>(Options("in"));
+        Assert.Equal(PerRun, reopenedInput.Recovery!.GroupOffsets[("forward", 0)]);
+        Assert.Equal(PerRun, reopenedInput.Recovery.GroupOffsets[("forward", 1)]);
+        using var reopenedOutput = new Topic<TestEvent>(Options("out", partitions: 3));
+        long[] forwarded = [.. Enumerable.Range(0, 3).SelectMany(p => ReadAll(reopenedOutput, p, IsolationLevel.ReadCommitted)).Select(e => e.Value).Order()];
+        Assert.Equal(Enumerable.Range(0, 2 * PerRun).Select(i => (long)i), forwarded);
+    }
+
+    private static List<TestEvent> ReadAll(Topic<TestEvent> topic, int partition, IsolationLevel isolation = IsolationLevel.ReadUncommitted)
+    {
+        long end = topic[partition].EndOffset;
+        var read = new List<TestEvent>();
+        using PartitionReader<TestEvent> reader = topic.CreateReader(partition, OffsetReset.Earliest, isolation: isolation);
+        Assert.True(SpinWait.SpinUntil(
+            () =>
+            {
+                while (reader.TryRead(out TestEvent e, out _))
+                {
+                    read.Add(e);
+                }
+
+                return reader.Position >= end;
+            },
+            Timeout));
+        return read;
+    }
+
+    private sealed class Forwarder(Topic<TestEvent> output) : ITransactionalHandler<TestEvent>
+    {
+        public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch, TransactionalPublisher transaction) =>
+            transaction.PublishTo(output, (int)(@event.Value % 3), @event);
+    }
+}
