@@ -30,10 +30,9 @@ internal sealed record DemoOptions
           --pin 0,1             pin consumer threads to these cores, round-robin
           --partitioner NAME    xxhash3 (default) or kafka (Kafka's murmur2)
           --topics FILE         topic definitions (default: topics.json by the demo)
-          --durable DIR         journal `orders` and the groups' committed offsets in
-                                DIR; a second run on DIR resumes where the first left
-                                off (the exactly-once stage is skipped: transactions
-                                on durable topics are not supported yet)
+          --durable DIR         journal `orders`, the exactly-once stage's outputs and
+                                the groups' committed offsets in DIR; a second run on
+                                DIR resumes where the first left off
           --help                this text
         """;
 

@@ -79,7 +79,6 @@ internal static class DemoRunner
                 durableNotes.Add($"--durable: partition ends {string.Join(" / ", recovery.Partitions.Select(p => N(p.EndOffset)))}; offsets of {recovery.GroupOffsets.Keys.Select(k => k.GroupId).Distinct().Count()} groups");
             }
 
-            durableNotes.Add("--durable: exactly-once stage skipped (no transactions on durable topics yet)");
             durableNotes.ForEach(log.Note);
         }
 
@@ -129,9 +128,9 @@ internal static class DemoRunner
             analytics.Join(new OrderHandler(analyticsLog, analyticsLog.AddMember("analytics-1", partitions), options.AnalyticsSleepEvery), memberId: "analytics-1");
             groups.Add((analytics, analyticsLog));
 
-            // The exactly-once stage: order_placed -> orders.processed in transactions, and an at-least-once twin.
-            // Not on a durable topic: transactions there are not supported yet.
-            stage = orders.IsDurable ? null : new ExactlyOnceStage(orders, options, log);
+            // The exactly-once stage: order_placed -> orders.processed in transactions, and an at-least-once twin (both
+            // outputs durable beside `orders` with --durable: each transaction's outputs and input offsets commit together).
+            stage = new ExactlyOnceStage(orders, options, log);
 
             int stopPartition = Math.Min(1, partitions - 1);
             string stopMember = groupA.GetOwner(OrdersTopic, stopPartition) ?? "A-1";

@@ -148,6 +148,7 @@ internal sealed class ExactlyOnceStage : IDisposable
             PartitionCount = orders.PartitionCount,
             Capacity = orders.Capacity,
             Partitioner = orders.Options.Partitioner,
+            Durability = orders.Options.Durability,
         });
 
     private static ConsumerGroup<ProcessedOrder> Counter(Topic<ProcessedOrder> topic, string groupId, byte[] counts, IReadOnlyList<int>? cores)
