@@ -155,6 +155,24 @@ internal sealed class CrashChildProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the child is ready, lets it run <paramref name="runMs"/>, kills it with SIGKILL and parses what it
+    /// printed; fails the test (messages start with <paramref name="context"/>) when it did not get ready, exited before
+    /// the kill, reported an error or a journal fault. Returns the report and the kill's timestamp.
+    /// </summary>
+    public (CrashChildReport Report, long KilledAt) RunThenKill(int runMs, string context, TimeSpan startTimeout)
+    {
+        string? ready = WaitForLine(l => l == "ready" || l.StartsWith("openfailed", StringComparison.Ordinal), startTimeout);
+        Assert.True(ready == "ready", $"{context}: the child did not get ready: {Describe()}");
+        Thread.Sleep(runMs);
+        Assert.False(HasExited, $"{context}: the child exited before the kill: {Describe()}");
+        long killedAt = Kill();
+        CrashChildReport report = CrashChildReport.Parse(Lines);
+        Assert.True(report.Errors.Count == 0, $"{context}: the child reported: {string.Join(Environment.NewLine, report.Errors.Take(10))}");
+        Assert.True(report.Faults.Count == 0, $"{context}: the journal failed: {string.Join(Environment.NewLine, report.Faults)}");
+        return (report, killedAt);
+    }
+
     /// <summary>Kills the child with SIGKILL (on Unix), waits for it and for the end of its output; returns the Stopwatch timestamp of the kill.</summary>
     public long Kill()
     {

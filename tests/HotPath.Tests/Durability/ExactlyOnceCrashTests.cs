@@ -45,14 +45,7 @@ public sealed class ExactlyOnceCrashTests(ITestOutputHelper output) : IDisposabl
             string context = $"seed {seed} (HOTPATH_CRASH_SEED), iteration {i}, sync {sync}, killed {runMs} ms after ready";
             using (CrashChildProcess child = CrashChildProcess.Start(_directory.Path, sync, journaledOnly: false, transactionsRun: i, exactlyOnce: true))
             {
-                string? ready = child.WaitForLine(l => l == "ready" || l.StartsWith("openfailed", StringComparison.Ordinal), StartTimeout);
-                Assert.True(ready == "ready", $"{context}: the child did not get ready: {child.Describe()}");
-                Thread.Sleep(runMs);
-                Assert.False(child.HasExited, $"{context}: the child exited before the kill: {child.Describe()}");
-                child.Kill();
-                CrashChildReport report = CrashChildReport.Parse(child.Lines);
-                Assert.True(report.Errors.Count == 0, $"{context}: the child reported: {string.Join(Environment.NewLine, report.Errors.Take(10))}");
-                Assert.True(report.Faults.Count == 0, $"{context}: the journal failed: {string.Join(Environment.NewLine, report.Faults)}");
+                CrashChildReport report = child.RunThenKill(runMs, context, StartTimeout).Report;
             }
 
             (long committed, long produced) = Check(_directory.Path, sync, context);

@@ -58,14 +58,7 @@ public sealed class SigkillCrashTests(ITestOutputHelper output) : IDisposable
             long killedAt;
             using (CrashChildProcess child = CrashChildProcess.Start(_directory.Path, sync, journaledOnly))
             {
-                string? ready = child.WaitForLine(l => l == "ready" || l.StartsWith("openfailed", StringComparison.Ordinal), StartTimeout);
-                Assert.True(ready == "ready", $"{context}: the child did not get ready: {child.Describe()}");
-                Thread.Sleep(runMs);
-                Assert.False(child.HasExited, $"{context}: the child exited before the kill: {child.Describe()}");
-                killedAt = child.Kill();
-                report = CrashChildReport.Parse(child.Lines);
-                Assert.True(report.Errors.Count == 0, $"{context}: the child reported: {string.Join(Environment.NewLine, report.Errors.Take(10))}");
-                Assert.True(report.Faults.Count == 0, $"{context}: the journal failed: {string.Join(Environment.NewLine, report.Faults)}");
+                (report, killedAt) = child.RunThenKill(runMs, context, StartTimeout);
             }
 
             foreach ((int p, long offset, long key, long seq) in report.Acks)

@@ -56,14 +56,7 @@ public sealed class TransactionalCrashTests(ITestOutputHelper output) : IDisposa
             CrashChildReport report;
             using (CrashChildProcess child = CrashChildProcess.Start(_directory.Path, sync, journaledOnly: false, transactionsRun: i))
             {
-                string? ready = child.WaitForLine(l => l == "ready" || l.StartsWith("openfailed", StringComparison.Ordinal), StartTimeout);
-                Assert.True(ready == "ready", $"{context}: the child did not get ready: {child.Describe()}");
-                Thread.Sleep(runMs);
-                Assert.False(child.HasExited, $"{context}: the child exited before the kill: {child.Describe()}");
-                child.Kill();
-                report = CrashChildReport.Parse(child.Lines);
-                Assert.True(report.Errors.Count == 0, $"{context}: the child reported: {string.Join(Environment.NewLine, report.Errors.Take(10))}");
-                Assert.True(report.Faults.Count == 0, $"{context}: the journal failed: {string.Join(Environment.NewLine, report.Faults)}");
+                report = child.RunThenKill(runMs, context, StartTimeout).Report;
             }
 
             foreach ((long producer, long txn, int count) in report.TxnAcks)
