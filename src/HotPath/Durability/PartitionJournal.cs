@@ -525,16 +525,10 @@ internal sealed partial class PartitionJournal : IDisposable
                 throw WriteFailed(active.Path, e);
             }
 
+            // The index file is written when the segment is forced (a roll, a checkpoint, the close), not per flush: the
+            // active segment's index is rebuilt by recovery's whole scan anyway, and readers use the in-memory index.
             _stagedPosition += _stagedLength;
             _stagedLength = 0;
-            try
-            {
-                active.PersistIndex();
-            }
-            catch (Exception e) when (OsError.IsFileError(e))
-            {
-                throw WriteFailed(active.IndexPath, e);
-            }
         }
 
         Debug.Assert(_stagedPosition == active.Length, "everything staged is written");
@@ -570,6 +564,15 @@ internal sealed partial class PartitionJournal : IDisposable
     /// <summary>Forces <paramref name="segment"/>'s files to stable storage; a <see cref="JournalException"/> naming the file when refused.</summary>
     private static void ForceToDisk(JournalSegment segment)
     {
+        try
+        {
+            segment.PersistIndex();
+        }
+        catch (Exception e) when (OsError.IsFileError(e))
+        {
+            throw WriteFailed(segment.IndexPath, e);
+        }
+
         try
         {
             segment.FlushToDisk();
