@@ -167,9 +167,10 @@ internal static class OffsetRecordLayout
             ThrowHelper.ArgumentOutOfRange($"entries[{index}].Partition", $"must be at least 0 (group '{entry.GroupId}')", entry.Partition);
         }
 
-        if (entry.Offset < 0)
+        if (entry.Offset < OffsetEntry.Deleted)
         {
-            ThrowHelper.ArgumentOutOfRange($"entries[{index}].Offset", $"must be at least 0 (group '{entry.GroupId}', partition {entry.Partition})", entry.Offset);
+            ThrowHelper.ArgumentOutOfRange(
+                $"entries[{index}].Offset", $"must be at least 0, or {OffsetEntry.Deleted} to delete the stored offset (group '{entry.GroupId}', partition {entry.Partition})", entry.Offset);
         }
 
         return bytes;
@@ -207,9 +208,9 @@ internal static class OffsetRecordLayout
                 return false;
             }
 
-            if (BinaryPrimitives.ReadInt32LittleEndian(body[(position + 2 + length)..]) < 0 || BinaryPrimitives.ReadInt64LittleEndian(body[(position + 6 + length)..]) < 0)
+            if (BinaryPrimitives.ReadInt32LittleEndian(body[(position + 2 + length)..]) < 0 || BinaryPrimitives.ReadInt64LittleEndian(body[(position + 6 + length)..]) < OffsetEntry.Deleted)
             {
-                reason = $"entry {i} of {count} has a negative partition or offset";
+                reason = $"entry {i} of {count} has a negative partition or an offset below {OffsetEntry.Deleted}";
                 return false;
             }
 

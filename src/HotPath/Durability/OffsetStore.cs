@@ -255,6 +255,17 @@ internal sealed class OffsetStore : IDisposable
     /// <summary>Records a committed offset read back or appended; called under the lock or before the store is shared.</summary>
     private void Apply(OffsetEntry entry)
     {
+        if (entry.Offset == OffsetEntry.Deleted)
+        {
+            // A tombstone; compaction writes live entries only, so it goes with the next compaction.
+            if (_committed.Remove((entry.GroupId, entry.Partition)))
+            {
+                _liveEntryBytes -= OffsetRecordLayout.EntrySize(OffsetRecordLayout.Utf8.GetByteCount(entry.GroupId));
+            }
+
+            return;
+        }
+
         if (_committed.TryAdd((entry.GroupId, entry.Partition), entry.Offset))
         {
             _liveEntryBytes += OffsetRecordLayout.EntrySize(OffsetRecordLayout.Utf8.GetByteCount(entry.GroupId));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using HotPath.Consumers;
+using HotPath.Internal;
 using HotPath.Partitions;
 using HotPath.Workers;
 
@@ -147,6 +148,46 @@ internal sealed partial class TopicJournaller<T> : IDisposable
         }
 
         _parker.Unpark();
+    }
+
+    /// <summary>
+    /// Deletes the stored offsets of <paramref name="groupId"/>, which must not be live on this topic: tombstones in the
+    /// offsets log (and in the transaction log, for offsets transactions committed), forced to stable storage. Returns
+    /// the partitions it had offsets for, ascending.
+    /// </summary>
+    public IReadOnlyList<int> DeleteStoredOffsets(string groupId, TransactionLog? transactions)
+    {
+        var partitions = new SortedSet<int>();
+        lock (_groupsLock)
+        {
+            if (_groups.Exists(g => g.GroupId == groupId))
+            {
+                ThrowHelper.InvalidOperation($"group '{groupId}' is live on topic '{_topicName}': dispose it before deleting its stored offsets");
+            }
+
+            foreach ((string GroupId, int Partition) key in _persisted.Keys.Concat(_departed.Keys).ToList())
+            {
+                if (key.GroupId == groupId)
+                {
+                    partitions.Add(key.Partition);
+                    _persisted.Remove(key);
+                    _departed.Remove(key);
+                }
+            }
+
+            foreach (int partition in transactions?.DeleteOffsets(_topicName, groupId) ?? [])
+            {
+                partitions.Add(partition);
+            }
+
+            if (partitions.Count > 0)
+            {
+                _offsets.Append([.. partitions.Select(p => new OffsetEntry(groupId, p, OffsetEntry.Deleted))]);
+                _offsets.Sync();
+            }
+        }
+
+        return [.. partitions];
     }
 
     /// <summary>Journals everything published so far, persists the groups' offsets, then ends the thread. Idempotent.</summary>

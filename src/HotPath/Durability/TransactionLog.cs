@@ -240,6 +240,32 @@ internal sealed class TransactionLog
         }
     }
 
+    /// <summary>
+    /// Deletes the offsets transactions committed for <paramref name="groupId"/> on <paramref name="topic"/> (a record
+    /// of tombstones, forced to stable storage). Returns the partitions it had offsets for.
+    /// </summary>
+    public IReadOnlyList<int> DeleteOffsets(string topic, string groupId)
+    {
+        lock (_lock)
+        {
+            var tombstones = new List<TransactionOffset>();
+            foreach ((string Topic, string GroupId, int Partition) key in _offsets.Keys)
+            {
+                if (key.Topic == topic && key.GroupId == groupId)
+                {
+                    tombstones.Add(new TransactionOffset(topic, groupId, key.Partition, OffsetEntry.Deleted));
+                }
+            }
+
+            if (tombstones.Count > 0)
+            {
+                Commit(new TransactionRecord(0, [], tombstones), sync: true);
+            }
+
+            return [.. tombstones.Select(t => t.Partition)];
+        }
+    }
+
     private static TransactionLog Open(string directory)
     {
         string? parent = System.IO.Path.GetDirectoryName(directory);
@@ -300,7 +326,11 @@ internal sealed class TransactionLog
         foreach (TransactionOffset offset in record.Offsets)
         {
             var key = (offset.Topic, offset.GroupId, offset.Partition);
-            if (!_offsets.TryGetValue(key, out long stored) || stored < offset.Offset)
+            if (offset.Offset == OffsetEntry.Deleted)
+            {
+                _offsets.Remove(key);
+            }
+            else if (!_offsets.TryGetValue(key, out long stored) || stored < offset.Offset)
             {
                 _offsets[key] = offset.Offset;
             }

@@ -16,7 +16,7 @@ namespace HotPath.Durability;
 /// </code>
 /// A commit record says that the transaction's tagged batches in each listed part are committed, and carries the consumer
 /// offsets the transaction committed (exactly-once input). A record with transaction 0 and no parts carries offsets only
-/// (what compaction keeps). Little-endian. Thread-safety: stateless.
+/// (what compaction keeps, or tombstones: offset -1 deletes a group's offset). Little-endian. Thread-safety: stateless.
 /// </remarks>
 internal static class TransactionRecordLayout
 {

@@ -109,6 +109,35 @@ public sealed class Topic<T> : IDisposable
     internal TopicJournaller<T>? Journaller => _journaller;
 
     /// <summary>
+    /// Deletes the committed offsets stored for consumer group <paramref name="groupId"/> on this durable topic (Kafka's
+    /// <c>DeleteConsumerGroupOffsets</c>): the next group with that id starts as a new one (its
+    /// <see cref="Consumers.ConsumerGroupOptions.AutoOffsetReset"/>), and retention no longer keeps segments for it. A
+    /// stored offset otherwise holds retention for as long as it exists, so delete those of groups that are gone for good.
+    /// </summary>
+    /// <param name="groupId">The group; no group with that id may be live on this topic.</param>
+    /// <returns>The partitions whose stored offset was deleted, ascending (empty when there was none).</returns>
+    /// <exception cref="ArgumentException"><paramref name="groupId"/> is null or empty.</exception>
+    /// <exception cref="InvalidOperationException">The topic is not durable, or a group with that id is live on it.</exception>
+    /// <exception cref="ObjectDisposedException">The topic was disposed.</exception>
+    /// <exception cref="JournalException">The offsets could not be written.</exception>
+    /// <remarks>Thread-safety: any thread.</remarks>
+    public IReadOnlyList<int> DeleteStoredOffsets(string groupId)
+    {
+        if (string.IsNullOrEmpty(groupId))
+        {
+            ThrowHelper.Argument(nameof(groupId), $"{nameof(groupId)} must not be null or empty, was '{groupId}'");
+        }
+
+        if (_journaller is null)
+        {
+            ThrowHelper.InvalidOperation($"topic '{Name}' is not durable: it stores no offsets (set TopicOptions.Durability)");
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _journaller.DeleteStoredOffsets(groupId, _storage!.Transactions.GetIfExists());
+    }
+
+    /// <summary>
     /// Waits until the event <paramref name="published"/> names is acknowledged under the topic's
     /// <see cref="SyncPolicy"/>: journaled to the operating system (<see cref="SyncPolicy.None"/>), or forced to stable
     /// storage (the other policies). For an in-memory topic, every published event counts as acknowledged.

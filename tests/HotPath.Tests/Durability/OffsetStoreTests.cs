@@ -160,12 +160,35 @@ public sealed class OffsetStoreTests : IDisposable
     {
         using OffsetStore store = OffsetStore.Open(Directory);
 
-        var offset = Assert.Throws<ArgumentOutOfRangeException>(() => store.Append([new("g", 2, -1)]));
+        var offset = Assert.Throws<ArgumentOutOfRangeException>(() => store.Append([new("g", 2, -2)]));
         var partition = Assert.Throws<ArgumentOutOfRangeException>(() => store.Append([new("g", 0, 0), new("g", -3, 0)]));
 
-        Assert.StartsWith("entries[0].Offset must be at least 0 (group 'g', partition 2), was -1", offset.Message);
+        Assert.StartsWith("entries[0].Offset must be at least 0, or -1 to delete the stored offset (group 'g', partition 2), was -2", offset.Message);
         Assert.StartsWith("entries[1].Partition must be at least 0 (group 'g'), was -3", partition.Message);
         Assert.Empty(store.Snapshot());
+    }
+
+    [Fact]
+    public void Append_Tombstone_DeletesTheStoredOffsetAcrossReopenAndCompaction()
+    {
+        using (OffsetStore store = OffsetStore.Open(Directory))
+        {
+            store.Append([new("gone", 0, 5), new("gone", 1, 7), new("kept", 0, 3)]);
+            store.Append([new("gone", 0, OffsetEntry.Deleted), new("gone", 1, OffsetEntry.Deleted), new("never", 4, OffsetEntry.Deleted)]);
+            Assert.Equal([(("kept", 0), 3L)], store.Snapshot().Select(p => ((p.Key.GroupId, p.Key.Partition), p.Value)));
+        }
+
+        using (OffsetStore reopened = OffsetStore.Open(Directory, compactBytes: 1))
+        {
+            Assert.False(reopened.TryGetCommitted("gone", 0, out _));
+            Assert.True(reopened.TryGetCommitted("kept", 0, out long kept) && kept == 3);
+            // Compacts (the file is far past 1 byte and 4x its live entry): the tombstones are gone with the entries.
+            reopened.Append([new("kept", 0, 4)]);
+            Assert.Equal(1, reopened.Compactions);
+        }
+
+        using OffsetStore compacted = OffsetStore.Open(Directory);
+        Assert.Equal([(("kept", 0), 4L)], compacted.Snapshot().Select(p => ((p.Key.GroupId, p.Key.Partition), p.Value)));
     }
 
     [Fact]
