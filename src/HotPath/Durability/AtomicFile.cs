@@ -6,12 +6,11 @@ namespace HotPath.Durability;
 /// </summary>
 /// <remarks>
 /// The rename is atomic (rename(2) on Linux and macOS, MoveFileEx on Windows): a process crash before it leaves the old
-/// file, after it the new one, whose bytes the sync already put on disk. The directory entry itself is not forced: .NET
-/// does not open a directory for fsync (File.OpenHandle refuses a directory), so after a machine crash or power loss right
-/// after the rename the directory may still name the old file. That file is whole too, so the guarantee "old or new, never
-/// a mix" holds; only the newest replacement may be lost. A side file left by a crash before the rename is stale: callers
-/// delete it when they open the target (the target is authoritative). Thread-safety: stateless; callers serialise
-/// replacements of one path.
+/// file, after it the new one, whose bytes the sync already put on disk. The directory is then forced too
+/// (<see cref="DirectorySync"/>: fsync of the directory on Linux and macOS), so that after a power loss it names the new
+/// file: a file that is appended to after its replacement (the transaction log) must not fall back to the old one. A
+/// side file left by a crash before the rename is stale: callers delete it when they open the target (the target is
+/// authoritative). Thread-safety: stateless; callers serialise replacements of one path.
 /// </remarks>
 internal static class AtomicFile
 {
@@ -30,6 +29,7 @@ internal static class AtomicFile
             }
 
             File.Move(sidePath, path, overwrite: true);
+            DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
         catch (Exception e) when (OsError.IsFileError(e))
         {

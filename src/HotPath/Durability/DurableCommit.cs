@@ -86,105 +86,28 @@ internal sealed class DurableCommit
     }
 
     /// <summary>
-    /// A journaller made its part durable (per its policy). The last one writes the commit record (on its own thread; a
-    /// failure throws to it, which fails its journal) and wakes the other participants.
+    /// A journaller made its part durable (per its policy). The last report writes the commit record on the reporting
+    /// thread and wakes the other participants; a failure to write it throws to that thread (which fails its journal).
     /// </summary>
     public void PartDurable()
     {
         // Full fence: this part's writes happen before the record that the last decrement writes.
-        if (Interlocked.Decrement(ref _remaining) != 0 || Interlocked.CompareExchange(ref _state, Writing, Pending) != Pending)
+        if (Interlocked.Decrement(ref _remaining) == 0)
         {
-            return;
-        }
-
-        try
-        {
-            _log.Commit(_record, _sync);
-            foreach ((ITransactionalOffsetTarget target, _) in _offsets)
-            {
-                target.ReleaseDurableCommit(this);
-            }
-
-            // Release: the record is in the log before any journaller acknowledges past the transaction.
-            Volatile.Write(ref _state, DurableState);
-            ReportToSuccessors();
-        }
-        catch (Exception e)
-        {
-            Volatile.Write(ref _failure, e);
-            Volatile.Write(ref _state, FailedState);
-            throw;
-        }
-        finally
-        {
-            foreach (JournalProgress participant in _participants)
-            {
-                participant.WakeJournaller();
-            }
-        }
-    }
-
-    /// <summary>Makes <paramref name="successor"/> wait for this record (see <see cref="HoldOffsets"/>).</summary>
-    private void AddSuccessor(DurableCommit successor)
-    {
-        lock (_successors)
-        {
-            if (Volatile.Read(ref _state) is Pending or Writing)
-            {
-                _successors.Add(successor);
-                return;
-            }
-        }
-
-        // Decided meanwhile: report now.
-        Report(successor);
-    }
-
-    /// <summary>This commit ended (durable or abandoned): its successors get their report, or are abandoned with it.</summary>
-    private void ReportToSuccessors()
-    {
-        DurableCommit[] successors;
-        lock (_successors)
-        {
-            successors = [.. _successors];
-            _successors.Clear();
-        }
-
-        foreach (DurableCommit successor in successors)
-        {
-            Report(successor);
-        }
-    }
-
-    private void Report(DurableCommit successor)
-    {
-        if (IsDurable)
-        {
-            try
-            {
-                successor.PartDurable();
-            }
-            catch (JournalException)
-            {
-                // Recorded in the successor (Failure): its participants fail visibly when they settle it.
-            }
-        }
-        else if (Volatile.Read(ref _state) == Abandoned)
-        {
-            successor.TryAbandon(TimeSpan.Zero);
+            Settle(this);
         }
     }
 
     /// <summary>
-    /// A participant's topic is closing: abandons the commit if its record was not started (true then); waits up to
-    /// <paramref name="timeout"/> for a record being written. False when the record is durable or failed.
+    /// A participant's topic is closing: abandons the commit if its record was not started (true then), and its
+    /// successors with it; waits up to <paramref name="timeout"/> for a record being written. False when the record is
+    /// durable or failed.
     /// </summary>
     public bool TryAbandon(TimeSpan timeout)
     {
         if (Interlocked.CompareExchange(ref _state, Abandoned, Pending) == Pending)
         {
-            // A later commit of the same group partition must not be durable without this one: abandoned with it.
-            ReportToSuccessors();
+            Settle(this);
             return true;
         }
 
@@ -197,6 +120,123 @@ internal sealed class DurableCommit
 
         return Volatile.Read(ref _state) == Abandoned;
     }
+
+    /// <summary>
+    /// Writes <paramref name="first"/>'s record when it is still pending, then moves its successors on: a durable commit
+    /// gives each its report (the last one writes that record too), an abandoned or failed one abandons them. A loop over
+    /// a work list, not a recursion, however long the chain. Throws <paramref name="first"/>'s own write failure.
+    /// </summary>
+    private static void Settle(DurableCommit first)
+    {
+        Exception? failure = null;
+        Queue<DurableCommit>? work = null;
+        for (DurableCommit? commit = first; commit is not null; commit = work is { Count: > 0 } ? work.Dequeue() : null)
+        {
+            if (Interlocked.CompareExchange(ref commit._state, Writing, Pending) == Pending)
+            {
+                commit.WriteRecord(ref failure, isFirst: ReferenceEquals(commit, first));
+            }
+
+            foreach (DurableCommit successor in commit.TakeSuccessors())
+            {
+                if (commit.IsDurable ? Interlocked.Decrement(ref successor._remaining) == 0 : Interlocked.CompareExchange(ref successor._state, Abandoned, Pending) == Pending)
+                {
+                    (work ??= new Queue<DurableCommit>()).Enqueue(successor);
+                }
+            }
+        }
+
+        if (failure is not null)
+        {
+            throw failure;
+        }
+    }
+
+    /// <summary>Writes the record (state Writing), then Durable and the offsets released, or Failed; wakes the participants.</summary>
+    private void WriteRecord(ref Exception? failure, bool isFirst)
+    {
+        try
+        {
+            _log.Commit(_record, _sync);
+        }
+        catch (Exception e) when (e is JournalException or IOException or ArgumentException)
+        {
+            Volatile.Write(ref _failure, e);
+            // Release: the failure is set before a participant sees the state.
+            Volatile.Write(ref _state, FailedState);
+            WakeParticipants();
+            if (isFirst)
+            {
+                failure = e;
+            }
+
+            return;
+        }
+
+        foreach ((ITransactionalOffsetTarget target, _) in _offsets)
+        {
+            target.ReleaseDurableCommit(this);
+        }
+
+        // Release: the record is in the log before any journaller acknowledges past the transaction.
+        Volatile.Write(ref _state, DurableState);
+        WakeParticipants();
+    }
+
+    private void WakeParticipants()
+    {
+        foreach (JournalProgress participant in _participants)
+        {
+            participant.WakeJournaller();
+        }
+    }
+
+    /// <summary>Makes <paramref name="successor"/> wait for this record (see <see cref="HoldOffsets"/>); settles it at once when this one ended.</summary>
+    private void AddSuccessor(DurableCommit successor)
+    {
+        lock (_successors)
+        {
+            // The final state is written before TakeSuccessors takes this lock: read under it, a non-final state means
+            // the successor will be taken.
+            if (Volatile.Read(ref _state) is Pending or Writing)
+            {
+                _successors.Add(successor);
+                return;
+            }
+        }
+
+        // Ended meanwhile. The successor's parts are not registered yet, so its count cannot reach zero here.
+        if (IsDurable)
+        {
+            Interlocked.Decrement(ref successor._remaining);
+        }
+        else
+        {
+            successor.TryAbandon(TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>The successors to move on, once this commit's state is final; later ones are settled by <see cref="AddSuccessor"/>.</summary>
+    private DurableCommit[] TakeSuccessors()
+    {
+        if (Volatile.Read(ref _state) is Pending or Writing)
+        {
+            return [];
+        }
+
+        lock (_successors)
+        {
+            if (_successors.Count == 0)
+            {
+                return [];
+            }
+
+            DurableCommit[] successors = [.. _successors];
+            _successors.Clear();
+            return successors;
+        }
+    }
+
 }
 
 /// <summary>
@@ -221,9 +261,6 @@ internal sealed class TransactionPart(DurableCommit commit, long[] ranges, long 
     public long First => IsInput ? long.MaxValue : Ranges[0];
 
     public long Last => IsInput ? InputEnd - 1 : Ranges[^1];
-
-    /// <summary>Journaller: a tagged batch of this part is in the journal (its end marker is owed).</summary>
-    public bool Tagged { get; set; }
 
     /// <summary>Journaller: <see cref="DurableCommit.PartDurable"/> was called for this part.</summary>
     public bool ReportedDurable { get; set; }

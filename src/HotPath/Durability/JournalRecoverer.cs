@@ -11,12 +11,12 @@ namespace HotPath.Durability;
 /// <para>A bad frame before the checkpoint's position (data verified and synced before) is corruption; one at or after it,
 /// or in a segment created after the checkpoint, is a torn tail: the file is cut there. A last segment shorter than its
 /// header and created after the checkpoint is deleted.</para>
-/// <para>Transactions. The scan of the last segment (and the bounded tail scans of sealed segments) collects the
-/// transactions with a tagged batch and no end marker after it, among the whole frames before any cut. The appender
-/// holds the roll (<see cref="PartitionJournal.HoldRoll"/>) while a transaction's marker is missing, so such batches are
-/// in the last segment, which is scanned whole. A crafted sealed segment may hold one: it is decided like the last
-/// segment's when a tail scan sees it (after the segment's last index entry); one before that entry is not seen and
-/// reads as events. Each transaction found is decided once: one already in the aborted set (the <c>aborted</c> file,
+/// <para>Transactions. The whole scans of the last segment and the one before it (and the bounded tail scans of older
+/// sealed segments) collect the transactions with a tagged batch and no end marker after it, among the whole frames
+/// before any cut. The appender rolls at most once while a transaction's marker is missing (see
+/// <see cref="PartitionJournal.HoldRoll"/>), so such batches are in those two segments. A crafted older segment may hold
+/// one: it is decided like the others when a tail scan sees it (after the segment's last index entry); one before that
+/// entry is not seen and reads as events. Each transaction found is decided once: one already in the aborted set (the <c>aborted</c> file,
 /// <see cref="AbortedTransactionsFile"/>) stays aborted without asking; else
 /// <see cref="JournalSettings.IsTransactionCommitted"/> true means roll forward (the caller appends its end marker),
 /// false or no callback means abort. New aborts are written to the <c>aborted</c> file, forced to stable storage, before
@@ -109,7 +109,9 @@ internal static class JournalRecoverer
                 }
                 else
                 {
-                    indexesRebuilt += VerifySealed(segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, openTransactions);
+                    // The segment before the last is scanned whole: a transaction's tagged batch without its end marker may be
+                    // there (the journal rolls once at most while one is open), never further back.
+                    indexesRebuilt += VerifySealed(segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, openTransactions, whole: i == bases.Count - 2);
                 }
 
                 expectedBase = segment.EndOffset;
@@ -286,14 +288,15 @@ internal static class JournalRecoverer
     }
 
     /// <summary>
-    /// Verifies a sealed segment from its last index entry to its end (a bounded scan); when that fails or the index is
-    /// empty, rebuilds the index from a whole scan. Returns 1 when the index was rebuilt. A bad frame in the whole scan is corruption.
+    /// Verifies a sealed segment from its last index entry to its end (a bounded scan), or with <paramref name="whole"/>
+    /// from its start; when the bounded scan fails or the index is empty, rebuilds the index from a whole scan. Returns 1
+    /// when a missing or damaged index was rebuilt. A bad frame in the whole scan is corruption.
     /// </summary>
     private static int VerifySealed(
-        JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer, Dictionary<long, long> openTransactions)
+        JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer, Dictionary<long, long> openTransactions, bool whole)
     {
         int count = segment.Index.Count;
-        if (count > 0)
+        if (count > 0 && !whole)
         {
             SparseIndex.Entry last = segment.Index[count - 1];
             SegmentScanner.ScanResult tail = SegmentScanner.Scan(
@@ -307,16 +310,17 @@ internal static class JournalRecoverer
         }
 
         segment.ResetIndex();
-        SegmentScanner.ScanResult whole = SegmentScanner.Scan(
+        SegmentScanner.ScanResult wholeScan = SegmentScanner.Scan(
             segment, FileHeaderLayout.Size, segment.BaseOffset, fileLength, eventSize, indexIntervalBytes, ref buffer, openTransactions);
-        if (whole.Failure is not null)
+        if (wholeScan.Failure is not null)
         {
-            throw new JournalCorruptionException(segment.Path, whole.Position, whole.Failure);
+            throw new JournalCorruptionException(segment.Path, wholeScan.Position, wholeScan.Failure);
         }
 
-        Seal(segment, whole, fileLength);
+        Seal(segment, wholeScan, fileLength);
         segment.PersistIndex();
-        return 1;
+        // A whole scan asked for (the segment before the last) rebuilt a sound index: not counted as a repair.
+        return whole && count > 0 ? 0 : 1;
     }
 
     private static void Seal(JournalSegment segment, SegmentScanner.ScanResult scan, long fileLength)

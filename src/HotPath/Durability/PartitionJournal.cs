@@ -67,6 +67,9 @@ internal sealed partial class PartitionJournal : IDisposable
     /// </summary>
     private readonly HashSet<long> _abortedTransactions;
 
+    /// <summary>Transactions with a tagged batch and no end marker yet, by the base of the segment of their first tagged batch. Appender.</summary>
+    private readonly Dictionary<long, long> _openTagged = [];
+
     private JournalCheckpoint _checkpoint;
     private long _checkpointTimestamp;
     private bool _disposed;
@@ -120,12 +123,13 @@ internal sealed partial class PartitionJournal : IDisposable
     public int SegmentCount => Volatile.Read(ref _segments).Length;
 
     /// <summary>
-    /// While true, a batch never rolls the segment on size: the active segment grows past
-    /// <see cref="JournalSettings.SegmentBytes"/>. Set it before the first tagged batch of a transaction and clear it
-    /// once every transaction's end marker is staged: recovery scans only the last segment whole, so a tagged batch
-    /// whose end marker is not written yet must stay in it to be found and decided after a crash (a sealed segment is
-    /// verified from its last index entry only). When it turns false, the next batch rolls if the segment is over size
-    /// (end markers never roll). Thread-safety: the appender.
+    /// While true, a batch never rolls the segment on size (a manual hold; tests). Transactions hold the roll by
+    /// themselves: a tagged batch whose end marker is not written yet may be in the active segment or the one before it,
+    /// never further back, because recovery scans those two whole to find and decide such batches after a crash (an
+    /// older sealed segment is verified from its last index entry only). So a second roll waits until every transaction
+    /// tagged before the first one has its end marker (normally milliseconds; a roll happens every
+    /// <see cref="JournalSettings.SegmentBytes"/>), and the segment grows past its size meanwhile. End markers never roll.
+    /// Thread-safety: the appender.
     /// </summary>
     public bool HoldRoll { get; set; }
 
@@ -232,8 +236,8 @@ internal sealed partial class PartitionJournal : IDisposable
     /// Appends <paramref name="events"/> (a positive multiple of <see cref="EventSize"/> bytes) as one batch of
     /// <paramref name="transaction"/> starting at <paramref name="firstOffset"/>, which must be <see cref="EndOffset"/>.
     /// It reads as events, unless a recovery finds it with no end marker after it and the transaction log does not
-    /// record the transaction as committed: then it reads as a gap. Hold the roll (<see cref="HoldRoll"/>) until the
-    /// transaction's end marker is staged. Buffered until <see cref="Flush"/>. Thread-safety: the appender. Allocates
+    /// record the transaction as committed: then it reads as a gap. Until the transaction's end marker is staged the
+    /// journal rolls at most once (see <see cref="HoldRoll"/>). Buffered until <see cref="Flush"/>. Thread-safety: the appender. Allocates
     /// nothing in steady state.
     /// </summary>
     public void AppendTransactionEvents(long firstOffset, ReadOnlySpan<byte> events, long timestampMs, long transaction)
@@ -249,6 +253,8 @@ internal sealed partial class PartitionJournal : IDisposable
         FrameLayout.Seal(frame);
         _endOffset = firstOffset + count;
         Active.EndOffset = _endOffset;
+        // After Stage, which may have rolled: the segment that holds this batch (an earlier one is kept).
+        _openTagged.TryAdd(transaction, Active.BaseOffset);
     }
 
     /// <summary>
@@ -265,6 +271,7 @@ internal sealed partial class PartitionJournal : IDisposable
         SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindTransactionEnd, 0, _endOffset, timestampMs);
         SegmentLayout.WriteTransaction(body, transaction);
         FrameLayout.Seal(frame);
+        _openTagged.Remove(transaction);
     }
 
     /// <summary>
@@ -470,6 +477,21 @@ internal sealed partial class PartitionJournal : IDisposable
         }
     }
 
+    /// <summary>True when a transaction's first tagged batch without its end marker is in a sealed segment: a roll would leave it two segments back.</summary>
+    private bool TaggedBeforeActive()
+    {
+        long active = Active.BaseOffset;
+        foreach (long segmentBase in _openTagged.Values)
+        {
+            if (segmentBase < active)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// Makes room for a frame with a body of <paramref name="bodyLength"/> bytes starting at <paramref name="firstOffset"/>
     /// (rolling the segment or flushing when needed), records its index entry, and returns the frame's staging bytes.
@@ -480,7 +502,7 @@ internal sealed partial class PartitionJournal : IDisposable
     {
         int frameSize = FrameLayout.FrameSize(bodyLength);
         JournalSegment active = Active;
-        if (!isMarker && !HoldRoll && active.EndOffset > active.BaseOffset && active.Length + frameSize > _settings.SegmentBytes)
+        if (!isMarker && !HoldRoll && active.EndOffset > active.BaseOffset && active.Length + frameSize > _settings.SegmentBytes && !TaggedBeforeActive())
         {
             Roll();
             active = Active;

@@ -14,8 +14,8 @@ namespace HotPath.Durability;
 /// <para><b>Acknowledgement.</b> Offsets from a part's first one on are acknowledged only once its commit record is
 /// durable (<see cref="CapAcknowledged"/>): an acknowledged transaction is whole after any crash. Events published after
 /// it wait with it (the acknowledged end is a prefix).</para>
-/// <para><b>Rolls.</b> While a tagged batch lacks its end marker the journal does not roll (<c>HoldRoll</c>): such a
-/// batch is always in the last segment, which recovery scans whole.</para>
+/// <para><b>Rolls.</b> While a tagged batch lacks its end marker the journal rolls at most once (it tracks that itself,
+/// see <c>PartitionJournal.HoldRoll</c>): such a batch is always in the last two segments, which recovery scans whole.</para>
 /// </remarks>
 internal sealed partial class TopicJournaller<T>
 {
@@ -23,6 +23,9 @@ internal sealed partial class TopicJournaller<T>
 
     /// <summary>Per partition, the transaction parts registered and not yet given their end marker, by first offset.</summary>
     private readonly List<TransactionPart>[] _parts;
+
+    /// <summary>The topic is closing: lost commits are dropped, not a failure (see <see cref="FinishTransactions"/>).</summary>
+    private bool _finishing;
 
     /// <summary>Interval policy: end markers written, resolved once a sync forced them.</summary>
     private readonly List<(TransactionPart Part, int Partition)> _endsAwaitingSync = [];
@@ -43,7 +46,8 @@ internal sealed partial class TopicJournaller<T>
         long stable = _partitions[i].LastStableOffset;
         if (_partitions[i].Journal!.DrainTransactionParts(parts))
         {
-            parts.Sort(static (a, b) => a.First.CompareTo(b.First));
+            // Stable by transaction number among equal keys (input waits all sort last): reported in commit order.
+            parts.Sort(static (a, b) => a.First != b.First ? a.First.CompareTo(b.First) : a.Commit.Transaction.CompareTo(b.Commit.Transaction));
         }
 
         if (stable <= position)
@@ -61,8 +65,6 @@ internal sealed partial class TopicJournaller<T>
 
             if (from <= position)
             {
-                part.Tagged = true;
-                _partitions[i].Journal!.Journal.HoldRoll = true;
                 return ((int)Math.Min(max, to - position + 1), part.Commit.Transaction);
             }
 
@@ -85,12 +87,15 @@ internal sealed partial class TopicJournaller<T>
             return wrote;
         }
 
-        JournalProgress progress = _partitions[i].Journal!;
-        PartitionJournal journal = progress.Journal;
-        long durableEnd = _options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd;
+        PartitionJournal journal = _partitions[i].Journal!.Journal;
+        long durableEnd = DurableEnd(journal);
+        // An input wait is judged against the acknowledgeable end, not the raw durable one: input that belongs to a
+        // transaction whose own record is not durable yet may still be aborted by a crash, and an output derived from it
+        // must not commit before it.
+        long inputEnd = CapAcknowledged(i, durableEnd);
         foreach (TransactionPart part in parts)
         {
-            if (!part.ReportedDurable && part.Last < durableEnd)
+            if (!part.ReportedDurable && part.Last < (part.IsInput ? inputEnd : durableEnd))
             {
                 part.ReportedDurable = true;
                 // May write the commit record on this thread (a failure throws: the journaller fails visibly).
@@ -107,6 +112,16 @@ internal sealed partial class TopicJournaller<T>
                 throw new JournalException(journal.Directory, $"the commit record of transaction {part.Commit.Transaction} could not be written: {failure.Message}", failure);
             }
 
+            if (part.Commit.IsLost && !_finishing)
+            {
+                // Abandoned: a topic it spans (or an earlier transaction of the same consumer group) closed before every
+                // part was durable. Its events here will read as aborted after a restart, so nothing past them can be
+                // acknowledged truthfully: the journal stops visibly rather than hold the acknowledgement forever.
+                throw new JournalException(
+                    journal.Directory,
+                    $"transaction {part.Commit.Transaction} spans partition {i} of '{_topicName}' and was abandoned before it was durable (a topic it spans, or an earlier transaction of the same consumer group, closed first); dispose topics that share transactions after their publishers stop");
+            }
+
             if (part.IsInput && part.ReportedDurable)
             {
                 // An input wait: reported, nothing to mark here.
@@ -116,6 +131,7 @@ internal sealed partial class TopicJournaller<T>
 
             if (!part.ReportedDurable || !part.Commit.IsDurable)
             {
+                // Closing: FinishTransactions drops the lost ones.
                 continue;
             }
 
@@ -142,7 +158,6 @@ internal sealed partial class TopicJournaller<T>
             }
         }
 
-        journal.HoldRoll = parts.Exists(static part => part.Tagged);
         return wrote || ended;
     }
 
@@ -184,14 +199,22 @@ internal sealed partial class TopicJournaller<T>
         return end;
     }
 
+    /// <summary>What "durable" means for a part under the topic's policy: flushed (None), synced (the others).</summary>
+    private long DurableEnd(PartitionJournal journal) => _options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd;
+
     /// <summary>True when partition <paramref name="i"/> has transaction work that needs no new event (a commit became durable, a registration waits).</summary>
     private bool HasTransactionWork(int i)
     {
-        PartitionJournal journal = _partitions[i].Journal!.Journal;
-        long durableEnd = _options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd;
+        if (_options.Sync == SyncPolicy.Interval)
+        {
+            // Settled by the interval's sync only: the park's time-out (at most the interval) wakes the journaller for it.
+            return false;
+        }
+
+        long inputEnd = CapAcknowledged(i, DurableEnd(_partitions[i].Journal!.Journal));
         foreach (TransactionPart part in _parts[i])
         {
-            if (part.IsInput && part.Last < durableEnd)
+            if (part.IsInput && !part.ReportedDurable && part.Last < inputEnd)
             {
                 return true;
             }
@@ -213,9 +236,16 @@ internal sealed partial class TopicJournaller<T>
     /// </summary>
     private void FinishTransactions()
     {
+        _finishing = true;
         long deadline = Environment.TickCount64 + (long)FinishTimeout.TotalMilliseconds;
         while (true)
         {
+            // Registrations after the last round's drain too: their parts are never journaled now, so they are abandoned below.
+            for (int i = 0; i < _partitions.Length; i++)
+            {
+                _partitions[i].Journal!.DrainTransactionParts(_parts[i]);
+            }
+
             bool waiting = false;
             long timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             for (int i = 0; i < _partitions.Length; i++)
@@ -230,16 +260,24 @@ internal sealed partial class TopicJournaller<T>
                         ResolveSyncedEnds(i);
                     }
 
-                    _partitions[i].Acknowledge(CapAcknowledged(i, _options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd));
+                    _partitions[i].Acknowledge(CapAcknowledged(i, DurableEnd(journal)));
                 }
 
-                foreach (TransactionPart part in _parts[i])
+                List<TransactionPart> parts = _parts[i];
+                for (int p = parts.Count - 1; p >= 0; p--)
                 {
+                    TransactionPart part = parts[p];
                     if (!part.ReportedDurable)
                     {
+                        // Never journaled now (held behind a transaction still open): its commit cannot become durable.
                         part.Commit.TryAbandon(FinishTimeout);
                     }
-                    else if (!part.Commit.IsLost)
+
+                    if (part.Commit.IsLost)
+                    {
+                        parts.RemoveAt(p);
+                    }
+                    else
                     {
                         waiting = true;
                     }

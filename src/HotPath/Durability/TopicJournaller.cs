@@ -309,7 +309,7 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             bool settled = _options.Sync != SyncPolicy.Interval && SettleTransactions(i, timestamp);
             if ((dispatched || settled) && _options.Sync != SyncPolicy.Interval)
             {
-                _partitions[i].Acknowledge(CapAcknowledged(i, _options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd));
+                _partitions[i].Acknowledge(CapAcknowledged(i, DurableEnd(journal)));
             }
 
             progressed |= dispatched || settled;
@@ -336,7 +336,7 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             bool settled = _options.Sync == SyncPolicy.Interval && SettleTransactions(i, timestamp);
             if (synced || settled)
             {
-                _partitions[i].Acknowledge(CapAcknowledged(i, _options.Sync == SyncPolicy.None ? journal.FlushedEnd : journal.SyncedEnd));
+                _partitions[i].Acknowledge(CapAcknowledged(i, DurableEnd(journal)));
             }
         }
 

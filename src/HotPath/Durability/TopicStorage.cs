@@ -36,15 +36,16 @@ internal sealed class TopicStorage : IDisposable
         DurabilityOptions durability = options.Durability!;
         TopicDirectory? directory = null;
         OffsetStore? offsets = null;
-        var transactions = new TransactionLogHandle(durability.Directory);
+        var transactions = new TransactionLogHandle(durability.Directory, options.Name, options.PartitionCount);
         var partitions = new List<JournalProgress>();
         try
         {
             directory = TopicDirectory.Open(durability.Directory, options.Name, options.PartitionCount, eventSize, eventTypeName);
             offsets = OffsetStore.Open(directory.OffsetsDirectory);
-            // Recovery asks the transaction log about tagged transactions left without their end marker; with no log, no
+            // Recovery asks the transaction log about tagged transactions left without their end marker (read without its
+            // lock: a process using transactions in another topic of this directory may hold it); with no log, no
             // transaction over several parts was ever committed here, so every such transaction is aborted.
-            TransactionLog? log = transactions.GetIfExists();
+            TransactionLogState? log = TransactionLog.ReadSnapshot(durability.Directory);
             var settings = new JournalSettings(durability.SegmentBytes)
             {
                 CheckpointInterval = TimeSpan.FromSeconds(1),
@@ -54,8 +55,6 @@ internal sealed class TopicStorage : IDisposable
             for (int i = 0; i < options.PartitionCount; i++)
             {
                 PartitionJournal journal = PartitionJournal.Open(directory.PartitionDirectory(i), eventSize, settings);
-                // Every committed transaction this partition holds has its end marker now: the log need not keep it for us.
-                log?.ResolveAll(new TopicPart(options.Name, i));
                 partitions.Add(new JournalProgress(journal, options.Name, i) { Transactions = transactions, Sync = durability.Sync });
                 JournalRecovery found = journal.Recovery;
                 recovered.Add(new PartitionRecovery(

@@ -44,8 +44,7 @@ internal sealed class TransactionLog
     private readonly object _lock = new();
     private readonly string _directory;
     private readonly string _sidePath;
-    private readonly Dictionary<long, HashSet<TopicPart>> _pending = [];
-    private readonly Dictionary<(string Topic, string GroupId, int Partition), long> _offsets = [];
+    private readonly TransactionLogState _state = new();
     private FileStream? _lockStream;
     private FileStream _stream;
     private long _appended;
@@ -75,7 +74,37 @@ internal sealed class TransactionLog
     /// <summary>Records waiting for an end marker in one of their parts. Any thread (a snapshot).</summary>
     public int PendingCount
     {
-        get { lock (_lock) { return _pending.Count; } }
+        get { lock (_lock) { return _state.Pending.Count; } }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="root"/>'s log without taking its lock (null when there is none), for a topic's recovery: a
+    /// record about a transaction over this topic was written by a process that held the topic, so it is in the file
+    /// (whole: written before that process released the topic, or torn and never acknowledged); a process holding the
+    /// log now only appends records about topics it holds, or replaces the file whole by a rename.
+    /// </summary>
+    public static TransactionLogState? ReadSnapshot(string root)
+    {
+        string path = System.IO.Path.Combine(System.IO.Path.GetFullPath(root), DirectoryName, FileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var state = new TransactionLogState();
+        try
+        {
+            foreach (TransactionRecord record in new TransactionLogScan(path).Records)
+            {
+                state.Apply(record);
+            }
+        }
+        catch (Exception e) when (OsError.IsFileError(e) && e is not JournalException)
+        {
+            throw new JournalException(path, $"cannot read the transaction log '{path}': {OsError.Describe(e)}", e);
+        }
+
+        return state;
     }
 
     /// <summary>True when <paramref name="root"/> holds a transaction log (transactions were committed there once).</summary>
@@ -147,7 +176,7 @@ internal sealed class TransactionLog
     {
         lock (_lock)
         {
-            return _pending.ContainsKey(transaction);
+            return _state.IsCommitted(transaction);
         }
     }
 
@@ -181,7 +210,15 @@ internal sealed class TransactionLog
             _appended += frame.Length;
             if (_appended > CompactBytes)
             {
-                Compact();
+                try
+                {
+                    Compact();
+                }
+                catch (JournalException)
+                {
+                    // This record is in the log (written and flushed, or synced, above): it stands. The failure is kept in
+                    // _failure, so the next commit throws it (and fails its journaller) instead of this one.
+                }
             }
         }
     }
@@ -191,9 +228,9 @@ internal sealed class TransactionLog
     {
         lock (_lock)
         {
-            if (_pending.TryGetValue(transaction, out HashSet<TopicPart>? parts) && parts.Remove(part) && parts.Count == 0)
+            if (_state.Pending.TryGetValue(transaction, out HashSet<TopicPart>? parts) && parts.Remove(part) && parts.Count == 0)
             {
-                _pending.Remove(transaction);
+                _state.Pending.Remove(transaction);
             }
         }
     }
@@ -207,7 +244,7 @@ internal sealed class TransactionLog
         lock (_lock)
         {
             List<long>? done = null;
-            foreach ((long transaction, HashSet<TopicPart> parts) in _pending)
+            foreach ((long transaction, HashSet<TopicPart> parts) in _state.Pending)
             {
                 if (parts.Remove(part) && parts.Count == 0)
                 {
@@ -217,7 +254,7 @@ internal sealed class TransactionLog
 
             foreach (long transaction in done ?? [])
             {
-                _pending.Remove(transaction);
+                _state.Pending.Remove(transaction);
             }
         }
     }
@@ -227,16 +264,7 @@ internal sealed class TransactionLog
     {
         lock (_lock)
         {
-            var offsets = new List<TransactionOffset>();
-            foreach (KeyValuePair<(string Topic, string GroupId, int Partition), long> pair in _offsets)
-            {
-                if (pair.Key.Topic == topic)
-                {
-                    offsets.Add(new TransactionOffset(pair.Key.Topic, pair.Key.GroupId, pair.Key.Partition, pair.Value));
-                }
-            }
-
-            return offsets;
+            return _state.OffsetsOf(topic);
         }
     }
 
@@ -249,7 +277,7 @@ internal sealed class TransactionLog
         lock (_lock)
         {
             var tombstones = new List<TransactionOffset>();
-            foreach ((string Topic, string GroupId, int Partition) key in _offsets.Keys)
+            foreach ((string Topic, string GroupId, int Partition) key in _state.Offsets.Keys)
             {
                 if (key.Topic == topic && key.GroupId == groupId)
                 {
@@ -297,7 +325,7 @@ internal sealed class TransactionLog
                 log.Apply(record);
             }
 
-            log.CarriedRecords = log._pending.Count;
+            log.CarriedRecords = log._state.Pending.Count;
             stream = log.Rewrite();
             log._stream = stream;
             return log;
@@ -315,27 +343,8 @@ internal sealed class TransactionLog
         }
     }
 
-    /// <summary>Applies a commit record to the pending records and the offsets. Under the lock (or before sharing).</summary>
-    private void Apply(in TransactionRecord record)
-    {
-        if (record.Transaction != 0 && record.Parts.Count > 0)
-        {
-            _pending[record.Transaction] = [.. record.Parts];
-        }
-
-        foreach (TransactionOffset offset in record.Offsets)
-        {
-            var key = (offset.Topic, offset.GroupId, offset.Partition);
-            if (offset.Offset == OffsetEntry.Deleted)
-            {
-                _offsets.Remove(key);
-            }
-            else if (!_offsets.TryGetValue(key, out long stored) || stored < offset.Offset)
-            {
-                _offsets[key] = offset.Offset;
-            }
-        }
-    }
+    /// <summary>Applies a commit record. Under the lock (or before sharing).</summary>
+    private void Apply(in TransactionRecord record) => _state.Apply(record);
 
     /// <summary>Rewrites the file whole (header, session, pending records, offsets) and opens it for appends at its end.</summary>
     private FileStream Rewrite()
@@ -345,17 +354,12 @@ internal sealed class TransactionLog
         FileHeaderLayout.Write(header, FileHeaderLayout.FileKind.Transactions, 0, 0);
         content.Write(header);
         content.Write(TransactionRecordLayout.EncodeSession(Session));
-        foreach ((long transaction, HashSet<TopicPart> parts) in _pending)
+        foreach ((long transaction, HashSet<TopicPart> parts) in _state.Pending)
         {
             content.Write(TransactionRecordLayout.EncodeCommit(new TransactionRecord(transaction, [.. parts], [])));
         }
 
-        var offsets = new List<TransactionOffset>(_offsets.Count);
-        foreach (KeyValuePair<(string Topic, string GroupId, int Partition), long> pair in _offsets)
-        {
-            offsets.Add(new TransactionOffset(pair.Key.Topic, pair.Key.GroupId, pair.Key.Partition, pair.Value));
-        }
-
+        List<TransactionOffset> offsets = _state.OffsetsOf(null);
         if (offsets.Count > 0)
         {
             content.Write(TransactionRecordLayout.EncodeCommit(new TransactionRecord(0, [], offsets)));

@@ -1,10 +1,16 @@
 namespace HotPath.Durability;
 
 /// <summary>
-/// A durable topic's reference to its directory's <see cref="TransactionLog"/>: acquired when the topic opens if the
-/// log exists (recovery asks it about tagged transactions), else on the first transaction that needs it; released when
-/// the topic closes. Topics that never commit a transaction over several parts never create or lock the log.
+/// A durable topic's reference to its directory's <see cref="TransactionLog"/>: acquired on the first transaction over
+/// this topic that needs it (or a deletion of stored offsets); released when the topic closes. Topics that never take
+/// part in a transaction over several parts never create or lock the log (their recovery reads it without its lock).
 /// </summary>
+/// <remarks>
+/// On the first acquisition the log learns that this topic's partitions were recovered: every committed transaction
+/// they held got its end marker then (rolled forward), so no pending record needs them any more
+/// (<see cref="TransactionLog.ResolveAll"/>). No record of this process can involve the topic before that point: each
+/// one's commit acquires the log through the handle of every topic it spans first.
+/// </remarks>
 /// <remarks>Thread-safety: any thread.</remarks>
 internal sealed class TransactionLogHandle
 {
@@ -12,7 +18,15 @@ internal sealed class TransactionLogHandle
     private TransactionLog? _log;
     private bool _released;
 
-    public TransactionLogHandle(string root) => Root = Path.GetFullPath(root);
+    private readonly string _topic;
+    private readonly int _partitions;
+
+    public TransactionLogHandle(string root, string topic, int partitions)
+    {
+        Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        _topic = topic;
+        _partitions = partitions;
+    }
 
     /// <summary>The durability directory (full path): transactions span only topics of one directory.</summary>
     public string Root { get; }
@@ -23,7 +37,16 @@ internal sealed class TransactionLogHandle
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_released, this);
-            return _log ??= TransactionLog.Acquire(Root);
+            if (_log is null)
+            {
+                _log = TransactionLog.Acquire(Root);
+                for (int i = 0; i < _partitions; i++)
+                {
+                    _log.ResolveAll(new TopicPart(_topic, i));
+                }
+            }
+
+            return _log;
         }
     }
 

@@ -66,6 +66,11 @@ internal static class DurableCommits
 
         foreach ((ITransactionalOffsetTarget target, _) in offsets ?? [])
         {
+            if (System.Text.Encoding.UTF8.GetByteCount(target.GroupId) > 255)
+            {
+                return $"it commits offsets of group '{target.GroupId}', whose id is longer than the 255 UTF-8 bytes a commit record holds";
+            }
+
             if (target.DurableJournal!.Transactions!.Root != parts[0].Journal.Transactions!.Root)
             {
                 return $"it commits offsets of group '{target.GroupId}' on durable topic '{target.DurableJournal.TopicName}' in '{target.DurableJournal.Transactions.Root}', "

@@ -245,6 +245,44 @@ public sealed class PartitionJournalTransactionTests
     }
 
     [Fact]
+    public void OpenTransaction_RollsAtMostOnceUntilItsEndMarker_AndRecoveryFindsItInTheSegmentBeforeTheLast()
+    {
+        using var dir = new JournalTestDirectory();
+        const long SegmentBytes = 256;
+        using (PartitionJournal journal = Open(dir, null, SegmentBytes))
+        {
+            journal.AppendTransactionEvents(0, JournalTestDirectory.Events(0, 2), 1, transaction: 7);
+            for (long offset = 2; offset < 40; offset += 2)
+            {
+                journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 2), 1);
+            }
+
+            // One roll (transaction 7's batch is in the segment before the active one), then no more: far past the size.
+            journal.Flush();
+            Assert.Equal(2, journal.SegmentCount);
+            journal.AppendTransactionEnd(7, 2);
+            journal.AppendEvents(40, JournalTestDirectory.Events(40, 2), 2);
+            Assert.Equal(3, journal.SegmentCount);
+
+            // Transaction 8 opens in segment 3 and stays open across one roll: the crash comes before its end marker.
+            journal.AppendTransactionEvents(42, JournalTestDirectory.Events(42, 2), 3, transaction: 8);
+            for (long offset = 44; offset < 80; offset += 2)
+            {
+                journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 2), 3);
+            }
+
+            Assert.Equal(4, journal.SegmentCount);
+        }
+
+        // Transaction 8's batch is in the segment before the last: the whole scan finds it, the log never committed it.
+        using PartitionJournal reopened = Open(dir, isCommitted: _ => false, SegmentBytes);
+        Assert.Equal([8L], reopened.Recovery.AbortedTransactions);
+        byte[] buffer = new byte[64 * EventSize];
+        Assert.Equal(new JournalRun(42, 2, IsGap: true), reopened.Read(42, buffer));
+        Assert.False(reopened.Read(0, buffer).IsGap);
+    }
+
+    [Fact]
     public void AppendTransactionEnd_OnlyMarkersPastSegmentBytes_NeverRolls()
     {
         using var dir = new JournalTestDirectory();
