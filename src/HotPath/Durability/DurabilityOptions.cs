@@ -10,7 +10,7 @@ namespace HotPath.Durability;
 /// The topic's files live in <c>Directory/&lt;topic name&gt;/</c>: several topics may share one directory. Validated
 /// once, when the topic is created (<see cref="Validate"/>). Thread-safety: immutable after init.
 /// </remarks>
-public sealed record DurabilityOptions
+public sealed partial record DurabilityOptions
 {
     /// <summary>The smallest segment size: 4 KiB.</summary>
     public const long MinSegmentBytes = 4096;

@@ -91,7 +91,10 @@ internal sealed partial class TopicJournaller<T> : IDisposable
 
         _lastSync = _lastOffsetPersist = _lastRetention = Stopwatch.GetTimestamp();
         _thread = new Thread(Run) { IsBackground = true, Name = $"hotpath-journal-{topicName}" };
-        _thread.Start();
+        if (!options.JournallerDrivenByTest)
+        {
+            _thread.Start();
+        }
     }
 
     /// <summary>The journaller's failure, or null. Any thread: acquire, pairs with the release in <see cref="Fail"/>.</summary>
@@ -195,6 +198,12 @@ internal sealed partial class TopicJournaller<T> : IDisposable
     {
         if (Interlocked.Exchange(ref _stopping, 1) == 0)
         {
+            if (_options.JournallerDrivenByTest)
+            {
+                StopOnCallerForTest();
+                return;
+            }
+
             _parker.Unpark();
             _thread.Join();
         }
@@ -262,14 +271,7 @@ internal sealed partial class TopicJournaller<T> : IDisposable
                 Park();
             }
 
-            SyncAll();
-            FinishTransactions();
-            lock (_groupsLock)
-            {
-                PersistOffsetsLocked(_groups);
-            }
-
-            _offsets.Sync();
+            Finish();
         }
         catch (Exception e)
         {
@@ -277,6 +279,19 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             // with an unhandled exception, which would end the process.
             Fail(e);
         }
+    }
+
+    /// <summary>The thread's last work once everything was journaled: syncs, settles the transactions, persists the offsets.</summary>
+    private void Finish()
+    {
+        SyncAll();
+        FinishTransactions();
+        lock (_groupsLock)
+        {
+            PersistOffsetsLocked(_groups);
+        }
+
+        _offsets.Sync();
     }
 
     /// <summary>One round over the partitions: append, flush, sync (per policy), commit, acknowledge. True when it journaled anything.</summary>
