@@ -13,7 +13,8 @@ namespace HotPath.Tests.Durability;
 /// read-uncommitted groups, checked against the sequential model in <see cref="DurableTopicModelRun"/>: each restart
 /// continues every partition at the model's count with no torn tail, keeps every committed transaction whole in every
 /// partition and nothing aborted (readers of each whole partition at both isolation levels), and leaves a transaction
-/// log exactly once a transaction over two or more partitions committed; every group resumes exactly at the offset it
+/// log exactly once a transaction over two or more partitions committed (such a transaction is acknowledged only after
+/// its commit record is in the log); every group resumes exactly at the offset it
 /// committed before the clean shutdown and then gets exactly the model's events from there, in order (a read-committed
 /// group never an aborted one); a new group starts at the journal's start; per-key order holds; retention never
 /// deletes what a group has not committed. A failure shrinks to a short printed operation list.

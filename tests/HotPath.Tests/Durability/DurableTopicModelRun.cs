@@ -24,8 +24,9 @@ namespace HotPath.Tests.Durability;
 /// committed offsets, disposes the topic and reopens the directory: the partitions continue at the model's counts, no
 /// bytes are cut off, every group's stored offset is exactly its committed one, and a recreated group resumes there;
 /// a read-committed reader of each whole partition gets exactly the model's committed events (every committed
-/// transaction whole, nothing aborted), a read-uncommitted one every event; the directory's transaction log exists
-/// exactly once a transaction over two or more partitions committed.</para>
+/// transaction whole, nothing aborted), and so does a read-uncommitted one (aborted offsets are gaps in the journal); the
+/// directory's transaction log exists exactly once a transaction over two or more partitions committed, and such a
+/// transaction's events are acknowledged only once its commit record is in the log.</para>
 /// <para>No operation blocks forever: a publish never asks for more than the ring can free while a member-less group
 /// holds it (a transaction counts its events and the plain ones inside it together: while it is open, read-committed
 /// readers and the journaller stop at its first offset), and every wait fails the run after <see cref="Timeout"/>.</para>
@@ -48,6 +49,7 @@ internal sealed class DurableTopicModelRun : IDisposable
     private readonly TransactionCoordinator _coordinator = new();
     private readonly TransactionalPublisher _publisher;
     private bool _multiPartitionCommitted;
+    private long? _lastCommitRecord;
     private Topic<TestEvent> _topic;
     private int _sessions;
     private bool _retentionAwaited;
@@ -218,6 +220,7 @@ internal sealed class DurableTopicModelRun : IDisposable
         int plainPartition = PartitionOfKey(transaction.Key);
         long plain = Math.Min(transaction.Interleaved, room[plainPartition]);
         using var cancel = new CancellationTokenSource(Timeout);
+        var results = new List<PublishResult>(targets.Count);
         _publisher.Begin();
         for (int i = 0; i < targets.Count; i++)
         {
@@ -237,6 +240,7 @@ internal sealed class DurableTopicModelRun : IDisposable
             PublishResult result = _publisher.PublishTo(_topic, partition, in @event, cancel.Token);
             Assert.Equal(partition, result.Partition);
             Assert.Equal(_published[partition].Count, result.Offset);
+            results.Add(result);
             _published[partition].Add(@event.Value);
             _keyOfValue.Add(key);
             _abortedValue.Add(transaction.Abort);
@@ -249,10 +253,36 @@ internal sealed class DurableTopicModelRun : IDisposable
         else
         {
             _publisher.Commit();
-            _multiPartitionCommitted |= targets.Distinct().Count() >= 2;
+            if (targets.Distinct().Count() >= 2)
+            {
+                _multiPartitionCommitted = true;
+                CheckCommitRecord(results);
+            }
         }
 
         CheckTransactionLog();
+    }
+
+    /// <summary>
+    /// A committed transaction over two or more partitions is acknowledged only after its commit record is in the
+    /// transaction log (so it is whole after any crash): once every event of it is acknowledged, the log's newest record
+    /// is a new one, over exactly its partitions.
+    /// </summary>
+    private void CheckCommitRecord(List<PublishResult> results)
+    {
+        foreach (PublishResult result in results)
+        {
+            Assert.True(_topic.WaitAcknowledged(result, Timeout), $"p{result.Partition} offset {result.Offset} of a committed transaction not acknowledged");
+        }
+
+        var scan = new TransactionLogScan(Path.Combine(_directory.Path, TransactionLog.DirectoryName, TransactionLog.FileName));
+        TopicPart[] expected = [.. results.Select(r => r.Partition).Distinct().Order().Select(p => new TopicPart(TopicName, p))];
+        Assert.True(scan.Records.Count > 0, "a committed transaction over two or more partitions was acknowledged before any commit record");
+        TransactionRecord newest = scan.Records[^1];
+        Assert.True(
+            newest.Transaction != _lastCommitRecord && newest.Parts.OrderBy(p => p.Partition).SequenceEqual(expected),
+            $"a committed transaction over {string.Join(", ", expected)} was acknowledged before its commit record (newest record {newest.Transaction} over {string.Join(", ", newest.Parts)})");
+        _lastCommitRecord = newest.Transaction;
     }
 
     /// <summary>The directory's transaction log exists exactly once a transaction over two or more partitions committed.</summary>
