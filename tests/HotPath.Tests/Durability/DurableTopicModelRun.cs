@@ -19,8 +19,8 @@ namespace HotPath.Tests.Durability;
 /// key and whether an aborted transaction wrote it are kept beside it); per group and partition, the committed offset at the last clean shutdown and the offset the
 /// group started at in the current session (the topic's lifetime between two restarts).</para>
 /// <para>A session's deliveries of a group on a partition must be exactly the offsets from its start on (without the
-/// aborted ones when it reads committed), in order, with the model's values: checked up to the committed offset whenever that stands still (the group has no member, or was
-/// drained, or was disposed). A restart disposes the groups (their members commit what they handled), reads their
+/// aborted ones when it reads committed), in order, with the model's values: checked up to the committed offset whenever
+/// that stands still (the group has no member, or was drained, or was disposed). A restart disposes the groups (their members commit what they handled), reads their
 /// committed offsets, disposes the topic and reopens the directory: the partitions continue at the model's counts, no
 /// bytes are cut off, every group's stored offset is exactly its committed one, and a recreated group resumes there;
 /// a read-committed reader of each whole partition gets exactly the model's committed events (every committed

@@ -10,8 +10,9 @@ namespace HotPath.Tests.Durability;
 /// <summary>
 /// One generated run of the durable-topic model property: the topic's shape (a tiny ring, so readers that resume below it
 /// catch up from the journal; 4 KiB segments, so segments roll), its durability settings, the groups that exist from the
-/// start (each reading committed or uncommitted), and the operations in order. Group and member numbers in operations are taken modulo the actual counts, so
-/// shrinking keeps every operation meaningful. <see cref="ToString"/> prints the run as a readable list.
+/// start (each reading committed or uncommitted), and the operations in order. Group, member and partition numbers in
+/// operations are taken modulo the actual counts, so shrinking keeps every operation meaningful. <see cref="ToString"/>
+/// prints the run as a readable list.
 /// </summary>
 public sealed record DurableTopicScenario(
     int Partitions,
@@ -121,7 +122,8 @@ public sealed record DurableTopicScenario(
         text.AppendLine();
         for (int i = 0; i < Ops.Length; i++)
         {
-            text.AppendLine($"  {i,2}: {Ops[i]}");
+            Op op = Ops[i] is Transaction transaction ? transaction with { First = transaction.First % Partitions } : Ops[i];
+            text.AppendLine($"  {i,2}: {op}");
         }
 
         return text.ToString();
