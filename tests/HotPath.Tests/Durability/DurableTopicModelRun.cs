@@ -4,6 +4,7 @@ using HotPath.Durability;
 using HotPath.Partitions;
 using HotPath.Tests.Support;
 using HotPath.Topics;
+using HotPath.Transactions;
 using HotPath.Workers;
 using Xunit.Sdk;
 
@@ -15,27 +16,40 @@ namespace HotPath.Tests.Durability;
 /// </summary>
 /// <remarks>
 /// <para>The model: per partition, the list of published values (a value is the event's global publish index, its
-/// key is kept beside it); per group and partition, the committed offset at the last clean shutdown and the offset the
+/// key and whether an aborted transaction wrote it are kept beside it); per group and partition, the committed offset at the last clean shutdown and the offset the
 /// group started at in the current session (the topic's lifetime between two restarts).</para>
-/// <para>A session's deliveries of a group on a partition must be exactly the offsets from its start on, in order, with
-/// the model's values: checked up to the committed offset whenever that stands still (the group has no member, or was
-/// drained, or was disposed). A restart disposes the groups (their members commit what they handled), reads their
+/// <para>A session's deliveries of a group on a partition must be exactly the offsets from its start on (without the
+/// aborted ones when it reads committed), in order, with the model's values: checked up to the committed offset whenever
+/// that stands still (the group has no member, or was drained, or was disposed). A restart disposes the groups (their members commit what they handled), reads their
 /// committed offsets, disposes the topic and reopens the directory: the partitions continue at the model's counts, no
-/// bytes are cut off, every group's stored offset is exactly its committed one, and a recreated group resumes there.</para>
+/// bytes are cut off, every group's stored offset is exactly its committed one, and a recreated group resumes there;
+/// a read-committed reader of each whole partition gets exactly the model's committed events (every committed
+/// transaction whole, nothing aborted), and so does a read-uncommitted one (aborted offsets are gaps in the journal); the
+/// directory's transaction log exists exactly once a transaction over two or more partitions committed, and such a
+/// transaction's events are acknowledged only once its commit record is in the log.</para>
 /// <para>No operation blocks forever: a publish never asks for more than the ring can free while a member-less group
-/// holds it, and every wait fails the run after <see cref="Timeout"/>.</para>
+/// holds it (a transaction counts its events and the plain ones inside it together: while it is open, read-committed
+/// readers and the journaller stop at its first offset), and every wait fails the run after <see cref="Timeout"/>.</para>
 /// </remarks>
 internal sealed class DurableTopicModelRun : IDisposable
 {
     private const string TopicName = "durable-model";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>The plain keys, then one key per partition for transactions' events.</summary>
+    private const int KeyIndices = DurableTopicScenario.KeyCount + DurableTopicScenario.MaxPartitions;
+
     private readonly DurableTopicScenario _scenario;
     private readonly TempDirectory _directory = new();
     private readonly List<long>[] _published;
     private readonly List<int> _keyOfValue = [];
-    private readonly int?[] _partitionOfKey = new int?[DurableTopicScenario.KeyCount];
+    private readonly List<bool> _abortedValue = [];
+    private readonly int?[] _partitionOfKey = new int?[KeyIndices];
     private readonly List<GroupUnderTest> _groups = [];
+    private readonly TransactionCoordinator _coordinator = new();
+    private readonly TransactionalPublisher _publisher;
+    private bool _multiPartitionCommitted;
+    private long? _lastCommitRecord;
     private Topic<TestEvent> _topic;
     private int _sessions;
     private bool _retentionAwaited;
@@ -44,6 +58,7 @@ internal sealed class DurableTopicModelRun : IDisposable
     {
         _scenario = scenario;
         _published = [.. Enumerable.Range(0, scenario.Partitions).Select(_ => new List<long>())];
+        _publisher = _coordinator.CreatePublisher("model");
         _topic = Open();
         Assert.True(_topic.Recovery!.IsNew, "a fresh directory opens as a new topic");
         foreach (DurableTopicScenario.GroupSpec spec in scenario.Groups)
@@ -73,6 +88,8 @@ internal sealed class DurableTopicModelRun : IDisposable
             group.Group.Dispose();
         }
 
+        _publisher.Dispose();
+        _coordinator.Dispose();
         _topic.Dispose();
         _directory.Dispose();
     }
@@ -100,6 +117,9 @@ internal sealed class DurableTopicModelRun : IDisposable
         {
             case DurableTopicScenario.Publish publish:
                 Publish(publish.Key, publish.Count);
+                break;
+            case DurableTopicScenario.Transaction transaction:
+                Transaction(transaction);
                 break;
             case DurableTopicScenario.Join join:
                 GroupOf(join.Group).JoinOne();
@@ -164,36 +184,157 @@ internal sealed class DurableTopicModelRun : IDisposable
 
     private void Publish(int key, int count)
     {
-        string keyText = $"k{key}";
-        int partition = _topic.PartitionFor(keyText);
+        int partition = PartitionOfKey(key);
+        long limit = Math.Min(count, Room(partition));
+        for (long i = 0; i < limit; i++)
+        {
+            PublishPlain(key, partition);
+        }
+    }
+
+    /// <summary>
+    /// One transaction (see <see cref="DurableTopicScenario.Transaction"/>), begun and ended here so that it never stays
+    /// open across operations. Its events and the plain ones inside it fit the room of each partition together: while it
+    /// is open, read-committed readers and the journaller stop at its first offset there.
+    /// </summary>
+    private void Transaction(DurableTopicScenario.Transaction transaction)
+    {
+        int partitions = _scenario.Partitions;
+        long[] room = [.. Enumerable.Range(0, partitions).Select(Room)];
+        var targets = new List<int>();
+        for (int i = 0; i < transaction.Count; i++)
+        {
+            int partition = (transaction.First + i) % partitions;
+            if (room[partition] > 0)
+            {
+                room[partition]--;
+                targets.Add(partition);
+            }
+        }
+
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        int plainPartition = PartitionOfKey(transaction.Key);
+        long plain = Math.Min(transaction.Interleaved, room[plainPartition]);
+        using var cancel = new CancellationTokenSource(Timeout);
+        var results = new List<PublishResult>(targets.Count);
+        _publisher.Begin();
+        for (int i = 0; i < targets.Count; i++)
+        {
+            if (i == targets.Count / 2)
+            {
+                for (long j = 0; j < plain; j++)
+                {
+                    PublishPlain(transaction.Key, plainPartition);
+                }
+            }
+
+            int partition = targets[i];
+            int key = DurableTopicScenario.KeyCount + partition;
+            _partitionOfKey[key] = partition;
+            var @event = new TestEvent(_keyOfValue.Count, key);
+            // Bounded by the room above; the token turns a wait that should not happen into a failure.
+            PublishResult result = _publisher.PublishTo(_topic, partition, in @event, cancel.Token);
+            Assert.Equal(partition, result.Partition);
+            Assert.Equal(_published[partition].Count, result.Offset);
+            results.Add(result);
+            _published[partition].Add(@event.Value);
+            _keyOfValue.Add(key);
+            _abortedValue.Add(transaction.Abort);
+        }
+
+        if (transaction.Abort)
+        {
+            _publisher.Abort();
+        }
+        else
+        {
+            _publisher.Commit();
+            if (targets.Distinct().Count() >= 2)
+            {
+                _multiPartitionCommitted = true;
+                CheckCommitRecord(results);
+            }
+        }
+
+        CheckTransactionLog();
+    }
+
+    /// <summary>
+    /// A committed transaction over two or more partitions is acknowledged only after its commit record is in the
+    /// transaction log (so it is whole after any crash): once every event of it is acknowledged, the log's newest record
+    /// is a new one, over exactly its partitions.
+    /// </summary>
+    private void CheckCommitRecord(List<PublishResult> results)
+    {
+        foreach (PublishResult result in results)
+        {
+            Assert.True(_topic.WaitAcknowledged(result, Timeout), $"p{result.Partition} offset {result.Offset} of a committed transaction not acknowledged");
+        }
+
+        var scan = new TransactionLogScan(Path.Combine(_directory.Path, TransactionLog.DirectoryName, TransactionLog.FileName));
+        TopicPart[] expected = [.. results.Select(r => r.Partition).Distinct().Order().Select(p => new TopicPart(TopicName, p))];
+        Assert.True(scan.Records.Count > 0, "a committed transaction over two or more partitions was acknowledged before any commit record");
+        TransactionRecord newest = scan.Records[^1];
+        Assert.True(
+            newest.Transaction != _lastCommitRecord && newest.Parts.OrderBy(p => p.Partition).SequenceEqual(expected),
+            $"a committed transaction over {string.Join(", ", expected)} was acknowledged before its commit record (newest record {newest.Transaction} over {string.Join(", ", newest.Parts)})");
+        _lastCommitRecord = newest.Transaction;
+    }
+
+    /// <summary>The directory's transaction log exists exactly once a transaction over two or more partitions committed.</summary>
+    private void CheckTransactionLog() =>
+        Assert.True(
+            TransactionLog.ExistsUnder(_directory.Path) == _multiPartitionCommitted,
+            _multiPartitionCommitted
+                ? "a transaction over two or more partitions committed, yet the directory has no transaction log"
+                : "no transaction over two or more partitions committed, yet the directory has a transaction log");
+
+    /// <summary>The partition of a plain key (checked to stay the same for the whole run).</summary>
+    private int PartitionOfKey(int key)
+    {
+        int partition = _topic.PartitionFor($"k{key}");
         if (_partitionOfKey[key] is int known)
         {
-            Assert.True(known == partition, $"key {keyText} moved from partition {known} to {partition}");
+            Assert.True(known == partition, $"key k{key} moved from partition {known} to {partition}");
         }
 
         _partitionOfKey[key] = partition;
-        List<long> log = _published[partition];
+        return partition;
+    }
 
-        // A group without members holds every event it has not committed: publish only what fits beside it (after a
-        // restart it may hold more than a ring's worth, all in the journal: then nothing fits).
-        long limit = count;
+    /// <summary>
+    /// How many events the partition takes without blocking: a group without members holds every event it has not
+    /// committed (after a restart it may hold more than a ring's worth, all in the journal: then nothing fits).
+    /// </summary>
+    private long Room(int partition)
+    {
+        long room = _scenario.Capacity;
         foreach (GroupUnderTest group in _groups.Where(g => g.Members.Count == 0))
         {
-            long held = log.Count - SettledPosition(group, partition);
-            limit = Math.Min(limit, _scenario.Capacity - held);
+            long held = _published[partition].Count - SettledPosition(group, partition);
+            room = Math.Min(room, _scenario.Capacity - held);
         }
 
-        for (long i = 0; i < limit; i++)
-        {
-            var @event = new TestEvent(_keyOfValue.Count, key);
-            PublishResult result = default;
-            // Members (and the journaller) free the ring concurrently; a bounded wait for room, never Publish.
-            WaitUntil(() => _topic.TryPublish(keyText, in @event, out result), $"room to publish into partition {partition}");
-            Assert.Equal(partition, result.Partition);
-            Assert.Equal(log.Count, result.Offset);
-            log.Add(@event.Value);
-            _keyOfValue.Add(key);
-        }
+        return Math.Max(0, room);
+    }
+
+    /// <summary>One plain event with key <c>k{key}</c>, into its partition.</summary>
+    private void PublishPlain(int key, int partition)
+    {
+        List<long> log = _published[partition];
+        var @event = new TestEvent(_keyOfValue.Count, key);
+        PublishResult result = default;
+        // Members (and the journaller) free the ring concurrently; a bounded wait for room, never Publish.
+        WaitUntil(() => _topic.TryPublish($"k{key}", in @event, out result), $"room to publish into partition {partition}");
+        Assert.Equal(partition, result.Partition);
+        Assert.Equal(log.Count, result.Offset);
+        log.Add(@event.Value);
+        _keyOfValue.Add(key);
+        _abortedValue.Add(false);
     }
 
     private void Leave(GroupUnderTest group, int index)
@@ -271,7 +412,11 @@ internal sealed class DurableTopicModelRun : IDisposable
             Assert.True(
                 recovery.Partitions[p].StartOffset <= needed,
                 $"p{p}: retention deleted offsets a group still needs (journal start {recovery.Partitions[p].StartOffset}, lowest committed {needed})");
+            CheckWholePartition(p, IsolationLevel.ReadCommitted);
+            CheckWholePartition(p, IsolationLevel.ReadUncommitted);
         }
+
+        CheckTransactionLog();
 
         foreach (GroupUnderTest group in _groups)
         {
@@ -296,6 +441,46 @@ internal sealed class DurableTopicModelRun : IDisposable
                 group.JoinOne();
             }
         }
+    }
+
+    /// <summary>
+    /// After a restart, a reader of the whole partition (from the journal's start) gets exactly the model's committed
+    /// events at either isolation: every committed transaction whole; an aborted one's offsets read as gaps (the journal
+    /// holds only decided events, so not even a read-uncommitted reader gets them back).
+    /// </summary>
+    private void CheckWholePartition(int partition, IsolationLevel isolation)
+    {
+        List<long> log = _published[partition];
+        long start = _topic[partition].StartOffset;
+        var expected = new List<long>();
+        for (long offset = start; offset < log.Count; offset++)
+        {
+            if (!_abortedValue[(int)log[(int)offset]])
+            {
+                expected.Add(offset);
+            }
+        }
+
+        var read = new List<long>();
+        using (PartitionReader<TestEvent> reader = _topic.CreateReader(partition, OffsetReset.Earliest, isolation: isolation))
+        {
+            WaitUntil(
+                () =>
+                {
+                    while (reader.TryRead(out TestEvent @event, out long offset))
+                    {
+                        Assert.True(@event.Value == log[(int)offset], $"p{partition} offset {offset} read back {@event.Value} ({isolation}), the model published {log[(int)offset]}");
+                        read.Add(offset);
+                    }
+
+                    return reader.Position >= log.Count;
+                },
+                $"a {isolation} reader to read p{partition} to {log.Count} after the restart (read {Describe(read)})");
+        }
+
+        Assert.True(
+            read.SequenceEqual(expected),
+            $"p{partition} after restart {_sessions}, {isolation}: expected offsets {Describe(expected)} (aborted ones are gaps), read {Describe(read)}");
     }
 
     /// <summary>
@@ -334,7 +519,9 @@ internal sealed class DurableTopicModelRun : IDisposable
 
     /// <summary>
     /// This session's deliveries of the group on a partition are exactly the offsets from its start up to
-    /// <paramref name="position"/>, in order, each with the model's value; and per key, values only grow.
+    /// <paramref name="position"/>, in order, each with the model's value; and per key, values only grow. A read-committed
+    /// group never gets an aborted transaction's events; a read-uncommitted one gets those still in the ring (as in Kafka)
+    /// but not those it reads back from the journal (gaps there), so for it each aborted offset may be missing.
     /// </summary>
     private void CheckDelivered(GroupUnderTest group, int partition, long position)
     {
@@ -343,12 +530,20 @@ internal sealed class DurableTopicModelRun : IDisposable
             position >= start && position <= _published[partition].Count,
             $"{group.Name} p{partition}: committed {position} outside [{start}, {_published[partition].Count}]");
         var delivered = group.Handler.Deliveries.Where(d => d.Partition == partition).ToList();
-        var expected = Enumerable.Range(0, (int)(position - start)).Select(i => start + i).ToList();
         var offsets = delivered.Select(d => d.Offset).ToList();
+        List<long> log = _published[partition];
+        bool Aborted(long offset) => _abortedValue[(int)log[(int)offset]];
+        var expected = Enumerable.Range(0, (int)(position - start)).Select(i => start + i)
+            .Where(o => !group.Spec.ReadCommitted || !Aborted(o)).ToList();
+        // Read-uncommitted: the delivered offsets, plus the aborted ones it did not get, must be the expected ones.
+        var compared = group.Spec.ReadCommitted
+            ? offsets
+            : [.. offsets.Concat(expected.Where(o => Aborted(o) && !offsets.Contains(o))).Order()];
         Assert.True(
-            offsets.Take(expected.Count).SequenceEqual(expected) && offsets.Count == expected.Count,
-            $"{group.Name} p{partition} session {_sessions}: expected offsets {Describe(expected)}, delivered {Describe(offsets)}");
-        var lastOfKey = new long[DurableTopicScenario.KeyCount];
+            offsets.SequenceEqual(offsets.Order()) && compared.SequenceEqual(expected),
+            $"{group.Name} p{partition} session {_sessions} ({(group.Spec.ReadCommitted ? "read-committed" : "read-uncommitted")}): "
+            + $"expected offsets {Describe(expected)}{(group.Spec.ReadCommitted ? "" : " (aborted ones optional)")}, delivered {Describe(offsets)}");
+        var lastOfKey = new long[KeyIndices];
         Array.Fill(lastOfKey, -1);
         foreach ((_, _, long offset, long value) in delivered)
         {
@@ -423,6 +618,7 @@ internal sealed class DurableTopicModelRun : IDisposable
                 MaxBatchSize = scenario.MaxBatchSize,
                 RebalanceTimeout = Timeout,
                 ReadJournaledOnly = Spec.JournaledOnly,
+                Isolation = Spec.ReadCommitted ? IsolationLevel.ReadCommitted : IsolationLevel.ReadUncommitted,
             });
         }
 
