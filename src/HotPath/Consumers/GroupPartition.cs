@@ -19,11 +19,8 @@ namespace HotPath.Consumers;
 internal sealed class GroupPartition<T> : IOwnedPartition, IDurableCursor, ITransactionalOffsetTarget
     where T : struct
 {
-    private readonly object _durableHolds = new();
     private ReadCursor<T> _cursor;
     private MemberWorker<T>? _owner;
-    private readonly List<(long Offset, HotPath.Durability.DurableCommit Commit, bool Durable)> _pendingDurable = [];
-    private long _durableFloor = long.MaxValue;
 
     public GroupPartition(
         TopicPartition id, Partition<T> partition, OffsetReset reset, bool lossy, bool readCommitted, long? offset = null, bool journaledOnly = false)
@@ -63,61 +60,11 @@ internal sealed class GroupPartition<T> : IOwnedPartition, IDurableCursor, ITran
     HotPath.Durability.JournalProgress? ITransactionalOffsetTarget.DurableJournal => Partition.Journal;
 
     /// <inheritdoc/>
-    long IDurableCursor.Committed
-    {
-        get
-        {
-            // The committed offset first (acquire), then the floor: a transaction's hold is written before its commit's
-            // CAS (a release), so a committed offset read here comes with the hold that covers it.
-            long committed = Cursor.Committed;
-            return Math.Min(committed, Volatile.Read(ref _durableFloor));
-        }
-    }
+    public HotPath.Durability.DurableCommit? HoldForDurableCommit(long offset, HotPath.Durability.DurableCommit commit) =>
+        Partition.Journal!.HoldsFor(GroupId).Hold(offset, commit, Cursor.Committed);
 
     /// <inheritdoc/>
-    public HotPath.Durability.DurableCommit? HoldForDurableCommit(long offset, HotPath.Durability.DurableCommit commit)
-    {
-        lock (_durableHolds)
-        {
-            if (_pendingDurable.Count == 0)
-            {
-                // Release: before the transaction's commit moves the committed offset (see IDurableCursor.Committed).
-                Volatile.Write(ref _durableFloor, Cursor.Committed);
-            }
-
-            HotPath.Durability.DurableCommit? before = null;
-            foreach ((_, HotPath.Durability.DurableCommit pending, bool durable) in _pendingDurable)
-            {
-                before = durable ? before : pending;
-            }
-
-            _pendingDurable.Add((offset, commit, false));
-            return before;
-        }
-    }
-
-    /// <inheritdoc/>
-    public void ReleaseDurableCommit(HotPath.Durability.DurableCommit commit)
-    {
-        lock (_durableHolds)
-        {
-            int index = _pendingDurable.FindIndex(p => ReferenceEquals(p.Commit, commit));
-            if (index >= 0)
-            {
-                _pendingDurable[index] = _pendingDurable[index] with { Durable = true };
-            }
-
-            // In commit order: the floor passes a transaction's offset only once every earlier one is durable too.
-            long floor = Volatile.Read(ref _durableFloor);
-            while (_pendingDurable.Count > 0 && _pendingDurable[0].Durable)
-            {
-                floor = _pendingDurable[0].Offset;
-                _pendingDurable.RemoveAt(0);
-            }
-
-            Volatile.Write(ref _durableFloor, _pendingDurable.Count == 0 ? long.MaxValue : floor);
-        }
-    }
+    public void ReleaseDurableCommit(HotPath.Durability.DurableCommit commit) => Partition.Journal!.HoldsFor(GroupId).Release(commit);
 
     /// <summary>Published events the group has not committed. Any thread.</summary>
     public long Lag => Cursor.Lag;

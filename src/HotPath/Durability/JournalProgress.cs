@@ -22,6 +22,7 @@ internal sealed class JournalProgress
     private readonly object _gate = new();
     private readonly object _readGate = new();
     private readonly List<TransactionPart> _registered = [];
+    private readonly Dictionary<string, OffsetHolds> _holds = new(StringComparer.Ordinal);
     private int _registeredCount;
     private bool _closed;
     private PaddedLong _acknowledged;
@@ -103,6 +104,30 @@ internal sealed class JournalProgress
             _registered.Clear();
             Volatile.Write(ref _registeredCount, 0);
             return true;
+        }
+    }
+
+    /// <summary>The transactional offset holds of <paramref name="groupId"/> on this partition (created on first use).</summary>
+    public OffsetHolds HoldsFor(string groupId)
+    {
+        lock (_holds)
+        {
+            if (!_holds.TryGetValue(groupId, out OffsetHolds? holds))
+            {
+                holds = new OffsetHolds();
+                _holds[groupId] = holds;
+            }
+
+            return holds;
+        }
+    }
+
+    /// <summary>The highest offset of <paramref name="groupId"/> that may be persisted now (its holds' floor), or <see cref="long.MaxValue"/>.</summary>
+    public long PersistableFloor(string groupId)
+    {
+        lock (_holds)
+        {
+            return _holds.TryGetValue(groupId, out OffsetHolds? holds) ? holds.Floor : long.MaxValue;
         }
     }
 

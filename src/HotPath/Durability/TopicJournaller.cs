@@ -405,8 +405,10 @@ internal sealed partial class TopicJournaller<T> : IDisposable
     /// <summary>Queues the offset to persist, clamped to the acknowledged end; true when the whole offset is persisted.</summary>
     private bool AddPending(string groupId, int partition, long committed)
     {
-        // Never past the acknowledged end: after a crash the journal keeps at least that much.
-        long offset = Math.Min(committed, _partitions[partition].Journal!.Acknowledged);
+        // Never past the acknowledged end: after a crash the journal keeps at least that much. Never past a transaction's
+        // offset whose commit record is not durable (the floor, read after the committed offset: see OffsetHolds).
+        JournalProgress journal = _partitions[partition].Journal!;
+        long offset = Math.Min(Math.Min(committed, journal.Acknowledged), journal.PersistableFloor(groupId));
         if (offset >= 0 && !(_persisted.TryGetValue((groupId, partition), out long stored) && stored == offset))
         {
             _persisted[(groupId, partition)] = offset;
