@@ -23,13 +23,13 @@ public static class JournalHarness
 
     // Rows of N events (or N x 64 bytes) per repeat: 3 FileStream writes, HotPath None, None + group, Interval,
     // FasterLog none-like; and at most N for each of the two per-batch rows. Frames and headers add a little: 1.25.
-    private const double WritesPerEventPerRepeat = 9 * JournalRuns.EventBytes * 1.25;
+    private const double WritesPerEventPerRepeat = 10 * JournalRuns.EventBytes * 1.25;
 
     /// <summary>The pause after the warm-up pass: tier-1 compilation of what it made hot runs in the background meanwhile.</summary>
     private static readonly TimeSpan WarmUpPause = TimeSpan.FromSeconds(1);
 
     private static readonly string[] Order =
-        ["fs64k", "fs1m", "fs1m-sync", "hp-none", "hp-none-group", "hp-interval", "hp-everybatch", "faster-none", "faster-batch"];
+        ["fs64k", "fs1m", "fs1m-sync", "hp-none", "hp-none-span", "hp-none-group", "hp-interval", "hp-everybatch", "faster-none", "faster-batch"];
 
     /// <summary>Runs every row <paramref name="repeats"/> times and writes the markdown table to <paramref name="output"/>.</summary>
     /// <param name="events">Events per run (the per-batch rows stop earlier at <paramref name="seconds"/>).</param>
@@ -135,6 +135,7 @@ public static class JournalHarness
             "fs1m" => JournalRuns.FileStreamWrite(root, bytes, 1 << 20, sync: false),
             "fs1m-sync" => JournalRuns.FileStreamWrite(root, bytes, 1 << 20, sync: true),
             "hp-none" => JournalRuns.HotPath(root, SyncPolicy.None, events, group: false, perBatch: false, seconds, reopen),
+            "hp-none-span" => JournalRuns.HotPath(root, SyncPolicy.None, events, group: false, perBatch: false, seconds, reopen: false, spanBatch: 256),
             "hp-none-group" => JournalRuns.HotPath(root, SyncPolicy.None, events, group: true, perBatch: false, seconds, reopen: false),
             "hp-interval" => JournalRuns.HotPath(root, SyncPolicy.Interval, events, group: false, perBatch: false, seconds, reopen: false),
             "hp-everybatch" => JournalRuns.HotPath(root, SyncPolicy.EveryBatch, events, group: false, perBatch: true, seconds, reopen: false),
@@ -196,7 +197,8 @@ public static class JournalHarness
 
         double noneRatio = Median(results["hp-none"].Select((r, i) => MBps(r) / fsMBps[i] * 100).ToArray());
         text.AppendLine();
-        text.AppendLine(Invariant($"Target: HotPath sync None ≥ 70% of the FileStream page-cache bandwidth (64 KiB chunks) of the same run: {noneRatio:F0}%, {(noneRatio >= 70 ? "holds" : "does not hold")}."));
+        double spanRatio = Median(results["hp-none-span"].Select((r, i) => MBps(r) / fsMBps[i] * 100).ToArray());
+        text.AppendLine(Invariant($"Target: HotPath sync None ≥ 70% of the FileStream page-cache bandwidth (64 KiB chunks) of the same run: {noneRatio:F0}% with one Publish per event, {(noneRatio >= 70 ? "holds" : "does not hold")}; {spanRatio:F0}% with PublishBatch of 256, {(spanRatio >= 70 ? "holds" : "does not hold")}."));
         text.AppendLine();
         text.AppendLine("What each row measures:");
         text.AppendLine();
@@ -218,6 +220,7 @@ public static class JournalHarness
         "fs1m" => "FileStream, 1 MiB writes, page cache",
         "fs1m-sync" => "FileStream, 1 MiB writes + final Flush(true)",
         "hp-none" => "HotPath, sync None",
+        "hp-none-span" => "HotPath, sync None, PublishBatch of 256",
         "hp-none-group" => "HotPath, sync None, 1 group reading",
         "hp-interval" => "HotPath, sync Interval 10 ms",
         "hp-everybatch" => "HotPath, sync EveryBatch, wait per 1,024",
@@ -232,6 +235,7 @@ public static class JournalHarness
         "fs1m" => "the same bytes in 1 MiB chunks, no sync.",
         "fs1m-sync" => "the same bytes in 1 MiB chunks and one `Flush(true)` (fsync) at the end, included in the time: what the disk itself sustains.",
         "hp-none" => "publish N events, then `WaitAcknowledged` on the last: until the journaller has written all of them to the OS (page cache). Events/s = N / that time; the ring (64K slots) holds the writer back once the journaller falls behind, so this is the journaller's sustained rate.",
+        "hp-none-span" => "as sync None, but the writer publishes the events with `PublishBatch` of 256 from one reused array: the journal's rate when the writer is not the limit (one `Publish` per 64-byte event costs the writer about as much as the journal's work per event).",
         "hp-none-group" => "the same with one consumer group (1 member, default `Blocking` wait, durable offsets) reading every event; the time runs until both the last acknowledgement and the group's last event.",
         "hp-interval" => "as sync None, but an event is acknowledged only after the periodic (10 ms) fsync that followed its write: the time includes the last fsync.",
         "hp-everybatch" => Invariant($"publish 1,024 events, `WaitAcknowledged` on the last (the journaller fsyncs every batch it writes), repeat, for at most {seconds.ToString(CultureInfo.InvariantCulture)} s or N events. Commit latency: from the last publish of a batch to its acknowledgement (HdrHistogram over all repeats)."),
@@ -244,6 +248,7 @@ public static class JournalHarness
     {
         "fs64k" or "fs1m" or "fs1m-sync" => "file length",
         "hp-none" => "acknowledged end = published; reopened: end offset = N, every event read back intact by a fresh group",
+        "hp-none-span" => "acknowledged end = published",
         "hp-none-group" => "acknowledged end = published; the group read every event in order, intact",
         "hp-interval" or "hp-everybatch" => "acknowledged end = published",
         _ => "committed until = tail",

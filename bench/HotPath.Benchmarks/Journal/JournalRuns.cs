@@ -115,9 +115,11 @@ internal static class JournalRuns
     /// (recording that wait), for at most <paramref name="capSeconds"/>. With <paramref name="reopen"/>, reopens the
     /// directory afterwards and reads every event back through a fresh group.
     /// </summary>
-    public static RunResult HotPath(string root, SyncPolicy sync, long events, bool group, bool perBatch, double capSeconds, bool reopen)
+    public static RunResult HotPath(string root, SyncPolicy sync, long events, bool group, bool perBatch, double capSeconds, bool reopen, int spanBatch = 0)
     {
-        string directory = Path.Combine(root, $"hotpath-{sync}-{(group ? "group" : "nogroup")}-{(perBatch ? "batch" : "all")}");
+        string directory = Path.Combine(root, $"hotpath-{sync}-{(group ? "group" : "nogroup")}-{(perBatch ? "batch" : "all")}-{spanBatch}");
+        // With spanBatch, the events are published in PublishBatch calls of that many from one reused array.
+        JournalEvent[] span = new JournalEvent[Math.Max(spanBatch, 1)];
         Directory.CreateDirectory(directory);
         try
         {
@@ -138,7 +140,26 @@ internal static class JournalRuns
                 Partition<JournalEvent> partition = topic[0];
                 long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 long start = Stopwatch.GetTimestamp();
-                if (!perBatch)
+                if (!perBatch && spanBatch > 0)
+                {
+                    while (published < events)
+                    {
+                        int n = (int)Math.Min(spanBatch, events - published);
+                        for (int k = 0; k < n; k++)
+                        {
+                            span[k] = JournalEvent.Create(published + k);
+                        }
+
+                        partition.PublishBatch(span.AsSpan(0, n));
+                        published += n;
+                    }
+
+                    if (!partition.WaitAcknowledged(published - 1, Timeout))
+                    {
+                        error = $"FAILED: offset {published - 1} not acknowledged within {Timeout.TotalSeconds} s (acknowledged end {partition.AcknowledgedEnd})";
+                    }
+                }
+                else if (!perBatch)
                 {
                     for (; published < events; published++)
                     {
