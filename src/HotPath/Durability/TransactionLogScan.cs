@@ -45,7 +45,7 @@ internal sealed class TransactionLogScan
                 }
             }
 
-            TornAt = position;
+            // A torn tail: the crash cut the last record short; it was never acknowledged.
             break;
         }
     }
@@ -55,9 +55,6 @@ internal sealed class TransactionLogScan
 
     /// <summary>The commit records, in file order.</summary>
     public List<TransactionRecord> Records { get; } = [];
-
-    /// <summary>Where a torn tail began, or -1.</summary>
-    public long TornAt { get; } = -1;
 
     private static string? TryRecord(byte[] data, int position, out int frameSize, out int session, out TransactionRecord record)
     {

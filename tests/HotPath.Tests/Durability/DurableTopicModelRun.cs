@@ -461,21 +461,12 @@ internal sealed class DurableTopicModelRun : IDisposable
             }
         }
 
+        // The end offset is the model's count (checked by the restart before this).
         var read = new List<long>();
-        using (PartitionReader<TestEvent> reader = _topic.CreateReader(partition, OffsetReset.Earliest, isolation: isolation))
+        foreach ((long offset, TestEvent @event) in PartitionReads.ReadToEnd(_topic, partition, isolation, Timeout, $"p{partition} after restart {_sessions}"))
         {
-            WaitUntil(
-                () =>
-                {
-                    while (reader.TryRead(out TestEvent @event, out long offset))
-                    {
-                        Assert.True(@event.Value == log[(int)offset], $"p{partition} offset {offset} read back {@event.Value} ({isolation}), the model published {log[(int)offset]}");
-                        read.Add(offset);
-                    }
-
-                    return reader.Position >= log.Count;
-                },
-                $"a {isolation} reader to read p{partition} to {log.Count} after the restart (read {Describe(read)})");
+            Assert.True(@event.Value == log[(int)offset], $"p{partition} offset {offset} read back {@event.Value} ({isolation}), the model published {log[(int)offset]}");
+            read.Add(offset);
         }
 
         Assert.True(

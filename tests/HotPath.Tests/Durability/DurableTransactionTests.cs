@@ -133,24 +133,8 @@ public sealed class DurableTransactionTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 2 * PerRun).Select(i => (long)i), forwarded);
     }
 
-    private static List<TestEvent> ReadAll(Topic<TestEvent> topic, int partition, IsolationLevel isolation = IsolationLevel.ReadUncommitted)
-    {
-        long end = topic[partition].EndOffset;
-        var read = new List<TestEvent>();
-        using PartitionReader<TestEvent> reader = topic.CreateReader(partition, OffsetReset.Earliest, isolation: isolation);
-        Assert.True(SpinWait.SpinUntil(
-            () =>
-            {
-                while (reader.TryRead(out TestEvent e, out _))
-                {
-                    read.Add(e);
-                }
-
-                return reader.Position >= end;
-            },
-            Timeout));
-        return read;
-    }
+    private static List<TestEvent> ReadAll(Topic<TestEvent> topic, int partition, IsolationLevel isolation = IsolationLevel.ReadUncommitted) =>
+        [.. PartitionReads.ReadToEnd(topic, partition, isolation, Timeout, $"'{topic.Name}'").Select(r => r.Event)];
 
     private sealed class Forwarder(Topic<TestEvent> output) : ITransactionalHandler<TestEvent>
     {

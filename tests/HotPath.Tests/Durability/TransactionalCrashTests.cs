@@ -183,30 +183,8 @@ public sealed class TransactionalCrashTests(ITestOutputHelper output) : IDisposa
     }
 
     /// <summary>Reads <paramref name="partition"/> from its start to its end offset at <paramref name="isolation"/>.</summary>
-    internal static List<(long Offset, TxnCrashEvent Event)> ReadPartition(Topic<TxnCrashEvent> topic, int partition, IsolationLevel isolation, string context)
-    {
-        long end = topic[partition].EndOffset;
-        var read = new List<(long, TxnCrashEvent)>();
-        using PartitionReader<TxnCrashEvent> reader = topic.CreateReader(partition, OffsetReset.Earliest, isolation: isolation);
-        var waited = Stopwatch.StartNew();
-        while (reader.Position < end)
-        {
-            if (reader.TryRead(out TxnCrashEvent e, out long offset))
-            {
-                read.Add((offset, e));
-            }
-            else if (waited.Elapsed > ReadTimeout)
-            {
-                Assert.Fail($"{context}: partition {partition} {isolation}: the reader stopped at {reader.Position}, the end offset is {end}");
-            }
-            else
-            {
-                Thread.Yield();
-            }
-        }
-
-        return read;
-    }
+    internal static List<(long Offset, TxnCrashEvent Event)> ReadPartition(Topic<TxnCrashEvent> topic, int partition, IsolationLevel isolation, string context) =>
+        PartitionReads.ReadToEnd(topic, partition, isolation, ReadTimeout, context);
 
     private static string Difference(List<(long Offset, TxnCrashEvent Event)> a, List<(long Offset, TxnCrashEvent Event)> b)
     {
