@@ -8,7 +8,7 @@ using HotPath.Benchmarks.Latency;
 // Harnesses outside BenchmarkDotNet:
 //   latency [--rate N] [--seconds S] [--out FILE]   one-way latency percentiles (HdrHistogram), HotPath and Channel
 //   idle [--seconds S] [--out FILE]                 idle CPU per wait strategy
-//   journal [--events N] [--seconds S] [--repeats R] [--dir DIR] [--out FILE]
+//   journal [--events N] [--seconds S] [--repeats R] [--dir DIR] [--out FILE] [--rows ROW,ROW] [--disk-budget-mib M]
 //                                                   durable topics vs a plain FileStream write and FasterLog, same disk
 if (args.Length > 0 && args[0] is "latency" or "idle" or "journal")
 {
@@ -20,7 +20,9 @@ if (args.Length > 0 && args[0] is "latency" or "idle" or "journal")
             double.Parse(Option("--seconds") ?? "2", CultureInfo.InvariantCulture),
             int.Parse(Option("--repeats") ?? "5", CultureInfo.InvariantCulture),
             Option("--dir"),
-            Option("--out"));
+            Option("--out"),
+            Option("--rows")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            long.Parse(Option("--disk-budget-mib") ?? (JournalHarness.DiskBudgetBytes >> 20).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) << 20);
     }
 
     double seconds = double.Parse(Option("--seconds") ?? (args[0] == "latency" ? "4" : "3"), CultureInfo.InvariantCulture);

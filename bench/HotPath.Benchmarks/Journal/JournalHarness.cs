@@ -18,17 +18,18 @@ namespace HotPath.Benchmarks.Journal;
 /// </summary>
 public static class JournalHarness
 {
-    /// <summary>The most bytes one run of the harness writes, all rows and repeats together.</summary>
+    /// <summary>The most bytes one run of the harness writes by default, all rows and repeats together (<c>--disk-budget-mib</c>).</summary>
     public const long DiskBudgetBytes = 2L << 30;
 
     // Rows of N events (or N x 64 bytes) per repeat: 3 FileStream writes, HotPath None, None + group, Interval,
     // FasterLog none-like; and at most N for each of the two per-batch rows. Frames and headers add a little: 1.25.
-    private const double WritesPerEventPerRepeat = 10 * JournalRuns.EventBytes * 1.25;
+    private const double WritesPerRowPerEvent = JournalRuns.EventBytes * 1.25;
 
     /// <summary>The pause after the warm-up pass: tier-1 compilation of what it made hot runs in the background meanwhile.</summary>
     private static readonly TimeSpan WarmUpPause = TimeSpan.FromSeconds(1);
 
-    private static readonly string[] Order =
+    /// <summary>Every row, in the order they run and are reported.</summary>
+    public static readonly string[] Order =
         ["fs64k", "fs1m", "fs1m-sync", "hp-none", "hp-none-span", "hp-none-group", "hp-interval", "hp-everybatch", "faster-none", "faster-batch"];
 
     /// <summary>Runs every row <paramref name="repeats"/> times and writes the markdown table to <paramref name="output"/>.</summary>
@@ -37,15 +38,24 @@ public static class JournalHarness
     /// <param name="repeats">Runs per row.</param>
     /// <param name="directory">Where the temporary folder goes, or null for the working directory.</param>
     /// <param name="output">The markdown file to write, or null for standard output only.</param>
+    /// <param name="rows">The rows to run (the FileStream 64 KiB baseline always runs), or null for all.</param>
+    /// <param name="budgetBytes">The most bytes the whole run writes (it sizes the runs), at most half the free space.</param>
     /// <returns>0, or 1 when a run failed its checks.</returns>
-    public static int Run(long events, double seconds, int repeats, string? directory, string? output)
+    public static int Run(long events, double seconds, int repeats, string? directory, string? output, IReadOnlyCollection<string>? rows = null, long budgetBytes = DiskBudgetBytes)
     {
+        string[] order = rows is null ? Order : Order.Where(r => r == "fs64k" || rows.Contains(r)).ToArray();
+        if (rows?.FirstOrDefault(r => !Order.Contains(r)) is string unknown)
+        {
+            Console.Error.WriteLine($"journal: unknown row '{unknown}' in --rows; the rows are {string.Join(", ", Order)}");
+            return 1;
+        }
+
         string parent = Path.GetFullPath(directory ?? Directory.GetCurrentDirectory());
         string root = Path.Combine(parent, $"journal-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(root);
         try
         {
-            return RunIn(root, events, seconds, repeats, output);
+            return RunIn(root, order, events, seconds, repeats, output, budgetBytes);
         }
         finally
         {
@@ -53,12 +63,12 @@ public static class JournalHarness
         }
     }
 
-    private static int RunIn(string root, long requested, double seconds, int repeats, string? output)
+    private static int RunIn(string root, string[] order, long requested, double seconds, int repeats, string? output, long budgetBytes)
     {
         long free = new DriveInfo(root).AvailableFreeSpace;
-        long budget = Math.Min(DiskBudgetBytes, free / 2);
+        long budget = Math.Min(budgetBytes, free / 2);
         // The warm-up pass counts as one more repeat (it runs at most as many events).
-        long events = Math.Min(requested, (long)(budget / (WritesPerEventPerRepeat * (repeats + 1))));
+        long events = Math.Min(requested, (long)(budget / (WritesPerRowPerEvent * order.Length * (repeats + 1))));
         string? sizing = events < requested
             ? $"--events {requested:N0} asked for; {events:N0} run so that the run writes at most {budget / (1 << 20):N0} MiB in total ({free / (1 << 20):N0} MiB free)."
             : null;
@@ -68,7 +78,7 @@ public static class JournalHarness
             return 1;
         }
 
-        var results = Order.ToDictionary(k => k, _ => new List<RunResult>());
+        var results = order.ToDictionary(k => k, _ => new List<RunResult>());
         var warmUpErrors = new List<string>();
         // Repeat 0 is the warm-up (JIT, first file creations): every row once with as many events as a measured repeat,
         // not reported except for a failed check; then a pause, so that the methods the warm-up made hot finish their
@@ -84,7 +94,7 @@ public static class JournalHarness
                 Thread.Sleep(WarmUpPause);
             }
 
-            foreach (string row in Order)
+            foreach (string row in order)
             {
                 // The reopen check runs on the warm-up and on the last repeat's sync None row.
                 RunResult result = Run(root, row, n, cap, reopen: warmUp || r == repeats);
@@ -102,7 +112,7 @@ public static class JournalHarness
             }
         }
 
-        string text = Report(results, warmUpErrors, events, seconds, repeats, root, free, sizing);
+        string text = Report(order, results, warmUpErrors, events, seconds, repeats, root, free, sizing, budget);
         Console.WriteLine(text);
         if (output is not null)
         {
@@ -145,7 +155,7 @@ public static class JournalHarness
         };
     }
 
-    private static string Report(Dictionary<string, List<RunResult>> results, List<string> warmUpErrors, long events, double seconds, int repeats, string root, long free, string? sizing)
+    private static string Report(string[] order, Dictionary<string, List<RunResult>> results, List<string> warmUpErrors, long events, double seconds, int repeats, string root, long free, string? sizing, long budget)
     {
         var text = new StringBuilder();
         text.AppendLine(Invariant($"Durable topics: journal throughput and commit latency, 64-byte events, {events:N0} events per run ({events * JournalRuns.EventBytes / 1e6:F1} MB), {repeats} repeats per row after one warm-up pass of the same size and a {WarmUpPause.TotalSeconds:F0} s pause for tier-1 compilation (rows interleaved), medians (min–max)."));
@@ -168,7 +178,7 @@ public static class JournalHarness
         double[] fsMBps = results["fs64k"].Select(MBps).ToArray();
         text.AppendLine("| Row | Events/run | Events/s | Payload MB/s | % of FileStream 64 KiB | Commit p50 µs | p99 µs | p99.9 µs | Disk B/event | Writer B/run | Check |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-        foreach (string row in Order)
+        foreach (string row in order)
         {
             List<RunResult> runs = results[row];
             bool isFile = row.StartsWith("fs", StringComparison.Ordinal);
@@ -195,14 +205,28 @@ public static class JournalHarness
             text.AppendLine(Invariant($"Warm-up failed its check: {error}"));
         }
 
-        double noneRatio = Median(results["hp-none"].Select((r, i) => MBps(r) / fsMBps[i] * 100).ToArray());
-        text.AppendLine();
-        double spanRatio = Median(results["hp-none-span"].Select((r, i) => MBps(r) / fsMBps[i] * 100).ToArray());
-        text.AppendLine(Invariant($"Target: HotPath sync None ≥ 70% of the FileStream page-cache bandwidth (64 KiB chunks) of the same run: {noneRatio:F0}% with one Publish per event, {(noneRatio >= 70 ? "holds" : "does not hold")}; {spanRatio:F0}% with PublishBatch of 256, {(spanRatio >= 70 ? "holds" : "does not hold")}."));
+        string? Target(string row, string what)
+        {
+            if (!results.TryGetValue(row, out List<RunResult>? runs))
+            {
+                return null;
+            }
+
+            double ratio = Median(runs.Select((r, i) => MBps(r) / fsMBps[i] * 100).ToArray());
+            return Invariant($"{ratio:F0}% {what}, {(ratio >= 70 ? "holds" : "does not hold")}");
+        }
+
+        string[] targets = new[] { Target("hp-none", "with one Publish per event"), Target("hp-none-span", "with PublishBatch of 256") }.OfType<string>().ToArray();
+        if (targets.Length > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(Invariant($"Target: HotPath sync None ≥ 70% of the FileStream page-cache bandwidth (64 KiB chunks) of the same run: {string.Join("; ", targets)}."));
+        }
+
         text.AppendLine();
         text.AppendLine("What each row measures:");
         text.AppendLine();
-        foreach (string row in Order)
+        foreach (string row in order)
         {
             text.AppendLine(Invariant($"- **{Name(row)}**: {Measures(row, seconds)}"));
         }
@@ -210,7 +234,9 @@ public static class JournalHarness
         text.AppendLine();
         text.AppendLine(Invariant($"Settings. HotPath: 1 partition, `PublishMode.SingleWriter`, capacity {JournalRuns.Capacity:N0}, `Publish` per event, journal `MaxBatch` {JournalRuns.BatchEvents:N0}, `SegmentBytes` {JournalRuns.SegmentBytes >> 20} MiB, `SyncInterval` {JournalRuns.SyncInterval.TotalMilliseconds} ms (Interval rows), default wait strategies. FasterLog (Microsoft.FASTER.Core 2.6.5, benchmark-only): `Devices.CreateLogDevice` with FASTER's defaults (here a `{JournalRuns.FasterDevice}`; no preallocation), page 2^{JournalRuns.FasterPageSizeBits} B, memory 2^{JournalRuns.FasterMemorySizeBits} B, segment 2^{JournalRuns.FasterSegmentSizeBits} B, commit files in the same folder, `Enqueue(ReadOnlySpan<byte>)` of the 64-byte event, `Commit(false)` + `WaitForCommit(TailAddress)`. Disk B/event: what the run left on disk per event (journal frames, segment headers, index and offsets files, FasterLog's page-aligned log and commit files). Writer B/run: bytes allocated by the publishing thread during the timed part (median)."));
         text.AppendLine();
-        text.AppendLine(Invariant($"Rerun: `dotnet run -c Release --project bench/HotPath.Benchmarks -- journal --events {events} --seconds {seconds.ToString(CultureInfo.InvariantCulture)} --repeats {repeats}`."));
+        string rowsOption = order.Length == Order.Length ? "" : $" --rows {string.Join(',', order)}";
+        string budgetOption = budget == DiskBudgetBytes ? "" : Invariant($" --disk-budget-mib {budget >> 20}");
+        text.AppendLine(Invariant($"Rerun: `dotnet run -c Release --project bench/HotPath.Benchmarks -- journal --events {events} --seconds {seconds.ToString(CultureInfo.InvariantCulture)} --repeats {repeats}{rowsOption}{budgetOption}`."));
         return text.ToString();
     }
 

@@ -20,6 +20,17 @@ internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes
     public TimeSpan CheckpointInterval { get; init; }
 
     /// <summary>
+    /// When true, a roll does not wait for the sealed segment to reach stable storage: it writes the segment's last bytes
+    /// and index to the operating system and starts the new segment, and a thread-pool task forces the sealed segment
+    /// (and the new segment's header) and then writes the checkpoint. For <see cref="SyncPolicy.None"/>, which promises
+    /// only what a process crash keeps: forcing 64 MiB on the journaller's thread would stop the journal (and, once the
+    /// ring is full, the writers) for as long as the disk takes to write it. At most one seal is pending: the next roll,
+    /// sync, retention or close waits for it first, and a failed seal fails the journal's next flush. Default false: the
+    /// roll forces the sealed segment before it returns.
+    /// </summary>
+    public bool SealInBackground { get; init; }
+
+    /// <summary>
     /// The transaction log's answer, asked by recovery for each transaction whose tagged batches it found in the last
     /// segment with no end marker after them: true when the transaction was committed (recovery appends its end marker:
     /// roll forward), false when it was not (recovery adds it to the partition's aborted set: its batches read as gaps,

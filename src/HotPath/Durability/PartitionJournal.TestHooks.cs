@@ -8,4 +8,13 @@ internal sealed partial class PartitionJournal
     /// (the files hold what was flushed; the staged bytes are lost). Idempotent with <see cref="Dispose"/>.
     /// </summary>
     internal void AbandonForTest() => CloseWithoutSync();
+
+    /// <summary>
+    /// Called on the background seal's thread before it forces the sealed segment (<see cref="JournalSettings.SealInBackground"/>):
+    /// a test blocks it to show the appender goes on meanwhile, or throws to fail the seal. Set on the appender before the roll.
+    /// </summary>
+    internal Action<JournalSegment>? BeforeSealForTest { get; set; }
+
+    /// <summary>True while a background seal is pending (not yet awaited by the appender). The appender.</summary>
+    internal bool SealPendingForTest => _sealing is not null;
 }

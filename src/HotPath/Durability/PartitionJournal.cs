@@ -20,7 +20,10 @@ namespace HotPath.Durability;
 /// may find its segment's file closed: reading below <see cref="StartOffset"/> is the caller's to prevent (keepFrom).</item>
 /// <item>A roll flushes the active segment and forces it (and the new segment's header) to stable storage, then writes
 /// the checkpoint; <see cref="Sync"/> forces the active segment and writes the checkpoint. The checkpoint is what
-/// recovery holds the tail to (see <see cref="JournalRecoverer"/>).</item>
+/// recovery holds the tail to (see <see cref="JournalRecoverer"/>). With <see cref="JournalSettings.SealInBackground"/>
+/// the force and the checkpoint after a roll run on a thread-pool task (<c>_sealing</c>), at most one at a time: the
+/// appender waits for it before anything else forces, writes a checkpoint, deletes or closes segments, so the checkpoint
+/// still only ever names bytes that were forced before it.</item>
 /// <item>Transactions: <see cref="AppendTransactionEvents"/> writes batches tagged with a transaction number and
 /// <see cref="AppendTransactionEnd"/> the transaction's end marker once the transaction log recorded its commit. Recovery
 /// decides a tagged batch with no end marker after it (roll forward or abort, see <see cref="JournalRecoverer"/>); the
@@ -73,6 +76,14 @@ internal sealed partial class PartitionJournal : IDisposable
     private JournalCheckpoint _checkpoint;
     private long _checkpointTimestamp;
     private bool _disposed;
+
+    /// <summary>
+    /// The background seal of the segment the last roll closed (<see cref="JournalSettings.SealInBackground"/>), or null.
+    /// Started and awaited by the appender only; the task writes <see cref="_checkpoint"/>, <see cref="_checkpointTimestamp"/>
+    /// and <see cref="_syncedEnd"/>, which the appender touches only after awaiting it (the await orders the task's
+    /// writes before the appender's next reads and writes of them).
+    /// </summary>
+    private Task? _sealing;
 
     private PartitionJournal(
         string directory, int eventSize, JournalSettings settings, int indexCapacity, List<JournalSegment> segments, JournalRecovery recovery, HashSet<long> aborted)
@@ -304,6 +315,11 @@ internal sealed partial class PartitionJournal : IDisposable
     {
         ThrowIfDisposed();
         FlushStaged();
+        if (_sealing is { IsCompleted: true })
+        {
+            // A failed background seal fails the journal here, at the round after it ended, not at the next roll.
+            CompleteSealing();
+        }
     }
 
     /// <summary>
@@ -315,6 +331,7 @@ internal sealed partial class PartitionJournal : IDisposable
     {
         ThrowIfDisposed();
         FlushStaged();
+        CompleteSealing();
         JournalSegment active = Active;
         if (System.Diagnostics.Stopwatch.GetElapsedTime(_checkpointTimestamp) < _settings.CheckpointInterval)
         {
@@ -335,13 +352,6 @@ internal sealed partial class PartitionJournal : IDisposable
         }
 
         SyncAndCheckpoint();
-    }
-
-    /// <summary>Forces the active segment and its index to stable storage, then writes the checkpoint.</summary>
-    private void SyncAndCheckpoint()
-    {
-        ForceToDisk(Active);
-        WriteCheckpoint();
     }
 
     /// <summary>
@@ -378,6 +388,8 @@ internal sealed partial class PartitionJournal : IDisposable
     public int ApplyRetention(long keepFrom, long? maxBytes, TimeSpan? maxAge)
     {
         ThrowIfDisposed();
+        // A segment being sealed in the background is not deleted under its force.
+        CompleteSealing();
         long nowMs = _settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
         int deleted = 0;
         while (_segments.Length > 1)
@@ -414,6 +426,7 @@ internal sealed partial class PartitionJournal : IDisposable
         try
         {
             FlushStaged();
+            CompleteSealing();
             SyncAndCheckpoint();
         }
         finally
@@ -560,79 +573,20 @@ internal sealed partial class PartitionJournal : IDisposable
         Volatile.Write(ref _flushedEnd, _endOffset);
     }
 
-    /// <summary>Seals the active segment (flushed and forced to stable storage) and starts a new one at the end offset.</summary>
-    private void Roll()
-    {
-        FlushStaged();
-        ForceToDisk(Active);
-        JournalSegment next;
-        try
-        {
-            next = JournalSegment.Create(Directory, _endOffset, EventSize, _indexCapacity);
-        }
-        catch (Exception e) when (OsError.IsFileError(e))
-        {
-            throw WriteFailed(Path.Combine(Directory, SegmentLayout.SegmentFileName(_endOffset)), e);
-        }
-
-        ForceToDisk(next);
-
-        // Release: the new segment is in the list before any flush into it publishes a flushed end past its base.
-        Volatile.Write(ref _segments, [.. _segments, next]);
-        _stagedPosition = next.Length;
-        WriteCheckpoint();
-    }
-
-    /// <summary>Forces <paramref name="segment"/>'s files to stable storage; a <see cref="JournalException"/> naming the file when refused.</summary>
-    private static void ForceToDisk(JournalSegment segment)
-    {
-        try
-        {
-            segment.PersistIndex();
-        }
-        catch (Exception e) when (OsError.IsFileError(e))
-        {
-            throw WriteFailed(segment.IndexPath, e);
-        }
-
-        try
-        {
-            segment.FlushToDisk();
-        }
-        catch (Exception e) when (OsError.IsFileError(e))
-        {
-            throw WriteFailed(segment.Path, e);
-        }
-    }
-
-    /// <summary>The operating system refused a write or sync of <paramref name="path"/>: the exception naming it.</summary>
-    private static JournalException WriteFailed(string path, Exception e) =>
-        e as JournalException ?? new JournalException(
-            path,
-            $"cannot write the journal file '{path}': {OsError.Describe(e)}; free space on its file system (or raise the file size limit), then reopen the topic",
-            e);
-
-    private void WriteCheckpoint()
-    {
-        _checkpointTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
-        JournalSegment active = Active;
-        _checkpoint = new JournalCheckpoint(active.BaseOffset, _stagedPosition, _flushedEnd);
-        try
-        {
-            _checkpoint.Save(Directory);
-        }
-        catch (Exception e) when (OsError.IsFileError(e))
-        {
-            throw WriteFailed(Path.Combine(Directory, SegmentLayout.CheckpointFileName), e);
-        }
-
-        // Release: everything below the flushed end is on stable storage now.
-        Volatile.Write(ref _syncedEnd, _flushedEnd);
-    }
-
     private void CloseFiles()
     {
         _disposed = true;
+        try
+        {
+            // The files are not closed under a pending force. Its failure is not reported again: a journal closed
+            // without sync already failed (or was abandoned), and Dispose completed the seal before this.
+            _sealing?.Wait();
+        }
+        catch (AggregateException)
+        {
+        }
+
+        _sealing = null;
         foreach (JournalSegment segment in _segments)
         {
             segment.Dispose();

@@ -49,6 +49,7 @@ internal sealed class TopicStorage : IDisposable
             var settings = new JournalSettings(durability.SegmentBytes)
             {
                 CheckpointInterval = TimeSpan.FromSeconds(1),
+                SealInBackground = durability.Sync == SyncPolicy.None,
                 IsTransactionCommitted = log is null ? null : log.IsCommitted,
             };
             var recovered = new List<PartitionRecovery>();

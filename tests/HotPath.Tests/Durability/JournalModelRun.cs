@@ -40,7 +40,7 @@ internal sealed class JournalModelRun : IDisposable
             }
             catch (Exception ex) when (ex is not XunitException)
             {
-                throw new XunitException($"step {step} ({op}) of {_scenario.SegmentBytes}/{_scenario.IndexIntervalBytes}: {ex}");
+                throw new XunitException($"step {step} ({op}) of {_scenario.SegmentBytes}/{_scenario.IndexIntervalBytes}/{(_scenario.SealInBackground ? "background seal" : "seal on roll")}: {ex}");
             }
         }
 
@@ -89,8 +89,9 @@ internal sealed class JournalModelRun : IDisposable
 
     private void Crash(int chopBytes)
     {
-        JournalCheckpoint checkpoint = _journal.Checkpoint;
+        // After the close, which waits for a pending background seal: the checkpoint is the last one written.
         _journal.AbandonForTest();
+        JournalCheckpoint checkpoint = _journal.Checkpoint;
         int floor = _flushedFloor;
         if (chopBytes > 0)
         {
@@ -134,7 +135,7 @@ internal sealed class JournalModelRun : IDisposable
         }
     }
 
-    private PartitionJournal Open() => _dir.Open(_scenario.SegmentBytes, _scenario.IndexIntervalBytes);
+    private PartitionJournal Open() => _dir.Open(_scenario.SegmentBytes, _scenario.IndexIntervalBytes, sealInBackground: _scenario.SealInBackground);
 
     public void Dispose()
     {

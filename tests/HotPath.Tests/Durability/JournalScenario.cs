@@ -5,10 +5,10 @@ using HotPath.Tests.Support;
 namespace HotPath.Tests.Durability;
 
 /// <summary>
-/// One generated run of the journal model property (<see cref="JournalModelRun"/>): the segment and index sizes, and
-/// the operations in order.
+/// One generated run of the journal model property (<see cref="JournalModelRun"/>): the segment and index sizes, whether
+/// rolls seal in the background (<see cref="HotPath.Durability.JournalSettings.SealInBackground"/>), and the operations in order.
 /// </summary>
-public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, JournalScenario.Op[] Ops)
+public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, JournalScenario.Op[] Ops, bool SealInBackground = false)
 {
     public static Arbitrary<JournalScenario> Arbitrary { get; } = Arb.From(Generator(), Shrink);
 
@@ -17,7 +17,8 @@ public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, J
         from interval in Gen.Elements(1, 64, 4096)
         from count in Gen.Choose(5, 40)
         from ops in Gen.ArrayOf(OpGen(), count)
-        select new JournalScenario(segmentBytes, interval, ops);
+        from background in Gen.Elements(false, true)
+        select new JournalScenario(segmentBytes, interval, ops, background);
 
     /// <summary>Fewer operations first, then smaller appends.</summary>
     public static IEnumerable<JournalScenario> Shrink(JournalScenario scenario)

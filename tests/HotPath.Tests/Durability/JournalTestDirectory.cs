@@ -26,8 +26,8 @@ internal sealed class JournalTestDirectory : IDisposable
 
     public string SegmentPath(long baseOffset) => Path.Combine(Partition, SegmentLayout.SegmentFileName(baseOffset));
 
-    public PartitionJournal Open(long segmentBytes = 1 << 20, int indexIntervalBytes = 4096, TimeProvider? time = null) =>
-        PartitionJournal.Open(Partition, EventSize, new JournalSettings(segmentBytes, indexIntervalBytes) { Time = time ?? TimeProvider.System });
+    public PartitionJournal Open(long segmentBytes = 1 << 20, int indexIntervalBytes = 4096, TimeProvider? time = null, bool sealInBackground = false) =>
+        PartitionJournal.Open(Partition, EventSize, new JournalSettings(segmentBytes, indexIntervalBytes) { Time = time ?? TimeProvider.System, SealInBackground = sealInBackground });
 
     /// <summary>The bytes of <paramref name="count"/> events from <paramref name="first"/>: each holds its offset and a salt.</summary>
     public static byte[] Events(long first, int count, long salt = 0)

@@ -1,0 +1,157 @@
+using HotPath.Durability;
+
+namespace HotPath.Tests.Durability;
+
+/// <summary>
+/// <see cref="JournalSettings.SealInBackground"/> (sync None): a roll does not wait for the sealed segment to reach stable
+/// storage, the checkpoint follows the seal, and a failed seal fails the journal's next flush.
+/// </summary>
+public sealed class PartitionJournalBackgroundSealTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void Roll_WhileTheSealIsBlocked_TheAppenderGoesOnAndTheCheckpointWaitsForTheSeal()
+    {
+        using var dir = new JournalTestDirectory();
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        using PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
+        JournalCheckpoint opened = journal.Checkpoint;
+        journal.BeforeSealForTest = _ =>
+        {
+            entered.Set();
+            Assert.True(release.Wait(Patience), "the test never released the seal");
+        };
+
+        long offset = AppendUntilSegments(journal, 2);
+        long rolledAt = journal.EndOffset - 4;
+        Assert.True(entered.Wait(Patience), "no seal started after the roll");
+
+        // The seal is blocked: appends, flushes and reads go on in the new segment (two batches fit in it: no second roll).
+        for (int i = 0; i < 2; i++)
+        {
+            journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 4), 1);
+            offset += 4;
+            journal.Flush();
+        }
+
+        Assert.Equal(offset, journal.FlushedEnd);
+        Assert.True(journal.SealPendingForTest);
+        Assert.Equal(opened, journal.Checkpoint);
+        Assert.Equal(0, journal.SyncedEnd);
+        (List<byte[]?> entries, _) = JournalTestDirectory.ReadAll(journal);
+        Assert.Equal(offset, entries.Count);
+
+        release.Set();
+        WaitForSeal(journal);
+        long secondBase = SecondSegmentBase(dir);
+        Assert.Equal(rolledAt, secondBase);
+        Assert.Equal(new JournalCheckpoint(secondBase, FileHeaderLayout.Size, secondBase), journal.Checkpoint);
+        Assert.Equal(secondBase, journal.SyncedEnd);
+
+        journal.Sync();
+        Assert.Equal(offset, journal.SyncedEnd);
+    }
+
+    [Fact]
+    public void Roll_WithoutBackgroundSeal_ForcesAndCheckpointsBeforeItReturns()
+    {
+        using var dir = new JournalTestDirectory();
+        using PartitionJournal journal = dir.Open(segmentBytes: 512);
+        int sealsStarted = 0;
+        journal.BeforeSealForTest = _ => Interlocked.Increment(ref sealsStarted);
+
+        AppendUntilSegments(journal, 2);
+
+        Assert.False(journal.SealPendingForTest);
+        Assert.Equal(0, sealsStarted);
+        long secondBase = SecondSegmentBase(dir);
+        Assert.Equal(new JournalCheckpoint(secondBase, FileHeaderLayout.Size, secondBase), journal.Checkpoint);
+        Assert.Equal(secondBase, journal.SyncedEnd);
+    }
+
+    [Fact]
+    public void Flush_AfterTheBackgroundSealFailed_ThrowsItsFailureOnce()
+    {
+        using var dir = new JournalTestDirectory();
+        using PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
+        string? sealedPath = null;
+        journal.BeforeSealForTest = segment =>
+        {
+            sealedPath = segment.Path;
+            throw new IOException("the test's disk refused the sync");
+        };
+
+        long offset = AppendUntilSegments(journal, 2);
+        IOException? failure = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (failure is null && clock.Elapsed < Patience)
+        {
+            failure = Record.Exception(journal.Flush) as IOException;
+            Thread.Yield();
+        }
+
+        Assert.NotNull(failure);
+        Assert.Equal("the test's disk refused the sync", failure.Message);
+        Assert.Equal(dir.SegmentPath(0), sealedPath);
+        // Reported once: the journal's next flush and its close do not throw it again.
+        journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 1), 1);
+        journal.Flush();
+        Assert.False(journal.SealPendingForTest);
+    }
+
+    [Fact]
+    public void Dispose_RightAfterARoll_WaitsForTheSealAndTheReopenedJournalHoldsEverything()
+    {
+        using var dir = new JournalTestDirectory();
+        long offset;
+        using (PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true))
+        {
+            journal.BeforeSealForTest = _ => Thread.Sleep(50);
+            offset = AppendUntilSegments(journal, 3);
+        }
+
+        using PartitionJournal reopened = dir.Open(segmentBytes: 512, sealInBackground: true);
+        Assert.False(reopened.Recovery.Truncated, reopened.Recovery.ToString());
+        Assert.Equal(offset, reopened.EndOffset);
+        (List<byte[]?> entries, _) = JournalTestDirectory.ReadAll(reopened);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            Assert.Equal(JournalTestDirectory.Events(i, 1), entries[i]);
+        }
+    }
+
+    /// <summary>Appends batches of 4 events from offset 0, flushing each, until the journal has <paramref name="segments"/> segments; returns the end offset.</summary>
+    private static long AppendUntilSegments(PartitionJournal journal, int segments)
+    {
+        long offset = journal.EndOffset;
+        while (journal.SegmentCount < segments)
+        {
+            journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 4), 1);
+            offset += 4;
+            journal.Flush();
+        }
+
+        return offset;
+    }
+
+    /// <summary>Flushes until the journal took the finished background seal in (a flush completes it).</summary>
+    private static void WaitForSeal(PartitionJournal journal)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (journal.SealPendingForTest && clock.Elapsed < Patience)
+        {
+            Thread.Yield();
+            journal.Flush();
+        }
+
+        Assert.False(journal.SealPendingForTest, "the background seal did not finish");
+    }
+
+    private static long SecondSegmentBase(JournalTestDirectory dir) =>
+        Directory.EnumerateFiles(dir.Partition, "*" + SegmentLayout.SegmentExtension)
+            .Select(f => SegmentLayout.TryParseSegmentFileName(Path.GetFileName(f), out long b) ? b : -1)
+            .Where(b => b > 0)
+            .Min();
+}
