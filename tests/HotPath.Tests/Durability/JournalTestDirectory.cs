@@ -29,6 +29,16 @@ internal sealed class JournalTestDirectory : IDisposable
     public PartitionJournal Open(long segmentBytes = 1 << 20, int indexIntervalBytes = 4096, TimeProvider? time = null, bool sealInBackground = false) =>
         PartitionJournal.Open(Partition, EventSize, new JournalSettings(segmentBytes, indexIntervalBytes) { Time = time ?? TimeProvider.System, SealInBackground = sealInBackground });
 
+    /// <summary>Inverts the byte at <paramref name="position"/> of <paramref name="path"/> (damage a checksum finds).</summary>
+    public static void FlipByte(string path, long position)
+    {
+        using FileStream file = new(path, FileMode.Open, FileAccess.ReadWrite);
+        file.Position = position;
+        int value = file.ReadByte();
+        file.Position = position;
+        file.WriteByte((byte)(value ^ 0xFF));
+    }
+
     /// <summary>The bytes of <paramref name="count"/> events from <paramref name="first"/>: each holds its offset and a salt.</summary>
     public static byte[] Events(long first, int count, long salt = 0)
     {

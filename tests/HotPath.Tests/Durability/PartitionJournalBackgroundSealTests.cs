@@ -122,6 +122,63 @@ public sealed class PartitionJournalBackgroundSealTests
         }
     }
 
+    [Fact]
+    public void Open_AfterAMachineCrashWhileTheSealWasPending_CutsTheTornSegmentAndDeletesTheOneAfterIt()
+    {
+        using var dir = new JournalTestDirectory();
+        PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
+        // The seal never finishes, so no checkpoint names the second segment: what a machine crash during the seal leaves.
+        journal.BeforeSealForTest = _ => throw new IOException("the machine crashed");
+        long end = AppendUntilSegments(journal, 2);
+        journal.AbandonForTest();
+        long secondBase = SecondSegmentBase(dir);
+        long secondLength = new FileInfo(dir.SegmentPath(secondBase)).Length;
+        long firstLength = new FileInfo(dir.SegmentPath(0)).Length;
+        Assert.Equal(16, secondBase);
+        Assert.Equal(20, end);
+        // The tear: the sealed segment's third batch (offsets 8 to 11) never reached the disk whole.
+        long tornAt = FileHeaderLayout.Size + (2 * FrameOf(4));
+        JournalTestDirectory.FlipByte(dir.SegmentPath(0), tornAt + FrameOf(0) + 1);
+
+        using PartitionJournal reopened = dir.Open(segmentBytes: 512, sealInBackground: true);
+
+        Assert.Equal(8, reopened.EndOffset);
+        Assert.Equal(1, reopened.SegmentCount);
+        Assert.False(File.Exists(dir.SegmentPath(secondBase)));
+        Assert.True(reopened.Recovery.Truncated);
+        Assert.Equal(dir.SegmentPath(0), reopened.Recovery.TruncatedFile);
+        Assert.Equal(tornAt, reopened.Recovery.TruncatedAt);
+        Assert.Equal(firstLength - tornAt + secondLength, reopened.Recovery.TruncatedBytes);
+        Assert.Contains("checksum mismatch", reopened.Recovery.TruncationReason);
+        Assert.Contains(SegmentLayout.SegmentFileName(secondBase), reopened.Recovery.TruncationReason);
+        (List<byte[]?> entries, _) = JournalTestDirectory.ReadAll(reopened);
+        Assert.Equal(JournalTestDirectory.Events(0, 8), entries.SelectMany(e => e!).ToArray());
+        reopened.AppendEvents(8, JournalTestDirectory.Events(8, 1), 2);
+        reopened.Flush();
+        Assert.Equal(9, reopened.FlushedEnd);
+    }
+
+    [Fact]
+    public void Open_DamageInASegmentWhoseSealFinished_IsCorruption()
+    {
+        using var dir = new JournalTestDirectory();
+        PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
+        AppendUntilSegments(journal, 2);
+        WaitForSeal(journal);
+        journal.AbandonForTest();
+        long damagedAt = FileHeaderLayout.Size + (2 * FrameOf(4));
+        JournalTestDirectory.FlipByte(dir.SegmentPath(0), damagedAt + FrameOf(0) + 1);
+
+        var ex = Assert.Throws<JournalCorruptionException>(() => dir.Open(segmentBytes: 512, sealInBackground: true));
+
+        Assert.Equal(dir.SegmentPath(0), ex.Path);
+        Assert.Equal(damagedAt, ex.Position);
+        Assert.Equal("checksum mismatch", ex.Reason);
+    }
+
+    /// <summary>The frame size of a batch of <paramref name="events"/> events.</summary>
+    private static int FrameOf(int events) => FrameLayout.HeaderSize + SegmentLayout.BatchHeaderSize + (events * JournalTestDirectory.EventSize);
+
     /// <summary>Appends batches of 4 events from offset 0, flushing each, until the journal has <paramref name="segments"/> segments; returns the end offset.</summary>
     private static long AppendUntilSegments(PartitionJournal journal, int segments)
     {

@@ -69,7 +69,7 @@ public sealed class PartitionJournalRecoveryTests
         using var dir = new JournalTestDirectory();
         WriteThreeBatchesAndCrash(dir);
         long lastFrame = HeaderSize + FrameOf(2) + FrameOf(3);
-        FlipByte(dir.SegmentPath(0), lastFrame + 4);
+        JournalTestDirectory.FlipByte(dir.SegmentPath(0), lastFrame + 4);
 
         using PartitionJournal journal = dir.Open();
 
@@ -128,7 +128,7 @@ public sealed class PartitionJournalRecoveryTests
         journal.AppendEvents(3, JournalTestDirectory.Events(3, 3), 1);
         journal.Sync();
         journal.AbandonForTest();
-        FlipByte(dir.SegmentPath(0), HeaderSize + 8 + 24 + 3);
+        JournalTestDirectory.FlipByte(dir.SegmentPath(0), HeaderSize + 8 + 24 + 3);
 
         var ex = Assert.Throws<JournalCorruptionException>(() => dir.Open());
 
@@ -154,7 +154,7 @@ public sealed class PartitionJournalRecoveryTests
             Assert.True(journal.SegmentCount >= 3);
         }
 
-        FlipByte(dir.SegmentPath(0), HeaderSize + FrameOf(4) + 8 + 24 + 1);
+        JournalTestDirectory.FlipByte(dir.SegmentPath(0), HeaderSize + FrameOf(4) + 8 + 24 + 1);
         using PartitionJournal reopened = dir.Open(segmentBytes: 8192, indexIntervalBytes: 256);
         byte[] buffer = new byte[64 * EventSize];
         Assert.Equal(new JournalRun(0, 4, false), reopened.Read(0, buffer));
@@ -207,7 +207,7 @@ public sealed class PartitionJournalRecoveryTests
     {
         using var dir = new JournalTestDirectory();
         dir.Open().Dispose();
-        FlipByte(dir.SegmentPath(0), 0);
+        JournalTestDirectory.FlipByte(dir.SegmentPath(0), 0);
 
         var ex = Assert.Throws<JournalException>(() => dir.Open());
 
@@ -254,15 +254,6 @@ public sealed class PartitionJournalRecoveryTests
         Assert.Contains(dir.Partition, ex.Message);
         IOException inner = Assert.IsAssignableFrom<IOException>(ex.InnerException);
         Assert.Contains(inner.Message, ex.Message);
-    }
-
-    private static void FlipByte(string path, long position)
-    {
-        using FileStream file = new(path, FileMode.Open, FileAccess.ReadWrite);
-        file.Position = position;
-        int value = file.ReadByte();
-        file.Position = position;
-        file.WriteByte((byte)(value ^ 0xFF));
     }
 
     private static void WriteByte(string path, long position, byte value)
