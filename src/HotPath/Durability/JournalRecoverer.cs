@@ -53,6 +53,7 @@ internal static class JournalRecoverer
         bases.Sort();
         var segments = new List<JournalSegment>(bases.Count + 1);
         var truncation = (File: (string?)null, At: 0L, Bytes: 0L, Reason: (string?)null);
+        (string Path, long Bytes)? deletedAfterTear = null;
         int indexesRebuilt = 0;
         byte[] buffer = new byte[64 * 1024];
         var openTransactions = new Dictionary<long, long>();
@@ -111,7 +112,26 @@ internal static class JournalRecoverer
                 {
                     // The segment before the last is scanned whole: a transaction's tagged batch without its end marker may be
                     // there (the journal rolls once at most while one is open), never further back.
-                    indexesRebuilt += VerifySealed(segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, openTransactions, whole: i == bases.Count - 2);
+                    bool beforeLast = i == bases.Count - 2;
+                    int rebuilt = VerifySealed(
+                        segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, openTransactions, whole: beforeLast,
+                        tearableFrom: beforeLast ? TearableFrom(checkpoint, baseOffset, bases[^1]) : long.MaxValue);
+                    if (rebuilt < 0)
+                    {
+                        // Torn past the checkpoint, with a last segment created after it: recovered as the last segment (its
+                        // tail cut below), and the segment after it, never confirmed on stable storage either, deleted.
+                        segments.RemoveAt(segments.Count - 1);
+                        segment.Dispose();
+                        string lastPath = Path.Combine(directory, SegmentLayout.SegmentFileName(bases[^1]));
+                        deletedAfterTear = (lastPath, new FileInfo(lastPath).Length);
+                        File.Delete(lastPath);
+                        File.Delete(Path.Combine(directory, SegmentLayout.IndexFileName(bases[^1])));
+                        bases.RemoveAt(bases.Count - 1);
+                        i--;
+                        continue;
+                    }
+
+                    indexesRebuilt += rebuilt;
                 }
 
                 expectedBase = segment.EndOffset;
@@ -125,6 +145,12 @@ internal static class JournalRecoverer
                 }
 
                 segments.Add(JournalSegment.Create(directory, 0, eventSize, indexCapacity));
+            }
+
+            if (deletedAfterTear is (string deletedPath, long deletedBytes))
+            {
+                truncation = (truncation.File, truncation.At, truncation.Bytes + deletedBytes,
+                    $"{truncation.Reason}; the segment after it, {Path.GetFileName(deletedPath)} ({deletedBytes} bytes), created before its seal reached stable storage, was deleted");
             }
 
             Decide(directory, settings, openTransactions, aborted, abortedNow, completed);
@@ -288,12 +314,34 @@ internal static class JournalRecoverer
     }
 
     /// <summary>
+    /// Where a bad frame in the segment at <paramref name="baseOffset"/>, the one before the last, is a torn tail rather
+    /// than corruption: from the checkpoint's position (or the segment's start) when the last segment, at
+    /// <paramref name="lastBase"/>, was created after the checkpoint; else never (<see cref="long.MaxValue"/>).
+    /// </summary>
+    /// <remarks>
+    /// Sync None seals a rolled segment in the background and writes the checkpoint naming the new segment only after the
+    /// seal forced it (<see cref="JournalSettings.SealInBackground"/>). A machine crash before that leaves the sealed
+    /// segment's tail past the checkpoint unconfirmed, and it may be torn. With the checkpoint in the last segment, the
+    /// one before it was forced: damage there is corruption.
+    /// </remarks>
+    private static long TearableFrom(JournalCheckpoint? checkpoint, long baseOffset, long lastBase) => checkpoint switch
+    {
+        null => FileHeaderLayout.Size,
+        JournalCheckpoint c when c.SegmentBase >= lastBase => long.MaxValue,
+        JournalCheckpoint c when c.SegmentBase == baseOffset => c.Position,
+        JournalCheckpoint c when c.SegmentBase < baseOffset => FileHeaderLayout.Size,
+        _ => long.MaxValue,
+    };
+
+    /// <summary>
     /// Verifies a sealed segment from its last index entry to its end (a bounded scan), or with <paramref name="whole"/>
     /// from its start; when the bounded scan fails or the index is empty, rebuilds the index from a whole scan. Returns 1
-    /// when a missing or damaged index was rebuilt. A bad frame in the whole scan is corruption.
+    /// when a missing or damaged index was rebuilt. A bad frame in the whole scan is corruption, unless it is at or after
+    /// <paramref name="tearableFrom"/>: then it returns -1 (a torn tail; the caller recovers the segment as the last).
     /// </summary>
     private static int VerifySealed(
-        JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer, Dictionary<long, long> openTransactions, bool whole)
+        JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer, Dictionary<long, long> openTransactions, bool whole,
+        long tearableFrom)
     {
         int count = segment.Index.Count;
         if (count > 0 && !whole)
@@ -314,7 +362,9 @@ internal static class JournalRecoverer
             segment, FileHeaderLayout.Size, segment.BaseOffset, fileLength, eventSize, indexIntervalBytes, ref buffer, openTransactions);
         if (wholeScan.Failure is not null)
         {
-            throw new JournalCorruptionException(segment.Path, wholeScan.Position, wholeScan.Failure);
+            return wholeScan.Position >= tearableFrom
+                ? -1
+                : throw new JournalCorruptionException(segment.Path, wholeScan.Position, wholeScan.Failure);
         }
 
         Seal(segment, wholeScan, fileLength);
