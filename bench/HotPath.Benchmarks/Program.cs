@@ -16,7 +16,7 @@ if (args.Length > 0 && args[0] is "latency" or "idle" or "journal")
     if (args[0] == "journal")
     {
         return JournalHarness.Run(
-            long.Parse(Option("--events") ?? "400000", CultureInfo.InvariantCulture),
+            long.Parse(Option("--events") ?? "2000000", CultureInfo.InvariantCulture),
             double.Parse(Option("--seconds") ?? "2", CultureInfo.InvariantCulture),
             int.Parse(Option("--repeats") ?? "5", CultureInfo.InvariantCulture),
             Option("--dir"),

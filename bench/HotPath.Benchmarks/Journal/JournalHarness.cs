@@ -19,10 +19,10 @@ namespace HotPath.Benchmarks.Journal;
 public static class JournalHarness
 {
     /// <summary>The most bytes one run of the harness writes by default, all rows and repeats together (<c>--disk-budget-mib</c>).</summary>
-    public const long DiskBudgetBytes = 2L << 30;
+    public const long DiskBudgetBytes = 12L << 30;
 
-    // Rows of N events (or N x 64 bytes) per repeat: 3 FileStream writes, HotPath None, None + group, Interval,
-    // FasterLog none-like; and at most N for each of the two per-batch rows. Frames and headers add a little: 1.25.
+    // Each row writes at most N events (or N x 64 bytes) per repeat (the per-batch rows stop earlier at their time cap);
+    // frames, headers and FasterLog's page alignment add a little: 1.25.
     private const double WritesPerRowPerEvent = JournalRuns.EventBytes * 1.25;
 
     /// <summary>The pause after the warm-up pass: tier-1 compilation of what it made hot runs in the background meanwhile.</summary>
