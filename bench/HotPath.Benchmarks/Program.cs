@@ -18,7 +18,7 @@ if (args.Length > 0 && args[0] is "latency" or "idle" or "journal")
         return JournalHarness.Run(
             long.Parse(Option("--events") ?? "2000000", CultureInfo.InvariantCulture),
             double.Parse(Option("--seconds") ?? "2", CultureInfo.InvariantCulture),
-            int.Parse(Option("--repeats") ?? "5", CultureInfo.InvariantCulture),
+            int.Parse(Option("--repeats") ?? "9", CultureInfo.InvariantCulture),
             Option("--dir"),
             Option("--out"),
             Option("--rows")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
