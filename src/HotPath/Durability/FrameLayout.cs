@@ -15,8 +15,9 @@ namespace HotPath.Durability;
 ///  | u32, LE       | of the body   |                                 |
 ///  +---------------+---------------+---------------------------------+
 /// </code>
-/// The checksum is <see cref="Crc32"/> of System.IO.Hashing (IEEE 802.3, vectorised). Integers are little-endian in
-/// every file, whatever the machine. Thread-safety: stateless.
+/// The checksum is CRC-32 (IEEE 802.3), the value of System.IO.Hashing's <see cref="Crc32"/>, computed by
+/// <see cref="FrameChecksum"/> (a 512-bit fold where the CPU has one). Integers are little-endian in every file,
+/// whatever the machine. Thread-safety: stateless.
 /// </remarks>
 internal static class FrameLayout
 {
@@ -56,7 +57,7 @@ internal static class FrameLayout
     {
         ReadOnlySpan<byte> body = frame[HeaderSize..];
         BinaryPrimitives.WriteUInt32LittleEndian(frame[LengthOffset..], (uint)body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(frame[CrcOffset..], Crc32.HashToUInt32(body));
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[CrcOffset..], FrameChecksum.Compute(body));
     }
 
     /// <summary>
@@ -83,7 +84,7 @@ internal static class FrameLayout
         }
 
         ReadOnlySpan<byte> candidate = data.Slice(HeaderSize, (int)length);
-        if (Crc32.HashToUInt32(candidate) != BinaryPrimitives.ReadUInt32LittleEndian(data[CrcOffset..]))
+        if (FrameChecksum.Compute(candidate) != BinaryPrimitives.ReadUInt32LittleEndian(data[CrcOffset..]))
         {
             return Status.BadChecksum;
         }
