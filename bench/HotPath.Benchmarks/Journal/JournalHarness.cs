@@ -28,6 +28,24 @@ public static class JournalHarness
     /// <summary>The pause after the warm-up pass: tier-1 compilation of what it made hot runs in the background meanwhile.</summary>
     private static readonly TimeSpan WarmUpPause = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The pause before every row: the writeback a row started (a final fsync, HotPath's background seals, FasterLog's
+    /// writes) settles before the next row runs, so each row, the baseline included, measures its own writes and not the
+    /// tail of the previous row's.
+    /// </summary>
+    private static readonly TimeSpan SettlePause = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// Before every row: a full blocking garbage collection (what the previous rows left, FasterLog's buffers above all,
+    /// is not collected during the next row's 50 ms), then <see cref="SettlePause"/>.
+    /// </summary>
+    private static void Settle()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        Thread.Sleep(SettlePause);
+    }
+
     /// <summary>Every row, in the order they run and are reported.</summary>
     public static readonly string[] Order =
         ["fs64k", "fs1m", "fs1m-sync", "hp-none", "hp-none-span", "hp-none-group", "hp-interval", "hp-everybatch", "faster-none", "faster-batch"];
@@ -96,6 +114,7 @@ public static class JournalHarness
 
             foreach (string row in order)
             {
+                Settle();
                 // The reopen check runs on the warm-up and on the last repeat's sync None row.
                 RunResult result = Run(root, row, n, cap, reopen: warmUp || r == repeats);
                 if (!warmUp)
@@ -158,7 +177,7 @@ public static class JournalHarness
     private static string Report(string[] order, Dictionary<string, List<RunResult>> results, List<string> warmUpErrors, long events, double seconds, int repeats, string root, long free, string? sizing, long budget)
     {
         var text = new StringBuilder();
-        text.AppendLine(Invariant($"Durable topics: journal throughput and commit latency, 64-byte events, {events:N0} events per run ({events * JournalRuns.EventBytes / 1e6:F1} MB), {repeats} repeats per row after one warm-up pass of the same size and a {WarmUpPause.TotalSeconds:F0} s pause for tier-1 compilation (rows interleaved), medians (min–max)."));
+        text.AppendLine(Invariant($"Durable topics: journal throughput and commit latency, 64-byte events, {events:N0} events per run ({events * JournalRuns.EventBytes / 1e6:F1} MB), {repeats} repeats per row after one warm-up pass of the same size and a {WarmUpPause.TotalSeconds:F0} s pause for tier-1 compilation (rows interleaved; before each, a full blocking GC and a {SettlePause.TotalMilliseconds:F0} ms pause for the previous row's writeback to settle), medians (min–max)."));
         text.AppendLine();
         text.AppendLine("| | |");
         text.AppendLine("|---|---|");
