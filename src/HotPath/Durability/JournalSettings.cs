@@ -31,6 +31,12 @@ internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes
     public bool SealInBackground { get; init; }
 
     /// <summary>
+    /// The alignment of <see cref="PartitionJournal.FlushChunks"/>'s writes: a power of two, default 64 KiB
+    /// (<see cref="JournalStaging.DefaultChunkBytes"/>). Tests use small ones.
+    /// </summary>
+    public int ChunkBytes { get; init; } = JournalStaging.DefaultChunkBytes;
+
+    /// <summary>
     /// The transaction log's answer, asked by recovery for each transaction whose tagged batches it found in the last
     /// segment with no end marker after them: true when the transaction was committed (recovery appends its end marker:
     /// roll forward), false when it was not (recovery adds it to the partition's aborted set: its batches read as gaps,

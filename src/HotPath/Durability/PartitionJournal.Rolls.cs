@@ -52,7 +52,7 @@ internal sealed partial class PartitionJournal
 
         // Release: the new segment is in the list before any flush into it publishes a flushed end past its base.
         Volatile.Write(ref _segments, [.. _segments, next]);
-        _stagedPosition = next.Length;
+        _staging.Reset(next.Length);
         if (!_settings.SealInBackground)
         {
             WriteCheckpoint();
@@ -62,7 +62,7 @@ internal sealed partial class PartitionJournal
         // The checkpoint the roll would write, written by the seal once what it names is forced. Task.Run publishes the
         // captured state to the pool thread (a full barrier); the appender touches nothing the task writes until it
         // awaited it (CompleteSealing).
-        var checkpoint = new JournalCheckpoint(next.BaseOffset, _stagedPosition, _flushedEnd);
+        var checkpoint = new JournalCheckpoint(next.BaseOffset, next.Length, _flushedEnd);
         Action<JournalSegment>? beforeSeal = BeforeSealForTest;
         // Files only: the appender writes into the new segment and adds to its index meanwhile (its index entries are
         // written by the appender, after it awaited this); the sealed segment's index was written above.
@@ -115,7 +115,7 @@ internal sealed partial class PartitionJournal
             $"cannot write the journal file '{path}': {OsError.Describe(e)}; free space on its file system (or raise the file size limit), then reopen the topic",
             e);
 
-    private void WriteCheckpoint() => SaveCheckpoint(new JournalCheckpoint(Active.BaseOffset, _stagedPosition, _flushedEnd));
+    private void WriteCheckpoint() => SaveCheckpoint(new JournalCheckpoint(Active.BaseOffset, _staging.WrittenEnd, _flushedEnd));
 
     /// <summary>Writes <paramref name="checkpoint"/>, whose bytes were forced, then publishes its end as synced. The appender, or the seal it awaits.</summary>
     private void SaveCheckpoint(JournalCheckpoint checkpoint)

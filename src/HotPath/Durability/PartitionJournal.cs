@@ -41,10 +41,8 @@ internal sealed partial class PartitionJournal : IDisposable
     /// <summary>Copy-on-write list, oldest first; the last is the active segment. Written by the appender (release), read by readers (acquire).</summary>
     private JournalSegment[] _segments;
 
-    /// <summary>Framed batches not yet written, all for the active segment from <see cref="_stagedPosition"/>. Appender.</summary>
-    private byte[] _staging;
-    private int _stagedLength;
-    private long _stagedPosition;
+    /// <summary>Framed batches of the active segment not yet written (and the written ones the buffer still holds). Appender.</summary>
+    private readonly JournalStaging _staging;
 
     /// <summary>The next offset to append. Appender.</summary>
     private long _endOffset;
@@ -98,8 +96,7 @@ internal sealed partial class PartitionJournal : IDisposable
         JournalSegment active = _segments[^1];
         _endOffset = _flushedEnd = _syncedEnd = active.EndOffset;
         _startOffset = _segments[0].BaseOffset;
-        _stagedPosition = active.Length;
-        _staging = new byte[(int)Math.Min(settings.SegmentBytes, MaxStagingBytes)];
+        _staging = new JournalStaging((int)Math.Min(settings.SegmentBytes, MaxStagingBytes), active.Length, settings.ChunkBytes);
         foreach (JournalSegment segment in _segments)
         {
             _sizeBytes += segment.Length;
@@ -176,6 +173,11 @@ internal sealed partial class PartitionJournal : IDisposable
             ThrowHelper.ArgumentOutOfRange(nameof(settings.SegmentBytes), $"must be at least {FileHeaderLayout.Size + SegmentLayout.FrameAndBatchHeaderSize}", settings.SegmentBytes);
         }
 
+        if (settings.ChunkBytes < 1 || (settings.ChunkBytes & (settings.ChunkBytes - 1)) != 0)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(settings.ChunkBytes), "must be a power of two", settings.ChunkBytes);
+        }
+
         if (settings.IndexIntervalBytes < 1)
         {
             ThrowHelper.ArgumentOutOfRange(nameof(settings.IndexIntervalBytes), "must be at least 1", settings.IndexIntervalBytes);
@@ -241,6 +243,7 @@ internal sealed partial class PartitionJournal : IDisposable
         FrameLayout.Seal(frame);
         _endOffset = firstOffset + count;
         Active.EndOffset = _endOffset;
+        _staging.Staged(_endOffset);
     }
 
     /// <summary>
@@ -264,6 +267,7 @@ internal sealed partial class PartitionJournal : IDisposable
         FrameLayout.Seal(frame);
         _endOffset = firstOffset + count;
         Active.EndOffset = _endOffset;
+        _staging.Staged(_endOffset);
         // After Stage, which may have rolled: the segment that holds this batch (an earlier one is kept).
         _openTagged.TryAdd(transaction, Active.BaseOffset);
     }
@@ -282,6 +286,7 @@ internal sealed partial class PartitionJournal : IDisposable
         SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindTransactionEnd, 0, _endOffset, timestampMs);
         SegmentLayout.WriteTransaction(body, transaction);
         FrameLayout.Seal(frame);
+        _staging.Staged(_endOffset);
         _openTagged.Remove(transaction);
     }
 
@@ -307,6 +312,7 @@ internal sealed partial class PartitionJournal : IDisposable
             count -= batch;
             _endOffset = firstOffset;
             Active.EndOffset = _endOffset;
+            _staging.Staged(_endOffset);
         }
     }
 
@@ -315,9 +321,30 @@ internal sealed partial class PartitionJournal : IDisposable
     {
         ThrowIfDisposed();
         FlushStaged();
+        TakeFinishedSeal();
+    }
+
+    /// <summary>
+    /// Writes the whole <see cref="JournalSettings.ChunkBytes"/> chunks (by file position) of the buffered batches and
+    /// publishes <see cref="FlushedEnd"/> up to the last batch written whole; the rest stays buffered (less than a chunk)
+    /// for the next flush. For an appender that is behind, whose next batch follows at once: aligned writes are cheaper
+    /// for the page cache (see <see cref="JournalStaging"/>). Thread-safety: the appender.
+    /// </summary>
+    public void FlushChunks()
+    {
+        ThrowIfDisposed();
+        FlushStaged(whole: false);
+        TakeFinishedSeal();
+    }
+
+    /// <summary>True when buffered batches are not written yet (a <see cref="FlushChunks"/> held them back). Thread-safety: the appender.</summary>
+    public bool HasUnwritten => _staging.HasUnwritten;
+
+    /// <summary>A failed background seal fails the journal at the flush after it ended, not at the next roll.</summary>
+    private void TakeFinishedSeal()
+    {
         if (_sealing is { IsCompleted: true })
         {
-            // A failed background seal fails the journal here, at the round after it ended, not at the next roll.
             CompleteSealing();
         }
     }
@@ -521,13 +548,11 @@ internal sealed partial class PartitionJournal : IDisposable
             active = Active;
         }
 
-        if (_stagedLength + frameSize > _staging.Length)
+        Span<byte> frame = _staging.Reserve(frameSize);
+        if (frame.IsEmpty)
         {
             FlushStaged();
-            if (frameSize > _staging.Length)
-            {
-                _staging = new byte[frameSize];
-            }
+            frame = _staging.Reserve(frameSize);
         }
 
         long position = active.Length;
@@ -541,36 +566,40 @@ internal sealed partial class PartitionJournal : IDisposable
 
         // Release: a snapshot for SizeBytes readers; nothing else depends on it.
         Volatile.Write(ref _sizeBytes, _sizeBytes + frameSize);
-        Span<byte> frame = _staging.AsSpan(_stagedLength, frameSize);
-        _stagedLength += frameSize;
         return frame;
     }
 
-    private void FlushStaged()
+    /// <summary>
+    /// Writes the staged batches, all of them or (without <paramref name="whole"/>) the whole chunks, then publishes the
+    /// flushed end: the offset after the last batch written whole.
+    /// </summary>
+    private void FlushStaged(bool whole = true)
     {
         JournalSegment active = Active;
-        if (_stagedLength > 0)
+        long flushed;
+        try
         {
-            try
-            {
-                RandomAccess.Write(active.Data, _staging.AsSpan(0, _stagedLength), _stagedPosition);
-            }
-            catch (Exception e) when (OsError.IsFileError(e))
-            {
-                throw WriteFailed(active.Path, e);
-            }
-
             // The index file is written when the segment is forced (a roll, a checkpoint, the close), not per flush: the
             // active segment's index is rebuilt by recovery's whole scan anyway, and readers use the in-memory index.
-            _stagedPosition += _stagedLength;
-            _stagedLength = 0;
+            flushed = _staging.Write(active.Data, whole);
+        }
+        catch (Exception e) when (OsError.IsFileError(e))
+        {
+            throw WriteFailed(active.Path, e);
         }
 
-        Debug.Assert(_stagedPosition == active.Length, "everything staged is written");
+        if (whole)
+        {
+            Debug.Assert(_staging.WrittenEnd == active.Length, "everything staged is written");
+            flushed = _endOffset;
+        }
 
-        // Release: the bytes below the new end were written above (paired with Read's acquire); flipped, a reader could
-        // read a frame not yet in the file and report it as corrupt.
-        Volatile.Write(ref _flushedEnd, _endOffset);
+        if (flushed > _flushedEnd)
+        {
+            // Release: the bytes below the new end were written above (paired with Read's acquire); flipped, a reader
+            // could read a frame not yet in the file and report it as corrupt.
+            Volatile.Write(ref _flushedEnd, flushed);
+        }
     }
 
     private void CloseFiles()

@@ -305,20 +305,37 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             PartitionJournal journal = _partitions[i].Journal!.Journal;
             (int max, long transaction) = PlanDispatch(i);
             var appender = new JournalAppender<T>(journal, timestamp, transaction);
-            bool dispatched = max > 0 && cursor.DispatchBatch(ref appender, max) != 0;
+            int count = max > 0 ? cursor.DispatchBatch(ref appender, max) : 0;
+            bool dispatched = count != 0;
             if (dispatched)
             {
                 // Gaps at the end of what was dispatched: the cursor stepped over them, the journal records them.
                 JournalAppender<T>.AppendGapTo(journal, cursor.Position, timestamp);
-                journal.Flush();
+                if (count == max && _options.Sync != SyncPolicy.EveryBatch)
+                {
+                    // Behind (a full batch, the next one follows at once): whole aligned chunks only, the rest next round.
+                    journal.FlushChunks();
+                }
+                else
+                {
+                    journal.Flush();
+                }
+
                 if (_options.Sync == SyncPolicy.EveryBatch)
                 {
                     journal.Sync();
                 }
 
                 _unsynced[i] = _options.Sync == SyncPolicy.EveryBatch ? 0 : 1;
-                // The events are in the operating system's hands: their slots may be reused. Never fenced: nobody forks it.
+                // The events are in the journal's buffer or the operating system's hands: their slots may be reused.
+                // Never fenced: nobody forks it.
                 cursor.TryCommitPosition();
+            }
+            else if (journal.HasUnwritten)
+            {
+                // Caught up: what the last round held back is written now, never left behind while the journaller idles.
+                journal.Flush();
+                dispatched = true;
             }
 
             bool settled = _options.Sync != SyncPolicy.Interval && SettleTransactions(i, timestamp);

@@ -40,7 +40,7 @@ internal sealed class JournalModelRun : IDisposable
             }
             catch (Exception ex) when (ex is not XunitException)
             {
-                throw new XunitException($"step {step} ({op}) of {_scenario.SegmentBytes}/{_scenario.IndexIntervalBytes}/{(_scenario.SealInBackground ? "background seal" : "seal on roll")}: {ex}");
+                throw new XunitException($"step {step} ({op}) of {_scenario.SegmentBytes}/{_scenario.IndexIntervalBytes}/{(_scenario.SealInBackground ? "background seal" : "seal on roll")}/chunk {_scenario.ChunkBytes}: {ex}");
             }
         }
 
@@ -69,6 +69,12 @@ internal sealed class JournalModelRun : IDisposable
                 _journal.Flush();
                 _flushedFloor = _model.Count;
                 Assert.Equal(_model.Count, _journal.FlushedEnd);
+                break;
+            case JournalScenario.FlushChunks:
+                long before = _journal.FlushedEnd;
+                _journal.FlushChunks();
+                Assert.InRange(_journal.FlushedEnd, before, _model.Count);
+                _flushedFloor = (int)_journal.FlushedEnd;
                 break;
             case JournalScenario.Sync:
                 _journal.Sync();
@@ -135,7 +141,8 @@ internal sealed class JournalModelRun : IDisposable
         }
     }
 
-    private PartitionJournal Open() => _dir.Open(_scenario.SegmentBytes, _scenario.IndexIntervalBytes, sealInBackground: _scenario.SealInBackground);
+    private PartitionJournal Open() =>
+        _dir.Open(_scenario.SegmentBytes, _scenario.IndexIntervalBytes, sealInBackground: _scenario.SealInBackground, chunkBytes: _scenario.ChunkBytes);
 
     public void Dispose()
     {

@@ -6,9 +6,10 @@ namespace HotPath.Tests.Durability;
 
 /// <summary>
 /// One generated run of the journal model property (<see cref="JournalModelRun"/>): the segment and index sizes, whether
-/// rolls seal in the background (<see cref="HotPath.Durability.JournalSettings.SealInBackground"/>), and the operations in order.
+/// rolls seal in the background (<see cref="HotPath.Durability.JournalSettings.SealInBackground"/>), the alignment of chunk
+/// flushes, and the operations in order.
 /// </summary>
-public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, JournalScenario.Op[] Ops, bool SealInBackground = false)
+public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, JournalScenario.Op[] Ops, bool SealInBackground = false, int ChunkBytes = 64)
 {
     public static Arbitrary<JournalScenario> Arbitrary { get; } = Arb.From(Generator(), Shrink);
 
@@ -18,7 +19,8 @@ public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, J
         from count in Gen.Choose(5, 40)
         from ops in Gen.ArrayOf(OpGen(), count)
         from background in Gen.Elements(false, true)
-        select new JournalScenario(segmentBytes, interval, ops, background);
+        from chunk in Gen.Elements(32, 64, 256, 65536)
+        select new JournalScenario(segmentBytes, interval, ops, background, chunk);
 
     /// <summary>Fewer operations first, then smaller appends.</summary>
     public static IEnumerable<JournalScenario> Shrink(JournalScenario scenario)
@@ -44,6 +46,7 @@ public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, J
         (8, Gen.Frequency((4, Gen.Choose(1, 4)), (1, Gen.Choose(5, 40))).Select(n => (Op)new Append(n))),
         (2, Gen.Choose(1, 6).Select(n => (Op)new Gap(n))),
         (3, Gen.Constant((Op)new Flush())),
+        (2, Gen.Constant((Op)new FlushChunks())),
         (2, Gen.Constant((Op)new Sync())),
         (1, Gen.Constant((Op)new ReopenClean())),
         (2, Gen.Frequency((1, Gen.Constant(0)), (2, Gen.Choose(1, 300))).Select(k => (Op)new Crash(k))));
@@ -62,6 +65,9 @@ public sealed record JournalScenario(int SegmentBytes, int IndexIntervalBytes, J
 
     /// <summary>Syncs (flush, force, checkpoint).</summary>
     public sealed record Sync : Op;
+
+    /// <summary>Writes whole 64 KiB chunks only (<see cref="HotPath.Durability.PartitionJournal.FlushChunks"/>).</summary>
+    public sealed record FlushChunks : Op;
 
     /// <summary>Disposes (clean close) and opens again.</summary>
     public sealed record ReopenClean : Op;

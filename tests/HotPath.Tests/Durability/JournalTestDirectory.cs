@@ -26,8 +26,10 @@ internal sealed class JournalTestDirectory : IDisposable
 
     public string SegmentPath(long baseOffset) => Path.Combine(Partition, SegmentLayout.SegmentFileName(baseOffset));
 
-    public PartitionJournal Open(long segmentBytes = 1 << 20, int indexIntervalBytes = 4096, TimeProvider? time = null, bool sealInBackground = false) =>
-        PartitionJournal.Open(Partition, EventSize, new JournalSettings(segmentBytes, indexIntervalBytes) { Time = time ?? TimeProvider.System, SealInBackground = sealInBackground });
+    public PartitionJournal Open(
+        long segmentBytes = 1 << 20, int indexIntervalBytes = 4096, TimeProvider? time = null, bool sealInBackground = false, int chunkBytes = JournalStaging.DefaultChunkBytes) =>
+        PartitionJournal.Open(
+            Partition, EventSize, new JournalSettings(segmentBytes, indexIntervalBytes) { Time = time ?? TimeProvider.System, SealInBackground = sealInBackground, ChunkBytes = chunkBytes });
 
     /// <summary>Inverts the byte at <paramref name="position"/> of <paramref name="path"/> (damage a checksum finds).</summary>
     public static void FlipByte(string path, long position)
