@@ -311,7 +311,7 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             {
                 // Gaps at the end of what was dispatched: the cursor stepped over them, the journal records them.
                 JournalAppender<T>.AppendGapTo(journal, cursor.Position, timestamp);
-                if (count == max && _options.Sync != SyncPolicy.EveryBatch)
+                if (count == _options.MaxBatch && _options.Sync != SyncPolicy.EveryBatch)
                 {
                     // Behind (a full batch, the next one follows at once): whole aligned chunks only, the rest next round.
                     journal.FlushChunks();
