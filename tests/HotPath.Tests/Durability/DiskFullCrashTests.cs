@@ -63,6 +63,28 @@ public sealed class DiskFullCrashTests(ITestOutputHelper output) : IDisposable
         Assert.True(report.Disposal == "disposed", $"disposing the failed topic: {report.Disposal ?? "no line"}: {described}");
     }
 
+    [Fact]
+    public void FileSizeLimit_NoByteMayBeWritten_OpenFailsWithAJournalExceptionNamingTheFile()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // A limit of 0: the first file write of the open (the lock holder's process id) is refused with EFBIG, which .NET
+        // reports as an ArgumentOutOfRangeException of the file length.
+        using CrashChildProcess child = CrashChildProcess.Start(_directory.Path, SyncPolicy.None, journaledOnly: false, SegmentBytes, fileSizeLimitKiB: 0);
+        bool exited = child.WaitForExit(RunTimeout);
+        string described = child.Describe();
+        Assert.True(exited, $"the child did not stop: {described}");
+        string? failed = child.Lines.Select(l => l.Line).FirstOrDefault(l => l.StartsWith("openfailed ", StringComparison.Ordinal));
+
+        Assert.True(failed is not null, $"no openfailed line: {described}");
+        Assert.StartsWith($"openfailed {nameof(JournalException)} {_directory.Path}", failed);
+        Assert.Contains("file size limit", failed);
+        output.WriteLine(failed);
+    }
+
     private CrashChildReport RunUntilTheDiskRefuses(SyncPolicy sync, out string described)
     {
         using CrashChildProcess child = CrashChildProcess.Start(_directory.Path, sync, journaledOnly: false, SegmentBytes, FileSizeLimitKiB);
