@@ -106,7 +106,7 @@ internal sealed class OffsetStore : IDisposable
 
             stream = OpenLog(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not JournalException)
+        catch (Exception e) when (OsError.IsFileError(e) && e is not JournalException)
         {
             throw new JournalException(path, $"cannot open the offsets log '{path}': {OsError.Describe(e)}; make '{directory}' writable by this process", e);
         }

@@ -7,8 +7,13 @@ namespace HotPath.Durability;
 /// <remarks>Thread-safety: stateless.</remarks>
 internal static class OsError
 {
-    /// <summary>The message of <paramref name="error"/> without its closing period.</summary>
-    public static string Describe(Exception error) => error.Message.TrimEnd('.', ' ');
+    /// <summary>
+    /// The message of <paramref name="error"/> without its closing period; for .NET's EFBIG (see <see cref="IsFileError"/>),
+    /// what it means, since its own message speaks of a "file length" argument.
+    /// </summary>
+    public static string Describe(Exception error) => error is ArgumentOutOfRangeException { ParamName: "value" }
+        ? "the write would take the file past the file size limit (RLIMIT_FSIZE, ulimit -f) or the file system's largest file (EFBIG)"
+        : error.Message.TrimEnd('.', ' ');
 
     /// <summary>
     /// True when <paramref name="error"/> is the operating system refusing a file operation. Besides

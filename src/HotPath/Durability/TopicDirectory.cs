@@ -107,7 +107,7 @@ internal sealed class TopicDirectory : IDisposable
         {
             File.Delete(System.IO.Path.Combine(path, OwnerFileName));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             // Informational only; the next holder overwrites it.
         }
@@ -169,7 +169,7 @@ internal sealed class TopicDirectory : IDisposable
         {
             Directory.CreateDirectory(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             throw new JournalException(path, $"cannot create {what} '{path}': {OsError.Describe(e)}; make its parent writable by this process", e);
         }
@@ -186,7 +186,9 @@ internal sealed class TopicDirectory : IDisposable
         FileStream lockStream;
         try
         {
-            lockStream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // Unbuffered: the process id is written by Write itself, so a refused write throws there and Dispose has
+            // nothing left to flush (a buffered stream would throw the same error again from Dispose in the handler).
+            lockStream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         }
         catch (IOException e) when (IsHeldElsewhere(e))
         {
@@ -194,7 +196,7 @@ internal sealed class TopicDirectory : IDisposable
                 $"{what} at '{path}' is held by another HotPath instance (process {ReadOwner(path)}; lock file '{lockPath}'): dispose it or stop that process first",
                 e);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             throw new JournalException(lockPath, $"cannot open the lock file '{lockPath}': {OsError.Describe(e)}; make '{path}' writable by this process", e);
         }
@@ -206,7 +208,7 @@ internal sealed class TopicDirectory : IDisposable
             lockStream.Write(pid);
             lockStream.Flush();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             lockStream.Dispose();
             throw new JournalException(lockPath, $"cannot write the lock holder's process id into '{lockPath}': {OsError.Describe(e)}; make it writable by this process", e);
@@ -216,7 +218,7 @@ internal sealed class TopicDirectory : IDisposable
         {
             File.WriteAllBytes(System.IO.Path.Combine(path, OwnerFileName), pid);
         }
-        catch (IOException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             // Informational only: a refused opener reading it at this moment keeps it busy; its message then says "unknown".
         }
@@ -235,7 +237,7 @@ internal sealed class TopicDirectory : IDisposable
             string text = File.ReadAllText(System.IO.Path.Combine(path, OwnerFileName)).Trim();
             return text.Length > 0 ? text : "unknown";
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             return "unknown";
         }
@@ -255,7 +257,7 @@ internal sealed class TopicDirectory : IDisposable
         {
             file = File.ReadAllBytes(metaPath);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (OsError.IsFileError(e))
         {
             throw new JournalException(metaPath, $"cannot read '{metaPath}': {OsError.Describe(e)}", e);
         }
