@@ -133,6 +133,41 @@ public sealed class DurableTransactionTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 2 * PerRun).Select(i => (long)i), forwarded);
     }
 
+    [Fact]
+    public void Seek_BackBelowATransactionalCommit_TheReopenedGroupResumesAtTheSeek()
+    {
+        // Run 1: a transactional group forwards 10 inputs per partition: its offsets (10) are in the transaction log.
+        using (var input = new Topic<TestEvent>(Options("in")))
+        using (var output = new Topic<TestEvent>(Options("out", partitions: 3)))
+        using (var coordinator = new TransactionCoordinator())
+        using (var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "forward", CommitMode = CommitMode.Manual }))
+        {
+            group.JoinTransactional(new Forwarder(output), coordinator);
+            for (int i = 0; i < 20; i++)
+            {
+                input.PublishTo(i % 2, new TestEvent(i));
+            }
+
+            Assert.True(
+                SpinWait.SpinUntil(() => group.GetCommittedOffset("in", 0) == 10 && group.GetCommittedOffset("in", 1) == 10, Timeout),
+                $"committed {group.GetCommittedOffset("in", 0)} and {group.GetCommittedOffset("in", 1)}");
+        }
+
+        // Run 2: the same group id, plain, seeks partition 0 back to 3 (Kafka's offset reset, to handle 3 to 9 again).
+        using (var input = new Topic<TestEvent>(Options("in")))
+        using (var group = new ConsumerGroup<TestEvent>(input, new ConsumerGroupOptions { GroupId = "forward", CommitMode = CommitMode.Manual }))
+        {
+            group.Join(new Ignore());
+            Assert.Equal(10, group.GetCommittedOffset("in", 0));
+            group.Seek("in", 0, 3);
+            Assert.Equal(3, group.GetCommittedOffset("in", 0));
+        }
+
+        using var reopened = new Topic<TestEvent>(Options("in"));
+        Assert.Equal(3, reopened.Recovery!.GroupOffsets[("forward", 0)]);
+        Assert.Equal(10, reopened.Recovery.GroupOffsets[("forward", 1)]);
+    }
+
     private static List<TestEvent> ReadAll(Topic<TestEvent> topic, int partition, IsolationLevel isolation = IsolationLevel.ReadUncommitted) =>
         [.. PartitionReads.ReadToEnd(topic, partition, isolation, Timeout, $"'{topic.Name}'").Select(r => r.Event)];
 
@@ -140,5 +175,12 @@ public sealed class DurableTransactionTests : IDisposable
     {
         public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch, TransactionalPublisher transaction) =>
             transaction.PublishTo(output, (int)(@event.Value % 3), @event);
+    }
+
+    private readonly struct Ignore : IEventHandler<TestEvent>
+    {
+        public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch)
+        {
+        }
     }
 }
