@@ -307,6 +307,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <summary>
     /// Moves the group's position on a partition to <paramref name="offset"/> within the retained window; the
     /// owner applies it between batches (this call waits for that), or at once when the partition has no owner.
+    /// The committed offset moves with it. On a durable topic whose offsets the group stores, a seek below an offset a
+    /// transaction committed stores the sought offset before it returns, so the group resumes there after a restart.
     /// </summary>
     /// <param name="topic">The topic name.</param>
     /// <param name="partition">The partition number.</param>
@@ -329,6 +331,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             if (owner is null)
             {
                 state.Cursor.Seek(offset);
+                _subscription.AfterSeek(state, offset);
                 return;
             }
 
@@ -342,6 +345,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
         // Outside the lock: a member stuck in its handler must not hold up rebalances, the watchdog or Dispose.
         owner.AwaitSeek(pending, Options.RebalanceTimeout);
+        _subscription.AfterSeek(state, offset);
     }
 
     /// <summary>

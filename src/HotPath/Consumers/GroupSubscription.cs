@@ -152,6 +152,21 @@ internal sealed class GroupSubscription<T>
         return Math.Clamp(stored, partition.StartOffset, partition.EndOffset);
     }
 
+    /// <summary>
+    /// After a seek of <paramref name="partition"/> to <paramref name="offset"/> was applied: on a topic whose offsets
+    /// this group stores, makes the sought offset the stored one even where a transaction stored a larger one.
+    /// </summary>
+    public void AfterSeek(GroupPartition<T> partition, long offset)
+    {
+        foreach (Topic<T> topic in _durable)
+        {
+            if (topic.Name == partition.Id.Topic)
+            {
+                topic.StoreSoughtOffset(_groupId, partition.Id.Partition, offset);
+            }
+        }
+    }
+
     private void UnregisterDurable()
     {
         foreach (Topic<T> topic in _durable)

@@ -193,6 +193,32 @@ internal sealed partial class TopicJournaller<T> : IDisposable
         return [.. partitions];
     }
 
+    /// <summary>
+    /// A live group moved its committed offset on <paramref name="partition"/> back to <paramref name="offset"/> (a seek).
+    /// When the transaction log holds a larger offset for it (committed by a transaction), that one would win at the next
+    /// open (the stored offset is the larger of the two logs'): the sought offset is stored in the offsets log, forced,
+    /// and only then the transaction log's offset deleted, so that at any crash in between the group resumes at one of
+    /// the two and the one it committed last once both are written.
+    /// </summary>
+    public void StoreSoughtOffset(string groupId, int partition, long offset, TransactionLog? transactions)
+    {
+        if (transactions is null || !transactions.OffsetsOf(_topicName).Any(o => o.GroupId == groupId && o.Partition == partition && o.Offset > offset))
+        {
+            // The offsets log alone decides: the journaller persists the sought offset with the group's next commits.
+            return;
+        }
+
+        lock (_groupsLock)
+        {
+            // Below the transaction's offset, whose input was acknowledged before its commit record: never past the
+            // acknowledged end.
+            _offsets.Append([new OffsetEntry(groupId, partition, offset)]);
+            _offsets.Sync();
+            _persisted[(groupId, partition)] = offset;
+            transactions.DeleteOffsetAbove(_topicName, groupId, partition, offset);
+        }
+    }
+
     /// <summary>Journals everything published so far, persists the groups' offsets, then ends the thread. Idempotent.</summary>
     public void Stop()
     {

@@ -272,16 +272,28 @@ internal sealed class TransactionLog
     /// Deletes the offsets transactions committed for <paramref name="groupId"/> on <paramref name="topic"/> (a record
     /// of tombstones, forced to stable storage). Returns the partitions it had offsets for.
     /// </summary>
-    public IReadOnlyList<int> DeleteOffsets(string topic, string groupId)
+    public IReadOnlyList<int> DeleteOffsets(string topic, string groupId) => DeleteOffsetsWhere(topic, groupId, static (_, _) => true);
+
+    /// <summary>
+    /// Deletes the offset transactions committed for <paramref name="groupId"/> on <paramref name="partition"/> of
+    /// <paramref name="topic"/> when it is above <paramref name="offset"/> (a tombstone, forced to stable storage): the
+    /// group moved back below it (a seek), and its stored offset must be the one it committed last, not the larger.
+    /// Returns true when there was one.
+    /// </summary>
+    public bool DeleteOffsetAbove(string topic, string groupId, int partition, long offset) =>
+        DeleteOffsetsWhere(topic, groupId, (p, stored) => p == partition && stored > offset).Count > 0;
+
+    /// <summary>Tombstones, in one record forced to stable storage, the group's offsets on the topic that <paramref name="delete"/> picks (partition, offset).</summary>
+    private List<int> DeleteOffsetsWhere(string topic, string groupId, Func<int, long, bool> delete)
     {
         lock (_lock)
         {
             var tombstones = new List<TransactionOffset>();
-            foreach ((string Topic, string GroupId, int Partition) key in _state.Offsets.Keys)
+            foreach (KeyValuePair<(string Topic, string GroupId, int Partition), long> stored in _state.Offsets)
             {
-                if (key.Topic == topic && key.GroupId == groupId)
+                if (stored.Key.Topic == topic && stored.Key.GroupId == groupId && delete(stored.Key.Partition, stored.Value))
                 {
-                    tombstones.Add(new TransactionOffset(topic, groupId, key.Partition, OffsetEntry.Deleted));
+                    tombstones.Add(new TransactionOffset(topic, groupId, stored.Key.Partition, OffsetEntry.Deleted));
                 }
             }
 

@@ -137,6 +137,10 @@ public sealed class Topic<T> : IDisposable
         return _journaller.DeleteStoredOffsets(groupId, _storage!.Transactions.GetIfExists());
     }
 
+    /// <summary>A durable group sought <paramref name="partition"/> back to <paramref name="offset"/>: see <see cref="TopicJournaller{T}.StoreSoughtOffset"/>.</summary>
+    internal void StoreSoughtOffset(string groupId, int partition, long offset) =>
+        _journaller?.StoreSoughtOffset(groupId, partition, offset, _storage!.Transactions.GetIfExists());
+
     /// <summary>
     /// Waits until the event <paramref name="published"/> names is acknowledged under the topic's
     /// <see cref="SyncPolicy"/>: journaled to the operating system (<see cref="SyncPolicy.None"/>), or forced to stable
