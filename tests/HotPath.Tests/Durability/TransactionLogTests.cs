@@ -236,6 +236,39 @@ public sealed class TransactionLogTests : IDisposable
     }
 
     [Fact]
+    public void WholeLastRecordThatDoesNotDecode_IsCorruptionNotATornTail()
+    {
+        long committed;
+        TransactionLog log = TransactionLog.Acquire(_directory.Path);
+        try
+        {
+            committed = log.NextTransaction();
+            log.Commit(Record(committed, new("a", 0), new("a", 1)), sync: true);
+        }
+        finally
+        {
+            log.Release();
+        }
+
+        // A frame whose checksum matches (written whole) but whose commit record is cut short inside: not a crash's torn
+        // write, which a checksum catches, but a writer of another format or a bug. Dropping it would drop a commit.
+        long at = new FileInfo(LogPath).Length;
+        byte[] frame = new byte[FrameLayout.FrameSize(7)];
+        frame[FrameLayout.HeaderSize] = TransactionRecordLayout.CommitKind;
+        frame.AsSpan(FrameLayout.HeaderSize + 1).Fill(0xFF);
+        FrameLayout.Seal(frame);
+        using (var file = new FileStream(LogPath, FileMode.Append))
+        {
+            file.Write(frame);
+        }
+
+        var e = Assert.Throws<JournalCorruptionException>(() => TransactionLog.Acquire(_directory.Path));
+        Assert.Equal(LogPath, e.Path);
+        Assert.Equal(at, e.Position);
+        Assert.Contains("whole record", e.Message);
+    }
+
+    [Fact]
     public void Acquire_Twice_SharesOneInstanceUntilTheLastRelease()
     {
         TransactionLog a = TransactionLog.Acquire(_directory.Path);
