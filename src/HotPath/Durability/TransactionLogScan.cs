@@ -3,8 +3,8 @@ namespace HotPath.Durability;
 /// <summary>
 /// Reads a transaction log back when it is opened: its last session and its commit records in order. A bad frame with
 /// no valid record after it is a torn tail (a crash cut the last write short: that transaction was never acknowledged)
-/// and is dropped; a bad frame followed by a valid record is damage inside written data: a
-/// <see cref="JournalCorruptionException"/> naming the file and position.
+/// and is dropped; a bad frame followed by a valid record, or a whole frame (checksum valid) whose record does not
+/// decode, is damage inside written data: a <see cref="JournalCorruptionException"/> naming the file and position.
 /// </summary>
 /// <remarks>The log is small (compaction bounds it): it is read whole. Thread-safety: a value built once.</remarks>
 internal sealed class TransactionLogScan
@@ -21,7 +21,14 @@ internal sealed class TransactionLogScan
         int position = FileHeaderLayout.Size;
         while (position < data.Length)
         {
-            string? reason = TryRecord(data, position, out int frameSize, out int session, out TransactionRecord record);
+            string? reason = TryRecord(data, position, out int frameSize, out int session, out TransactionRecord record, out bool whole);
+            if (reason is not null && whole)
+            {
+                // Written whole (its checksum matches) yet not a record of this format: another writer or a bug, never a
+                // crash's torn write. Dropping it as a torn tail could drop a commit.
+                throw new JournalCorruptionException(path, position, $"a whole record does not decode: {reason}");
+            }
+
             if (reason is null)
             {
                 if (session >= 0)
@@ -39,7 +46,7 @@ internal sealed class TransactionLogScan
 
             for (int next = position + 1; next < data.Length - FrameLayout.HeaderSize; next++)
             {
-                if (TryRecord(data, next, out _, out _, out _) is null)
+                if (TryRecord(data, next, out _, out _, out _, out _) is null)
                 {
                     throw new JournalCorruptionException(path, position, $"{reason}, yet a valid record follows at byte {next}");
                 }
@@ -56,11 +63,16 @@ internal sealed class TransactionLogScan
     /// <summary>The commit records, in file order.</summary>
     public List<TransactionRecord> Records { get; } = [];
 
-    private static string? TryRecord(byte[] data, int position, out int frameSize, out int session, out TransactionRecord record)
+    /// <summary>
+    /// Reads the record at <paramref name="position"/>: null when it is a valid record, else why not, with
+    /// <paramref name="whole"/> true when its frame is whole (checksum valid) and only its content is wrong.
+    /// </summary>
+    private static string? TryRecord(byte[] data, int position, out int frameSize, out int session, out TransactionRecord record, out bool whole)
     {
         session = -1;
         record = default;
         frameSize = 0;
+        whole = false;
         if (data.Length - position > FrameLayout.HeaderSize
             && data[position + FrameLayout.HeaderSize] is not (TransactionRecordLayout.SessionKind or TransactionRecordLayout.CommitKind))
         {
@@ -73,6 +85,7 @@ internal sealed class TransactionLogScan
             return $"bad frame ({status})";
         }
 
+        whole = true;
         return TransactionRecordLayout.TryDecode(body, out session, out record);
     }
 }
