@@ -32,6 +32,38 @@ public sealed class DurableTopicReviewTests : IDisposable
         },
     };
 
+    [Fact]
+    public void Reader_AfterARoundThatHeldItsBatchBack_ReadsEveryEventFromTheRing()
+    {
+        // A full MaxBatch makes the round write whole 64 KiB chunks only: the 16 events stay in the journal's buffer.
+        using var topic = new Topic<TestEvent>(new TopicOptions
+        {
+            Name = "orders",
+            PartitionCount = 1,
+            Capacity = 64,
+            PublishMode = PublishMode.SingleWriter,
+            Durability = new DurabilityOptions { Directory = _directory.Path, MaxBatch = 16, JournallerDrivenByTest = true },
+        });
+        for (int i = 0; i < 16; i++)
+        {
+            topic.PublishTo(0, new TestEvent(i));
+        }
+
+        Assert.True(topic.Journaller!.RunRoundForTest());
+        PartitionJournal journal = topic[0].Journal!.Journal;
+        Assert.True(journal.HasUnwritten);
+        Assert.Equal(0, journal.FlushedEnd);
+
+        // A reader from the start reads what the journal has not written from the ring, which still holds it.
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0, OffsetReset.Earliest);
+        for (int i = 0; i < 16; i++)
+        {
+            Assert.True(reader.TryRead(out TestEvent e, out long offset), $"nothing at {i}");
+            Assert.Equal(i, offset);
+            Assert.Equal(i, e.Value);
+        }
+    }
+
     private void PublishAndClose(int count)
     {
         using var topic = new Topic<TestEvent>(Options());
