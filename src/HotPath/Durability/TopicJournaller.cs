@@ -38,6 +38,7 @@ internal sealed partial class TopicJournaller<T> : IDisposable
     private const int SpinsBeforePark = 64;
     private const int OffsetPersistMilliseconds = 10;
     private const int RetentionCheckMilliseconds = 1000;
+    private const int ChunkFlushRingChunks = 4;
 
     private readonly string _topicName;
     private readonly Partition<T>[] _partitions;
@@ -56,6 +57,13 @@ internal sealed partial class TopicJournaller<T> : IDisposable
     private long _lastOffsetPersist;
     private long _lastRetention;
     private int _stopping;
+
+    /// <summary>
+    /// True when a ring holds at least <see cref="ChunkFlushRingChunks"/> chunks of events: a journaller that is behind
+    /// then writes whole chunks only (<see cref="PartitionJournal.FlushChunks"/>). With a smaller ring the slots it keeps
+    /// gated until the rest is written would hold the writers back more than aligned writes save.
+    /// </summary>
+    private readonly bool _chunkFlushes;
     private bool _offsetsUnsynced;
     private Exception? _fault;
 
@@ -89,6 +97,8 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             partitions[i].Journal!.JournallerWake = _parker.Unpark;
         }
 
+        _chunkFlushes = partitions.Length > 0
+            && (long)partitions[0].Capacity * partitions[0].Journal!.Journal.EventSize >= ChunkFlushRingChunks * (long)JournalStaging.DefaultChunkBytes;
         _lastSync = _lastOffsetPersist = _lastRetention = Stopwatch.GetTimestamp();
         _thread = new Thread(Run) { IsBackground = true, Name = $"hotpath-journal-{topicName}" };
         if (!options.JournallerDrivenByTest)
@@ -337,7 +347,7 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             {
                 // Gaps at the end of what was dispatched: the cursor stepped over them, the journal records them.
                 JournalAppender<T>.AppendGapTo(journal, cursor.Position, timestamp);
-                if (count == _options.MaxBatch && _options.Sync != SyncPolicy.EveryBatch)
+                if (count == _options.MaxBatch && _chunkFlushes && _options.Sync != SyncPolicy.EveryBatch)
                 {
                     // Behind (a full batch, the next one follows at once): whole aligned chunks only, the rest next round.
                     journal.FlushChunks();
@@ -353,15 +363,20 @@ internal sealed partial class TopicJournaller<T> : IDisposable
                 }
 
                 _unsynced[i] = _options.Sync == SyncPolicy.EveryBatch ? 0 : 1;
-                // The events are in the journal's buffer or the operating system's hands: their slots may be reused.
-                // Never fenced: nobody forks it.
-                cursor.TryCommitPosition();
             }
             else if (journal.HasUnwritten)
             {
                 // Caught up: what the last round held back is written now, never left behind while the journaller idles.
                 journal.Flush();
                 dispatched = true;
+            }
+
+            if (dispatched)
+            {
+                // The events below the flushed end are in the operating system's hands: their slots may be reused. Not
+                // past it: a reader that starts below the ring reads the journal up to the ring's bound, the lowest gating
+                // sequence, this one among them (Partition.RingBoundLocked). Never fenced: nobody forks it.
+                cursor.TryCommit(journal.FlushedEnd);
             }
 
             bool settled = _options.Sync != SyncPolicy.Interval && SettleTransactions(i, timestamp);

@@ -35,12 +35,13 @@ public sealed class DurableTopicReviewTests : IDisposable
     [Fact]
     public void Reader_AfterARoundThatHeldItsBatchBack_ReadsEveryEventFromTheRing()
     {
-        // A full MaxBatch makes the round write whole 64 KiB chunks only: the 16 events stay in the journal's buffer.
+        // A full MaxBatch makes the round write whole 64 KiB chunks only (the ring, 16K slots of 16 bytes, holds four):
+        // the 16 events stay in the journal's buffer.
         using var topic = new Topic<TestEvent>(new TopicOptions
         {
             Name = "orders",
             PartitionCount = 1,
-            Capacity = 64,
+            Capacity = 16384,
             PublishMode = PublishMode.SingleWriter,
             Durability = new DurabilityOptions { Directory = _directory.Path, MaxBatch = 16, JournallerDrivenByTest = true },
         });
