@@ -72,33 +72,33 @@ public sealed class PartitionJournalBackgroundSealTests
     }
 
     [Fact]
-    public void Flush_AfterTheBackgroundSealFailed_ThrowsItsFailureOnce()
+    public void Flush_AfterTheBackgroundSealFailed_FailsTheJournalNamingTheSegmentAndCloseWritesNoCheckpoint()
     {
         using var dir = new JournalTestDirectory();
-        using PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
-        string? sealedPath = null;
-        journal.BeforeSealForTest = segment =>
-        {
-            sealedPath = segment.Path;
-            throw new IOException("the test's disk refused the sync");
-        };
+        PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
+        JournalCheckpoint opened = journal.Checkpoint;
+        journal.BeforeSealForTest = _ => throw new IOException("the test's disk refused the sync");
 
         long offset = AppendUntilSegments(journal, 2);
-        IOException? failure = null;
+        JournalException? failure = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (failure is null && clock.Elapsed < Patience)
         {
-            failure = Record.Exception(journal.Flush) as IOException;
+            failure = Record.Exception(journal.Flush) as JournalException;
             Thread.Yield();
         }
 
         Assert.NotNull(failure);
-        Assert.Equal("the test's disk refused the sync", failure.Message);
-        Assert.Equal(dir.SegmentPath(0), sealedPath);
-        // Reported once: the journal's next flush and its close do not throw it again.
-        journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 1), 1);
-        journal.Flush();
-        Assert.False(journal.SealPendingForTest);
+        Assert.Equal(dir.SegmentPath(0), failure.Path);
+        Assert.Contains("the test's disk refused the sync", failure.Message);
+        // Failed for good: appends, flushes and syncs throw it again; the close writes no checkpoint past the open one.
+        Assert.Same(failure, Assert.Throws<JournalException>(() => journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 1), 1)));
+        Assert.Same(failure, Assert.Throws<JournalException>(journal.Flush));
+        Assert.Same(failure, Assert.Throws<JournalException>(journal.Sync));
+        journal.Dispose();
+        Assert.Equal(opened, JournalCheckpoint.Load(dir.Partition));
+        using PartitionJournal reopened = dir.Open(segmentBytes: 512, sealInBackground: true);
+        Assert.Equal(offset, reopened.EndOffset);
     }
 
     [Fact]
@@ -156,6 +156,54 @@ public sealed class PartitionJournalBackgroundSealTests
         reopened.AppendEvents(8, JournalTestDirectory.Events(8, 1), 2);
         reopened.Flush();
         Assert.Equal(9, reopened.FlushedEnd);
+    }
+
+    [Fact]
+    public void Open_AfterAMachineCrashWhileTheSealWasPending_ASegmentEndingAtAFrameShortOfTheNextIsCutThere()
+    {
+        using var dir = new JournalTestDirectory();
+        PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
+        journal.BeforeSealForTest = _ => throw new IOException("the machine crashed");
+        AppendUntilSegments(journal, 2);
+        journal.AbandonForTest();
+        long secondBase = SecondSegmentBase(dir);
+        long secondLength = new FileInfo(dir.SegmentPath(secondBase)).Length;
+        // The sealed segment lost its last two frames whole (the file's size reached the disk late): it ends at offset 8.
+        long cut = FileHeaderLayout.Size + (2 * FrameOf(4));
+        using (var file = new FileStream(dir.SegmentPath(0), FileMode.Open))
+        {
+            file.SetLength(cut);
+        }
+
+        using PartitionJournal reopened = dir.Open(segmentBytes: 512, sealInBackground: true);
+
+        Assert.Equal(8, reopened.EndOffset);
+        Assert.Equal(1, reopened.SegmentCount);
+        Assert.False(File.Exists(dir.SegmentPath(secondBase)));
+        Assert.Equal(dir.SegmentPath(0), reopened.Recovery.TruncatedFile);
+        Assert.Equal(cut, reopened.Recovery.TruncatedAt);
+        Assert.Equal(secondLength, reopened.Recovery.TruncatedBytes);
+        Assert.Contains("short of the next segment's base", reopened.Recovery.TruncationReason);
+        (List<byte[]?> entries, _) = JournalTestDirectory.ReadAll(reopened);
+        Assert.Equal(JournalTestDirectory.Events(0, 8), entries.SelectMany(e => e!).ToArray());
+    }
+
+    [Fact]
+    public void Open_DamageBeforeTheLastSegmentOfAJournalThatSealedOnRoll_IsCorruptionEvenWithoutACheckpoint()
+    {
+        using var dir = new JournalTestDirectory();
+        PartitionJournal journal = dir.Open(segmentBytes: 512);
+        AppendUntilSegments(journal, 2);
+        journal.AbandonForTest();
+        // The roll forced the segment before creating the next: damage in it is damage, whatever the checkpoint says.
+        File.Delete(Path.Combine(dir.Partition, SegmentLayout.CheckpointFileName));
+        long damagedAt = FileHeaderLayout.Size + (2 * FrameOf(4));
+        JournalTestDirectory.FlipByte(dir.SegmentPath(0), damagedAt + FrameOf(0) + 1);
+
+        var ex = Assert.Throws<JournalCorruptionException>(() => dir.Open(segmentBytes: 512));
+
+        Assert.Equal(dir.SegmentPath(0), ex.Path);
+        Assert.Equal(damagedAt, ex.Position);
     }
 
     [Fact]
