@@ -9,12 +9,13 @@ namespace HotPath.Durability;
 /// </summary>
 /// <remarks>
 /// <code>
-///  0        8        10       12        16            24                        60       64
-///  +--------+--------+--------+---------+-------------+------------------------+--------+
-///  | magic  | format | file   | record  | base offset | reserved (zero)         | CRC-32 |
-///  | 8 B    | u16    | kind   | size    | i64         |                         | 0..60  |
-///  +--------+--------+--------+---------+-------------+------------------------+--------+
+///  0        8        10       12        16            24      25                60       64
+///  +--------+--------+--------+---------+-------------+-------+-----------------+--------+
+///  | magic  | format | file   | record  | base offset | flags | reserved (zero) | CRC-32 |
+///  | 8 B    | u16    | kind   | size    | i64         | u8    |                 | 0..60  |
+///  +--------+--------+--------+---------+-------------+-------+-----------------+--------+
 /// </code>
+/// Flags (segments): <see cref="FlagAfterBackgroundSeal"/>. Files written before flags existed hold zero there.
 /// Little-endian. Thread-safety: stateless.
 /// </remarks>
 internal static class FileHeaderLayout
@@ -30,7 +31,15 @@ internal static class FileHeaderLayout
     private const int KindOffset = 10;
     private const int RecordSizeOffset = 12;
     private const int BaseOffsetOffset = 16;
+    private const int FlagsOffset = 24;
     private const int CrcOffset = 60;
+
+    /// <summary>
+    /// Segment flag: the segment before this one was sealed in the background (<see cref="JournalSettings.SealInBackground"/>),
+    /// so when this segment was created that one may not have reached stable storage yet: recovery may treat damage in
+    /// it past the checkpoint as a torn tail. Without the flag, the segment before was forced before this one existed.
+    /// </summary>
+    public const byte FlagAfterBackgroundSeal = 1;
 
     /// <summary>"HOTPATH" and a NUL, little-endian.</summary>
     private const ulong Magic = 0x0048544150544F48;
@@ -55,7 +64,7 @@ internal static class FileHeaderLayout
     }
 
     /// <summary>Writes a header into <paramref name="destination"/> (at least <see cref="Size"/> bytes).</summary>
-    public static void Write(Span<byte> destination, FileKind kind, int recordSize, long baseOffset)
+    public static void Write(Span<byte> destination, FileKind kind, int recordSize, long baseOffset, byte flags = 0)
     {
         Span<byte> header = destination[..Size];
         header.Clear();
@@ -64,8 +73,12 @@ internal static class FileHeaderLayout
         BinaryPrimitives.WriteUInt16LittleEndian(header[KindOffset..], (ushort)kind);
         BinaryPrimitives.WriteInt32LittleEndian(header[RecordSizeOffset..], recordSize);
         BinaryPrimitives.WriteInt64LittleEndian(header[BaseOffsetOffset..], baseOffset);
+        header[FlagsOffset] = flags;
         BinaryPrimitives.WriteUInt32LittleEndian(header[CrcOffset..], Crc32.HashToUInt32(header[..CrcOffset]));
     }
+
+    /// <summary>The flags of a header that <see cref="Read"/> accepted.</summary>
+    public static byte ReadFlags(ReadOnlySpan<byte> header) => header[FlagsOffset];
 
     /// <summary>
     /// Checks the header of <paramref name="path"/> (its first bytes in <paramref name="source"/>): a

@@ -113,10 +113,14 @@ internal static class JournalRecoverer
                     // The segment before the last is scanned whole: a transaction's tagged batch without its end marker may be
                     // there (the journal rolls once at most while one is open), never further back.
                     bool beforeLast = i == bases.Count - 2;
+                    long tearableFrom = beforeLast && CreatedAfterBackgroundSeal(directory, bases[^1])
+                        ? TearableFrom(checkpoint, baseOffset, bases[^1])
+                        : long.MaxValue;
                     int rebuilt = VerifySealed(
-                        segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, openTransactions, whole: beforeLast,
-                        tearableFrom: beforeLast ? TearableFrom(checkpoint, baseOffset, bases[^1]) : long.MaxValue);
-                    if (rebuilt < 0)
+                        segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, openTransactions, whole: beforeLast, tearableFrom);
+
+                    // Whole frames that end short of the next segment's base, past the checkpoint: cut at a frame boundary.
+                    if (rebuilt < 0 || (fileLength >= tearableFrom && segment.EndOffset < bases[^1]))
                     {
                         // Torn past the checkpoint, with a last segment created after it: recovered as the last segment (its
                         // tail cut below), and the segment after it, never confirmed on stable storage either, deleted.
@@ -149,8 +153,10 @@ internal static class JournalRecoverer
 
             if (deletedAfterTear is (string deletedPath, long deletedBytes))
             {
-                truncation = (truncation.File, truncation.At, truncation.Bytes + deletedBytes,
-                    $"{truncation.Reason}; the segment after it, {Path.GetFileName(deletedPath)} ({deletedBytes} bytes), created before its seal reached stable storage, was deleted");
+                string deleted = $"the segment after it, {Path.GetFileName(deletedPath)} ({deletedBytes} bytes), created before its seal reached stable storage, was deleted";
+                truncation = truncation.File is null
+                    ? (segments[^1].Path, segments[^1].Length, deletedBytes, $"the segment ends at offset {segments[^1].EndOffset}, short of the next segment's base; {deleted}")
+                    : (truncation.File, truncation.At, truncation.Bytes + deletedBytes, $"{truncation.Reason}; {deleted}");
             }
 
             Decide(directory, settings, openTransactions, aborted, abortedNow, completed);
@@ -314,15 +320,44 @@ internal static class JournalRecoverer
     }
 
     /// <summary>
-    /// Where a bad frame in the segment at <paramref name="baseOffset"/>, the one before the last, is a torn tail rather
-    /// than corruption: from the checkpoint's position (or the segment's start) when the last segment, at
-    /// <paramref name="lastBase"/>, was created after the checkpoint; else never (<see cref="long.MaxValue"/>).
+    /// True when the last segment, at <paramref name="lastBase"/>, carries <see cref="FileHeaderLayout.FlagAfterBackgroundSeal"/>:
+    /// the segment before it was sealed in the background. False for a file too short for its header, or a damaged
+    /// header (the main loop reports those).
+    /// </summary>
+    private static bool CreatedAfterBackgroundSeal(string directory, long lastBase)
+    {
+        byte[] header = new byte[FileHeaderLayout.Size];
+        using (SafeFileHandle data = File.OpenHandle(Path.Combine(directory, SegmentLayout.SegmentFileName(lastBase))))
+        {
+            if (RandomAccess.Read(data, header, 0) < header.Length)
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            FileHeaderLayout.Read(header, SegmentLayout.SegmentFileName(lastBase), FileHeaderLayout.FileKind.Segment);
+        }
+        catch (JournalException)
+        {
+            return false;
+        }
+
+        return (FileHeaderLayout.ReadFlags(header) & FileHeaderLayout.FlagAfterBackgroundSeal) != 0;
+    }
+
+    /// <summary>
+    /// Where damage in the segment at <paramref name="baseOffset"/>, the one before the last (at <paramref name="lastBase"/>,
+    /// created after a background seal), is a torn tail rather than corruption: from the checkpoint's position (or the
+    /// segment's start) when the last segment was created after the checkpoint; else never (<see cref="long.MaxValue"/>).
     /// </summary>
     /// <remarks>
     /// Sync None seals a rolled segment in the background and writes the checkpoint naming the new segment only after the
-    /// seal forced it (<see cref="JournalSettings.SealInBackground"/>). A machine crash before that leaves the sealed
-    /// segment's tail past the checkpoint unconfirmed, and it may be torn. With the checkpoint in the last segment, the
-    /// one before it was forced: damage there is corruption.
+    /// seal forced it (<see cref="JournalSettings.SealInBackground"/>), and marks the new segment's header. A machine crash
+    /// before the checkpoint leaves the sealed segment's tail past the checkpoint unconfirmed: it may be torn, or end
+    /// early at a frame boundary. With the checkpoint in the last segment, or without the mark (the roll forced the segment
+    /// before creating the next), damage there is corruption.
     /// </remarks>
     private static long TearableFrom(JournalCheckpoint? checkpoint, long baseOffset, long lastBase) => checkpoint switch
     {

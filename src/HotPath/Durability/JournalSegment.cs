@@ -59,8 +59,8 @@ internal sealed class JournalSegment : IDisposable
     /// <summary>True when the segment holds at least one batch.</summary>
     public bool HasBatches => Length > FileHeaderLayout.Size;
 
-    /// <summary>Creates the data and index files of a new, empty segment, each with its header.</summary>
-    public static JournalSegment Create(string directory, long baseOffset, int eventSize, int indexCapacity)
+    /// <summary>Creates the data and index files of a new, empty segment, each with its header (the data file's with <paramref name="flags"/>).</summary>
+    public static JournalSegment Create(string directory, long baseOffset, int eventSize, int indexCapacity, byte flags = 0)
     {
         string path = System.IO.Path.Combine(directory, SegmentLayout.SegmentFileName(baseOffset));
         string indexPath = System.IO.Path.Combine(directory, SegmentLayout.IndexFileName(baseOffset));
@@ -69,7 +69,7 @@ internal sealed class JournalSegment : IDisposable
         SafeFileHandle indexFile;
         try
         {
-            FileHeaderLayout.Write(header, FileHeaderLayout.FileKind.Segment, eventSize, baseOffset);
+            FileHeaderLayout.Write(header, FileHeaderLayout.FileKind.Segment, eventSize, baseOffset, flags);
             RandomAccess.Write(data, header, 0);
             indexFile = File.OpenHandle(indexPath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         }

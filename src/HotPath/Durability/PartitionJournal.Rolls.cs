@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using HotPath.Internal;
 
 namespace HotPath.Durability;
@@ -38,7 +39,8 @@ internal sealed partial class PartitionJournal
         JournalSegment next;
         try
         {
-            next = JournalSegment.Create(Directory, _endOffset, EventSize, _indexCapacity);
+            next = JournalSegment.Create(
+                Directory, _endOffset, EventSize, _indexCapacity, _settings.SealInBackground ? FileHeaderLayout.FlagAfterBackgroundSeal : (byte)0);
         }
         catch (Exception e) when (OsError.IsFileError(e))
         {
@@ -68,7 +70,15 @@ internal sealed partial class PartitionJournal
         // written by the appender, after it awaited this); the sealed segment's index was written above.
         _sealing = Task.Run(() =>
         {
-            beforeSeal?.Invoke(sealedSegment);
+            try
+            {
+                beforeSeal?.Invoke(sealedSegment);
+            }
+            catch (Exception e) when (OsError.IsFileError(e))
+            {
+                throw WriteFailed(sealedSegment.Path, e);
+            }
+
             ForceFilesToDisk(sealedSegment);
             ForceFilesToDisk(next);
             SaveCheckpoint(checkpoint);
@@ -145,7 +155,17 @@ internal sealed partial class PartitionJournal
         if (sealing is not null)
         {
             _sealing = null;
-            sealing.GetAwaiter().GetResult();
+            try
+            {
+                sealing.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                // The journal is failed from now on: a later roll, sync or close must not write a checkpoint naming a
+                // segment after the one that was never forced.
+                _sealFailure = ExceptionDispatchInfo.Capture(e);
+                throw;
+            }
         }
     }
 }

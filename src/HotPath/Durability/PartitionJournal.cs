@@ -83,6 +83,9 @@ internal sealed partial class PartitionJournal : IDisposable
     /// </summary>
     private Task? _sealing;
 
+    /// <summary>A background seal's failure once the appender took it in: every later use of the journal throws it. Appender.</summary>
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _sealFailure;
+
     private PartitionJournal(
         string directory, int eventSize, JournalSettings settings, int indexCapacity, List<JournalSegment> segments, JournalRecovery recovery, HashSet<long> aborted)
     {
@@ -415,8 +418,6 @@ internal sealed partial class PartitionJournal : IDisposable
     public int ApplyRetention(long keepFrom, long? maxBytes, TimeSpan? maxAge)
     {
         ThrowIfDisposed();
-        // A segment being sealed in the background is not deleted under its force.
-        CompleteSealing();
         long nowMs = _settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
         int deleted = 0;
         while (_segments.Length > 1)
@@ -429,6 +430,10 @@ internal sealed partial class PartitionJournal : IDisposable
             {
                 break;
             }
+
+            // A segment being sealed in the background is not deleted under its force (waited for only now: a retention
+            // check that deletes nothing must not stall the journaller on the seal).
+            CompleteSealing();
 
             // Release: the start moves up before the list shrinks, so a reader that acquires the new start never asks
             // for the dropped segment; one that read the old start may race the delete (documented on the type).
@@ -447,6 +452,13 @@ internal sealed partial class PartitionJournal : IDisposable
     {
         if (_disposed)
         {
+            return;
+        }
+
+        if (_sealFailure is not null)
+        {
+            // Failed: closed without a checkpoint, as after any failed write (the next open recovers what is there).
+            CloseFiles();
             return;
         }
 
@@ -628,5 +640,7 @@ internal sealed partial class PartitionJournal : IDisposable
         {
             ThrowHelper.ObjectDisposed(nameof(PartitionJournal));
         }
+
+        _sealFailure?.Throw();
     }
 }
