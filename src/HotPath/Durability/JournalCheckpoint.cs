@@ -37,19 +37,16 @@ internal readonly record struct JournalCheckpoint(long SegmentBase, long Positio
         return SegmentLayout.ReadCheckpoint(body);
     }
 
-    /// <summary>Replaces the checkpoint of <paramref name="directory"/> with this one, forced to stable storage first.</summary>
+    /// <summary>
+    /// Replaces the checkpoint of <paramref name="directory"/> with this one (<see cref="AtomicFile.Replace"/>: forced,
+    /// renamed, the directory forced, so a machine crash cannot bring back the older checkpoint).
+    /// </summary>
     public void Save(string directory)
     {
-        string temp = Path.Combine(directory, SegmentLayout.CheckpointTempFileName);
         Span<byte> frame = stackalloc byte[FrameSize];
         SegmentLayout.WriteCheckpoint(frame[FrameLayout.HeaderSize..], SegmentBase, Position, EndOffset);
         FrameLayout.Seal(frame);
-        using (SafeFileHandle handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            RandomAccess.Write(handle, frame, 0);
-            RandomAccess.FlushToDisk(handle);
-        }
-
-        File.Move(temp, Path.Combine(directory, SegmentLayout.CheckpointFileName), overwrite: true);
+        AtomicFile.Replace(
+            Path.Combine(directory, SegmentLayout.CheckpointFileName), Path.Combine(directory, SegmentLayout.CheckpointTempFileName), frame);
     }
 }
