@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HotPath.Groups;
 
 namespace HotPath.Consumers;
@@ -57,5 +58,6 @@ public sealed class GroupMember<T> : IDisposable
     public void Dispose() => Leave();
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public override string ToString() => $"{MemberId} ({State})";
 }

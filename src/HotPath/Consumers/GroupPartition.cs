@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using HotPath.Durability;
 using HotPath.Groups;
 using HotPath.Partitions;
@@ -120,23 +122,39 @@ internal sealed class GroupPartition<T> : IOwnedPartition, IDurableCursor, ITran
         MemberWorker<T>? owner = Owner;
         if (owner is null || !owner.IsCurrentThread)
         {
-            Internal.ThrowHelper.InvalidOperation(
-                $"commit of {Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler");
+            ThrowCommitRefused(owner, CommitRefusal.NotOwner);
         }
 
         if (owner.CommitsInTransactions)
         {
-            Internal.ThrowHelper.InvalidOperation(
-                $"commit of {Id} by member '{owner.MemberId}' was refused: a transactional member commits its offsets in its transactions only (a commit outside them would move the offset without the outputs)");
+            ThrowCommitRefused(owner, CommitRefusal.Transactional);
         }
 
         beforeCommit?.Invoke();
         if (!owner.TryCommitOwned(this, nextOffset))
         {
-            Internal.ThrowHelper.InvalidOperation(
-                $"commit of {Id} by member '{owner.MemberId}' was refused: the member was declared failed (fenced); the next owner resumes from the committed offset {Committed}");
+            ThrowCommitRefused(owner, CommitRefusal.Fenced);
         }
     }
+
+    private enum CommitRefusal
+    {
+        NotOwner,
+        Transactional,
+        Fenced,
+    }
+
+    /// <summary>A manual commit's refusal, with its message built here: commits run per batch and keep a small frame.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowCommitRefused(MemberWorker<T>? owner, CommitRefusal refusal) => Internal.ThrowHelper.InvalidOperation(refusal switch
+    {
+        CommitRefusal.NotOwner =>
+            $"commit of {Id} must run on the thread of the member that owns it ({owner?.MemberId ?? "no owner"}): call it from that member's handler",
+        CommitRefusal.Transactional =>
+            $"commit of {Id} by member '{owner?.MemberId}' was refused: a transactional member commits its offsets in its transactions only (a commit outside them would move the offset without the outputs)",
+        _ => $"commit of {Id} by member '{owner?.MemberId}' was refused: the member was declared failed (fenced); the next owner resumes from the committed offset {Committed}",
+    });
 
     /// <summary>
     /// The owner's own cursor, for a transaction that adds the owner's offsets (KIP-447: only the member that owns the

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using HotPath.Internal;
 using HotPath.Partitions;
@@ -163,6 +164,7 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     public long NotHandled => _lost + _gaps + _aborted;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public string Describe() => $"partition {_partition.Id} of '{_partition.TopicName}'";
 
     /// <summary>True once <see cref="Fork"/> replaced this cursor. Any thread; acquire.</summary>
@@ -417,8 +419,7 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
         long limit = _dispatching ? _dispatchLast + 1 : _position;
         if (committed != Sequence.Sealed && (nextOffset < committed || nextOffset > limit))
         {
-            ThrowHelper.ArgumentOutOfRange(
-                nameof(nextOffset), $"must be between the committed offset {committed} and the position {limit}", nextOffset);
+            ThrowCommitOutOfRange(nextOffset, committed, limit);
         }
 
         // CAS from the value read (full fence, so also a release: the handler's reads of every slot below nextOffset
@@ -452,6 +453,12 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
 
     /// <inheritdoc/>
     public long Id { get; } = Interlocked.Increment(ref s_nextId);
+
+    /// <summary>TryCommit's throw, with its message built here: a commit runs per batch and keeps a small frame.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowCommitOutOfRange(long nextOffset, long committed, long limit) =>
+        ThrowHelper.ArgumentOutOfRange(nameof(nextOffset), $"must be between the committed offset {committed} and the position {limit}", nextOffset);
 
     /// <inheritdoc/>
     public bool TryCommitTransactional(long nextOffset)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace HotPath.Durability;
@@ -44,6 +45,7 @@ internal static class DirectorySync
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static JournalException Refused(string directory, string call) =>
         new(directory, $"cannot force the directory '{directory}' to stable storage: {call} failed with errno {Marshal.GetLastPInvokeError()}");
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace HotPath.Durability;
@@ -85,6 +86,7 @@ internal static class OffsetLogScan
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static string Describe(FrameLayout.Status status, int remaining) => status switch
     {
         FrameLayout.Status.Incomplete => $"the frame is cut short (only {remaining} bytes remain)",

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using HotPath.Internal;
 
@@ -119,6 +120,7 @@ internal sealed partial class PartitionJournal
     }
 
     /// <summary>The operating system refused a write or sync of <paramref name="path"/>: the exception naming it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static JournalException WriteFailed(string path, Exception e) =>
         e as JournalException ?? new JournalException(
             path,

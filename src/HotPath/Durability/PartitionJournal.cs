@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using HotPath.Internal;
 
 namespace HotPath.Durability;
@@ -511,9 +513,14 @@ internal sealed partial class PartitionJournal : IDisposable
         ThrowIfDisposed();
         if (firstOffset != _endOffset)
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(firstOffset), $"must equal the journal's end offset {_endOffset} (offsets are contiguous)", firstOffset);
+            ThrowNotContiguous(firstOffset, _endOffset);
         }
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotContiguous(long firstOffset, long endOffset) =>
+        ThrowHelper.ArgumentOutOfRange(nameof(firstOffset), $"must equal the journal's end offset {endOffset} (offsets are contiguous)", firstOffset);
 
     /// <summary>Checks that <paramref name="events"/> is a positive multiple of the event size and fits one frame after <paramref name="headerSize"/> bytes.</summary>
     private void CheckEvents(ReadOnlySpan<byte> events, int headerSize)

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace HotPath.Durability;
@@ -186,11 +188,15 @@ internal static class TransactionRecordLayout
         int count = ReadInt32(body, ref at);
         if (count < 0 || count > body.Length)
         {
-            throw new FormatException($"impossible count {count}");
+            ThrowImpossibleCount(count);
         }
 
         return count;
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowImpossibleCount(int count) => throw new FormatException($"impossible count {count}");
 }
 
 /// <summary>One partition of one topic.</summary>

@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace HotPath.Partitions;
 
 /// <summary>
@@ -38,12 +41,18 @@ public ref struct BatchClaim<T>
         {
             if ((uint)index >= (uint)Count || _partition is null)
             {
-                Internal.ThrowHelper.ArgumentOutOfRange(nameof(index), $"must be between 0 and {Count - 1}", index);
+                ThrowIndexOutOfRange(index, Count);
             }
 
             return ref _partition.SlotRef(FirstOffset + index);
         }
     }
+
+    /// <summary>The indexer's throw, with its message built here: the indexer is inlined into fill loops and must keep a small frame.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowIndexOutOfRange(int index, int count) =>
+        Internal.ThrowHelper.ArgumentOutOfRange(nameof(index), $"must be between 0 and {count - 1}", index);
 
     /// <summary>Publishes all slots of the batch at once. At most once.</summary>
     public void Publish()

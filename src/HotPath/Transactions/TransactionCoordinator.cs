@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using HotPath.Internal;
 
 namespace HotPath.Transactions;
@@ -208,6 +209,7 @@ public sealed class TransactionCoordinator : IDisposable
 
     private static TimeSpan Clamp(TimeSpan tick) => tick < MinTick ? MinTick : tick > MaxTick ? MaxTick : tick;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckTimeout(TimeSpan timeout, string name)
     {
         if (timeout < TimeSpan.FromMilliseconds(1) || timeout > TimeSpan.FromMilliseconds(int.MaxValue))
