@@ -25,8 +25,9 @@ internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes
     /// (and the new segment's header) and then writes the checkpoint. For <see cref="SyncPolicy.None"/>, which promises
     /// only what a process crash keeps: forcing 64 MiB on the journaller's thread would stop the journal (and, once the
     /// ring is full, the writers) for as long as the disk takes to write it. At most one seal is pending: the next roll,
-    /// sync, retention or close waits for it first, and a failed seal fails the journal's next flush. Default false: the
-    /// roll forces the sealed segment before it returns.
+    /// sync, segment deletion or close waits for it first; a failed seal fails the journal for good from its next flush
+    /// on. The new segment's header says its predecessor was sealed in the background, so that recovery may treat that
+    /// segment's tail past the checkpoint as torn. Default false: the roll forces the sealed segment before it returns.
     /// </summary>
     public bool SealInBackground { get; init; }
 
