@@ -246,9 +246,7 @@ internal sealed partial class PartitionJournal : IDisposable
         SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindEvents, count, firstOffset, timestampMs);
         events.CopyTo(body[SegmentLayout.BatchHeaderSize..]);
         FrameLayout.Seal(frame);
-        _endOffset = firstOffset + count;
-        Active.EndOffset = _endOffset;
-        _staging.Staged(_endOffset);
+        Staged(firstOffset + count);
     }
 
     /// <summary>
@@ -270,9 +268,7 @@ internal sealed partial class PartitionJournal : IDisposable
         SegmentLayout.WriteTransaction(body, transaction);
         events.CopyTo(body[SegmentLayout.TransactionHeaderSize..]);
         FrameLayout.Seal(frame);
-        _endOffset = firstOffset + count;
-        Active.EndOffset = _endOffset;
-        _staging.Staged(_endOffset);
+        Staged(firstOffset + count);
         // After Stage, which may have rolled: the segment that holds this batch (an earlier one is kept).
         _openTagged.TryAdd(transaction, Active.BaseOffset);
     }
@@ -315,9 +311,7 @@ internal sealed partial class PartitionJournal : IDisposable
             FrameLayout.Seal(frame);
             firstOffset += batch;
             count -= batch;
-            _endOffset = firstOffset;
-            Active.EndOffset = _endOffset;
-            _staging.Staged(_endOffset);
+            Staged(firstOffset);
         }
     }
 
@@ -344,6 +338,14 @@ internal sealed partial class PartitionJournal : IDisposable
 
     /// <summary>True when buffered batches are not written yet (a <see cref="FlushChunks"/> held them back). Thread-safety: the appender.</summary>
     public bool HasUnwritten => _staging.HasUnwritten;
+
+    /// <summary>The frame staged last, now sealed, ends the offsets before <paramref name="endOffset"/>: the journal's and the active segment's end move there.</summary>
+    private void Staged(long endOffset)
+    {
+        _endOffset = endOffset;
+        Active.EndOffset = endOffset;
+        _staging.Staged(endOffset);
+    }
 
     /// <summary>A failed background seal fails the journal at the flush after it ended, not at the next roll.</summary>
     private void TakeFinishedSeal()
