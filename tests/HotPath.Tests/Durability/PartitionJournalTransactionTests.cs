@@ -283,6 +283,45 @@ public sealed class PartitionJournalTransactionTests
     }
 
     [Fact]
+    public void Open_ClosedTransactionWhoseBatchEndsAnOlderSegment_IsNotDecidedAgain_ItsEventsStay()
+    {
+        // Transaction 7's batch is the last frame of segment 0, its end marker the second frame of segment 4, and two more
+        // segments follow: recovery scans segments 0 and 4 only from their last index entry, so it sees the batch and not
+        // the marker. The transaction was closed long before the crash (a transaction lacking its marker is always in the
+        // last two segments), and the transaction log no longer holds its record (resolved, dropped at the next open): it
+        // must not be decided again, where the log's "not committed" would turn an acknowledged transaction into gaps.
+        using var dir = new JournalTestDirectory();
+        const long SegmentBytes = 256;
+        using (PartitionJournal journal = Open(dir, null, SegmentBytes, indexIntervalBytes: 1))
+        {
+            journal.AppendEvents(0, JournalTestDirectory.Events(0, 2), 1);
+            journal.AppendTransactionEvents(2, JournalTestDirectory.Events(2, 2), 1, transaction: 7);
+            journal.AppendEvents(4, JournalTestDirectory.Events(4, 2), 2);
+            Assert.Equal(2, journal.SegmentCount);
+            journal.AppendTransactionEnd(7, 2);
+            long end = 6;
+            while (journal.SegmentCount < 4)
+            {
+                journal.AppendEvents(end, JournalTestDirectory.Events(end, 2), 2);
+                end += 2;
+            }
+
+            journal.Flush();
+            Assert.True(File.Exists(dir.SegmentPath(4)), "the batch after the transaction's rolled to offset 4");
+            Assert.True(JournalTestDirectory.ReadAll(journal).Entries.Count == end);
+            journal.AbandonForTest();
+        }
+
+        var asked = new List<long>();
+        using PartitionJournal reopened = Open(dir, Recording(asked, answer: false), SegmentBytes, indexIntervalBytes: 1);
+
+        Assert.Empty(asked);
+        Assert.Empty(reopened.Recovery.AbortedTransactions);
+        Assert.Equal(4, reopened.SegmentCount);
+        Assert.Equal(JournalTestDirectory.Events(0, (int)reopened.EndOffset), JournalTestDirectory.ReadAll(reopened).Entries.SelectMany(e => e!).ToArray());
+    }
+
+    [Fact]
     public void AppendTransactionEnd_OnlyMarkersPastSegmentBytes_NeverRolls()
     {
         using var dir = new JournalTestDirectory();
