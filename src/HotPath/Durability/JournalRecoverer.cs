@@ -11,12 +11,15 @@ namespace HotPath.Durability;
 /// <para>A bad frame before the checkpoint's position (data verified and synced before) is corruption; one at or after it,
 /// or in a segment created after the checkpoint, is a torn tail: the file is cut there. A last segment shorter than its
 /// header and created after the checkpoint is deleted.</para>
-/// <para>Transactions. The whole scans of the last segment and the one before it (and the bounded tail scans of older
-/// sealed segments) collect the transactions with a tagged batch and no end marker after it, among the whole frames
-/// before any cut. The appender rolls at most once while a transaction's marker is missing (see
-/// <see cref="PartitionJournal.HoldRoll"/>), so such batches are in those two segments. A crafted older segment may hold
-/// one: it is decided like the others when a tail scan sees it (after the segment's last index entry); one before that
-/// entry is not seen and reads as events. Each transaction found is decided once: one already in the aborted set (the <c>aborted</c> file,
+/// <para>Transactions. The whole scans of the last segment and the one before it collect the transactions with a tagged
+/// batch and no end marker after it, among the whole frames before any cut. The appender rolls at most once while a
+/// transaction's marker is missing (see <see cref="PartitionJournal.HoldRoll"/>), so such batches are in those two
+/// segments; the bounded tail scans of older sealed segments collect nothing. A tagged batch in an older segment belongs
+/// to a transaction that was closed (its marker is in the next segment, perhaps before that segment's last index entry,
+/// where a tail scan does not look) or decided by an earlier recovery (aborted set, or marker appended): deciding it
+/// again would ask a transaction log that has long dropped its resolved record, and abort an acknowledged transaction.
+/// When a torn segment before the last is recovered as the last, the one before it becomes the segment before the last
+/// and is scanned again, whole. Each transaction found is decided once: one already in the aborted set (the <c>aborted</c> file,
 /// <see cref="AbortedTransactionsFile"/>) stays aborted without asking; else
 /// <see cref="JournalSettings.IsTransactionCommitted"/> true means roll forward (the caller appends its end marker),
 /// false or no callback means abort. New aborts are written to the <c>aborted</c> file, forced to stable storage, before
@@ -117,7 +120,7 @@ internal static class JournalRecoverer
                         ? TearableFrom(checkpoint, baseOffset, bases[^1])
                         : long.MaxValue;
                     int rebuilt = VerifySealed(
-                        segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, openTransactions, whole: beforeLast, tearableFrom);
+                        segment, fileLength, eventSize, settings.IndexIntervalBytes, ref buffer, beforeLast ? openTransactions : null, whole: beforeLast, tearableFrom);
 
                     // Whole frames that end short of the next segment's base, past the checkpoint: cut at a frame boundary.
                     if (rebuilt < 0 || (fileLength >= tearableFrom && segment.EndOffset < bases[^1]))
@@ -131,7 +134,19 @@ internal static class JournalRecoverer
                         File.Delete(lastPath);
                         File.Delete(Path.Combine(directory, SegmentLayout.IndexFileName(bases[^1])));
                         bases.RemoveAt(bases.Count - 1);
+
+                        // The segment before this one (if any) is the one before the last now: open transactions are
+                        // collected again from the whole scans of the two, so it is reopened and scanned whole.
+                        openTransactions.Clear();
                         i--;
+                        if (segments.Count > 0)
+                        {
+                            segments[^1].Dispose();
+                            segments.RemoveAt(segments.Count - 1);
+                            i--;
+                        }
+
+                        expectedBase = segments.Count > 0 ? segments[^1].EndOffset : null;
                         continue;
                     }
 
@@ -373,9 +388,10 @@ internal static class JournalRecoverer
     /// from its start; when the bounded scan fails or the index is empty, rebuilds the index from a whole scan. Returns 1
     /// when a missing or damaged index was rebuilt. A bad frame in the whole scan is corruption, unless it is at or after
     /// <paramref name="tearableFrom"/>: then it returns -1 (a torn tail; the caller recovers the segment as the last).
+    /// <paramref name="openTransactions"/>, when given, collects the transactions the scan finds open (see the remarks on the class).
     /// </summary>
     private static int VerifySealed(
-        JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer, Dictionary<long, long> openTransactions, bool whole,
+        JournalSegment segment, long fileLength, int eventSize, int indexIntervalBytes, ref byte[] buffer, Dictionary<long, long>? openTransactions, bool whole,
         long tearableFrom)
     {
         int count = segment.Index.Count;

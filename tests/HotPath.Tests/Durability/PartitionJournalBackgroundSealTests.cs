@@ -159,6 +159,54 @@ public sealed class PartitionJournalBackgroundSealTests
     }
 
     [Fact]
+    public void Open_TearCutsTheEndMarkerOfATransactionFromTheSegmentBefore_TheTransactionIsDecidedAndAborted()
+    {
+        using var dir = new JournalTestDirectory();
+        PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
+        // Segment 0: plain 0..11, transaction 9 at 12..15; its seal finishes (the checkpoint moves to segment 16).
+        for (long offset = 0; offset < 12; offset += 4)
+        {
+            journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 4), 1);
+        }
+
+        journal.AppendTransactionEvents(12, JournalTestDirectory.Events(12, 4), 1, transaction: 9);
+        journal.AppendEvents(16, JournalTestDirectory.Events(16, 4), 1);
+        journal.Flush();
+        Assert.Equal(2, journal.SegmentCount);
+        WaitForSeal(journal);
+
+        // Segment 16: plain 16..19, transaction 9's end marker, plain until the next roll, whose seal never finishes.
+        journal.BeforeSealForTest = _ => throw new IOException("the machine crashed");
+        journal.AppendTransactionEnd(9, 2);
+        long end = 20;
+        while (journal.SegmentCount < 3)
+        {
+            journal.Flush();
+            journal.AppendEvents(end, JournalTestDirectory.Events(end, 4), 2);
+            end += 4;
+        }
+
+        journal.AbandonForTest();
+        // The machine crash tore segment 16 at the end marker (past the checkpoint, at its header).
+        long markerAt = FileHeaderLayout.Size + FrameOf(4);
+        JournalTestDirectory.FlipByte(dir.SegmentPath(16), markerAt + 10);
+
+        using PartitionJournal reopened = dir.Open(segmentBytes: 512, sealInBackground: true);
+
+        // Segment 16 is the last now and cut at the marker: transaction 9, whose batch is in segment 0, is open again,
+        // found by the whole scan of segment 0 (the segment before the last after the tear) and aborted.
+        Assert.Equal(2, reopened.SegmentCount);
+        Assert.Equal(markerAt, reopened.Recovery.TruncatedAt);
+        Assert.Equal(20, reopened.EndOffset);
+        Assert.Equal([9L], reopened.Recovery.AbortedTransactions);
+        (List<byte[]?> entries, _) = JournalTestDirectory.ReadAll(reopened);
+        for (int offset = 0; offset < 20; offset++)
+        {
+            Assert.Equal(offset is >= 12 and < 16 ? null : JournalTestDirectory.Events(offset, 1), entries[offset]);
+        }
+    }
+
+    [Fact]
     public void Open_AfterAMachineCrashWhileTheSealWasPending_ASegmentEndingAtAFrameShortOfTheNextIsCutThere()
     {
         using var dir = new JournalTestDirectory();
