@@ -75,6 +75,55 @@ public sealed class DurableTransactionTests : IDisposable
     }
 
     [Fact]
+    public void Transaction_OnOneDurablePartitionAcrossTheRingsEnd_IsWholeOrAbsentAfterACrashInsideItsWrite()
+    {
+        // A ring of 8 slots; 6 plain events first, so the transaction's 4 events take slots 6, 7, 0, 1: the journaller
+        // gets them as two spans, two frames of one write. A crash that cuts that write between the frames (a SIGKILL
+        // ends a write to the page cache at a page boundary) must not leave half the transaction.
+        TopicOptions plain = Options("orders", partitions: 1, sync: SyncPolicy.None);
+        TopicOptions options = plain with { Capacity = 8, Durability = plain.Durability! with { JournallerDrivenByTest = true } };
+        string segment;
+        long frameEnd;
+        var topic = new Topic<TestEvent>(options);
+        using (var coordinator = new TransactionCoordinator())
+        using (TransactionalPublisher publisher = coordinator.CreatePublisher("t"))
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                topic.PublishTo(0, new TestEvent(i));
+            }
+
+            Assert.True(topic.Journaller!.RunRoundForTest());
+            publisher.Begin();
+            for (int i = 0; i < 4; i++)
+            {
+                publisher.PublishTo(topic, 0, new TestEvent(100 + i));
+            }
+
+            publisher.Commit();
+            PartitionJournal journal = topic[0].Journal!.Journal;
+            segment = Path.Combine(journal.Directory, SegmentLayout.SegmentFileName(0));
+            long before = new FileInfo(segment).Length;
+            Assert.True(topic.Journaller.RunRoundForTest());
+            Assert.Equal(10, journal.FlushedEnd);
+            // Cut the transaction's write after its first frame (slots 6 and 7) and a few bytes of the second.
+            frameEnd = before + FrameLayout.HeaderSize + SegmentLayout.BatchHeaderSize + (2 * 16) + 5;
+            journal.AbandonForTest();
+        }
+
+        topic.Dispose();
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(frameEnd);
+        }
+
+        using var reopened = new Topic<TestEvent>(plain);
+        long[] values = [.. ReadAll(reopened, 0, IsolationLevel.ReadCommitted).Select(e => e.Value)];
+        long[] transaction = [.. values.Where(v => v >= 100)];
+        Assert.True(transaction.Length is 0 or 4, $"the transaction is partial after the crash: [{string.Join(", ", values)}]");
+    }
+
+    [Fact]
     public void Transaction_OverTwoDurabilityDirectories_IsAbortedNamingBoth()
     {
         string other = _directory.Combine("other");
