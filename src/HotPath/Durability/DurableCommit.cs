@@ -26,7 +26,7 @@ internal sealed class DurableCommit
     private const int Abandoned = 3;
     private const int FailedState = 4;
 
-    private readonly TransactionLog _log;
+    private readonly TransactionLog? _log;
     private readonly TransactionRecord _record;
     private readonly bool _sync;
     private readonly JournalProgress[] _participants;
@@ -36,13 +36,13 @@ internal sealed class DurableCommit
     private int _state;
     private Exception? _failure;
 
-    /// <param name="log">The log the record goes to.</param>
+    /// <param name="log">The log the record goes to, or null for a local commit (one partition, no offsets): no record, the end marker decides.</param>
     /// <param name="record">The record.</param>
     /// <param name="sync">Whether the record is forced to stable storage (any participant's policy is not None).</param>
     /// <param name="participants">The journals that report: one per output part and one per input wait.</param>
     /// <param name="offsets">The consumer offsets the record carries, released for persistence once it is durable.</param>
     public DurableCommit(
-        TransactionLog log, TransactionRecord record, bool sync, JournalProgress[] participants, (ITransactionalOffsetTarget Target, long Offset)[] offsets)
+        TransactionLog? log, TransactionRecord record, bool sync, JournalProgress[] participants, (ITransactionalOffsetTarget Target, long Offset)[] offsets)
     {
         _offsets = offsets;
         _log = log;
@@ -52,8 +52,14 @@ internal sealed class DurableCommit
         _remaining = participants.Length;
     }
 
-    /// <summary>The log the record goes to.</summary>
-    public TransactionLog Log => _log;
+    /// <summary>The log the record goes to, or null for a local commit.</summary>
+    public TransactionLog? Log => _log;
+
+    /// <summary>
+    /// A commit of one partition without consumer offsets: no record; its end marker is the commit point, so its events
+    /// are acknowledged only once the marker is durable (a recovery aborts tagged batches without one).
+    /// </summary>
+    public bool IsLocal => _log is null;
 
     /// <summary>The transaction's number.</summary>
     public long Transaction => _record.Transaction;
@@ -157,7 +163,7 @@ internal sealed class DurableCommit
     {
         try
         {
-            _log.Commit(_record, _sync);
+            _log?.Commit(_record, _sync);
         }
         catch (Exception e) when (e is JournalException or IOException or ArgumentException)
         {

@@ -175,7 +175,7 @@ internal sealed partial class TopicJournaller<T>
             (TransactionPart part, int partition) = _endsAwaitingSync[e];
             if (partition == i)
             {
-                part.Commit.Log.Resolve(part.Commit.Transaction, new TopicPart(_topicName, i));
+                part.Commit.Log?.Resolve(part.Commit.Transaction, new TopicPart(_topicName, i));
                 _endsAwaitingSync.RemoveAt(e);
                 any = true;
             }
@@ -189,10 +189,20 @@ internal sealed partial class TopicJournaller<T>
     {
         foreach (TransactionPart part in _parts[i])
         {
-            // Acquire (IsDurable): the record is in the log before we acknowledge past the part.
-            if (!part.Commit.IsDurable)
+            // Acquire (IsDurable): the record is in the log before we acknowledge past the part. A local commit has no
+            // record: it waits for its end marker (below).
+            if (!part.Commit.IsDurable || part.Commit.IsLocal)
             {
-                return Math.Min(end, part.First);
+                end = Math.Min(end, part.First);
+            }
+        }
+
+        // A local commit's end marker written but not yet durable (Interval: until the next sync).
+        foreach ((TransactionPart part, int partition) in _endsAwaitingSync)
+        {
+            if (partition == i && part.Commit.IsLocal)
+            {
+                end = Math.Min(end, part.First);
             }
         }
 

@@ -59,8 +59,22 @@ internal static class DurableCommits
             }
         }
 
-        if (parts is null || (parts.Count < 2 && offsets is null))
+        if (parts is null)
         {
+            return null;
+        }
+
+        if (parts.Count == 1 && offsets is null)
+        {
+            // One durable partition and no durable offsets: no commit record, but tagged batches all the same, with the end
+            // marker as the commit point. Plain batches were not enough: the transaction may reach the journal as several
+            // frames of one write (the ring wraps inside it, aborted offsets lie between its events, it holds more than
+            // MaxBatch events), and a crash inside that write kept the first frames only. Numbered by its first offset,
+            // negated: never a log's number (those are positive), and never reused in the partition.
+            JournalProgress only = parts[0].Journal;
+            var local = new DurableCommit(
+                null, new TransactionRecord(-(parts[0].Ranges[0] + 1), [new TopicPart(only.TopicName, only.Partition)], []), sync: false, [only], []);
+            registrations = [(only, new TransactionPart(local, parts[0].Ranges))];
             return null;
         }
 
