@@ -6,14 +6,18 @@ namespace HotPath.Transactions;
 /// <summary>
 /// A committing transaction's side of durability: when its events went to two or more durable partitions, or to one
 /// while it also commits consumer offsets on a durable topic (consume-transform-produce), it gets a number in the
-/// durability directory's transaction log and one <see cref="TransactionPart"/> per partition, registered with each
+/// durability directory's transaction log and one <see cref="TransactionPart"/> per partition (one partition alone: see
+/// the remarks), registered with each
 /// journal at the decision; its offsets are held back from persistence until its commit record is durable (see
 /// <see cref="DurableCommit"/> for the rest of the protocol).
 /// </summary>
 /// <remarks>
-/// A transaction whose events went to one durable partition and that commits no durable offsets needs none of this: its
-/// journaller journals it whole or not at all (it journals only decided events). Offsets committed with no durable output
-/// are persisted as usual. Costs a few small allocations per such commit (the parts and the record), none per event.
+/// A transaction whose events went to one durable partition and that commits no durable offsets needs no log record, but
+/// it still gets a part (a local <see cref="DurableCommit"/>): its events may reach the journal as several frames of one
+/// write (the ring wraps inside it, aborted offsets lie between its events, it holds more than a batch), and a crash
+/// inside that write would keep the first frames only. Tagged, with its end marker as the commit point, it is whole or
+/// aborted after any crash. Offsets committed with no durable output are persisted as usual. Costs a few small
+/// allocations per commit that touches a durable partition (the parts and the record), none per event.
 /// Thread-safety: the committing thread.
 /// </remarks>
 internal static class DurableCommits
