@@ -38,6 +38,13 @@ internal sealed class Sequence
     /// </summary>
     public void SetRelease(long value) => Volatile.Write(ref _value.Value, value);
 
+    /// <summary>
+    /// The ring bound the reader got when it registered or last sought (<c>Partition.RingBoundLocked</c>): a reader of a
+    /// durable partition reads the journal below it, its value far below the ring slots it holds on to meanwhile.
+    /// <see cref="long.MinValue"/> when none. Written and read under the partition's registration lock only.
+    /// </summary>
+    public long RingFrom { get; set; } = long.MinValue;
+
     /// <summary>Plain read for the owning thread, which wrote the value itself.</summary>
     public long ReadOwned() => _value.Value;
 

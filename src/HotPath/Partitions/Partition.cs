@@ -454,6 +454,7 @@ public sealed partial class Partition<T> : IDisposable
 
             long low = RetainedStartLocked(before);
             ringFrom = RingBoundLocked(before);
+            sequence.RingFrom = ringFrom;
             long end = EndOffset;
             long start = reset == OffsetReset.Latest ? end : low;
             if (offset is long requested)
@@ -515,7 +516,7 @@ public sealed partial class Partition<T> : IDisposable
             Sequence[] before = _gating;
             int index = Array.IndexOf(before, old);
             // Full fence (exchange): the last committed value; from here on old can no longer move.
-            replacement = new Sequence(old.Seal());
+            replacement = new Sequence(old.Seal()) { RingFrom = old.RingFrom };
             if (index < 0)
             {
                 // old was unregistered (its reader closed): the replacement must not gate the writers either.
@@ -567,10 +568,12 @@ public sealed partial class Partition<T> : IDisposable
             }
 
             // CAS (full fence, so a release): cannot fail, the sequence is registered hence not sealed (both under the lock).
-            // The gating set before the seek (this sequence at its old value) bounds what stale writers overwrite.
+            // The gating set before the seek (this sequence at what it held before) bounds what stale writers overwrite.
+            long held = Holds(sequence);
             bool set = sequence.TrySet(offset);
             Debug.Assert(set, "a registered sequence is never sealed");
-            ringFrom = RingBoundLocked(gating);
+            ringFrom = RingBoundLocked(gating, sequence, held);
+            sequence.RingFrom = ringFrom;
         }
 
         NotifyReaderProgress();
@@ -586,18 +589,41 @@ public sealed partial class Partition<T> : IDisposable
     /// <item><c>reach + 1 - capacity</c> (reach read now, acquire, after the caller's fence): older offsets may have
     /// been overwritten already; a claim the read misses was gated by a sequence set that includes the lowered one (so
     /// it waits) or by a stale cache, whose minimum is at most the next bound;</item>
-    /// <item>the lowest sequence of <paramref name="others"/> (before the change): a writer working from a stale gating
-    /// cache overwrites only offsets below it. (The lowest sequence alone is not a bound: a reader that catches up from
-    /// the journal holds it below offsets that were overwritten before it registered.)</item>
+    /// <item>the lowest of what the readers of <paramref name="others"/> hold on to (before the change; see
+    /// <see cref="Holds"/>): a writer working from a stale gating cache overwrites only offsets below it. Not their lowest
+    /// sequence: a reader still catching up from the journal holds its sequence far below the ring it will read, and a
+    /// writer whose cache was computed before that reader registered is bounded by the readers before it only, that is
+    /// by that reader's own ring bound. (With <paramref name="self"/>, a sought reader, counted at
+    /// <paramref name="selfHeld"/>, what it held before the seek: a writer's cache may come from that.)</item>
     /// </list>
-    /// Everything below the bound is journaled: below the lowest sequence (the journaller is among them), below the
-    /// writers' reach - capacity + 1 (the writers passed the journaller's gate), or from before this process.
+    /// Everything below the bound is journaled: below what the journaller holds (its sequence: it starts at the end),
+    /// below another reader's ring bound (journaled when it got it), below the writers' reach - capacity + 1 (the
+    /// writers passed the journaller's gate), or from before this process.
     /// </summary>
-    private long RingBoundLocked(Sequence[] others)
+    /// <remarks>
+    /// Why a stale cache is bounded by the readers' holds: a writer's cache is the lowest sequence of one gating array,
+    /// read before any registration that array lacks published its own (the re-read in WaitForCapacity). By induction
+    /// over registrations, each reader's ring bound is at least every cache computed without it; a reader in the array
+    /// holds at least the value it had then (sequences only rise, and a seek keeps what it held as its bound).
+    /// </remarks>
+    private long RingBoundLocked(Sequence[] others, Sequence? self = null, long selfHeld = 0)
     {
         long overwritten = WriterReach() + 1 - _capacity;
-        return Math.Max(Math.Max(RingStart, overwritten), others.Length == 0 ? long.MinValue : MinGating(others, long.MaxValue));
+        long held = long.MaxValue;
+        foreach (Sequence other in others)
+        {
+            held = Math.Min(held, ReferenceEquals(other, self) ? selfHeld : Holds(other));
+        }
+
+        return Math.Max(Math.Max(RingStart, overwritten), others.Length == 0 ? long.MinValue : held);
     }
+
+    /// <summary>
+    /// The lowest offset whose ring slot the reader of <paramref name="sequence"/> still holds on to: its sequence, or
+    /// the ring bound it got when it registered or sought (it reads the journal below that bound, its sequence far below
+    /// the ring meanwhile), whichever is higher. Caller holds the lock.
+    /// </summary>
+    private static long Holds(Sequence sequence) => Math.Max(sequence.Read(), sequence.RingFrom);
 
     /// <summary>
     /// The lowest offset a reader may register at, given the other gating sequences: the ring's low watermark, or for a
