@@ -63,6 +63,45 @@ public sealed class JournalCatchUpRegistrationTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void SeekBackToTheJournalStart_WithAWriterCacheFromBeforeTheSeek_ReadsEveryOffsetWithItsValue(PublishMode mode)
+    {
+        using var directory = new JournalTestDirectory();
+        using PartitionJournal journal = PartitionJournal.Open(directory.Partition, Marshal.SizeOf<TestEvent>(), new JournalSettings(4096));
+        var partition = new Partition<TestEvent>("seek", 0, capacity: 2, mode, WaitStrategy.Yielding, new JournalProgress(journal, "seek", 0));
+        var journaller = new ReadCursor<TestEvent>(partition, OffsetReset.Latest, partition.EndOffset);
+        var reader = new ReadCursor<TestEvent>(partition, OffsetReset.Latest, partition.EndOffset);
+        var handler = new CollectingHandler();
+        for (int o = 0; o < 4; o++)
+        {
+            Assert.Equal(o, partition.Publish(new TestEvent(1000 + o)));
+            Journal(journaller, journal);
+            Assert.Equal(1, reader.Dispatch(ref handler, 1));
+            Assert.True(reader.TryCommitPosition());
+        }
+
+        // Offset 4's claim refreshes the writer's cache from the journaller and the reader, both at 4: offset 5 needs no
+        // refresh. The reader seeks back to the journal's start: its sequence drops to 0, and its ring bound must keep
+        // counting what it held (4), which that cache came from.
+        Assert.Equal(4, partition.Publish(new TestEvent(1004)));
+        reader.Seek(0);
+        Assert.True(partition.TryPublish(new TestEvent(1005), out long fifth), "the writer's cache lets it claim offset 5 without waiting");
+        Assert.Equal(5, fifth);
+        Journal(journaller, journal);
+
+        handler = new CollectingHandler();
+        for (int round = 0; round < 100 && reader.Position < 6; round++)
+        {
+            if (reader.Dispatch(ref handler, 2) != 0)
+            {
+                Assert.True(reader.TryCommitPosition());
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(0, 6).Select(o => ((long)o, 1000L + o)), handler.Seen.Select(s => (s.Offset, s.Event.Value)));
+    }
+
     private static void Journal(ReadCursor<TestEvent> journaller, PartitionJournal journal)
     {
         var appender = new JournalAppender<TestEvent>(journal, 0);
