@@ -185,8 +185,10 @@ public sealed partial class Partition<T> : IDisposable
             // left by earlier scans, or one lap behind the claimed cursor (offset o + capacity is claimed only once o
             // was published or abandoned, gated or not: see ClaimMultiWriter), so everything up to cursor - capacity
             // is published.
-            long from = Math.Max(Volatile.Read(ref _publishedHint.Value), Volatile.Read(ref _cursor.Value) - _capacity + 1);
-            return HighestPublished(Math.Max(0, from)) + 1;
+            // The claimed cursor bounds the scan: writers that keep publishing never keep it going.
+            long claimed = Volatile.Read(ref _cursor.Value);
+            long from = Math.Max(Volatile.Read(ref _publishedHint.Value), claimed - _capacity + 1);
+            return HighestPublished(Math.Max(0, from), claimed) + 1;
         }
     }
 
@@ -383,24 +385,28 @@ public sealed partial class Partition<T> : IDisposable
     /// </summary>
     internal long HighestPublished(long from, long limit)
     {
-        // Acquire: single writer, the slots up to the cursor are filled; multi-writer, the claimed bound.
-        long claimed = Volatile.Read(ref _cursor.Value);
         if (!_multiWriter)
         {
-            return Math.Min(claimed, limit);
+            // Acquire: the slots up to the cursor are filled.
+            return Math.Min(Volatile.Read(ref _cursor.Value), limit);
         }
 
-        long end = Math.Min(claimed, limit);
+        // Multi-writer: the availability entries alone, not the claimed cursor. Every claim CASes the cursor, and a reader
+        // polling its line takes it from the writer's core on each poll: the writer's next locked CAS then waits for the
+        // line to come back (tens of ns per event, where a plain store into a shared line costs the writer nothing but
+        // a store-buffer entry). The cursor bounds nothing here: an offset above it was never claimed in its lap, so its
+        // entry holds an earlier lap (slot ownership: see ClaimMultiWriter) and the scan stops there as it stops at any
+        // offset not yet published.
         int[] available = _available!;
         long offset = from;
-        while (offset <= end
+        while (offset <= limit
             // Acquire: pairs with the release write of this entry in PublishCore.
             && Volatile.Read(ref available[(int)offset & _mask]) == (int)(offset >> _indexShift))
         {
             offset++;
         }
 
-        RaisePublishedHint(from, offset - 1, claimed);
+        RaisePublishedHint(from, offset - 1);
         return offset - 1;
     }
 
@@ -411,14 +417,15 @@ public sealed partial class Partition<T> : IDisposable
     /// claimed cursor (slot ownership: see ClaimMultiWriter). A lapped lossy reader scans from above an open claim, and
     /// its scan's end is not a published end.
     /// </summary>
-    private void RaisePublishedHint(long from, long published, long claimed)
+    private void RaisePublishedHint(long from, long published)
     {
         // EndOffset starts its scan here, and Latest registrations, seeks and the low watermark use EndOffset: the hint
         // must never be above the true published end. Every value written is one (the check below), and published
         // offsets stay published. Benign race: racing writes may lose an update or lower the hint, which only makes
-        // the next scan longer.
+        // the next scan longer. The claimed cursor is read (acquire) only when the scan did not start next to the hint,
+        // rarely: a reader that goes on from where its last scan ended starts there (see HighestPublished on that line).
         long hint = Volatile.Read(ref _publishedHint.Value);
-        if (published > hint && from <= Math.Max(hint, claimed - _capacity) + 1)
+        if (published > hint && (from <= hint + 1 || from <= Volatile.Read(ref _cursor.Value) - _capacity + 1))
         {
             Volatile.Write(ref _publishedHint.Value, published);
         }
