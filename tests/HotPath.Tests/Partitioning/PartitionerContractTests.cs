@@ -101,6 +101,39 @@ public abstract class PartitionerContractTests
             Subject.PartitionFor(key, WidePartitionCount));
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(16, false)]
+    [InlineData(255, false)]
+    [InlineData(256, false)]
+    [InlineData(257, false)]
+    [InlineData(16, true)]
+    [InlineData(256, true)]
+    public void PartitionForString_AsciiKeysAroundTheStackLimit_EqualSpanOfEncoding(int length, bool lastCharNonAscii)
+    {
+        // ASCII keys up to 256 chars are narrowed directly; one non-ASCII char (last, after a vector's worth of ASCII)
+        // sends the key through the encoder. Both must give the documented bytes' partition, for many keys.
+        var random = new Random(length);
+        for (int k = 0; k < 200; k++)
+        {
+            string key = string.Create(length, random, static (chars, r) =>
+            {
+                for (int i = 0; i < chars.Length; i++)
+                {
+                    chars[i] = (char)r.Next(0, 128);
+                }
+            });
+            if (lastCharNonAscii)
+            {
+                key = key[..^1] + "\u00e9";
+            }
+
+            Assert.Equal(
+                Subject.PartitionFor(ExpectedStringBytes(key), WidePartitionCount),
+                Subject.PartitionFor(key, WidePartitionCount));
+        }
+    }
+
     [Fact]
     public void PartitionForString_NullKey_ThrowsArgumentNull()
     {
