@@ -204,6 +204,60 @@ public sealed class PartitionJournalTransactionTests
     }
 
     [Fact]
+    public void Open_AfterARecoveryWhoseAbortedLocalTransactionWasCutAway_ANewTransactionWithItsNumberReadsAsEvents()
+    {
+        // A transaction on one partition is numbered by its first offset, negated (-3 for offset 2). Recovery 1 aborts
+        // one left open at offset 2 and forces the aborted file; a machine crash then takes the batch's bytes and the
+        // checkpoint recovery 1 wrote. Recovery 2 finds the journal ending at 2: offset 2 is reused, and so is the number
+        // -3, by a transaction that commits. It must read as events, not as the aborted one's gaps.
+        using var dir = new JournalTestDirectory();
+        PartitionJournal journal = Open(dir, null);
+        journal.AppendEvents(0, JournalTestDirectory.Events(0, 2), 1);
+        journal.Sync();
+        journal.AbandonForTest();
+        long cut = new FileInfo(dir.SegmentPath(0)).Length;
+        string checkpoint = Path.Combine(dir.Partition, SegmentLayout.CheckpointFileName);
+        byte[]? checkpointBefore = File.Exists(checkpoint) ? File.ReadAllBytes(checkpoint) : null;
+        journal = Open(dir, null);
+        journal.AppendTransactionEvents(2, JournalTestDirectory.Events(2, 2), 1, transaction: -3);
+        journal.Flush();
+        journal.AbandonForTest();
+
+        using (PartitionJournal first = Open(dir, null))
+        {
+            Assert.Equal([-3L], first.Recovery.AbortedTransactions);
+            first.AbandonForTest();
+        }
+
+        using (var file = new FileStream(dir.SegmentPath(0), FileMode.Open))
+        {
+            file.SetLength(cut);
+        }
+
+        if (checkpointBefore is null)
+        {
+            File.Delete(checkpoint);
+        }
+        else
+        {
+            File.WriteAllBytes(checkpoint, checkpointBefore);
+        }
+
+        using (PartitionJournal second = Open(dir, null))
+        {
+            Assert.Equal(2, second.EndOffset);
+            second.AppendTransactionEvents(2, JournalTestDirectory.Events(2, 2), 2, transaction: -3);
+            second.AppendTransactionEnd(-3, 2);
+            second.Flush();
+        }
+
+        using PartitionJournal third = Open(dir, null);
+        (List<byte[]?> entries, _) = JournalTestDirectory.ReadAll(third);
+        Assert.True(entries.All(e => e is not null), $"offsets read as gaps: {string.Join(", ", entries.Select((e, o) => (e, o)).Where(x => x.e is null).Select(x => x.o))}");
+        Assert.Equal(JournalTestDirectory.Events(0, 4), entries.SelectMany(e => e!).ToArray());
+    }
+
+    [Fact]
     public void HoldRoll_WhileSet_KeepsOneSegmentPastSegmentBytes_NextBatchRollsOnceReleased()
     {
         using var dir = new JournalTestDirectory();
