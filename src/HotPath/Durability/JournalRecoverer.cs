@@ -174,7 +174,7 @@ internal static class JournalRecoverer
                     : (truncation.File, truncation.At, truncation.Bytes + deletedBytes, $"{truncation.Reason}; {deleted}");
             }
 
-            Decide(directory, settings, openTransactions, aborted, abortedNow, completed);
+            Decide(directory, settings, segments[^1].EndOffset, openTransactions, aborted, abortedNow, completed);
         }
         catch
         {
@@ -196,17 +196,19 @@ internal static class JournalRecoverer
     /// <summary>
     /// Decides each transaction of <paramref name="openTransactions"/> (number to first offset), in the order of their
     /// first batch: already aborted stays aborted; committed by the transaction log goes to <paramref name="completed"/>;
-    /// else it is added to <paramref name="aborted"/> and <paramref name="abortedNow"/>. Persists the aborted set when it
-    /// grew, before returning.
+    /// else it is added to <paramref name="aborted"/> and <paramref name="abortedNow"/>. First forgets the one-partition
+    /// numbers that name offsets at or past <paramref name="end"/>. Persists the aborted set when it changed, before
+    /// returning.
     /// </summary>
     private static void Decide(
-        string directory, JournalSettings settings, Dictionary<long, long> openTransactions, HashSet<long> aborted, List<long> abortedNow, List<long> completed)
+        string directory, JournalSettings settings, long end, Dictionary<long, long> openTransactions, HashSet<long> aborted, List<long> abortedNow,
+        List<long> completed)
     {
-        if (openTransactions.Count == 0)
-        {
-            return;
-        }
-
+        // A transaction on one partition is numbered by its first offset, negated (-(first + 1)): one aborted by an
+        // earlier recovery whose batch was later cut away (a machine crash took the bytes that recovery had not forced
+        // yet) names an offset the journal will give again, and with it the number, to a transaction that may commit.
+        // Forgotten here, and forced with the decisions below, before any offset at or past the end is appended.
+        bool forgot = aborted.RemoveWhere(transaction => transaction < 0 && -(transaction + 1) >= end) != 0;
         foreach ((long transaction, _) in openTransactions.OrderBy(pair => pair.Value))
         {
             if (aborted.Contains(transaction))
@@ -224,7 +226,7 @@ internal static class JournalRecoverer
             }
         }
 
-        if (abortedNow.Count > 0)
+        if (abortedNow.Count > 0 || forgot)
         {
             aborted.UnionWith(abortedNow);
 

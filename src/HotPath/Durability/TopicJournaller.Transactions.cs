@@ -184,6 +184,20 @@ internal sealed partial class TopicJournaller<T>
         return any;
     }
 
+    /// <summary>True when partition <paramref name="i"/> has end markers written and not yet resolved (Interval: until a sync).</summary>
+    private bool HasEndsAwaitingSync(int i)
+    {
+        foreach ((_, int partition) in _endsAwaitingSync)
+        {
+            if (partition == i)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The acknowledged end of partition <paramref name="i"/>: <paramref name="end"/>, held before the first part whose commit is not durable yet.</summary>
     private long CapAcknowledged(int i, long end)
     {
@@ -260,7 +274,9 @@ internal sealed partial class TopicJournaller<T>
             long timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             for (int i = 0; i < _partitions.Length; i++)
             {
-                if (SettleTransactions(i, timestamp))
+                // Interval: end markers written by an earlier round (the close's SyncAll settles after its sync) are
+                // synced here too, or their offsets, and every offset after them, would never be acknowledged.
+                if (SettleTransactions(i, timestamp) | HasEndsAwaitingSync(i))
                 {
                     PartitionJournal journal = _partitions[i].Journal!.Journal;
                     if (_options.Sync == SyncPolicy.Interval)
