@@ -129,7 +129,7 @@ public sealed class PartitionJournalBackgroundSealTests
         PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
         // The seal never finishes, so no checkpoint names the second segment: what a machine crash during the seal leaves.
         journal.BeforeSealForTest = _ => throw new IOException("the machine crashed");
-        long end = AppendUntilSegments(journal, 2);
+        long end = AppendUntilRolled(journal, 2);
         journal.AbandonForTest();
         long secondBase = SecondSegmentBase(dir);
         long secondLength = new FileInfo(dir.SegmentPath(secondBase)).Length;
@@ -212,7 +212,7 @@ public sealed class PartitionJournalBackgroundSealTests
         using var dir = new JournalTestDirectory();
         PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
         journal.BeforeSealForTest = _ => throw new IOException("the machine crashed");
-        AppendUntilSegments(journal, 2);
+        AppendUntilRolled(journal, 2);
         journal.AbandonForTest();
         long secondBase = SecondSegmentBase(dir);
         long secondLength = new FileInfo(dir.SegmentPath(secondBase)).Length;
@@ -284,6 +284,24 @@ public sealed class PartitionJournalBackgroundSealTests
             journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 4), 1);
             offset += 4;
             journal.Flush();
+        }
+
+        return offset;
+    }
+
+    /// <summary>
+    /// Like <see cref="AppendUntilSegments"/>, but flushes each batch before the next append instead of after it: the
+    /// batch that rolled the journal stays unflushed, so a seal that fails (the machine crash simulated by the caller)
+    /// is never reported by a flush racing with it.
+    /// </summary>
+    private static long AppendUntilRolled(PartitionJournal journal, int segments)
+    {
+        long offset = journal.EndOffset;
+        while (journal.SegmentCount < segments)
+        {
+            journal.Flush();
+            journal.AppendEvents(offset, JournalTestDirectory.Events(offset, 4), 1);
+            offset += 4;
         }
 
         return offset;
