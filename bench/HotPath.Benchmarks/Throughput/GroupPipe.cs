@@ -27,6 +27,15 @@ public enum PublishStyle
 
     /// <summary>One transaction per event: begin, <c>PublishTo</c>, commit (the commit's cost).</summary>
     TransactionPerEvent,
+
+    /// <summary><c>Topic.Publish(in e)</c> per event: keyless, the topic picks the partition.</summary>
+    TopicKeyless,
+
+    /// <summary><c>Topic.Publish(long key, in e)</c> per event, keys 0 to 1,023 in turn.</summary>
+    LongKey,
+
+    /// <summary><c>Topic.Publish(string key, in e)</c> per event, 1,024 keys <c>ORD00000</c> to <c>ORD01023</c> in turn.</summary>
+    StringKey,
 }
 
 /// <summary>
@@ -47,6 +56,11 @@ public sealed class GroupPipe<TEvent> : EventPipe
     /// <summary>Events per batch for the batch publish styles.</summary>
     public const int BatchSize = 256;
 
+    /// <summary>Distinct keys of the keyed styles (a power of two).</summary>
+    private const int OrderKeys = 1024;
+
+    private static readonly string[] s_orderKeys = [.. Enumerable.Range(0, OrderKeys).Select(i => $"ORD{i:D5}")];
+
     private readonly Topology _topology;
     private readonly int _count;
     private readonly PublishStyle _style;
@@ -64,15 +78,26 @@ public sealed class GroupPipe<TEvent> : EventPipe
     /// <param name="style">How writers publish.</param>
     /// <param name="maxBatchSize">The members' <see cref="ConsumerGroupOptions.MaxBatchSize"/>.</param>
     /// <param name="isolation">The groups' isolation level (read-committed, the default, reads the last stable offset once per batch).</param>
+    /// <param name="defaults">
+    /// What a user who sets nothing gets: the topic's and the groups' default options (multi-writer, 1,024 slots,
+    /// <c>Blocking</c> waits, the default batch size) instead of <paramref name="wait"/>, the benchmark capacity and
+    /// <paramref name="maxBatchSize"/>; one to one only.
+    /// </param>
     public GroupPipe(
         Topology topology,
         int count,
         WaitStrategy wait,
         PublishStyle style = PublishStyle.Single,
         int maxBatchSize = 1024,
-        IsolationLevel isolation = IsolationLevel.ReadCommitted)
+        IsolationLevel isolation = IsolationLevel.ReadCommitted,
+        bool defaults = false)
     {
-        if (style >= PublishStyle.Transaction)
+        if (defaults && topology != Topology.OneToOne)
+        {
+            throw new ArgumentException($"default options run one to one, not {topology}", nameof(topology));
+        }
+
+        if (style is PublishStyle.Transaction or PublishStyle.TransactionBatch or PublishStyle.TransactionPerEvent)
         {
             if (topology != Topology.OneToOne)
             {
@@ -88,25 +113,29 @@ public sealed class GroupPipe<TEvent> : EventPipe
         _style = style;
         int partitions = topology == Topology.Partitioned ? count : 1;
         int groups = topology == Topology.FanOut ? count : 1;
-        _topic = new Topic<TEvent>(new TopicOptions
-        {
-            Name = "throughput",
-            PartitionCount = partitions,
-            Capacity = ThroughputBenchmark.Capacity,
-            PublishMode = topology == Topology.TwoWriters ? PublishMode.MultiWriter : PublishMode.SingleWriter,
-            WaitStrategy = wait,
-        });
+        _topic = new Topic<TEvent>(defaults
+            ? new TopicOptions { Name = "throughput" }
+            : new TopicOptions
+            {
+                Name = "throughput",
+                PartitionCount = partitions,
+                Capacity = ThroughputBenchmark.Capacity,
+                PublishMode = topology == Topology.TwoWriters ? PublishMode.MultiWriter : PublishMode.SingleWriter,
+                WaitStrategy = wait,
+            });
         _sinks = [.. Enumerable.Range(0, groups * partitions).Select(_ => new DeliverySink())];
         for (int g = 0; g < groups; g++)
         {
-            var group = new ConsumerGroup<TEvent>(_topic, new ConsumerGroupOptions
-            {
-                GroupId = $"group-{g}",
-                WaitStrategy = wait,
-                MaxBatchSize = maxBatchSize,
-                Assignor = new RangeAssignor(),
-                Isolation = isolation,
-            });
+            var group = new ConsumerGroup<TEvent>(_topic, defaults
+                ? new ConsumerGroupOptions { GroupId = $"group-{g}" }
+                : new ConsumerGroupOptions
+                {
+                    GroupId = $"group-{g}",
+                    WaitStrategy = wait,
+                    MaxBatchSize = maxBatchSize,
+                    Assignor = new RangeAssignor(),
+                    Isolation = isolation,
+                });
             _groups.Add(group);
             for (int p = 0; p < partitions; p++)
             {
@@ -178,8 +207,45 @@ public sealed class GroupPipe<TEvent> : EventPipe
             case PublishStyle.PublishBatch:
                 WritePublishBatches(partition, start, stride, count);
                 break;
+            case PublishStyle.TopicKeyless:
+            case PublishStyle.LongKey:
+            case PublishStyle.StringKey:
+                WriteThroughTopic(start, stride, count);
+                break;
             default:
                 WriteTransactions(start, stride, count);
+                break;
+        }
+    }
+
+    /// <summary>What a user writes: the topic's own publish (keyless, or keyed and routed by the default partitioner).</summary>
+    private void WriteThroughTopic(long start, int stride, int count)
+    {
+        Topic<TEvent> topic = _topic;
+        string[] keys = s_orderKeys;
+        long sequence = start;
+        switch (_style)
+        {
+            case PublishStyle.TopicKeyless:
+                for (int i = 0; i < count; i++, sequence += stride)
+                {
+                    topic.Publish(TEvent.Create(sequence));
+                }
+
+                break;
+            case PublishStyle.LongKey:
+                for (int i = 0; i < count; i++, sequence += stride)
+                {
+                    topic.Publish(sequence & (OrderKeys - 1), TEvent.Create(sequence));
+                }
+
+                break;
+            default:
+                for (int i = 0; i < count; i++, sequence += stride)
+                {
+                    topic.Publish(keys[(int)sequence & (OrderKeys - 1)], TEvent.Create(sequence));
+                }
+
                 break;
         }
     }
