@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace HotPath.Partitioning;
@@ -121,7 +123,7 @@ public abstract class Partitioner
             // ASCII text, the usual key: every UTF-8 encoder (Kafka's too) writes each char as its own one byte, so a
             // vectorised narrowing gives the encoder's bytes without the encoder's per-call work. Other text falls through.
             Span<byte> narrowed = stackalloc byte[key.Length];
-            if (Ascii.FromUtf16(key, narrowed, out _) == OperationStatus.Done)
+            if (TryNarrowAscii(key, narrowed))
             {
                 return PartitionFor(narrowed, partitionCount);
             }
@@ -202,6 +204,56 @@ public abstract class Partitioner
     {
         key.TryWriteBytes(destination);
         return 16;
+    }
+
+    /// <summary>
+    /// Writes the ASCII <paramref name="key"/> as its bytes into <paramref name="destination"/> (of the key's length);
+    /// false when a char is not ASCII (then the destination holds no meaning).
+    /// </summary>
+    /// <remarks>
+    /// Shaped for the hash that reads the bytes right after: a key of 8 to 32 chars is written as two overlapping
+    /// halves, 8 or 16 bytes each, at its start and its end, which is where XXH3 (and murmur2, 4 bytes at a time)
+    /// load them from. A load that spans two earlier, smaller stores cannot be forwarded from the store buffer and
+    /// waits for them to retire: narrowing 4 chars per store (System.Text.Ascii's short-input loop) made a 16-char key
+    /// cost 14 ns to route against 2.7 ns for its 16 bytes; shaped this way, 5.5 ns.
+    /// </remarks>
+    private static bool TryNarrowAscii(ReadOnlySpan<char> key, Span<byte> destination)
+    {
+        ReadOnlySpan<ushort> chars = MemoryMarshal.Cast<char, ushort>(key);
+        int length = chars.Length;
+        Vector128<ushort> nonAscii = Vector128.Create((ushort)0xFF80);
+        if (length is >= 16 and <= 32)
+        {
+            Vector128<ushort> a = Vector128.Create(chars[..8]);
+            Vector128<ushort> b = Vector128.Create(chars[8..16]);
+            Vector128<ushort> c = Vector128.Create(chars[(length - 16)..(length - 8)]);
+            Vector128<ushort> d = Vector128.Create(chars[(length - 8)..]);
+            if (((a | b | c | d) & nonAscii) != Vector128<ushort>.Zero)
+            {
+                return false;
+            }
+
+            Vector128.Narrow(a, b).CopyTo(destination);
+            Vector128.Narrow(c, d).CopyTo(destination[(length - 16)..]);
+            return true;
+        }
+
+        if (length is >= 8 and < 16)
+        {
+            Vector128<ushort> a = Vector128.Create(chars[..8]);
+            Vector128<ushort> d = Vector128.Create(chars[(length - 8)..]);
+            if (((a | d) & nonAscii) != Vector128<ushort>.Zero)
+            {
+                return false;
+            }
+
+            Vector128<ulong> halves = Vector128.Narrow(a, d).AsUInt64();
+            BinaryPrimitives.WriteUInt64LittleEndian(destination, halves.GetElement(0));
+            BinaryPrimitives.WriteUInt64LittleEndian(destination[(length - 8)..], halves.GetElement(1));
+            return true;
+        }
+
+        return Ascii.FromUtf16(key, destination, out _) == OperationStatus.Done;
     }
 
     // Rare path, kept out of PartitionFor(string, int) so that method stays small.

@@ -102,32 +102,45 @@ public abstract class PartitionerContractTests
     }
 
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(16, false)]
-    [InlineData(255, false)]
-    [InlineData(256, false)]
-    [InlineData(257, false)]
-    [InlineData(16, true)]
-    [InlineData(256, true)]
-    public void PartitionForString_AsciiKeysAroundTheStackLimit_EqualSpanOfEncoding(int length, bool lastCharNonAscii)
+    [InlineData(1, -1)]
+    [InlineData(4, -1)]
+    [InlineData(7, -1)]
+    [InlineData(8, -1)]
+    [InlineData(9, 4)]
+    [InlineData(15, -1)]
+    [InlineData(15, 7)]
+    [InlineData(16, -1)]
+    [InlineData(16, 15)]
+    [InlineData(17, -1)]
+    [InlineData(24, 12)]
+    [InlineData(31, -1)]
+    [InlineData(32, -1)]
+    [InlineData(32, 0)]
+    [InlineData(32, 20)]
+    [InlineData(33, -1)]
+    [InlineData(255, -1)]
+    [InlineData(256, -1)]
+    [InlineData(256, 255)]
+    [InlineData(257, -1)]
+    public void PartitionForString_AsciiKeysOfEveryShape_EqualSpanOfEncoding(int length, int nonAsciiAt)
     {
-        // ASCII keys up to 256 chars are narrowed directly; one non-ASCII char (last, after a vector's worth of ASCII)
-        // sends the key through the encoder. Both must give the documented bytes' partition, for many keys.
-        var random = new Random(length);
+        // ASCII keys up to 256 chars are narrowed directly (8 to 32 chars as two overlapping halves); one non-ASCII char
+        // (nonAsciiAt, or none for -1) sends the key through the encoder. Both must give the documented bytes' partition.
+        var random = new Random(length * 1000 + nonAsciiAt);
         for (int k = 0; k < 200; k++)
         {
-            string key = string.Create(length, random, static (chars, r) =>
+            char[] chars = new char[length];
+            for (int i = 0; i < length; i++)
             {
-                for (int i = 0; i < chars.Length; i++)
-                {
-                    chars[i] = (char)r.Next(0, 128);
-                }
-            });
-            if (lastCharNonAscii)
-            {
-                key = key[..^1] + "\u00e9";
+                chars[i] = (char)random.Next(0, 128);
             }
 
+            if (nonAsciiAt >= 0)
+            {
+                chars[nonAsciiAt] = (char)random.Next(0x80, 0x800);
+            }
+
+            string key = new(chars);
             Assert.Equal(
                 Subject.PartitionFor(ExpectedStringBytes(key), WidePartitionCount),
                 Subject.PartitionFor(key, WidePartitionCount));
