@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using HotPath.Durability;
 using HotPath.Internal;
-using HotPath.Workers;
 
 namespace HotPath.Partitions;
 

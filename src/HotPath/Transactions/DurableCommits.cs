@@ -7,9 +7,8 @@ namespace HotPath.Transactions;
 /// A committing transaction's side of durability: when its events went to two or more durable partitions, or to one
 /// while it also commits consumer offsets on a durable topic (consume-transform-produce), it gets a number in the
 /// durability directory's transaction log and one <see cref="TransactionPart"/> per partition (one partition alone: see
-/// the remarks), registered with each
-/// journal at the decision; its offsets are held back from persistence until its commit record is durable (see
-/// <see cref="DurableCommit"/> for the rest of the protocol).
+/// the remarks), registered with each journal at the decision; its offsets are held back from persistence until its
+/// commit record is durable (see <see cref="DurableCommit"/> for the rest of the protocol).
 /// </summary>
 /// <remarks>
 /// A transaction whose events went to one durable partition and that commits no durable offsets needs no log record, but
@@ -74,7 +73,8 @@ internal static class DurableCommits
             // marker as the commit point. Plain batches were not enough: the transaction may reach the journal as several
             // frames of one write (the ring wraps inside it, aborted offsets lie between its events, it holds more than
             // MaxBatch events), and a crash inside that write kept the first frames only. Numbered by its first offset,
-            // negated: never a log's number (those are positive), and never reused in the partition.
+            // negated: never a log's number (those are positive), and unique in the partition (an offset is given twice
+            // only after a recovery cut it away, and that recovery forgets the number: JournalRecoverer.Decide).
             JournalProgress only = parts[0].Journal;
             var local = new DurableCommit(
                 null, new TransactionRecord(-(parts[0].Ranges[0] + 1), [new TopicPart(only.TopicName, only.Partition)], []), sync: false, [only], []);
