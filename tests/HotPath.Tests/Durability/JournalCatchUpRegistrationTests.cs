@@ -47,19 +47,7 @@ public sealed class JournalCatchUpRegistrationTests
 
         foreach (ReadCursor<TestEvent> reader in new[] { second, first })
         {
-            var seen = new List<(long Offset, long Value)>();
-            var handler = new CollectingHandler();
-            for (int round = 0; round < 100 && reader.Position < 7; round++)
-            {
-                if (reader.Dispatch(ref handler, 2) != 0)
-                {
-                    Assert.True(reader.TryCommitPosition());
-                }
-            }
-
-            Assert.Equal(
-                Enumerable.Range(0, 7).Select(o => ((long)o, 1000L + o)),
-                handler.Seen.Select(s => (s.Offset, s.Event.Value)));
+            Assert.Equal(Enumerable.Range(0, 7).Select(o => ((long)o, 1000L + o)), ReadTo(reader, 7));
         }
     }
 
@@ -90,8 +78,14 @@ public sealed class JournalCatchUpRegistrationTests
         Assert.Equal(5, fifth);
         Journal(journaller, journal);
 
-        handler = new CollectingHandler();
-        for (int round = 0; round < 100 && reader.Position < 6; round++)
+        Assert.Equal(Enumerable.Range(0, 6).Select(o => ((long)o, 1000L + o)), ReadTo(reader, 6));
+    }
+
+    /// <summary>Dispatches and commits (2 events at a time, at most 100 rounds) until <paramref name="end"/>; returns each offset with its value.</summary>
+    private static List<(long Offset, long Value)> ReadTo(ReadCursor<TestEvent> reader, long end)
+    {
+        var handler = new CollectingHandler();
+        for (int round = 0; round < 100 && reader.Position < end; round++)
         {
             if (reader.Dispatch(ref handler, 2) != 0)
             {
@@ -99,7 +93,7 @@ public sealed class JournalCatchUpRegistrationTests
             }
         }
 
-        Assert.Equal(Enumerable.Range(0, 6).Select(o => ((long)o, 1000L + o)), handler.Seen.Select(s => (s.Offset, s.Event.Value)));
+        return [.. handler.Seen.Select(s => (s.Offset, s.Event.Value))];
     }
 
     private static void Journal(ReadCursor<TestEvent> journaller, PartitionJournal journal)
