@@ -47,20 +47,22 @@ public sealed partial class Partition<T>
     /// <summary>A safety net for the park protocol: the longest a parked reader sleeps without a wake-up.</summary>
     internal static int ReaderParkBackstop => ReaderParkBackstopMilliseconds;
 
-    /// <summary>Called by a reader after it advanced its gating sequence: wakes writers parked on a full ring.</summary>
+    /// <summary>
+    /// Called by a reader after it advanced its gating sequence (a member's or pull reader's commit, the journaller's
+    /// commit of what it journaled, a registration, removal, fence or seek): wakes writers waiting on a full ring, parked
+    /// (blocking wait strategy) or awaiting (<see cref="PublishAsync"/>, <see cref="WaitToPublishAsync"/>).
+    /// </summary>
     internal void NotifyReaderProgress()
     {
-        if (!_writerWait.ParksThread)
-        {
-            return;
-        }
-
         // Asymmetric Dekker, fast side: no fence between the reader's sequence write (before this call) and this
-        // load; ParkWriter runs a process-wide barrier between raising the flag and its re-check. The exchange lets
-        // one reader pulse per park: the others see the flag down again and pay nothing.
+        // load; ParkWriter and RegisterRoomWaiter run a process-wide barrier between raising the flag and their
+        // re-check. The exchange lets one reader wake per raise: the others see the flag down again and pay nothing.
+        // The reader's whole cost while no writer waits is this one load: the flag's line is written only when a writer
+        // starts waiting (a parked one needs the blocking strategy, an async one any strategy) and by the reader that
+        // clears it, so it stays shared in every reader's cache.
         if (Volatile.Read(ref _writerWakeNeeded.Value) != 0 && Interlocked.Exchange(ref _writerWakeNeeded.Value, 0) != 0)
         {
-            PulseWriters();
+            WakeWaitingWriters();
         }
     }
 
@@ -82,8 +84,9 @@ public sealed partial class Partition<T>
 
         if ((raised & WakeWriters) != 0)
         {
-            // The writer raised its bit holding the gate, so we get the gate only once it waits (or gave up waiting).
-            PulseWriters();
+            // A parked writer raised its bit holding the gate, so we get the gate only once it waits (or gave up
+            // waiting); an async writer registered before raising it (RegisterRoomWaiter), so we find it in the list.
+            WakeWaitingWriters();
         }
     }
 
@@ -94,10 +97,28 @@ public sealed partial class Partition<T>
             parker.Unpark();
         }
 
-        PulseWriters();
+        WakeWaitingWriters();
     }
 
-    /// <summary>Wakes every writer parked on the gate (they re-check what they wait for).</summary>
+    /// <summary>
+    /// Wakes every writer parked on the gate and releases every async writer waiting for room: all re-check what they
+    /// wait for. One pass through the gate for both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeWaitingWriters()
+    {
+        List<RoomWaiter>? waiters;
+        lock (_writerGate)
+        {
+            Monitor.PulseAll(_writerGate);
+            waiters = _roomWaiters;
+            _roomWaiters = null;
+        }
+
+        ReleaseRoomWaiters(waiters);
+    }
+
+    /// <summary>Wakes every writer parked on the gate (they re-check what they wait for); a parked writer's cancellation.</summary>
     private void PulseWriters()
     {
         lock (_writerGate)

@@ -39,7 +39,8 @@ namespace HotPath.Partitions;
 /// for another writer's publication (<c>WakeWriters</c>), cleared by the one publisher that wins an exchange on it and
 /// wakes them; <c>_writerWakeNeeded</c>: raised by a writer waiting for readers, cleared by the one reader that wins
 /// an exchange on it: asymmetric Dekkers, see <see cref="EnterReaderPark"/>, <c>ParkWriter</c> and
-/// <c>ParkWriterUntilPublish</c>.</item>
+/// <c>ParkWriterUntilPublish</c>. Async writers raise both (see <see cref="PublishAsync"/>) and wait in
+/// <c>_roomWaiters</c>, under <c>_writerGate</c>.</item>
 /// </list>
 /// <para><b>Slot ownership.</b> At most one writer owns a slot at a time: the claim of offset <c>o</c> is handed its
 /// slot only once the previous occupant <c>o - capacity</c> was published (or abandoned, which publishes a gap). With

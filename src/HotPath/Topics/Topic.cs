@@ -31,7 +31,7 @@ namespace HotPath.Topics;
 /// <see cref="PublishMode.SingleWriter"/> mode, publishing into one partition must come from one thread at a
 /// time (keyed or keyless routing may pick any partition: then one thread at a time for the whole topic).</para>
 /// </remarks>
-public sealed class Topic<T> : IDisposable
+public sealed partial class Topic<T> : IDisposable
     where T : struct
 {
     private readonly Partition<T>[] _partitions;
