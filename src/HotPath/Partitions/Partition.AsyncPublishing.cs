@@ -143,9 +143,17 @@ public sealed partial class Partition<T>
         }
 
         // A token cancelled before this runs the callback here, synchronously: the await then throws at once.
-        using (cancellationToken.UnsafeRegister(s_cancelRoomWaiter, waiter))
+        CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(s_cancelRoomWaiter, waiter);
+        try
         {
             await waiter.Signal.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            // Unregister, not Dispose: Dispose blocks while the callback runs on the cancelling thread (it completed our
+            // signal as its last step, so this continuation may already run). The callback is harmless once we are done:
+            // removing a waiter no longer in the list and cancelling a completed signal change nothing.
+            registration.Unregister();
         }
     }
 
