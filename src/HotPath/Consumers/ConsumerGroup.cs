@@ -174,7 +174,7 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <summary>
     /// Adds a member that handles events one at a time; returns once the group has rebalanced. Throws
     /// <see cref="TimeoutException"/>, and adds no member, when the new member does not take its partitions within
-    /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the same for <c>JoinBatch</c> and <c>JoinAsync</c>). A member
+    /// <see cref="ConsumerGroupOptions.RebalanceTimeout"/> (the same for <c>JoinBatch</c> and the async handlers' <c>Join</c>). A member
     /// that took its partitions and then failed in a later round of the same rebalance (stuck in its handler or its
     /// rebalance listener) is returned in state <see cref="MemberState.Failed"/> and reported to
     /// <see cref="ConsumerGroupOptions.OnMemberFailed"/>, like any failure.
@@ -188,6 +188,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// <exception cref="ArgumentException"><paramref name="memberId"/> or <paramref name="groupInstanceId"/> is empty, or the id is taken.</exception>
     /// <exception cref="InvalidOperationException">The group has drained and completed (see <see cref="Completion"/>): the
     /// same for every Join method.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage(
+        "ApiDesign",
+        "RS0026:Do not add multiple public overloads with optional parameters",
+        Justification = "Nothing has shipped yet; Join also takes async handlers (the IAsyncEventHandler overload), with the same optional ids.")]
     public GroupMember<T> Join<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
         where THandler : IEventHandler<T>
     {
@@ -210,18 +214,29 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
     /// <summary>
     /// Adds a member whose handler awaits; the member's thread waits for each call, so order holds. Each call gets the
-    /// member's token, cancelled when the member stops (see <see cref="IAsyncEventHandler{T}.OnEventAsync"/>).
+    /// member's token, cancelled when the member stops (see <see cref="IAsyncEventHandler{T}.OnEventAsync"/>). Returns once
+    /// the group has rebalanced, as the other Join methods.
     /// </summary>
-    /// <typeparam name="THandler">The async handler type.</typeparam>
-    /// <param name="handler">The member's handler.</param>
+    /// <param name="handler">The member's handler, called through the interface: a struct handler is boxed once here (the
+    /// member's copy), and each event costs one interface call next to the <see cref="ValueTask"/> it awaits.</param>
     /// <param name="memberId">A unique member id, or null for a generated one.</param>
     /// <param name="groupInstanceId">A static member id, or null.</param>
     /// <returns>The member.</returns>
-    public GroupMember<T> JoinAsync<THandler>(THandler handler, string? memberId = null, string? groupInstanceId = null)
-        where THandler : IAsyncEventHandler<T>
+    /// <remarks>
+    /// <para>Overload resolution picks this method for any handler that implements <see cref="IAsyncEventHandler{T}"/>
+    /// but not <see cref="IEventHandler{T}"/>, struct or class: the generic <c>Join&lt;THandler&gt;</c> is dropped when its
+    /// constraint fails (C# 7.3 and later). A handler implementing both goes to the generic one (an identity conversion
+    /// beats the conversion to this interface) and is called synchronously.</para>
+    /// <para>Thread-safety: any thread.</para>
+    /// </remarks>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage(
+        "ApiDesign",
+        "RS0026:Do not add multiple public overloads with optional parameters",
+        Justification = "Nothing has shipped yet; the overload exists so that Join takes async handlers, with Join's optional ids.")]
+    public GroupMember<T> Join(IAsyncEventHandler<T> handler, string? memberId = null, string? groupInstanceId = null)
     {
         GroupArguments.CheckHandler(handler);
-        return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+        return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, IAsyncEventHandler<T>>(this, id, groupInstanceId, core, handler));
     }
 
     /// <summary>

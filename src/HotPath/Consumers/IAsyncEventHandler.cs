@@ -9,9 +9,9 @@ namespace HotPath.Consumers;
 /// <para>The member's worker thread awaits each call before the next event of its partitions, so per-partition order
 /// holds. A call that completes synchronously costs no allocation (<see cref="ValueTask"/>).
 /// Thread-safety: one handler instance is called by one logical flow at a time.</para>
-/// <para><b>A struct handler is copied</b> into the member at <c>JoinAsync</c> (that copy is what the member's loop calls
-/// without virtual dispatch). State kept in the struct's own fields therefore lives in the member's copy: the value
-/// passed to <c>JoinAsync</c>, or any other copy, never sees it (a counter field still reads 0 there after 100 events). Keep
+/// <para><b>A struct handler is copied</b> into the member at <c>Join</c> (boxed once: the member calls that copy through
+/// this interface). State kept in the struct's own fields therefore lives in the member's copy: the value
+/// passed to <c>Join</c>, or any other copy, never sees it (a counter field still reads 0 there after 100 events). Keep
 /// state that others must see behind a reference: a class handler, or a struct holding a reference to a shared
 /// object (written by the member's thread: publish it to readers accordingly). Fields of a struct handler suit state
 /// private to the member, such as buffers or counts flushed at the end of a batch. An <c>async</c> method of a

@@ -43,7 +43,7 @@ public sealed class AsyncHandlerCancellationTests
     /// cancelled, the handler returns and the member's thread ends (before the fix only the group's Dispose cancelled it).
     /// </summary>
     [Fact]
-    public void JoinAsync_MemberLeavesWhileHandlerAwaitsToken_TokenCancelledAndThreadEnds()
+    public void Join_AsyncHandlerMemberLeavesWhileHandlerAwaitsToken_TokenCancelledAndThreadEnds()
     {
         using var topic = CreateTopic("async-cancel-leave");
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
@@ -53,7 +53,7 @@ public sealed class AsyncHandlerCancellationTests
             RebalanceTimeout = TimeSpan.FromMilliseconds(200),
         });
         var handler = new TokenAwaitingHandler();
-        GroupMember<TestEvent> member = group.JoinAsync(handler);
+        GroupMember<TestEvent> member = group.Join(handler);
         topic.PublishTo(0, new TestEvent(1));
         Assert.True(handler.Entered.Wait(Timeout), "the handler was called");
 
@@ -65,12 +65,12 @@ public sealed class AsyncHandlerCancellationTests
 
     /// <summary>A member declared failed (fenced) while its handler awaits the token: cancelled, and its thread ends.</summary>
     [Fact]
-    public void JoinAsync_MemberDeclaredFailedWhileHandlerAwaitsToken_TokenCancelledAndThreadEnds()
+    public void Join_AsyncHandlerMemberDeclaredFailedWhileHandlerAwaitsToken_TokenCancelledAndThreadEnds()
     {
         using var topic = CreateTopic("async-cancel-fenced");
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "async-cancel-fenced" });
         var handler = new TokenAwaitingHandler();
-        GroupMember<TestEvent> member = group.JoinAsync(handler);
+        GroupMember<TestEvent> member = group.Join(handler);
         topic.PublishTo(0, new TestEvent(1));
         Assert.True(handler.Entered.Wait(Timeout), "the handler was called");
 
@@ -86,7 +86,7 @@ public sealed class AsyncHandlerCancellationTests
     /// cancelled event is neither skipped nor reported, and the next owner handles it.
     /// </summary>
     [Fact]
-    public void JoinAsync_FencedMembersCancelledEvent_NotSkippedAndHandledByTheNextOwner()
+    public void Join_AsyncHandlerFencedMembersCancelledEvent_NotSkippedAndHandledByTheNextOwner()
     {
         using var topic = CreateTopic("async-cancel-policy");
         var errors = new ConcurrentQueue<HandlerError>();
@@ -96,7 +96,7 @@ public sealed class AsyncHandlerCancellationTests
             ErrorPolicy = new ErrorPolicy { AfterRetries = ErrorAction.Skip, OnError = errors.Enqueue, OnSkipped = errors.Enqueue },
         });
         var handler = new TokenAwaitingHandler();
-        GroupMember<TestEvent> member = group.JoinAsync(handler);
+        GroupMember<TestEvent> member = group.Join(handler);
         topic.PublishTo(0, new TestEvent(1));
         Assert.True(handler.Entered.Wait(Timeout), "the handler was called");
 
@@ -135,7 +135,7 @@ public sealed class AsyncHandlerCancellationTests
         using var topic = CreateTopic("token-callback-throws");
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "token-callback-throws" });
         var handler = new ThrowingRegistrationHandler();
-        GroupMember<TestEvent> member = group.JoinAsync(handler);
+        GroupMember<TestEvent> member = group.Join(handler);
         topic.PublishTo(0, new TestEvent(1));
         Assert.True(handler.Registered.Wait(Timeout), "the handler was called");
 

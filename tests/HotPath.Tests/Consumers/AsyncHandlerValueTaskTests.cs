@@ -60,12 +60,12 @@ public class AsyncHandlerValueTaskTests
     }
 
     [Fact]
-    public void JoinAsync_HandlerReturnsPooledSourceValueTasks_EachConsumedExactlyOnce()
+    public void Join_AsyncHandlerReturnsPooledSourceValueTasks_EachConsumedExactlyOnce()
     {
         using var topic = new Topic<TestEvent>(new TopicOptions { Name = "pooled", Capacity = 64 });
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "pooled" });
         var handler = new PooledSourceHandler();
-        group.JoinAsync(handler);
+        group.Join(handler);
 
         for (int i = 0; i < 10; i++)
         {
@@ -107,13 +107,13 @@ public class AsyncHandlerValueTaskTests
     /// thread allocates 0 bytes over 200,000 events (the worker consumes each ValueTask without boxing or a Task).
     /// </summary>
     [Fact]
-    public void JoinAsync_HandlerCompletesSynchronously_MemberAllocatesNothingPerEvent()
+    public void Join_AsyncHandlerCompletesSynchronously_MemberAllocatesNothingPerEvent()
     {
         const int Events = 200_000;
         using var topic = new Topic<TestEvent>(new TopicOptions { Name = "sync-async", Capacity = 1024 });
         using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "sync-async" });
         var probe = new SynchronousAllocationProbe(warmup: 20_000, last: Events - 1);
-        group.JoinAsync(probe);
+        group.Join(probe);
 
         for (int i = 0; i < Events; i++)
         {

@@ -295,7 +295,7 @@ public class ConsumerGroupTests
         var batch = new BatchRecorder();
         var async = new AsyncRecorder();
         batchGroup.JoinBatch(batch);
-        asyncGroup.JoinAsync(async);
+        asyncGroup.Join(async);
 
         PublishKeyed(topic, 2000);
 

@@ -44,7 +44,7 @@ public sealed class GroupShutdownAndLeaveTests
         using var topic = CreateTopic("dispose-async");
         var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "dispose-async" });
         var handler = new TokenKeepingHandler();
-        group.JoinAsync(handler);
+        group.Join(handler);
         topic.PublishTo(0, new TestEvent(1));
         Assert.True(handler.Called.Wait(Timeout), "the async handler was called");
         Assert.False(handler.Token.IsCancellationRequested);

@@ -73,7 +73,7 @@ public class InputValidationTests
     {
         { "Join", g => g.Join((IEventHandler<TestEvent>)null!) },
         { "JoinBatch", g => g.JoinBatch((IBatchHandler<TestEvent>)null!) },
-        { "JoinAsync", g => g.JoinAsync((IAsyncEventHandler<TestEvent>)null!) },
+        { "Join (async handler)", g => g.Join((IAsyncEventHandler<TestEvent>)null!) },
     };
 
     [Theory]

@@ -297,7 +297,7 @@ public sealed class RebalancerRoundTests
             ShutdownTimeout = TimeSpan.FromMilliseconds(50),
             SessionTimeout = TimeSpan.FromSeconds(30),
         });
-        group.JoinAsync(new SlowCancellationHandler(gate.Task, inside, TimeSpan.FromMilliseconds(300)));
+        group.Join(new SlowCancellationHandler(gate.Task, inside, TimeSpan.FromMilliseconds(300)));
         topic.PublishTo(0, new TestEvent(0));
         Assert.True(inside.Wait(Timeout));
 
