@@ -25,7 +25,7 @@ namespace HotPath.Consumers;
 /// ring is full, and never another group (each group has its own cursors and threads).</para>
 /// <para>Thread-safety: every public member is safe from any thread.</para>
 /// </remarks>
-public sealed partial class ConsumerGroup<T> : IDisposable
+public sealed partial class ConsumerGroup<T> : IDisposable, IAsyncDisposable
     where T : struct
 {
     private readonly object _rebalanceLock = new();
@@ -368,24 +368,12 @@ public sealed partial class ConsumerGroup<T> : IDisposable
     /// partitions. Waits at most <see cref="ConsumerGroupOptions.ShutdownTimeout"/> for members; a member still inside
     /// its handler then is fenced and abandoned (its thread ends when the handler returns). Idempotent; never hangs.
     /// </summary>
+    /// <remarks>Thread-safety: any thread. <see cref="DisposeAsync"/> does the same without blocking the caller.</remarks>
     public void Dispose()
     {
-        // One deadline for the whole call, set before taking the lock: a rebalance holding it (a Leave waiting for a
-        // stuck member) stops waiting at this deadline, instead of making Dispose queue behind it.
-        long deadline = GroupRebalancer<T>.DeadlineAfter(Options.ShutdownTimeout);
-        _rebalancer.BeginShutdown(deadline);
-        List<GroupMember<T>> members;
-        lock (_rebalanceLock)
+        if (BeginDispose() is not var (members, deadline))
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            // Release: pairs with the acquire in ThrowIfDisposed.
-            Volatile.Write(ref _disposed, true);
-            _watchdog.Dispose();
-            members = StopAllMembersLocked(deadline);
+            return;
         }
 
         foreach (GroupMember<T> member in members)
@@ -393,6 +381,37 @@ public sealed partial class ConsumerGroup<T> : IDisposable
             member.Worker.Join(GroupRebalancer<T>.Remaining(deadline));
         }
 
+        EndDispose();
+    }
+
+    /// <summary>
+    /// The first disposal's rebalance (null for later ones): takes every partition back (members commit; one stuck past the
+    /// shutdown deadline is fenced) and asks every member to stop. Blocks while the members revoke. The caller then waits
+    /// for the returned members' threads until the deadline, and ends with <see cref="EndDispose"/>.
+    /// </summary>
+    private (List<GroupMember<T>> Members, long Deadline)? BeginDispose()
+    {
+        // One deadline for the whole call, set before taking the lock: a rebalance holding it (a Leave waiting for a
+        // stuck member) stops waiting at this deadline, instead of making Dispose queue behind it.
+        long deadline = GroupRebalancer<T>.DeadlineAfter(Options.ShutdownTimeout);
+        _rebalancer.BeginShutdown(deadline);
+        lock (_rebalanceLock)
+        {
+            if (_disposed)
+            {
+                return null;
+            }
+
+            // Release: pairs with the acquire in ThrowIfDisposed.
+            Volatile.Write(ref _disposed, true);
+            _watchdog.Dispose();
+            return (StopAllMembersLocked(deadline), deadline);
+        }
+    }
+
+    /// <summary>Unregisters the group from the partitions and the metrics, and cancels <see cref="Completion"/>.</summary>
+    private void EndDispose()
+    {
         _subscription.Close();
         HotPathMetrics.Unregister(this);
         _completion.TrySetCanceled();
@@ -423,11 +442,24 @@ public sealed partial class ConsumerGroup<T> : IDisposable
 
     internal void Leave(GroupMember<T> member)
     {
+        // A member fenced by the rebalance (stuck in its handler) has already waited out its time-out: do not wait again.
+        if (LeaveRebalance(member) && member.State != MemberState.Failed)
+        {
+            member.Worker.Join(Options.RebalanceTimeout);
+        }
+    }
+
+    /// <summary>
+    /// The leave's rebalance: takes the member out (its partitions revoked, committing what it handled, and handed to the
+    /// others) and asks it to stop. Blocks while the members revoke and take. False when the member had left already.
+    /// </summary>
+    private bool LeaveRebalance(GroupMember<T> member)
+    {
         lock (_rebalanceLock)
         {
             if (!_members.Remove(member))
             {
-                return;
+                return false;
             }
 
             try
@@ -446,12 +478,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable
                 // The last member committed what it handled: if that drained the group, no member is left to notice.
                 OnPartitionDrained();
             }
-        }
 
-        // A member fenced by the rebalance (stuck in its handler) has already waited out its time-out: do not wait again.
-        if (member.State != MemberState.Failed)
-        {
-            member.Worker.Join(Options.RebalanceTimeout);
+            return true;
         }
     }
 

@@ -9,10 +9,13 @@ namespace HotPath.Consumers;
 /// </summary>
 /// <typeparam name="T">The event type.</typeparam>
 /// <remarks>Thread-safety: every member is safe from any thread.</remarks>
-public sealed class GroupMember<T> : IDisposable
+public sealed class GroupMember<T> : IDisposable, IAsyncDisposable
     where T : struct
 {
     private readonly ConsumerGroup<T> _group;
+
+    // The leave started by the first LeaveAsync or DisposeAsync; every later call awaits the same one. Set once (CAS).
+    private Task? _leaving;
 
     internal GroupMember(ConsumerGroup<T> group, MemberWorker<T> worker)
     {
@@ -56,6 +59,50 @@ public sealed class GroupMember<T> : IDisposable
 
     /// <summary>Same as <see cref="Leave"/>.</summary>
     public void Dispose() => Leave();
+
+    /// <summary>
+    /// Leaves the group as <see cref="Leave"/> does, without blocking the caller's thread: the rebalance (which waits for
+    /// this member's current batch and the other members' revokes) runs on a thread-pool thread, and the wait for the
+    /// member's thread to end holds no thread.
+    /// </summary>
+    /// <param name="cancellationToken">
+    /// Stops the caller's wait only: the leave, once started, always runs to its end (the member is never left half-left:
+    /// its partitions revoked but still in the group). A token cancelled before the call still starts the leave. Call
+    /// <see cref="LeaveAsync"/> again (or read <see cref="State"/>) to learn when it is done.
+    /// </param>
+    /// <returns>A task that completes once the member has left and its thread ended (or
+    /// <c>RebalanceTimeout</c> passed while waiting for it, as for <see cref="Leave"/>); it faults when the rebalance threw
+    /// (for example a throwing assignor: the member is stopped and out of the group all the same).</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the leave ended (the leave goes on).</exception>
+    /// <remarks>Thread-safety: any thread. Every call awaits the same leave, started by the first one. As for a second
+    /// <see cref="Leave"/>, a leave that finds the member gone already (it left through <see cref="Leave"/>, maybe still
+    /// under way on another thread, or was declared failed) completes at once.</remarks>
+    public Task LeaveAsync(CancellationToken cancellationToken = default)
+    {
+        Task leaving = Volatile.Read(ref _leaving) ?? StartLeaving();
+        return cancellationToken.CanBeCanceled ? leaving.WaitAsync(cancellationToken) : leaving;
+    }
+
+    /// <summary>Same as <see cref="LeaveAsync"/> with no token.</summary>
+    /// <returns>A task that completes once the member has left.</returns>
+    /// <remarks>Thread-safety: any thread.</remarks>
+    public ValueTask DisposeAsync() => new(LeaveAsync());
+
+    private Task StartLeaving()
+    {
+        // A cold task, started only by the thread whose CAS publishes it: one leave, on the thread pool (its rebalance
+        // blocks). The CAS (a full fence) publishes the task to every later reader of _leaving (acquire above).
+        var leave = new Task<Task>(static member => ((GroupMember<T>)member!)._group.LeaveAsync((GroupMember<T>)member!), this);
+        Task leaving = leave.Unwrap();
+        Task? started = Interlocked.CompareExchange(ref _leaving, leaving, null);
+        if (started is not null)
+        {
+            return started;
+        }
+
+        leave.Start(TaskScheduler.Default);
+        return leaving;
+    }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -39,6 +39,9 @@ internal abstract partial class MemberWorker<T>
                 _exited = true;
                 Monitor.PulseAll(_control);
             }
+
+            // Last: an awaiter of JoinAsync sees everything the thread did (the task's completion is a full fence).
+            _threadEnded.TrySetResult();
         }
     }
 

@@ -30,6 +30,10 @@ internal abstract partial class MemberWorker<T>
     private readonly Parker _parker = new();
     private readonly object _control = new();
     private readonly Thread _thread;
+
+    // Completed when the worker thread's Run ends (after _exited is set): what JoinAsync awaits. Continuations run on the
+    // thread pool, never on the ending worker thread.
+    private readonly TaskCompletionSource _threadEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int? _core;
     private readonly List<PendingSeek<T>> _pendingSeeks = [];
 
@@ -188,6 +192,23 @@ internal abstract partial class MemberWorker<T>
 
     /// <summary>Waits for the worker thread to end.</summary>
     public bool Join(TimeSpan timeout) => !_thread.IsAlive || _thread.Join(timeout);
+
+    /// <summary>
+    /// Awaits the end of the worker thread without blocking a thread: true once it ended, false when
+    /// <paramref name="timeout"/> passed first (as <see cref="Join"/>). Only for a started worker. Any thread.
+    /// </summary>
+    public async Task<bool> JoinAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _threadEnded.Task.WaitAsync(timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Marks the worker failed (it missed a rebalance deadline); it drops its partitions when it wakes.</summary>
     public void MarkFailed()

@@ -47,6 +47,9 @@ internal sealed partial class TopicJournaller<T> : IDisposable
     private readonly OffsetStore _offsets;
     private readonly Parker _parker = new();
     private readonly Thread _thread;
+
+    // Completed when the thread's Run ends, having journaled, synced and persisted what it had to: what StopAsync returns.
+    private readonly TaskCompletionSource _threadEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _groupsLock = new();
     private readonly Dictionary<(string GroupId, int Partition), long> _persisted = [];
     private readonly List<OffsetEntry> _pendingOffsets = [];
@@ -245,6 +248,26 @@ internal sealed partial class TopicJournaller<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Stop"/> without blocking: asks the thread to stop and returns a task that completes once it ended (every
+    /// call returns the same task, also after <see cref="Stop"/>). A journaller driven by a test finishes on the caller.
+    /// </summary>
+    public Task StopAsync()
+    {
+        if (_options.JournallerDrivenByTest)
+        {
+            Stop();
+            return Task.CompletedTask;
+        }
+
+        if (Interlocked.Exchange(ref _stopping, 1) == 0)
+        {
+            _parker.Unpark();
+        }
+
+        return _threadEnded.Task;
+    }
+
     /// <inheritdoc/>
     public void Dispose() => Stop();
 
@@ -314,6 +337,10 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             // Any failure (the disk's, or a journal refusing a write) stops the journal visibly; the thread must not die
             // with an unhandled exception, which would end the process.
             Fail(e);
+        }
+        finally
+        {
+            _threadEnded.TrySetResult();
         }
     }
 

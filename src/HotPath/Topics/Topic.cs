@@ -31,7 +31,7 @@ namespace HotPath.Topics;
 /// <see cref="PublishMode.SingleWriter"/> mode, publishing into one partition must come from one thread at a
 /// time (keyed or keyless routing may pick any partition: then one thread at a time for the whole topic).</para>
 /// </remarks>
-public sealed partial class Topic<T> : IDisposable
+public sealed partial class Topic<T> : IDisposable, IAsyncDisposable
     where T : struct
 {
     private readonly Partition<T>[] _partitions;
@@ -501,12 +501,28 @@ public sealed partial class Topic<T> : IDisposable
     /// durable topic then journals what was published, persists its groups' committed offsets, closes its files and
     /// releases its directory.
     /// </summary>
-    /// <remarks>Thread-safety: any thread; idempotent; an in-memory topic never blocks, a durable one waits for its journal.</remarks>
+    /// <remarks>Thread-safety: any thread; idempotent; an in-memory topic never blocks, a durable one waits for its journal
+    /// (<see cref="DisposeAsync"/> awaits it instead).</remarks>
     public void Dispose()
+    {
+        if (!BeginDispose())
+        {
+            return;
+        }
+
+        _journaller?.Stop();
+        EndDispose();
+    }
+
+    /// <summary>
+    /// The first disposal (false for later ones): completes the partitions and releases their waiting writers. A durable
+    /// topic's journaller is stopped next (it journals what was published and persists its groups' offsets).
+    /// </summary>
+    private bool BeginDispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return;
+            return false;
         }
 
         foreach (Partition<T> partition in _partitions)
@@ -514,9 +530,13 @@ public sealed partial class Topic<T> : IDisposable
             partition.Dispose();
         }
 
-        // A durable topic journals what was published, persists its groups' offsets and closes its files. A failure to
-        // close (the final sync) is kept in JournalFault, not thrown: what was acknowledged is on disk already.
-        _journaller?.Stop();
+        return true;
+    }
+
+    /// <summary>After the journaller stopped: closes a durable topic's files and unregisters the topic's metrics.</summary>
+    private void EndDispose()
+    {
+        // A failure to close (the final sync) is kept in JournalFault, not thrown: what was acknowledged is on disk already.
         if (_storage?.Close() is Exception closing && _journaller?.Fault is null)
         {
             // Release: the exception is built before a reader of JournalFault (acquire) sees the reference.

@@ -3,7 +3,7 @@ using HotPath.Partitions;
 namespace HotPath.Topics;
 
 /// <content>
-/// Async publishing: <c>PublishAsync</c> for every key type <c>Publish</c> takes and keyless, <c>PublishToAsync</c>
+/// Async publishing and disposal. Publishing: <c>PublishAsync</c> for every key type <c>Publish</c> takes and keyless, <c>PublishToAsync</c>
 /// by partition, and <see cref="WaitToPublishAsync"/>. Each completes synchronously, allocating nothing, when the
 /// partition has room; on a full ring it awaits room without blocking a thread (see
 /// <see cref="Partition{T}.PublishAsync"/>). A key, also a span of bytes, only picks the partition: it is hashed before the
@@ -176,6 +176,30 @@ public sealed partial class Topic<T>
     /// <remarks>Thread-safety: as <c>TryPublishTo</c> (single-writer mode: call it from the partition's writer).</remarks>
     public ValueTask<bool> WaitToPublishAsync(int partition, CancellationToken cancellationToken = default) =>
         this[partition].WaitToPublishAsync(cancellationToken);
+
+    /// <summary>
+    /// Does what <see cref="Dispose"/> does without blocking a thread: completes the topic and releases its waiting writers
+    /// (sync ones with <see cref="ObjectDisposedException"/>, async ones the same through their tasks); a durable topic
+    /// then awaits its journaller's end (it journals what was published and persists its groups' offsets) and closes its
+    /// files on the thread that continues (the final sync of those files is the one blocking step left).
+    /// </summary>
+    /// <returns>A task that completes once the topic is disposed; at once for an in-memory topic, or when it was disposed
+    /// already.</returns>
+    /// <remarks>Thread-safety: any thread; idempotent (a later call does not wait for an earlier one's close).</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        if (!BeginDispose())
+        {
+            return;
+        }
+
+        if (_journaller is not null)
+        {
+            await _journaller.StopAsync().ConfigureAwait(false);
+        }
+
+        EndDispose();
+    }
 
     private static async ValueTask<PublishResult> WithPartition(int partition, ValueTask<long> pending) =>
         new(partition, await pending.ConfigureAwait(false));
