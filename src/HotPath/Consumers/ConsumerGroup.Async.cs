@@ -18,14 +18,14 @@ public sealed partial class ConsumerGroup<T>
     public async ValueTask DisposeAsync()
     {
         // The rebalance that takes every partition back blocks while the members revoke: off the caller's thread.
-        if (await Task.Run(BeginDispose).ConfigureAwait(false) is not var (members, deadline))
+        if (await Task.Run(BeginDispose).ConfigureAwait(false) is not { } disposal)
         {
             return;
         }
 
-        foreach (GroupMember<T> member in members)
+        foreach (GroupMember<T> member in disposal.Members)
         {
-            _ = await member.Worker.JoinAsync(GroupRebalancer<T>.Remaining(deadline)).ConfigureAwait(false);
+            _ = await member.Worker.JoinAsync(GroupRebalancer<T>.Remaining(disposal.Deadline)).ConfigureAwait(false);
         }
 
         EndDispose();

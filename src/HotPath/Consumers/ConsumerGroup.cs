@@ -371,14 +371,14 @@ public sealed partial class ConsumerGroup<T> : IDisposable, IAsyncDisposable
     /// <remarks>Thread-safety: any thread. <see cref="DisposeAsync"/> does the same without blocking the caller.</remarks>
     public void Dispose()
     {
-        if (BeginDispose() is not var (members, deadline))
+        if (BeginDispose() is not { } disposal)
         {
             return;
         }
 
-        foreach (GroupMember<T> member in members)
+        foreach (GroupMember<T> member in disposal.Members)
         {
-            member.Worker.Join(GroupRebalancer<T>.Remaining(deadline));
+            member.Worker.Join(GroupRebalancer<T>.Remaining(disposal.Deadline));
         }
 
         EndDispose();

@@ -5,7 +5,8 @@ namespace HotPath.Consumers;
 
 /// <summary>
 /// A member of a consumer group: a dedicated thread that handles the events of the partitions the group's
-/// assignor gives it. Obtained from <c>ConsumerGroup.Join</c>; <see cref="Leave"/> (or Dispose) takes it out.
+/// assignor gives it. Obtained from <c>ConsumerGroup.Join</c>; <see cref="Leave"/> (or Dispose) takes it out, and
+/// <see cref="LeaveAsync"/> (or DisposeAsync) without blocking the caller.
 /// </summary>
 /// <typeparam name="T">The event type.</typeparam>
 /// <remarks>Thread-safety: every member is safe from any thread.</remarks>
@@ -79,6 +80,7 @@ public sealed class GroupMember<T> : IDisposable, IAsyncDisposable
     /// under way on another thread, or was declared failed) completes at once.</remarks>
     public Task LeaveAsync(CancellationToken cancellationToken = default)
     {
+        // Acquire: pairs with the CAS that published the leave (StartLeaving); null until a first call started one.
         Task leaving = Volatile.Read(ref _leaving) ?? StartLeaving();
         return cancellationToken.CanBeCanceled ? leaving.WaitAsync(cancellationToken) : leaving;
     }

@@ -60,7 +60,8 @@ public sealed partial class Partition<T>
     public ValueTask<long> PublishAsync(in T @event, CancellationToken cancellationToken = default)
     {
         // The fast path is TryPublish itself: one more branch on the token and one on the state (a closed partition goes
-        // to the slow path, so that its exception ends up in the returned task).
+        // to the slow path, so that its exception ends up in the returned task). Acquire read of the state, pairing with
+        // Complete's CAS and Dispose's release write; ClaimCore reads it again anyway.
         if (!cancellationToken.IsCancellationRequested && Volatile.Read(ref _state) == StateOpen && TryPublish(in @event, out long offset))
         {
             return new ValueTask<long>(offset);

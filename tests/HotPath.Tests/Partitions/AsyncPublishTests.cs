@@ -153,6 +153,45 @@ public sealed class AsyncPublishTests
     }
 
     [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public async Task PublishAsync_DurableTopicWithAReadJournaledOnlyGroup_GroupAndJournallerFreeTheRing(PublishMode mode)
+    {
+        // The group reads only what the journal acknowledged: its commits trail the journaller's, and both gate the ring.
+        using var directory = new TempDirectory();
+        const int Events = 2_000;
+        await using var topic = new Topic<TestEvent>(new TopicOptions
+        {
+            Name = "durable-journaled-only",
+            Capacity = 4,
+            PublishMode = mode,
+            Durability = new DurabilityOptions { Directory = directory.Path, SegmentBytes = 1 << 16 },
+        });
+        long handled = 0;
+        long expected = 0;
+        bool inOrder = true;
+        await using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "journaled-only", ReadJournaledOnly = true });
+        group.Join(new ActionHandler((@event, _, offset, _) =>
+        {
+            inOrder &= @event.Value == offset && offset == expected++;
+            Interlocked.Increment(ref handled);
+        }));
+
+        int waited = 0;
+        for (int i = 0; i < Events; i++)
+        {
+            ValueTask<PublishResult> published = topic.PublishToAsync(0, new TestEvent(i));
+            waited += published.IsCompleted ? 0 : 1;
+            Assert.Equal(new PublishResult(0, i), await published.AsTask().WaitAsync(Hang));
+        }
+
+        Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("durable-journaled-only", 0) == Events, Hang), "the group did not commit every event");
+        Assert.Equal(Events, Interlocked.Read(ref handled));
+        Assert.True(inOrder, "the group handled an event out of order or twice");
+        Assert.True(waited > 0, "the writer never waited");
+    }
+
+    [Theory]
     [MemberData(nameof(ModesAndWaits))]
     public async Task PublishAsync_CancelledWhileWaiting_NothingClaimedAndTheNextPublishTakesTheOffset(PublishMode mode, string wait)
     {
