@@ -191,6 +191,46 @@ public sealed class AsyncPublishTests
         Assert.True(waited > 0, "the writer never waited");
     }
 
+    [Fact]
+    public async Task PublishAsync_JournalFailsWhileTheWriterWaits_ThrowsTheJournalFault()
+    {
+        // The partition's directory disappears, so the journaller cannot create its next segment and stops: the ring's
+        // only gate is gone and will never drain. An async writer waiting on it must be told, not left pending.
+        using var directory = new TempDirectory();
+        var topic = new Topic<TestEvent>(new TopicOptions
+        {
+            Name = "orders",
+            Capacity = 16,
+            Durability = new DurabilityOptions { Directory = directory.Path, SegmentBytes = 4096 },
+        });
+        try
+        {
+            Directory.Delete(Path.Combine(directory.Path, "orders", "0"), recursive: true);
+            Task publishing = Task.Run(async () =>
+            {
+                for (int i = 0; i < 100_000; i++)
+                {
+                    await topic.PublishToAsync(0, new TestEvent(i));
+                }
+            });
+
+            var error = await Assert.ThrowsAsync<JournalException>(() => publishing.WaitAsync(Hang));
+            Assert.NotNull(topic.JournalFault);
+            Assert.Contains("journal failed", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try
+            {
+                topic.Dispose();
+            }
+            catch (IOException)
+            {
+                // A failed journal's close may throw (DurableTopicReviewTests covers it).
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(ModesAndWaits))]
     public async Task PublishAsync_CancelledWhileWaiting_NothingClaimedAndTheNextPublishTakesTheOffset(PublishMode mode, string wait)
