@@ -73,6 +73,38 @@ public sealed class AsyncPublishTests
         Assert.True(waited > 0, "the writer never waited: the test did not exercise the wake-up");
     }
 
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void PublishAsync_RoomBehindAGatingReader_CompletesSynchronouslyAndAllocatesNothing(PublishMode mode)
+    {
+        using Topic<TestEvent> topic = CreateTopic(mode, "blocking", capacity: 4096);
+        Partition<TestEvent> partition = topic[0];
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        using var cancellation = new CancellationTokenSource();
+        for (int i = 0; i < 100; i++)
+        {
+            // Warm-up: the JIT's tiers.
+            _ = partition.PublishAsync(new TestEvent(i), cancellation.Token).Result;
+            _ = partition.WaitToPublishAsync(cancellation.Token).Result;
+        }
+
+        bool allSynchronous = true;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2000; i++)
+        {
+            ValueTask<long> published = partition.PublishAsync(new TestEvent(i), cancellation.Token);
+            ValueTask<bool> room = partition.WaitToPublishAsync(cancellation.Token);
+            allSynchronous &= published.IsCompletedSuccessfully && room.IsCompletedSuccessfully && room.Result;
+            _ = published.Result;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allSynchronous, "a publish or wait with room completed asynchronously");
+        Assert.Equal(0, allocated);
+        Assert.Equal(2100, partition.EndOffset);
+    }
+
     [Fact]
     public async Task PublishAsync_TwoAsyncWritersThroughTinyRing_ReaderGetsEveryEventOnce()
     {
