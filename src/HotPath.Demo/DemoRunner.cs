@@ -151,6 +151,14 @@ internal static class DemoRunner
             log.Note(double.IsPositiveInfinity(rate)
                 ? $"publishing {N(generator.PlannedEvents)} events of {N(options.Orders)} orders as fast as possible"
                 : $"publishing {N(generator.PlannedEvents)} events of {N(options.Orders)} orders at {N((long)rate)}/s");
+            if (double.IsPositiveInfinity(rate))
+            {
+                foreach (string note in MaxRateReport.StartNotes)
+                {
+                    log.Note(note);
+                }
+            }
+
             string? analyticsNote = AnalyticsNote(options.AnalyticsSleepEvery);
 
             string title = string.Create(
@@ -222,6 +230,12 @@ internal static class DemoRunner
             output.WriteLine();
             WriteServiceSummary(output, groups, deadLetters, analyticsNote);
             output.WriteLine();
+            if (double.IsPositiveInfinity(rate))
+            {
+                MaxRateReport.Lines(publisher.Published, publisher.Elapsed, publisher.Stalled, Environment.ProcessorCount).ForEach(output.WriteLine);
+                output.WriteLine();
+            }
+
             if (durableNotes.Count != 0)
             {
                 output.WriteLine($"Durability ({options.Durable}):");

@@ -168,6 +168,7 @@ public sealed class LiveViewTests
         }
 
         string report80 = text[(text.LastIndexOf("\u001b[J", StringComparison.Ordinal) + 3)..];
+        Assert.Contains("Rate (--rate max):", report80, StringComparison.Ordinal);
         Assert.Contains("lossy and deliberately slow (sleeps 1 ms every 100 events)", report80.Replace(Environment.NewLine + new string(' ', 21), " ", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.All(report80.Split(Environment.NewLine), line => Assert.True(line.Replace("\u001b[?25h", "", StringComparison.Ordinal).Length <= LiveView.Width, line));
     }
