@@ -347,7 +347,8 @@ internal static class DemoRunner
             output.WriteLine($"  {group.GroupId,-18} {what}");
             if (group.GroupId == Analytics && analyticsNote is not null)
             {
-                TextLayout.Wrap(analyticsNote, LiveView.Width - 21).ForEach(line => output.WriteLine(new string(' ', 21) + line));
+                const int Indent = 2 + 18 + 1; // under `what`
+                TextLayout.Wrap(analyticsNote, LiveView.Width - Indent).ForEach(line => output.WriteLine(new string(' ', Indent) + line));
             }
         }
 
