@@ -29,9 +29,10 @@ internal static class DemoRunner
     /// <param name="options">The options.</param>
     /// <param name="output">Where the view and the report go.</param>
     /// <param name="live">True to redraw a table in place (a terminal); false for plain lines once a second.</param>
+    /// <param name="terminal">The terminal's size for live frames, asked before each; null for the console's.</param>
     /// <returns>The verification report; <see cref="VerificationReport.Passed"/> decides the exit code.</returns>
     /// <exception cref="TopicDefinitionException">The topics file is missing or invalid, or defines no `orders` topic.</exception>
-    public static async Task<VerificationReport> RunAsync(DemoOptions options, TextWriter output, bool live = false)
+    public static async Task<VerificationReport> RunAsync(DemoOptions options, TextWriter output, bool live = false, Func<TerminalSize>? terminal = null)
     {
         string file = options.TopicsFile ?? Path.Combine(AppContext.BaseDirectory, "topics.json");
         IReadOnlyList<TopicDefinition> definitions = TopicDefinitions.Load(file);
@@ -150,11 +151,20 @@ internal static class DemoRunner
             log.Note(double.IsPositiveInfinity(rate)
                 ? $"publishing {N(generator.PlannedEvents)} events of {N(options.Orders)} orders as fast as possible"
                 : $"publishing {N(generator.PlannedEvents)} events of {N(options.Orders)} orders at {N((long)rate)}/s");
+            if (double.IsPositiveInfinity(rate))
+            {
+                foreach (string note in MaxRateReport.StartNotes)
+                {
+                    log.Note(note);
+                }
+            }
+
+            string? analyticsNote = AnalyticsNote(options.AnalyticsSleepEvery);
 
             string title = string.Create(
                 CultureInfo.InvariantCulture,
                 $"HotPath demo: topic {OrdersTopic}, {partitions} partitions ({partitioner.Name}), replicationFactor {ordersDefinition.ReplicationFactor}");
-            var view = new LiveView(output, live);
+            var view = new LiveView(output, live, terminal);
             string? drainError = null;
             view.Start();
             try
@@ -171,7 +181,7 @@ internal static class DemoRunner
                         log.Note($"{stopMember} is {members[stopMember].State}: {members[stopMember].Fault?.GetType().Name ?? "left"}");
                     }
 
-                    view.Render(Snapshot(title, frames, generator.PlannedEvents, groups), log.Lines());
+                    view.Render(Snapshot(title, frames, generator.PlannedEvents, groups, analyticsNote), log.Lines());
                 }
 
                 while (!publishing.IsCompleted)
@@ -214,12 +224,18 @@ internal static class DemoRunner
             if (!live)
             {
                 output.WriteLine();
-                LiveView.Table(groups.Select(g => ToView(g.Group)).ToList()).ForEach(output.WriteLine);
+                LiveView.Table(groups.Select(g => ToView(g.Group, analyticsNote)).ToList()).ForEach(output.WriteLine);
             }
 
             output.WriteLine();
-            WriteServiceSummary(output, groups, deadLetters);
+            WriteServiceSummary(output, groups, deadLetters, analyticsNote);
             output.WriteLine();
+            if (double.IsPositiveInfinity(rate))
+            {
+                MaxRateReport.Lines(publisher.Published, publisher.Elapsed, publisher.Stalled, Environment.ProcessorCount).ForEach(output.WriteLine);
+                output.WriteLine();
+            }
+
             if (durableNotes.Count != 0)
             {
                 output.WriteLine($"Durability ({options.Durable}):");
@@ -276,14 +292,21 @@ internal static class DemoRunner
         log.Note(notes[^1]);
     }
 
-    private static ViewState Snapshot(string title, FrameClock frames, long planned, List<(ConsumerGroup<OrderEvent> Group, GroupLog Log)> groups)
+    private static ViewState Snapshot(
+        string title, FrameClock frames, long planned, List<(ConsumerGroup<OrderEvent> Group, GroupLog Log)> groups, string? analyticsNote)
     {
         (TimeSpan elapsed, long published, double rate) = frames.Tick();
-        return new ViewState(title, elapsed, published, planned, rate, [.. groups.Select(g => ToView(g.Group))], []);
+        return new ViewState(title, elapsed, published, planned, rate, [.. groups.Select(g => ToView(g.Group, analyticsNote))], []);
     }
 
-    private static GroupView ToView(ConsumerGroup<OrderEvent> group) =>
-        new(group.GroupId, group.Options.Lossy, group.RebalanceCount, group.GetStats());
+    private static GroupView ToView(ConsumerGroup<OrderEvent> group, string? analyticsNote) =>
+        new(group.GroupId, group.Options.Lossy, group.RebalanceCount, group.GetStats(), group.GroupId == Analytics ? analyticsNote : null);
+
+    /// <summary>What the view and the report say of analytics: slow on purpose (unless the options turn the sleep off).</summary>
+    internal static string? AnalyticsNote(int sleepEvery) =>
+        sleepEvery > 0
+            ? $"lossy and deliberately slow (sleeps 1 ms every {sleepEvery} events): it never holds the publisher back; it skips what it missed and counts it as lost"
+            : null;
 
     private static List<KeySample> Samples(Topic<OrderEvent> orders, GroupLog logA, Partitioner partitioner)
     {
@@ -303,7 +326,8 @@ internal static class DemoRunner
         return samples;
     }
 
-    private static void WriteServiceSummary(TextWriter output, List<(ConsumerGroup<OrderEvent> Group, GroupLog Log)> groups, Topic<DeadLetter<OrderEvent>>? deadLetters)
+    private static void WriteServiceSummary(
+        TextWriter output, List<(ConsumerGroup<OrderEvent> Group, GroupLog Log)> groups, Topic<DeadLetter<OrderEvent>>? deadLetters, string? analyticsNote)
     {
         output.WriteLine("What the handlers did (fan-out services act on order_placed only):");
         foreach ((ConsumerGroup<OrderEvent> group, GroupLog groupLog) in groups)
@@ -321,6 +345,11 @@ internal static class DemoRunner
                 _ => $"saw {N(placed)} new orders ({N(units)} units); the rest it lost",
             };
             output.WriteLine($"  {group.GroupId,-18} {what}");
+            if (group.GroupId == Analytics && analyticsNote is not null)
+            {
+                const int Indent = 2 + 18 + 1; // under `what`
+                TextLayout.Wrap(analyticsNote, LiveView.Width - Indent).ForEach(line => output.WriteLine(new string(' ', Indent) + line));
+            }
         }
 
         if (deadLetters is not null)

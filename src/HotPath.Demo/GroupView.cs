@@ -7,4 +7,5 @@ namespace HotPath.Demo;
 /// <param name="Lossy">True for a lossy group.</param>
 /// <param name="Rebalances">Rebalances so far.</param>
 /// <param name="Partitions">Per partition: owner, handled, lag, lost.</param>
-internal sealed record GroupView(string GroupId, bool Lossy, long Rebalances, IReadOnlyList<PartitionStats> Partitions);
+/// <param name="Note">What the view says of the group under the table (e.g. that analytics is slow on purpose), or null.</param>
+internal sealed record GroupView(string GroupId, bool Lossy, long Rebalances, IReadOnlyList<PartitionStats> Partitions, string? Note = null);

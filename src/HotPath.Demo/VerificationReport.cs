@@ -24,7 +24,7 @@ internal sealed record VerificationReport(
         foreach (VerificationCheck check in Checks)
         {
             string head = string.Create(CultureInfo.InvariantCulture, $"  {(check.Passed ? "PASS" : "FAIL")}  {check.Name,-18} ");
-            output.WriteLine(head + Wrap(check.Detail, 80 - head.Length, new string(' ', head.Length)));
+            output.WriteLine(head + string.Join(Environment.NewLine + new string(' ', head.Length), TextLayout.Wrap(check.Detail, LiveView.Width - head.Length)));
         }
 
         if (Samples.Count != 0)
@@ -41,26 +41,5 @@ internal sealed record VerificationReport(
         output.WriteLine(failed == 0
             ? $"RESULT: PASS ({Checks.Count} checks)"
             : $"RESULT: FAIL ({failed} of {Checks.Count} checks failed)");
-    }
-
-    private static string Wrap(string text, int width, string indent)
-    {
-        var lines = new List<string>();
-        string line = "";
-        foreach (string word in text.Split(' '))
-        {
-            if (line.Length != 0 && line.Length + 1 + word.Length > width)
-            {
-                lines.Add(line);
-                line = word;
-            }
-            else
-            {
-                line = line.Length == 0 ? word : line + " " + word;
-            }
-        }
-
-        lines.Add(line);
-        return string.Join(Environment.NewLine + indent, lines);
     }
 }

@@ -147,7 +147,7 @@ public class DemoRunnerTests
             [new GroupView("audit-log-service", false, 12_345, stats), new GroupView("analytics", true, 1, stats)],
             [new string('l', 120)]);
 
-        List<string> lines = LiveView.Frame(state);
+        List<string> lines = LiveView.Frame(state, TerminalSize.Default, page: 0);
 
         Assert.All(lines, line => Assert.True(line.Length <= LiveView.Width, $"{line.Length} columns: {line}"));
         Assert.True(LiveView.StatusLine(state).Length <= LiveView.Width);
