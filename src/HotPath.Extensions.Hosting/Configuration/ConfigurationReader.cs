@@ -30,13 +30,23 @@ internal static class ConfigurationReader
         }
     }
 
+    /// <summary>
+    /// The child <paramref name="key"/> of <paramref name="parent"/>, spelled as the configuration spells it (keys
+    /// compare without case), so that error paths show the user's own key.
+    /// </summary>
+    /// <param name="parent">The parent section.</param>
+    /// <param name="key">The key.</param>
+    /// <returns>The child section (one that does not exist when the key is absent).</returns>
+    public static IConfigurationSection Child(IConfigurationSection parent, string key) =>
+        parent.GetChildren().FirstOrDefault(c => string.Equals(c.Key, key, StringComparison.OrdinalIgnoreCase)) ?? parent.GetSection(key);
+
     /// <summary>The elements of an array section (keys 0, 1, ...), in index order; empty when the key is absent.</summary>
     /// <param name="parent">The parent section.</param>
     /// <param name="key">The array's key.</param>
     /// <returns>The elements.</returns>
     public static IReadOnlyList<IConfigurationSection> Array(IConfigurationSection parent, string key)
     {
-        IConfigurationSection section = parent.GetSection(key);
+        IConfigurationSection section = Child(parent, key);
         if (!section.Exists())
         {
             return [];
@@ -68,7 +78,7 @@ internal static class ConfigurationReader
     /// <returns>The values with their paths, or null.</returns>
     public static IReadOnlyList<(string Value, string Path)>? Strings(IConfigurationSection parent, string key)
     {
-        if (!parent.GetSection(key).Exists())
+        if (!Child(parent, key).Exists())
         {
             return null;
         }
@@ -82,7 +92,7 @@ internal static class ConfigurationReader
     /// <returns>The value, or null.</returns>
     public static string? String(IConfigurationSection parent, string key)
     {
-        IConfigurationSection section = parent.GetSection(key);
+        IConfigurationSection section = Child(parent, key);
         return section.Exists() ? Scalar(section) : null;
     }
 
@@ -96,7 +106,7 @@ internal static class ConfigurationReader
         if (string.IsNullOrEmpty(value))
         {
             throw new HotPathConfigurationException(
-                parent.GetSection(key).Path, value is null ? "is required" : "must not be empty, was ''");
+                Child(parent, key).Path, value is null ? "is required" : "must not be empty, was ''");
         }
 
         return value;
@@ -155,13 +165,13 @@ internal static class ConfigurationReader
         }
 
         throw new HotPathConfigurationException(
-            parent.GetSection(key).Path, $"must be one of {string.Join(", ", names.Select(n => n.Key))}, was '{value}'");
+            Child(parent, key).Path, $"must be one of {string.Join(", ", names.Select(n => n.Key))}, was '{value}'");
     }
 
     private static TValue? Parse<TValue>(IConfigurationSection parent, string key, string rule, Func<string, TValue?> parse)
         where TValue : struct
     {
-        IConfigurationSection section = parent.GetSection(key);
+        IConfigurationSection section = Child(parent, key);
         if (!section.Exists())
         {
             return null;

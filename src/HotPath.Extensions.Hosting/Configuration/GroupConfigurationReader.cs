@@ -30,11 +30,11 @@ internal static class GroupConfigurationReader
         foreach (string key in Keys)
         {
             // The option names are the keys (Isolation, Cores, ...): a refused option maps back to its key.
-            paths[key] = entry.GetSection(key).Path;
+            paths[key] = Child(entry, key).Path;
         }
 
         var options = new ConsumerGroupOptions { GroupId = RequiredString(entry, "GroupId") };
-        if (entry.GetSection("AutoOffsetReset").Exists())
+        if (Child(entry, "AutoOffsetReset").Exists())
         {
             options = options with { AutoOffsetReset = Named(entry, "AutoOffsetReset", ConfigurationNames.OffsetResets) };
         }
@@ -44,12 +44,12 @@ internal static class GroupConfigurationReader
             options = options with { Assignor = assignor() };
         }
 
-        if (entry.GetSection("Protocol").Exists())
+        if (Child(entry, "Protocol").Exists())
         {
             options = options with { Protocol = Named(entry, "Protocol", ConfigurationNames.Protocols) };
         }
 
-        if (entry.GetSection("CommitMode").Exists())
+        if (Child(entry, "CommitMode").Exists())
         {
             options = options with { CommitMode = Named(entry, "CommitMode", ConfigurationNames.CommitModes) };
         }
@@ -60,7 +60,7 @@ internal static class GroupConfigurationReader
         }
 
         options = ReadNumbers(entry, options);
-        if (entry.GetSection("Isolation").Exists())
+        if (Child(entry, "Isolation").Exists())
         {
             options = options with { Isolation = Named(entry, "Isolation", ConfigurationNames.IsolationLevels) };
         }
@@ -71,7 +71,7 @@ internal static class GroupConfigurationReader
         }
 
         (string Value, string Path)? deadLetterTopic = null;
-        IConfigurationSection errorPolicy = entry.GetSection("ErrorPolicy");
+        IConfigurationSection errorPolicy = Child(entry, "ErrorPolicy");
         if (errorPolicy.Exists())
         {
             (ErrorPolicy policy, deadLetterTopic) = ReadErrorPolicy(errorPolicy, paths);
@@ -81,7 +81,7 @@ internal static class GroupConfigurationReader
         IReadOnlyList<(string Value, string Path)>? topics = Strings(entry, "Topics");
         if (topics is { Count: 0 })
         {
-            throw new HotPathConfigurationException(entry.GetSection("Topics").Path, "must name at least one topic, was empty");
+            throw new HotPathConfigurationException(Child(entry, "Topics").Path, "must name at least one topic, was empty");
         }
 
         int? members = Int32(entry, "Members");
@@ -96,7 +96,7 @@ internal static class GroupConfigurationReader
             throw new HotPathConfigurationException(paths["DegradedLag"], $"must be at least 0, was {degradedLag}");
         }
 
-        paths[nameof(ConsumerGroupOptions.GroupId)] = entry.GetSection("GroupId").Path;
+        paths[nameof(ConsumerGroupOptions.GroupId)] = Child(entry, "GroupId").Path;
         OptionChecks.Run(options.Validate, entry.Path, paths);
         return new ConfiguredGroup(options, topics, members, deadLetterTopic, degradedLag, entry.Path, paths);
     }
@@ -162,7 +162,7 @@ internal static class GroupConfigurationReader
         CheckSection(section, ErrorPolicyKeys);
         foreach (string key in ErrorPolicyKeys)
         {
-            paths[key] = section.GetSection(key).Path;
+            paths[key] = Child(section, key).Path;
         }
 
         var policy = new ErrorPolicy();
@@ -181,7 +181,7 @@ internal static class GroupConfigurationReader
             policy = policy with { MaxBackoff = maxBackoff };
         }
 
-        if (section.GetSection("AfterRetries").Exists())
+        if (Child(section, "AfterRetries").Exists())
         {
             policy = policy with { AfterRetries = Named(section, "AfterRetries", ConfigurationNames.ErrorActions) };
         }

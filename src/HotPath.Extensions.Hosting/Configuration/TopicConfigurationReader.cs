@@ -28,9 +28,9 @@ internal static class TopicConfigurationReader
         CheckSection(entry, Keys);
         var paths = new Dictionary<string, string>(StringComparer.Ordinal);
         string name = RequiredString(entry, "Topic");
-        paths[nameof(TopicOptions.Name)] = entry.GetSection("Topic").Path;
-        int partitions = Int32(entry, "Partitions") ?? throw new HotPathConfigurationException(entry.GetSection("Partitions").Path, "is required");
-        paths[nameof(TopicOptions.PartitionCount)] = entry.GetSection("Partitions").Path;
+        paths[nameof(TopicOptions.Name)] = Child(entry, "Topic").Path;
+        int partitions = Int32(entry, "Partitions") ?? throw new HotPathConfigurationException(Child(entry, "Partitions").Path, "is required");
+        paths[nameof(TopicOptions.PartitionCount)] = Child(entry, "Partitions").Path;
         var options = new TopicOptions { Name = name, PartitionCount = partitions };
 
         if (Int32(entry, "ReplicationFactor") is int replicationFactor)
@@ -43,7 +43,7 @@ internal static class TopicConfigurationReader
             options = options with { Capacity = capacity };
         }
 
-        if (entry.GetSection("PublishMode").Exists())
+        if (Child(entry, "PublishMode").Exists())
         {
             options = options with { PublishMode = Named(entry, "PublishMode", ConfigurationNames.PublishModes) };
         }
@@ -60,10 +60,10 @@ internal static class TopicConfigurationReader
 
         foreach (string key in new[] { "ReplicationFactor", "Capacity", "PublishMode", "WaitStrategy", "Partitioner" })
         {
-            paths[key] = entry.GetSection(key).Path;
+            paths[key] = Child(entry, key).Path;
         }
 
-        IConfigurationSection durability = entry.GetSection("Durability");
+        IConfigurationSection durability = Child(entry, "Durability");
         if (durability.Exists())
         {
             options = options with { Durability = ReadDurability(durability, paths) };
@@ -79,11 +79,11 @@ internal static class TopicConfigurationReader
         foreach (string key in DurabilityKeys)
         {
             // The option names are the keys: a refused option maps back to its key.
-            paths[key] = section.GetSection(key).Path;
+            paths[key] = Child(section, key).Path;
         }
 
         var options = new DurabilityOptions { Directory = RequiredString(section, "Directory") };
-        if (section.GetSection("Sync").Exists())
+        if (Child(section, "Sync").Exists())
         {
             options = options with { Sync = Named(section, "Sync", ConfigurationNames.SyncPolicies) };
         }
