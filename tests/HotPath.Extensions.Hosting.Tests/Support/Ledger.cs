@@ -5,10 +5,13 @@ namespace HotPath.Extensions.Hosting.Tests.Support;
 public sealed class Ledger(int capacity)
 {
     private readonly int[] _counts = new int[capacity];
+    private long _scopesStarted;
     private long _scopesEnded;
     private long _total;
 
     public long Total => Volatile.Read(ref _total);
+
+    public long ScopesStarted => Volatile.Read(ref _scopesStarted);
 
     public long ScopesEnded => Volatile.Read(ref _scopesEnded);
 
@@ -22,6 +25,8 @@ public sealed class Ledger(int capacity)
             Interlocked.Increment(ref _total);
         }
     }
+
+    public void ScopeStarted() => Interlocked.Increment(ref _scopesStarted);
 
     public void ScopeEnded() => Interlocked.Increment(ref _scopesEnded);
 }

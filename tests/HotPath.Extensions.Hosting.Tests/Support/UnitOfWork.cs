@@ -4,10 +4,17 @@ namespace HotPath.Extensions.Hosting.Tests.Support;
 /// A scoped service, like a DbContext: it buffers what a batch handled and writes it to the ledger at the flush; it
 /// records its own disposal, so tests can see one scope per batch and every scope ended.
 /// </summary>
-public sealed class UnitOfWork(Ledger ledger) : IDisposable
+public sealed class UnitOfWork : IDisposable
 {
     private readonly List<long> _pending = [];
+    private readonly Ledger _ledger;
     private bool _disposed;
+
+    public UnitOfWork(Ledger ledger)
+    {
+        _ledger = ledger;
+        ledger.ScopeStarted();
+    }
 
     public void Add(long id)
     {
@@ -18,7 +25,7 @@ public sealed class UnitOfWork(Ledger ledger) : IDisposable
     public void Flush()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ledger.Record(_pending);
+        _ledger.Record(_pending);
         _pending.Clear();
     }
 
@@ -26,6 +33,6 @@ public sealed class UnitOfWork(Ledger ledger) : IDisposable
     {
         Assert.Empty(_pending);
         _disposed = true;
-        ledger.ScopeEnded();
+        _ledger.ScopeEnded();
     }
 }
