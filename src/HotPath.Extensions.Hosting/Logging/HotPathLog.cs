@@ -48,8 +48,8 @@ internal static partial class HotPathLog
     public static partial void Started(ILogger logger, int topicCount, int groupCount, int memberCount);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information,
-        Message = "HotPath stopping: waiting at most {Budget} for the groups to handle what was published, then completing the topics")]
-    public static partial void Draining(ILogger logger, TimeSpan budget);
+        Message = "HotPath stopping: waiting for the groups to handle what was published (until {Bound}), then completing the topics")]
+    public static partial void Draining(ILogger logger, string bound);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Information,
         Message = "HotPath stopped: topics complete, every lossless group drained (committed everything published), members stopped, in {Elapsed}")]

@@ -83,7 +83,7 @@ internal sealed class HotPathHostedService(IServiceProvider services, TimeSpan? 
             drain.CancelAfter(timeout - Stopwatch.GetElapsedTime(started) is { Ticks: > 0 } left ? left : TimeSpan.Zero);
         }
 
-        HotPathLog.Draining(registry.Logger, drainTimeout ?? Timeout.InfiniteTimeSpan);
+        HotPathLog.Draining(registry.Logger, drainTimeout is TimeSpan limit ? $"the drain timeout of {limit}" : "the host's shutdown timeout");
         bool drained = await new ShutdownDrain(registry).RunAsync(drain.Token).ConfigureAwait(false);
 
         // Publishing stops in every case (already done when drained); then members stop, every group at once, so that the

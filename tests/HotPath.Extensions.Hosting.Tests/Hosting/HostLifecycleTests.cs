@@ -118,6 +118,56 @@ public sealed class HostLifecycleTests
     }
 
     [Fact]
+    public async Task StopAsync_DrainTimeoutShorterThanHostBound_StopsAtDrainTimeout()
+    {
+        var log = new TestLog();
+        var slow = new SlowHandler();
+        HostApplicationBuilder builder = NewBuilder(log, []);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        builder.Services.AddSingleton(slow);
+        builder.Services.AddHotPath(hp =>
+        {
+            hp.AddTopic<Order>("orders");
+            hp.AddGroup<Order>("billing").Topics("orders")
+                .Configure(o => o with { MaxBatchSize = 1, ShutdownTimeout = TimeSpan.FromMilliseconds(100) })
+                .UseHandler<SlowHandler>();
+            hp.DrainTimeout(TimeSpan.FromMilliseconds(200));
+        });
+        using IHost host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+            Topic<Order> orders = host.Services.GetRequiredService<Topic<Order>>();
+            for (long id = 0; id <= SlowHandler.SlowId; id++)
+            {
+                orders.Publish(new Order(id));
+            }
+
+            await slow.Entered.Task.WaitAsync(Patience);
+            var stopping = Stopwatch.StartNew();
+            await host.StopAsync();
+
+            Assert.InRange(stopping.Elapsed, TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(5));
+            Assert.Equal(SlowHandler.SlowId, Assert.Single(host.Services.GetRequiredService<ConsumerGroup<Order>>().GetStats()).Committed);
+            Assert.Contains("1 event(s) not handled on orders-0 (1)", Assert.Single(log.Of(13)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            slow.Release.Set();
+        }
+    }
+
+    [Fact]
+    public void DrainTimeout_NotPositive_Refused()
+    {
+        new ServiceCollection().AddHotPath(hp =>
+        {
+            ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => hp.DrainTimeout(TimeSpan.Zero));
+            Assert.Equal("timeout", error.ParamName);
+        });
+    }
+
+    [Fact]
     public async Task StartAsync_BadConfiguration_FailsNamingKey()
     {
         HostApplicationBuilder builder = NewBuilder(new TestLog(), new Dictionary<string, string?>
