@@ -1,6 +1,11 @@
 namespace HotPath.Samples.Worker;
 
-/// <summary>What the handlers did, shared by them (a singleton); every counter is updated with Interlocked.</summary>
+/// <summary>What the handlers did, shared by them (a singleton).</summary>
+/// <remarks>
+/// Members of several groups add at once: each counter is an Interlocked add (atomic; a full fence, though nothing else
+/// is published with it). The reads are Interlocked too (atomic 64-bit reads on 32-bit platforms); the final figures are
+/// read after the host stopped, when the members' threads have ended and every add is visible.
+/// </remarks>
 public sealed class OrderStats
 {
     private long _shipped;

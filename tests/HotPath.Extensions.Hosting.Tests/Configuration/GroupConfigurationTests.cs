@@ -89,6 +89,14 @@ public sealed class GroupConfigurationTests
     [InlineData("ErrorPolicy:AfterRetries", "Retry", "HotPath:Groups:0:ErrorPolicy:AfterRetries", "must be one of StopMember, Skip, DeadLetter, was 'Retry'")]
     [InlineData("ErrorPolicy:Attempts", "3", "HotPath:Groups:0:ErrorPolicy:Attempts", "unknown key 'Attempts'")]
     [InlineData("ErrorPolicy:MaxAttempts", "0", "HotPath:Groups:0:ErrorPolicy:MaxAttempts", "MaxAttempts must be at least 1, was 0")]
+    [InlineData("ErrorPolicy:MaxBackoff", "00:00:00", "HotPath:Groups:0:ErrorPolicy:MaxBackoff", "MaxBackoff must be from InitialBackoff (00:00:00.0010000) to")]
+    [InlineData("ErrorPolicy:InitialBackoff", "soon", "HotPath:Groups:0:ErrorPolicy:InitialBackoff", "must be a duration such as 00:00:05")]
+    [InlineData("ErrorPolicy:DeadLetterTopic", "", "HotPath:Groups:0:ErrorPolicy:DeadLetterTopic", "must name a topic, was ''")]
+    [InlineData("Members", "two", "HotPath:Groups:0:Members", "must be an integer, was 'two'")]
+    [InlineData("Topics", "orders", "HotPath:Groups:0:Topics", "must be an array, was the value 'orders'")]
+    [InlineData("GroupId", "", "HotPath:Groups:0:GroupId", "must not be empty, was ''")]
+    [InlineData("ShutdownTimeout", "-00:00:01", "HotPath:Groups:0:ShutdownTimeout", "ShutdownTimeout must be from 0 to")]
+    [InlineData("ErrorPolicy", "skip", "HotPath:Groups:0:ErrorPolicy", "must be a section of keys (MaxAttempts, InitialBackoff, MaxBackoff, AfterRetries, DeadLetterTopic), was the value 'skip'")]
     [InlineData("ErrorPolicy:AfterRetries", "DeadLetter", "HotPath:Groups:0:ErrorPolicy:DeadLetterTopic", "DeadLetterTopic must be a Topic<DeadLetter<Order>> when AfterRetries is DeadLetter, was null")]
     public void Read_BadGroupValue_FailsNamingKeyRuleAndValue(string key, string value, string path, string message)
     {
@@ -96,6 +104,37 @@ public sealed class GroupConfigurationTests
 
         Assert.Equal(path, error.Path);
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_GroupIdMissing_FailsAsRequired()
+    {
+        Dictionary<string, string?> settings = TopicConfigurationTests.Topic();
+        settings["HotPath:Groups:0:Topics:0"] = "orders";
+
+        HotPathConfigurationException error = TestServices.ErrorOf(settings, Billing);
+
+        Assert.Equal("HotPath:Groups:0:GroupId", error.Path);
+        Assert.EndsWith("is required", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_ConfigurationWinsOverCode_CodeConfigureRunsLast()
+    {
+        using var services = new TestServices(Group(("Members", "3"), ("MaxBatchSize", "16")), hp =>
+        {
+            hp.AddTopic<Order>("orders");
+            hp.AddTopic<Order>("returns");
+            hp.AddGroup<Order>("billing").Topics("returns").Members(1)
+                .Configure(o => o with { CoalesceBelow = o.MaxBatchSize * 2 })
+                .UseHandler(default(NoOpHandler));
+        });
+
+        Runtime.IGroupHandle billing = services.Registry.Groups.Single();
+
+        Assert.Equal(3, billing.MemberCount);
+        Assert.Equal(32, billing.Options.CoalesceBelow);
+        Assert.Equal(["orders"], services.Registry.GetGroup<Order>("billing").Partitions.Select(p => p.Topic).Distinct());
     }
 
     [Fact]

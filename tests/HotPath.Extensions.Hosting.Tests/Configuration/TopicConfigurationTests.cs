@@ -147,6 +147,9 @@ public sealed class TopicConfigurationTests
     [InlineData("Durability:Sync", "Always", "HotPath:Topics:0:Durability:Sync", "must be one of None, Interval, EveryBatch, was 'Always'")]
     [InlineData("Durability:Fsync", "true", "HotPath:Topics:0:Durability:Fsync", "unknown key 'Fsync'")]
     [InlineData("Durability:SyncInterval", "50ms", "HotPath:Topics:0:Durability:SyncInterval", "must be a duration such as 00:00:05")]
+    [InlineData("Durability:RetentionBytes", "-1", "HotPath:Topics:0:Durability:RetentionBytes", "RetentionBytes must be at least 0, or null for no limit, was -1")]
+    [InlineData("Durability:JournallerCpu", "-1", "HotPath:Topics:0:Durability:JournallerCpu", "JournallerCpu must be a core number (at least 0), or null, was -1")]
+    [InlineData("Durability:SegmentBytes", "1k", "HotPath:Topics:0:Durability:SegmentBytes", "must be an integer, was '1k'")]
     [InlineData("Durability:MaxBatch", "0", "HotPath:Topics:0:Durability:MaxBatch", "MaxBatch must be from 1 to 65536, was 0")]
     public void Read_BadDurabilityValue_FailsNamingKey(string key, string value, string path, string message)
     {

@@ -1,6 +1,10 @@
 namespace HotPath.Extensions.Hosting.Tests.Support;
 
 /// <summary>A singleton that counts how many times each event id was handled and how many scopes ended.</summary>
+/// <remarks>
+/// Member threads of several members add at once: Interlocked increments (atomic). The test reads with Volatile.Read
+/// after the host stopped, once the members' threads ended, so every increment is visible.
+/// </remarks>
 /// <param name="capacity">The number of event ids.</param>
 public sealed class Ledger(int capacity)
 {
