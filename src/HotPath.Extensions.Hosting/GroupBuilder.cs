@@ -130,7 +130,7 @@ public sealed class GroupBuilder<T> : IGroupRegistration
         return SetJoiner(typeof(THandler).Name, static sp =>
         {
             IServiceScopeFactory scopes = sp.GetRequiredService<IServiceScopeFactory>();
-            return (group, id) => group.Join(new ScopedEventHandler<T, THandler>(scopes), id);
+            return (group, id) => group.Join(new ScopedEventHandler<T, THandler>(scopes, StopAfterFailures(group.Options.ErrorPolicy)), id);
         });
     }
 
@@ -201,6 +201,10 @@ public sealed class GroupBuilder<T> : IGroupRegistration
         var group = new ConsumerGroup<T>([.. topics.Select(t => ((TopicHandle<T>)t).Typed)], options);
         return new GroupHandle<T>(group, join, members, degradedLag);
     }
+
+    /// <summary>The failed attempts at one event after which <paramref name="policy"/> stops the member, or <see cref="int.MaxValue"/>.</summary>
+    private static int StopAfterFailures(ErrorPolicy policy) =>
+        policy.AfterRetries == ErrorAction.StopMember ? policy.MaxAttempts : int.MaxValue;
 
     void IGroupRegistration.RegisterUnkeyed(IServiceCollection services)
     {

@@ -14,30 +14,68 @@ namespace HotPath.Extensions.Hosting.Handlers;
 /// <typeparam name="T">The event type.</typeparam>
 /// <typeparam name="THandler">The handler, resolved from each batch's scope.</typeparam>
 /// <param name="scopes">The container's scope factory.</param>
+/// <param name="stopAfterFailures">
+/// The failed attempts at one event after which the error policy stops the member (its <c>MaxAttempts</c> with
+/// <c>StopMember</c>; <see cref="int.MaxValue"/> when it skips or dead-letters instead): the scope ends with that last
+/// attempt, since no <c>endOfBatch</c> follows.
+/// </param>
 /// <remarks>
 /// A struct: each member holds its own copy, so the open scope is the member's. Costs one scope per batch (amortized over
-/// up to <c>MaxBatchSize</c> events), nothing per event but the interface call. A member that stops inside a batch (its
-/// error policy stops it, or it is fenced) never reaches <c>endOfBatch</c>: its open scope is left to the garbage
-/// collector and its scoped services are not disposed; and, as with any handler that defers work to
-/// <c>endOfBatch</c>, what it deferred for the events before the failing one is not saved, though the member commits
-/// them (save before rethrowing where that matters).
+/// up to <c>MaxBatchSize</c> events), nothing per event but the interface call and one store. A member fenced inside a
+/// batch (stuck past a time-out) never returns to end its scope: that scope is left to the garbage collector and its
+/// scoped services are not disposed. As with any handler that defers work to <c>endOfBatch</c>, what it deferred for the
+/// events before an event that stops the member is not saved, though the member commits them (save before rethrowing
+/// where that matters).
 /// Thread-safety: called by one member thread at a time.
 /// </remarks>
-internal struct ScopedEventHandler<T, THandler>(IServiceScopeFactory scopes) : IEventHandler<T>
+internal struct ScopedEventHandler<T, THandler>(IServiceScopeFactory scopes, int stopAfterFailures) : IEventHandler<T>
     where T : struct
     where THandler : class, IEventHandler<T>
 {
     private AsyncServiceScope _scope;
     private THandler? _handler;
+    private (int Partition, long Offset) _failed;
+    private int _failures;
 
     /// <inheritdoc/>
     public void OnEvent(ref readonly T @event, int partition, long offset, bool endOfBatch)
     {
         THandler handler = _handler ?? Begin();
-        handler.OnEvent(in @event, partition, offset, endOfBatch);
+        try
+        {
+            handler.OnEvent(in @event, partition, offset, endOfBatch);
+        }
+        catch (Exception error) when (IsLastAttempt(partition, offset))
+        {
+            EndAfter(error);
+            throw;
+        }
+
+        _failures = 0;
         if (endOfBatch)
         {
             End();
+        }
+    }
+
+    /// <summary>Counts a failed attempt; true when the error policy stops the member after it.</summary>
+    private bool IsLastAttempt(int partition, long offset)
+    {
+        _failures = _failed == (partition, offset) ? _failures + 1 : 1;
+        _failed = (partition, offset);
+        return _failures >= stopAfterFailures;
+    }
+
+    /// <summary>Ends the scope of a member about to stop; a failure to dispose it travels with the handler's error.</summary>
+    private void EndAfter(Exception error)
+    {
+        try
+        {
+            End();
+        }
+        catch (Exception disposal)
+        {
+            throw new AggregateException($"the handler threw, then its scope failed to dispose: {disposal.Message}", error, disposal);
         }
     }
 

@@ -54,6 +54,36 @@ public sealed class HandlerRegistrationTests
     }
 
     [Fact]
+    public async Task UseHandler_ErrorPolicyStopsMember_ScopeEndedWithTheLastAttempt()
+    {
+        var ledger = new Ledger(10);
+        var log = new TestLog();
+        HostApplicationBuilder builder = HostLifecycleTests.NewBuilder(log, []);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300));
+        builder.Services.AddSingleton(ledger).AddScoped<UnitOfWork>();
+        builder.Services.AddHotPath(hp =>
+        {
+            hp.AddTopic<Order>("orders");
+            hp.AddGroup<Order>("billing").Topics("orders")
+                .Configure(o => o with { ErrorPolicy = new ErrorPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.Zero } })
+                .UseHandler<StopOnThree>();
+        });
+        using IHost host = builder.Build();
+        await host.StartAsync();
+        Topic<Order> orders = host.Services.GetRequiredService<Topic<Order>>();
+        for (long id = 0; id < 10; id++)
+        {
+            orders.Publish(new Order(id));
+        }
+
+        await Eventually.True(() => log.Of(3).Count > 0, "the member to fault");
+
+        Assert.Equal(3, ledger.Total);
+        Assert.Equal(ledger.ScopesStarted, ledger.ScopesEnded);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public void UseHandler_Twice_Refused()
     {
         var services = new ServiceCollection();
