@@ -15,7 +15,12 @@ public sealed partial class OrderPublisher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         string? setting = configuration["Sample:Orders"];
-        long count = setting is null ? 100_000 : long.Parse(setting, CultureInfo.InvariantCulture);
+        long count = 100_000;
+        if (setting is not null && (!long.TryParse(setting, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1))
+        {
+            throw new InvalidOperationException($"Sample:Orders must be a positive integer, was '{setting}'");
+        }
+
         await Task.Yield();
         for (long id = 1; id <= count && !stoppingToken.IsCancellationRequested; id++)
         {
