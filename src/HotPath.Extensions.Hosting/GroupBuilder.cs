@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using HotPath.Consumers;
 using HotPath.Extensions.Hosting.Handlers;
 using HotPath.Extensions.Hosting.Runtime;
+using HotPath.Transactions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -17,7 +18,8 @@ namespace HotPath.Extensions.Hosting;
 /// <para><b>Handlers.</b> A class handler is resolved from the container (registered scoped unless you registered it
 /// yourself), from a new service scope per batch: <see cref="UseHandler{THandler}()"/> and
 /// <see cref="UseBatchHandler{THandler}()"/> open a scope per batch and end it before the batch is committed, so a
-/// scoped unit of work (a DbContext) spans a batch; <see cref="UseAsyncHandler{THandler}"/> opens one per event. A
+/// scoped unit of work (a DbContext) spans a batch; <see cref="UseTransactionalHandler{THandler}()"/> one per transaction;
+/// <see cref="UseAsyncHandler{THandler}"/> opens one per event. A
 /// struct handler given as a value (<see cref="UseHandler{THandler}(THandler)"/>,
 /// <see cref="UseBatchHandler{THandler}(THandler)"/>) is copied into each member and called without virtual dispatch,
 /// no scope, no container: the zero-copy fast path of <c>ConsumerGroup.Join</c>.</para>
@@ -167,6 +169,48 @@ public sealed class GroupBuilder<T> : IGroupRegistration
         {
             IServiceScopeFactory scopes = sp.GetRequiredService<IServiceScopeFactory>();
             return (group, id) => group.JoinAsync(new ScopedAsyncHandler<T, THandler>(scopes), id);
+        });
+    }
+
+    /// <summary>
+    /// Consumes, transforms and produces exactly once with a handler resolved from the container, a new service scope
+    /// per transaction (one batch; a batch the member hands out again after an abort gets a new scope). The members'
+    /// publishers come from the container's <see cref="TransactionCoordinator"/>, registered as a singleton unless you
+    /// registered one. The group must be lossless. Registered scoped unless already registered.
+    /// </summary>
+    /// <typeparam name="THandler">The handler class.</typeparam>
+    /// <returns>This builder.</returns>
+    /// <remarks>Thread-safety: not thread-safe.</remarks>
+    public GroupBuilder<T> UseTransactionalHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>()
+        where THandler : class, ITransactionalHandler<T>
+    {
+        _services.TryAddScoped<THandler>();
+        _services.TryAddSingleton(static _ => new TransactionCoordinator());
+        return SetJoiner(typeof(THandler).Name, static sp =>
+        {
+            IServiceScopeFactory scopes = sp.GetRequiredService<IServiceScopeFactory>();
+            TransactionCoordinator coordinator = sp.GetRequiredService<TransactionCoordinator>();
+            return (group, id) => group.JoinTransactional(new ScopedTransactionalHandler<T, THandler>(scopes), coordinator, id);
+        });
+    }
+
+    /// <summary>
+    /// Consumes, transforms and produces exactly once with a struct handler given as a value (each member gets a copy,
+    /// called without virtual dispatch); the members' publishers come from the container's
+    /// <see cref="TransactionCoordinator"/>, registered as a singleton unless you registered one.
+    /// </summary>
+    /// <typeparam name="THandler">The handler struct.</typeparam>
+    /// <param name="handler">The handler value copied into each member.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>Thread-safety: not thread-safe.</remarks>
+    public GroupBuilder<T> UseTransactionalHandler<THandler>(THandler handler)
+        where THandler : struct, ITransactionalHandler<T>
+    {
+        _services.TryAddSingleton(static _ => new TransactionCoordinator());
+        return SetJoiner(typeof(THandler).Name, sp =>
+        {
+            TransactionCoordinator coordinator = sp.GetRequiredService<TransactionCoordinator>();
+            return (group, id) => group.JoinTransactional(handler, coordinator, id);
         });
     }
 
