@@ -240,7 +240,7 @@ public sealed class GroupConfigurationTests
     }
 
     [Fact]
-    public void Read_FailedGroup_DisposesTopicsCreatedBefore()
+    public void Read_FailedGroup_DisposesGroupsCreatedBefore()
     {
         // The second group's error must not leave the first group gating the topic: a new group with the same id can be created.
         Dictionary<string, string?> settings = Group();
