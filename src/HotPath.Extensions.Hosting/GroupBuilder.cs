@@ -168,7 +168,7 @@ public sealed class GroupBuilder<T> : IGroupRegistration
         return SetJoiner(typeof(THandler).Name, static sp =>
         {
             IServiceScopeFactory scopes = sp.GetRequiredService<IServiceScopeFactory>();
-            return (group, id) => group.JoinAsync(new ScopedAsyncHandler<T, THandler>(scopes), id);
+            return (group, id) => group.Join(new ScopedAsyncHandler<T, THandler>(scopes), id);
         });
     }
 
