@@ -221,7 +221,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         where THandler : IAsyncEventHandler<T>
     {
         GroupArguments.CheckHandler(handler);
-        return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, THandler>(this, id, groupInstanceId, core, handler));
+        return AddMember(
+            memberId,
+            groupInstanceId,
+            (id, core) => new AsyncMemberWorker<T, AsyncEventHandlerAdapter<T, THandler>>(this, id, groupInstanceId, core, new(handler)));
     }
 
     /// <summary>
@@ -458,7 +461,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable
         }
     }
 
-    private GroupMember<T> AddMember(string? memberId, string? groupInstanceId, Func<string, int?, MemberWorker<T>> create)
+    /// <summary>Adds a member made by <paramref name="create"/> (its id and core); every Join ends here.</summary>
+    internal GroupMember<T> AddMember(string? memberId, string? groupInstanceId, Func<string, int?, MemberWorker<T>> create)
     {
         GroupArguments.CheckMemberIds(memberId, groupInstanceId);
         lock (_rebalanceLock)
