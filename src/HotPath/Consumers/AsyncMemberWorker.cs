@@ -36,7 +36,7 @@ internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
     protected override int Dispatch(ReadCursor<T> cursor, int max)
     {
         _adapter.Partition = ContextOf(cursor);
-        return cursor.Dispatch(ref _adapter, max);
+        return ProcessSpans.IsListening ? ProcessSpans.Dispatch(cursor, ref _adapter, max, GroupIdOfMember) : cursor.Dispatch(ref _adapter, max);
     }
 
     /// <summary>Cancels the member's token, once; its callbacks (the handler's continuations) run on the thread pool.</summary>

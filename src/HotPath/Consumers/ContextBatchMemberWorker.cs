@@ -14,7 +14,7 @@ internal sealed class ContextBatchMemberWorker<T, THandler> : MemberWorker<T>
     protected override int Dispatch(ReadCursor<T> cursor, int max)
     {
         _adapter.Partition = ContextOf(cursor);
-        return cursor.DispatchBatch(ref _adapter, max);
+        return ProcessSpans.IsListening ? ProcessSpans.DispatchBatch(cursor, ref _adapter, max, GroupIdOfMember) : cursor.DispatchBatch(ref _adapter, max);
     }
 
     private struct Adapter : IBatchHandler<T>

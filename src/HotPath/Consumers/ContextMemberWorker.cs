@@ -19,7 +19,7 @@ internal sealed class ContextMemberWorker<T, THandler> : MemberWorker<T>
     protected override int Dispatch(ReadCursor<T> cursor, int max)
     {
         _adapter.Partition = ContextOf(cursor);
-        return cursor.Dispatch(ref _adapter, max);
+        return ProcessSpans.IsListening ? ProcessSpans.Dispatch(cursor, ref _adapter, max, GroupIdOfMember) : cursor.Dispatch(ref _adapter, max);
     }
 
     private struct Adapter : IEventHandler<T>
