@@ -184,6 +184,39 @@ public sealed class HotPathTracingTests
     }
 
     [Fact]
+    public void ProcessAsync_HandlerAwaits_ProcessSpanIsCurrentAcrossTheAwaitAndEndsAfterIt()
+    {
+        using var recorder = new SpanRecorder();
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "orders", Capacity = 64 });
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "billing" });
+        var handler = new AwaitingHandler();
+        group.JoinAsync(handler);
+        topic.PublishTo(0, new TestEvent(3));
+
+        Assert.True(SpinWait.SpinUntil(() => recorder.Named("process orders").Count == 1, Timeout));
+        Activity process = Assert.Single(recorder.Named("process orders"));
+        Assert.Equal(process.SpanId, handler.SpanAfterAwait);
+        Assert.True(handler.FinishedAt <= process.StartTimeUtc + process.Duration, "the span ended before the handler's continuation");
+    }
+
+    [Fact]
+    public void Process_LossyGroupOnPropagatingTopic_ProcessSpanHasNoCreationParent()
+    {
+        using var recorder = new SpanRecorder();
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "orders", Capacity = 64, PropagateTraceContext = true });
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions { GroupId = "analytics", Lossy = true });
+        group.Join(new CountingHandler());
+        using (s_application.StartActivity("request"))
+        {
+            topic.PublishTo(0, new TestEvent(1));
+        }
+
+        Assert.True(SpinWait.SpinUntil(() => recorder.Named("process orders").Count == 1, Timeout));
+        // A lossy reader may be lapped while it reads: it never reads the per-slot contexts.
+        Assert.Equal(default, Assert.Single(recorder.Named("process orders")).ParentSpanId);
+    }
+
+    [Fact]
     public void Process_HandlerThrows_SpanEndsWithErrorStatus()
     {
         using var recorder = new SpanRecorder();
@@ -277,6 +310,20 @@ public sealed class HotPathTracingTests
     {
         public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch)
         {
+        }
+    }
+
+    private sealed class AwaitingHandler : IAsyncEventHandler<TestEvent>
+    {
+        public ActivitySpanId SpanAfterAwait { get; private set; }
+
+        public DateTime FinishedAt { get; private set; }
+
+        public async ValueTask OnEventAsync(TestEvent @event, int partition, long offset, CancellationToken cancellationToken)
+        {
+            await Task.Delay(5, cancellationToken);
+            SpanAfterAwait = Activity.Current?.SpanId ?? default;
+            FinishedAt = DateTime.UtcNow;
         }
     }
 
