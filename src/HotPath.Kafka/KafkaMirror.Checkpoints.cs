@@ -83,6 +83,8 @@ public sealed partial class KafkaMirror<T>
             _inBatch = false;
             Monitor.PulseAll(_txnGate);
         }
+
+        _mirroredWaiters.Check();
     }
 
     /// <summary>

@@ -168,6 +168,8 @@ public sealed partial class KafkaMirror<T>
         state.ResetBatch();
         KafkaMetrics.Sent.Add(produced, state.Tags);
         Interlocked.Add(ref _sent, produced);
+        // Last: a waiter released here sees the batch counted too.
+        _mirroredWaiters.Check();
     }
 
     /// <summary>Aborts the batch's transaction and sends its kept records again in a new one. Mirroring thread.</summary>

@@ -69,6 +69,7 @@ public sealed partial class KafkaMirror<T> : IDisposable, ICheckpointSink
     private readonly MirrorPartition[] _partitions;
     private readonly Func<bool> _stopWaiting;
     private readonly bool _checkKeyPlacement;
+    private readonly ProgressWaiters _mirroredWaiters;
 
     // Mirroring-thread state: the buffers and the one message object are reused for every event.
     private readonly ArrayBufferWriter<byte> _valueBuffer = new(256);
@@ -133,6 +134,7 @@ public sealed partial class KafkaMirror<T> : IDisposable, ICheckpointSink
         _transactionalId = options.TransactionalId;
         _discardBelow = new long[_partitions.Length];
         _stopWaiting = () => Volatile.Read(ref _crashed) != 0;
+        _mirroredWaiters = new ProgressWaiters(p => group.GetCommittedOffset(topic.Name, p));
         _producer = new ProducerBuilder<byte[]?, byte[]>(config)
             // Client-level errors (broker down, authentication): kept for the messages of later failures.
             // Release: a reader on the mirroring thread sees a fully built Error (reference publication).
@@ -151,6 +153,32 @@ public sealed partial class KafkaMirror<T> : IDisposable, ICheckpointSink
     /// <summary>The exception that stopped the mirror, or null while it is healthy.</summary>
     /// <remarks>Thread safety: safe from any thread.</remarks>
     public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>
+    /// Completes once every event published to the local topic before the call is in Kafka: it captures each local
+    /// partition's end offset and waits until the mirror's group committed it, which the mirror does only for what Kafka
+    /// acknowledged. Instead of polling <see cref="SentCount"/> or the group's lag.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait (only the wait: mirroring goes on); the task is then cancelled.</param>
+    /// <returns>A task that completes when the captured offsets are mirrored.</returns>
+    /// <exception cref="ObjectDisposedException">(In the task.) The mirror was disposed first.</exception>
+    /// <remarks>
+    /// Faults with the mirror's <see cref="Fault"/> when the mirror faults. In transactional mode the events are in
+    /// committed Kafka transactions; linked to a source (<see cref="KafkaSource{T}.CommitOffsetsThrough{TOut}"/>) they are
+    /// acknowledged inside the source's open transaction, which its next checkpoint commits. Multi-writer gaps or aborted
+    /// local transactions at the very end of a partition are never handed to the mirror, so they are passed only once a
+    /// later event is mirrored. Thread-safety: any thread.
+    /// </remarks>
+    public Task WaitMirroredAsync(CancellationToken cancellationToken = default)
+    {
+        var targets = new long[_partitions.Length];
+        for (int p = 0; p < targets.Length; p++)
+        {
+            targets[p] = _topic[p].EndOffset;
+        }
+
+        return _mirroredWaiters.WaitAsync(targets, cancellationToken);
+    }
 
     /// <summary>
     /// Checks that the Kafka topic exists with the local topic's partition count (creating it when
@@ -230,6 +258,9 @@ public sealed partial class KafkaMirror<T> : IDisposable, ICheckpointSink
         }
 
         _producer.Dispose();
+        // The last batch's commit completed the waiters it satisfied; the others can no longer be served.
+        _mirroredWaiters.FailAll(new ObjectDisposedException(
+            nameof(KafkaMirror<T>), $"the mirror of '{_topic.Name}' to '{KafkaTopic}' was disposed before the awaited events were mirrored"));
     }
 
     /// <summary>Handles one event on the member's thread; called by <see cref="MirrorHandler{T}"/>.</summary>
@@ -394,6 +425,8 @@ public sealed partial class KafkaMirror<T> : IDisposable, ICheckpointSink
         KafkaMetrics.Sent.Add(produced, state.Tags);
         // Read by monitoring threads; the atomic add makes the 64-bit value tear-free, no ordering is implied.
         Interlocked.Add(ref _sent, produced);
+        // Last: a waiter released here sees the batch counted too.
+        _mirroredWaiters.Check();
     }
 
     private KafkaBridgeException AckTimeoutFailure(MirrorPartition state, long lastOffset)
@@ -447,6 +480,7 @@ public sealed partial class KafkaMirror<T> : IDisposable, ICheckpointSink
         // Release + first-writer-wins: readers of Fault see a fully built exception; only the first fault is reported.
         if (Interlocked.CompareExchange(ref _fault, ex, null) is null)
         {
+            _mirroredWaiters.FailAll(ex);
             try
             {
                 _options.OnFault?.Invoke(ex);

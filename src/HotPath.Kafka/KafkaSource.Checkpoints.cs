@@ -143,6 +143,7 @@ public sealed partial class KafkaSource<T>
                 _partitions[offset.Partition.Value].OnCommitted(offset.Offset.Value);
             }
 
+            _committedWaiters.Check();
             return true;
         }
 

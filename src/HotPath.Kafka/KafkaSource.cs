@@ -1,5 +1,6 @@
 using System.Globalization;
 using Confluent.Kafka;
+using HotPath.Consumers;
 using HotPath.Kafka.Internal;
 using HotPath.Kafka.Serialization;
 using HotPath.Partitions;
@@ -31,8 +32,12 @@ namespace HotPath.Kafka;
 /// is called, what was safe is committed, and the bad record is not, so nothing is lost (a restart stops at the same
 /// record until it is dealt with). A Kafka partition the local topic does not have (partitions added to the Kafka
 /// topic later) faults the same way. Broker outages after the start are retried by librdkafka without faulting.</para>
-/// <para><b>Allocation.</b> Confluent.Kafka allocates each consumed record (result, message, value array); the source
-/// deserializes from that array into the local slot and allocates nothing per record itself.</para>
+/// <para><b>Allocation.</b> Confluent.Kafka allocates each consumed record (result, message, key and value arrays,
+/// headers); the source deserializes from that array into the local slot and allocates nothing per record itself.</para>
+/// <para><b>The record behind an event.</b> Before publishing a record's event the source writes the record's Kafka offset,
+/// key, headers and timestamp beside the event's slot; a local handler reads them with <see cref="TryGetRecord(in EventContext, out KafkaRecord)"/>
+/// (to deduplicate on the Kafka offset, or continue the producer's trace from its <c>traceparent</c> header).
+/// <see cref="WaitCommittedAsync"/> waits until what was consumed is handled and committed in Kafka.</para>
 /// <para><b>Isolation.</b> The consumer reads committed records only (<c>isolation.level=read_committed</c>, forced; an
 /// explicit <c>ReadUncommitted</c> is refused): a record of an aborted Kafka transaction never reaches a local topic.</para>
 /// <para><b>Exactly once to Kafka.</b> <see cref="CommitOffsetsThrough{TOut}"/> hands the source's commits to a
@@ -54,8 +59,10 @@ public sealed partial class KafkaSource<T> : IDisposable
     private readonly IEventSerializer<T> _serializer;
     private readonly KafkaSourceOptions _options;
     private readonly string _bootstrapServers;
-    private readonly IConsumer<Ignore, byte[]> _consumer;
+    private readonly IConsumer<byte[]?, byte[]> _consumer;
     private readonly SourcePartition[] _partitions;
+    private readonly SourceRecordRing[] _records;
+    private readonly ProgressWaiters _committedWaiters;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private int _state;
@@ -92,7 +99,15 @@ public sealed partial class KafkaSource<T> : IDisposable
             _partitions[i] = new SourcePartition(KafkaTopic, i);
         }
 
-        _consumer = new ConsumerBuilder<Ignore, byte[]>(config)
+        _records = new SourceRecordRing[target.PartitionCount];
+        for (int i = 0; i < _records.Length; i++)
+        {
+            _records[i] = new SourceRecordRing(KafkaTopic, i, target.Options.Capacity);
+        }
+
+        _committedWaiters = new ProgressWaiters(p => _partitions[p].CommittedView);
+
+        _consumer = new ConsumerBuilder<byte[]?, byte[]>(config)
             .SetPartitionsAssignedHandler((_, assigned) => OnAssigned(assigned))
             .SetPartitionsRevokedHandler((_, revoked) => OnRevoked(revoked, commit: true))
             .SetPartitionsLostHandler((_, lost) => OnRevoked(lost, commit: false))
@@ -134,6 +149,76 @@ public sealed partial class KafkaSource<T> : IDisposable
         }
 
         return _partitions[partition].CommittedView;
+    }
+
+    /// <summary>
+    /// The Kafka record behind the event a local handler is handling: its Kafka offset (to deduplicate records consumed
+    /// again after a rebalance or a restart), key, headers (for example a producer's <c>traceparent</c>:
+    /// <see cref="KafkaRecord.TryGetTraceContext"/>) and timestamp.
+    /// </summary>
+    /// <param name="context">The context the handler was called with (<c>IContextHandler</c> and the other context handlers).</param>
+    /// <param name="record">The record, or default.</param>
+    /// <returns>
+    /// True when the event came from this source. False for an event of another topic, one some other publisher put into
+    /// the local topic, or one whose slot was reused already: a lossy group lapped by the source, a handler that committed
+    /// past the event before asking, a batch context (ask per offset with the other overload).
+    /// </returns>
+    /// <remarks>
+    /// Call it during the handler call, before committing past the event. Allocates nothing. Thread-safety: any thread
+    /// (a concurrent reuse of the slot is detected, never mistaken for the record).
+    /// </remarks>
+    public bool TryGetRecord(in EventContext context, out KafkaRecord record)
+    {
+        if (context.Count != 1)
+        {
+            record = default;
+            return false;
+        }
+
+        return TryGetRecord(context.Topic, context.Partition, context.Offset, out record);
+    }
+
+    /// <summary>The Kafka record behind local event <paramref name="offset"/> of <paramref name="partition"/> (a batch handler's span, event by event).</summary>
+    /// <param name="topic">The local topic's name (a group may read several topics).</param>
+    /// <param name="partition">The local partition.</param>
+    /// <param name="offset">The local offset.</param>
+    /// <param name="record">The record, or default.</param>
+    /// <returns>True when the event came from this source and its slot was not reused since (see the other overload).</returns>
+    /// <remarks>Thread-safety: any thread.</remarks>
+    public bool TryGetRecord(string topic, int partition, long offset, out KafkaRecord record)
+    {
+        if (!string.Equals(topic, _target.Name, StringComparison.Ordinal) || (uint)partition >= (uint)_records.Length)
+        {
+            record = default;
+            return false;
+        }
+
+        return _records[partition].TryRead(offset, out record);
+    }
+
+    /// <summary>
+    /// Completes once everything this source consumed before the call was handled by every lossless local group and its
+    /// offset committed to Kafka: for each partition the source owns now, Kafka's committed offset reaches the record
+    /// after the last one published locally. Instead of polling <see cref="GetCommittedOffset"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait (only the wait: the source goes on); the task is then cancelled.</param>
+    /// <returns>A task that completes when the offsets are committed.</returns>
+    /// <exception cref="KafkaBridgeException">(In the task.) A partition was revoked or lost in a Kafka rebalance before its
+    /// offset was committed: its new owner consumes the rest again from the last commit.</exception>
+    /// <exception cref="ObjectDisposedException">(In the task.) The source was disposed first.</exception>
+    /// <remarks>Faults with the source's <see cref="Fault"/> when the source faults. Linked to a transactional mirror
+    /// (<see cref="CommitOffsetsThrough{TOut}"/>), the offsets are committed with the mirror's transaction. Thread-safety:
+    /// any thread.</remarks>
+    public Task WaitCommittedAsync(CancellationToken cancellationToken = default)
+    {
+        var targets = new long[_partitions.Length];
+        for (int p = 0; p < targets.Length; p++)
+        {
+            SourcePartition partition = _partitions[p];
+            targets[p] = partition.AssignedView ? partition.ConsumedNextView : -1;
+        }
+
+        return _committedWaiters.WaitAsync(targets, cancellationToken);
     }
 
     /// <summary>
@@ -196,6 +281,9 @@ public sealed partial class KafkaSource<T> : IDisposable
         }
 
         // A source disposed while starting: StartAsync's CAS fails and it throws; the consumer leaks until finalization.
+        // What the closing thread committed completed its waiters; the others can no longer be served.
+        _committedWaiters.FailAll(new ObjectDisposedException(
+            nameof(KafkaSource<T>), $"the source of '{KafkaTopic}' into '{_target.Name}' was disposed before Kafka's committed offsets reached the awaited ones"));
     }
 
     private void Run()
@@ -207,7 +295,7 @@ public sealed partial class KafkaSource<T> : IDisposable
             long nextCommit = Environment.TickCount64 + (long)_options.CommitInterval.TotalMilliseconds;
             while (!stopping.IsCancellationRequested)
             {
-                ConsumeResult<Ignore, byte[]>? result = Consume(stopping);
+                ConsumeResult<byte[]?, byte[]>? result = Consume(stopping);
                 if (result?.Message is not null && !Publish(result, stopping, ref nextCommit))
                 {
                     break;
@@ -257,7 +345,7 @@ public sealed partial class KafkaSource<T> : IDisposable
         }
     }
 
-    private ConsumeResult<Ignore, byte[]>? Consume(CancellationToken stopping)
+    private ConsumeResult<byte[]?, byte[]>? Consume(CancellationToken stopping)
     {
         try
         {
@@ -273,7 +361,7 @@ public sealed partial class KafkaSource<T> : IDisposable
     }
 
     /// <summary>Publishes one record locally; false when the source must stop (fault or shutdown).</summary>
-    private bool Publish(ConsumeResult<Ignore, byte[]> result, CancellationToken stopping, ref long nextCommit)
+    private bool Publish(ConsumeResult<byte[]?, byte[]> result, CancellationToken stopping, ref long nextCommit)
     {
         int partition = result.Partition.Value;
         long kafkaOffset = result.Offset.Value;
@@ -304,8 +392,8 @@ public sealed partial class KafkaSource<T> : IDisposable
         }
 
         Partition<T> local = _target[partition];
-        long localOffset;
-        while (!local.TryPublish(in @event, _options.PollTimeout, out localOffset))
+        EventClaim<T> claim;
+        while (!local.TryClaim(_options.PollTimeout, out claim))
         {
             // The local ring is full (a lossless group is behind): keep committing what it handled meanwhile.
             if (stopping.IsCancellationRequested)
@@ -323,6 +411,15 @@ public sealed partial class KafkaSource<T> : IDisposable
                     return true;
                 }
             }
+        }
+
+        long localOffset = claim.Offset;
+        using (claim)
+        {
+            // The record's side entry first: the publication's release below orders it before any reader of the event.
+            _records[partition].Write(localOffset, result);
+            claim.Event = @event;
+            claim.Publish();
         }
 
         _partitions[partition].OnPublished(localOffset, kafkaOffset);
@@ -372,6 +469,8 @@ public sealed partial class KafkaSource<T> : IDisposable
             {
                 _partitions[offset.Partition.Value].OnCommitted(offset.Offset.Value);
             }
+
+            _committedWaiters.Check();
         }
         catch (KafkaException ex)
         {
@@ -415,9 +514,19 @@ public sealed partial class KafkaSource<T> : IDisposable
             if ((uint)tp.Partition.Value < (uint)_partitions.Length)
             {
                 _partitions[tp.Partition.Value].OnRevoked();
+                _committedWaiters.FailUnreached(tp.Partition.Value, target => RevokedBeforeCommit(tp.Partition.Value, target, commit));
             }
         }
     }
+
+    private KafkaBridgeException RevokedBeforeCommit(int partition, long target, bool revoked) =>
+        new(
+            KafkaTopic,
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"partition {partition} of '{KafkaTopic}' was {(revoked ? "revoked" : "lost")} in a Kafka rebalance before offset {target} was " +
+                $"committed (committed: {_partitions[partition].CommittedView}); its new owner consumes the records from there again"),
+            partition);
 
     private void RecordFault(Exception ex, int? partition, string errorType)
     {
@@ -425,6 +534,7 @@ public sealed partial class KafkaSource<T> : IDisposable
         // Release + first-writer-wins: readers of Fault see a fully built exception; only the first fault is reported.
         if (Interlocked.CompareExchange(ref _fault, ex, null) is null)
         {
+            _committedWaiters.FailAll(ex);
             try
             {
                 _options.OnFault?.Invoke(ex);

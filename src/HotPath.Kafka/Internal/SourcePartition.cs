@@ -18,6 +18,8 @@ internal sealed class SourcePartition
 {
     private readonly Queue<(long Local, long Kafka)> _pending = new();
     private long _committedView = -1;
+    private long _consumedNextView = -1;
+    private bool _assignedView;
 
     public SourcePartition(string kafkaTopic, int partition)
     {
@@ -62,6 +64,15 @@ internal sealed class SourcePartition
     /// <summary>The last committed Kafka offset, for any thread; -1 before the first commit.</summary>
     public long CommittedView => Volatile.Read(ref _committedView); // Acquire: pairs with the release in OnCommitted.
 
+    /// <summary>
+    /// The Kafka offset after the last record this source published locally, for any thread; -1 before the first. Never
+    /// lowered (a rewind re-reads records already counted).
+    /// </summary>
+    public long ConsumedNextView => Volatile.Read(ref _consumedNextView); // Acquire: pairs with the release in OnPublished.
+
+    /// <summary>True while the Kafka group assigns this partition to the source, for any thread.</summary>
+    public bool AssignedView => Volatile.Read(ref _assignedView); // Acquire: pairs with the releases in OnAssigned and OnRevoked.
+
     /// <summary>The group assigned the partition: start with nothing pending.</summary>
     public void OnAssigned()
     {
@@ -70,6 +81,8 @@ internal sealed class SourcePartition
         CommittedNext = -1;
         FirstConsumed = -1;
         Assigned = true;
+        // Release: a waiter that sees the partition assigned takes its consumed offset as a target.
+        Volatile.Write(ref _assignedView, true);
     }
 
     /// <summary>The group took the partition away: forget what is pending (the next owner re-reads it from Kafka).</summary>
@@ -77,6 +90,8 @@ internal sealed class SourcePartition
     {
         _pending.Clear();
         Assigned = false;
+        // Release: a later waiter takes no target on a partition this source no longer owns.
+        Volatile.Write(ref _assignedView, false);
     }
 
     /// <summary>Remembers that Kafka record <paramref name="kafkaOffset"/> became local event <paramref name="localOffset"/>.</summary>
@@ -87,6 +102,13 @@ internal sealed class SourcePartition
         if (FirstConsumed < 0)
         {
             FirstConsumed = kafkaOffset;
+        }
+
+        if (kafkaOffset + 1 > _consumedNextView)
+        {
+            // Release: a waiter that reads it (WaitCommittedAsync) targets a record already published locally. The plain
+            // read above is the writer reading its own field.
+            Volatile.Write(ref _consumedNextView, kafkaOffset + 1);
         }
     }
 

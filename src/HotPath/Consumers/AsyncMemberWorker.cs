@@ -1,6 +1,6 @@
 namespace HotPath.Consumers;
 
-/// <summary>A member worker that awaits an <see cref="IAsyncEventHandler{T}"/> per event, on its own thread.</summary>
+/// <summary>A member worker that awaits an <see cref="IAsyncContextHandler{T}"/> per event, on its own thread.</summary>
 /// <remarks>
 /// <para>The worker waits for each call before the next event, so per-partition order holds. A call that completes
 /// synchronously costs nothing; one that really awaits costs the task it returns.</para>
@@ -12,11 +12,14 @@ namespace HotPath.Consumers;
 /// the stopping caller reached its CAS), then exchanges in <c>Ended</c> and disposes unless a cancellation is in progress, in which case
 /// the canceller disposes once its callbacks ran (its CAS from <c>Cancelling</c> fails). Each path disposes once, and
 /// never while <c>CancelAsync</c> still runs callbacks.</para>
+/// <para><b>Contexts.</b> Each call gets its <see cref="EventContext"/>; the partition's handle is marked open for the
+/// call (so the call's continuations may commit through it) until its task completed. An <see cref="IAsyncEventHandler{T}"/>
+/// runs through <see cref="AsyncEventHandlerAdapter{T, THandler}"/>.</para>
 /// <para>Thread-safety: see <see cref="MemberWorker{T}"/>; <see cref="OnStopping"/> from any thread.</para>
 /// </remarks>
 internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
     where T : struct
-    where THandler : IAsyncEventHandler<T>
+    where THandler : IAsyncContextHandler<T>
 {
     private const int Live = 0;
     private const int Cancelling = 1;
@@ -30,7 +33,11 @@ internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
     public AsyncMemberWorker(ConsumerGroup<T> group, string memberId, string? groupInstanceId, int? core, THandler handler)
         : base(group, memberId, groupInstanceId, core) => _adapter = new Adapter(handler, _stopping.Token);
 
-    protected override int Dispatch(ReadCursor<T> cursor, int max) => cursor.Dispatch(ref _adapter, max);
+    protected override int Dispatch(ReadCursor<T> cursor, int max)
+    {
+        _adapter.Partition = ContextOf(cursor);
+        return ProcessSpans.IsListening ? ProcessSpans.Dispatch(cursor, ref _adapter, max, GroupIdOfMember) : cursor.Dispatch(ref _adapter, max);
+    }
 
     /// <summary>Cancels the member's token, once; its callbacks (the handler's continuations) run on the thread pool.</summary>
     protected override void OnStopping()
@@ -102,22 +109,35 @@ internal sealed class AsyncMemberWorker<T, THandler> : MemberWorker<T>
     {
         private THandler _handler = handler;
 
+        /// <summary>The context handle of the partition being dispatched; set by the worker before each batch.</summary>
+        public ContextPartition Partition = null!;
+
         /// <summary>The member's token, as every call gets it.</summary>
         public readonly CancellationToken Stopping => stopping;
 
         public void OnEvent(ref readonly T @event, int partition, long offset, bool endOfBatch)
         {
-            ValueTask pending = _handler.OnEventAsync(@event, partition, offset, stopping);
-            if (pending.IsCompleted)
+            ContextPartition handle = Partition;
+            // Open before the call: its continuations may run (and commit) on another thread before it returns.
+            handle.AsyncCallOpen = true;
+            try
             {
-                // Consume it even when it completed synchronously: a ValueTask backed by an IValueTaskSource must be
-                // consumed exactly once (its GetResult is where a pooled source goes back to its pool), and a
-                // synchronous failure is thrown here. Free for a plain or Task-backed ValueTask.
-                pending.GetAwaiter().GetResult();
-                return;
-            }
+                ValueTask pending = _handler.OnEventAsync(@event, new EventContext(handle, offset, 1, endOfBatch), stopping);
+                if (pending.IsCompleted)
+                {
+                    // Consume it even when it completed synchronously: a ValueTask backed by an IValueTaskSource must be
+                    // consumed exactly once (its GetResult is where a pooled source goes back to its pool), and a
+                    // synchronous failure is thrown here. Free for a plain or Task-backed ValueTask.
+                    pending.GetAwaiter().GetResult();
+                    return;
+                }
 
-            pending.AsTask().GetAwaiter().GetResult();
+                pending.AsTask().GetAwaiter().GetResult();
+            }
+            finally
+            {
+                handle.AsyncCallOpen = false;
+            }
         }
     }
 }

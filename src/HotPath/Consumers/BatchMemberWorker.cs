@@ -11,5 +11,6 @@ internal sealed class BatchMemberWorker<T, THandler> : MemberWorker<T>
     public BatchMemberWorker(ConsumerGroup<T> group, string memberId, string? groupInstanceId, int? core, THandler handler)
         : base(group, memberId, groupInstanceId, core) => _handler = handler;
 
-    protected override int Dispatch(ReadCursor<T> cursor, int max) => cursor.DispatchBatch(ref _handler, max);
+    protected override int Dispatch(ReadCursor<T> cursor, int max) =>
+        ProcessSpans.IsListening ? ProcessSpans.DispatchBatch(cursor, ref _handler, max, GroupIdOfMember) : cursor.DispatchBatch(ref _handler, max);
 }

@@ -236,7 +236,10 @@ public sealed partial class ConsumerGroup<T> : IDisposable, IAsyncDisposable
     public GroupMember<T> Join(IAsyncEventHandler<T> handler, string? memberId = null, string? groupInstanceId = null)
     {
         GroupArguments.CheckHandler(handler);
-        return AddMember(memberId, groupInstanceId, (id, core) => new AsyncMemberWorker<T, IAsyncEventHandler<T>>(this, id, groupInstanceId, core, handler));
+        return AddMember(
+            memberId,
+            groupInstanceId,
+            (id, core) => new AsyncMemberWorker<T, AsyncEventHandlerAdapter<T, IAsyncEventHandler<T>>>(this, id, groupInstanceId, core, new(handler)));
     }
 
     /// <summary>
@@ -501,7 +504,8 @@ public sealed partial class ConsumerGroup<T> : IDisposable, IAsyncDisposable
         }
     }
 
-    private GroupMember<T> AddMember(string? memberId, string? groupInstanceId, Func<string, int?, MemberWorker<T>> create)
+    /// <summary>Adds a member made by <paramref name="create"/> (its id and core); every Join ends here.</summary>
+    internal GroupMember<T> AddMember(string? memberId, string? groupInstanceId, Func<string, int?, MemberWorker<T>> create)
     {
         GroupArguments.CheckMemberIds(memberId, groupInstanceId);
         lock (_rebalanceLock)

@@ -15,5 +15,6 @@ internal sealed class EventMemberWorker<T, THandler> : MemberWorker<T>
     public EventMemberWorker(ConsumerGroup<T> group, string memberId, string? groupInstanceId, int? core, THandler handler)
         : base(group, memberId, groupInstanceId, core) => _handler = handler;
 
-    protected override int Dispatch(ReadCursor<T> cursor, int max) => cursor.Dispatch(ref _handler, max);
+    protected override int Dispatch(ReadCursor<T> cursor, int max) =>
+        ProcessSpans.IsListening ? ProcessSpans.Dispatch(cursor, ref _handler, max, GroupIdOfMember) : cursor.Dispatch(ref _handler, max);
 }

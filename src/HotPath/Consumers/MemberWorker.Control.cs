@@ -82,6 +82,7 @@ internal abstract partial class MemberWorker<T>
             }
 
             partition.Partition.RemoveReaderParker(_parker);
+            ReleaseContext(cursor);
             partition.ReleaseOwnership(this, cursor);
             _failures.Forget(cursor);
             if (fenced)
@@ -222,6 +223,7 @@ internal abstract partial class MemberWorker<T>
             else
             {
                 _owned[i].Partition.RemoveReaderParker(_parker);
+                ReleaseContext(_cursors[i]);
                 _failures.Forget(_cursors[i]);
                 lost.Add(_owned[i].Id);
             }

@@ -236,6 +236,26 @@ internal abstract partial class MemberWorker<T>
         return index >= 0 ? _cursors[index] : null;
     }
 
+    /// <summary>The member's group id (for the handler contexts).</summary>
+    public string GroupIdOfMember => _options.GroupId;
+
+    /// <summary>
+    /// The handler-context handle of <paramref name="cursor"/>, one of this member's own cursors: made on the first dispatch
+    /// of an ownership, released when the partition leaves the member (<see cref="ReleaseContext"/>). Worker thread, once
+    /// per batch: a field read and a null check.
+    /// </summary>
+    private protected ContextPartition ContextOf(ReadCursor<T> cursor) => cursor.HandlerContext ??= new MemberContextPartition<T>(this, cursor);
+
+    /// <summary>The partition of <paramref name="cursor"/> leaves this member: a context kept from its calls can no longer commit. Worker thread.</summary>
+    private static void ReleaseContext(ReadCursor<T> cursor)
+    {
+        if (cursor.HandlerContext is { } context)
+        {
+            context.Release();
+            cursor.HandlerContext = null;
+        }
+    }
+
     /// <summary>The partition this member reads with <paramref name="cursor"/>, one of its own cursors. Worker thread.</summary>
     private protected GroupPartition<T> OwnedPartitionOf(ReadCursor<T> cursor) => _owned[Array.IndexOf(_cursors, cursor)];
 

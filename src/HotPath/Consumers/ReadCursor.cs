@@ -102,6 +102,12 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
 
     public Partition<T> Partition => _partition;
 
+    /// <summary>
+    /// The owning member's handler-context handle for this cursor, or null before its first dispatch. Written and read by
+    /// the owning member's thread only (a partition has one owner at a time, and ownership moves with a full fence).
+    /// </summary>
+    public ContextPartition? HandlerContext { get; set; }
+
     /// <summary>True for a lossy cursor, which never gates the writer.</summary>
     public bool IsLossy => _lossy;
 

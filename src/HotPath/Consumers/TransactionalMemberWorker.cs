@@ -87,7 +87,7 @@ internal sealed class TransactionalMemberWorker<T, THandler> : MemberWorker<T>
         int count;
         try
         {
-            count = cursor.Dispatch(ref _adapter, max);
+            count = ProcessSpans.IsListening ? ProcessSpans.Dispatch(cursor, ref _adapter, max, GroupIdOfMember) : cursor.Dispatch(ref _adapter, max);
         }
         catch (Exception ex)
         {

@@ -114,6 +114,25 @@ public sealed partial class Partition<T>
         return true;
     }
 
+    /// <summary>Claims the next slot, waiting at most <paramref name="timeout"/> for one to be free.</summary>
+    /// <param name="timeout">The longest wait; <see cref="TimeSpan.Zero"/> does not wait.</param>
+    /// <param name="claim">The claim, or default.</param>
+    /// <returns>False on time-out: nothing was claimed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative.</exception>
+    /// <remarks>Thread-safety: see <see cref="PublishMode"/>. In single-writer mode one claim at a time.</remarks>
+    public bool TryClaim(TimeSpan timeout, out EventClaim<T> claim)
+    {
+        long offset = ClaimCore(1, DeadlineFrom(timeout), default);
+        if (offset < 0)
+        {
+            claim = default;
+            return false;
+        }
+
+        claim = new EventClaim<T>(this, offset, NextClaimTicket(), ref _slots[(int)offset & _mask]);
+        return true;
+    }
+
     /// <summary>Claims <paramref name="count"/> consecutive slots to fill in place, then publish at once.</summary>
     /// <param name="count">1 to <see cref="Capacity"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for free slots.</param>

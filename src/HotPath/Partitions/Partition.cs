@@ -119,7 +119,15 @@ public sealed partial class Partition<T> : IDisposable
     /// Creates a partition; a durable one (<paramref name="journal"/> not null) continues its journal: the first offset
     /// published is the journal's end, and the ring starts empty (older offsets are read from the journal).
     /// </summary>
-    internal Partition(string topicName, int id, int capacity, PublishMode mode, WaitStrategy writerWait, JournalProgress? journal)
+    /// <param name="topicName">The topic's name.</param>
+    /// <param name="id">The partition number.</param>
+    /// <param name="capacity">Slots, a power of two.</param>
+    /// <param name="mode">Who may publish.</param>
+    /// <param name="writerWait">How a writer waits on a full ring.</param>
+    /// <param name="journal">The journal of a durable partition, or null.</param>
+    /// <param name="propagateTraceContext">Keep a trace context per slot (<see cref="Topics.TopicOptions.PropagateTraceContext"/>).</param>
+    internal Partition(
+        string topicName, int id, int capacity, PublishMode mode, WaitStrategy writerWait, JournalProgress? journal, bool propagateTraceContext = false)
     {
         Debug.Assert(capacity > 0 && (capacity & (capacity - 1)) == 0, "capacity is validated by TopicOptions");
         TopicName = topicName;
@@ -128,6 +136,7 @@ public sealed partial class Partition<T> : IDisposable
         _mask = capacity - 1;
         _indexShift = System.Numerics.BitOperations.Log2((uint)capacity);
         _slots = new T[capacity];
+        Tracing = new PartitionTracing(topicName, id, capacity, propagateTraceContext);
         _multiWriter = mode == PublishMode.MultiWriter;
         _writerWait = writerWait;
         // A durable partition starts where its journal ends, as if offsets [0, start) had been published and read.
@@ -271,6 +280,9 @@ public sealed partial class Partition<T> : IDisposable
         WakeAll();
     }
 
+    /// <summary>The partition's span names, tag and optional per-slot trace contexts.</summary>
+    internal PartitionTracing Tracing { get; }
+
     internal ref T SlotRef(long offset) => ref _slots[(int)offset & _mask];
 
     /// <summary>The slot array, for dispatch loops that keep it in a local.</summary>
@@ -278,8 +290,21 @@ public sealed partial class Partition<T> : IDisposable
 
     internal Span<T> SlotSpan(long offset, int count) => _slots.AsSpan((int)offset & _mask, count);
 
-    /// <summary>Publishes [first, last]; called by claims.</summary>
+    /// <summary>Publishes [first, last]; called by claims. Tracing first (see <see cref="PartitionTracing"/>): its trace contexts are written before the release.</summary>
     internal void PublishCore(long first, long last)
+    {
+        if (Tracing.IsActive)
+        {
+            Tracing.OnPublish(first, last);
+        }
+
+        ReleaseCore(first, last);
+    }
+
+    /// <summary>Makes [first, last] visible to readers (events, or the gaps of an abandoned claim).</summary>
+    /// <remarks>Inlined: the publish path keeps the one body it had before the tracing branch was put in front of it.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ReleaseCore(long first, long last)
     {
         if (_multiWriter)
         {
@@ -368,7 +393,8 @@ public sealed partial class Partition<T> : IDisposable
             _gaps!.Add(first, last, pruneBelow);
         }
 
-        PublishCore(first, last);
+        // A gap is no event: no send span, no trace context.
+        ReleaseCore(first, last);
     }
 
     // ------------------------------------------------------------------ reading (for readers and groups)

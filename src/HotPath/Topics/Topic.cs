@@ -74,7 +74,7 @@ public sealed partial class Topic<T> : IDisposable, IAsyncDisposable
         _partitions = new Partition<T>[options.PartitionCount];
         for (int i = 0; i < _partitions.Length; i++)
         {
-            _partitions[i] = new Partition<T>(options.Name, i, options.Capacity, options.PublishMode, options.WaitStrategy, _storage?.Partitions[i]);
+            _partitions[i] = new Partition<T>(options.Name, i, options.Capacity, options.PublishMode, options.WaitStrategy, _storage?.Partitions[i], options.PropagateTraceContext);
         }
 
         if (_storage is not null)

@@ -46,6 +46,15 @@ public sealed record TopicOptions
     /// </summary>
     public HotPath.Durability.DurabilityOptions? Durability { get; init; }
 
+    /// <summary>
+    /// Carries the publisher's trace context to the handlers of each event: every partition keeps one
+    /// <see cref="System.Diagnostics.ActivityContext"/> per slot (about 48 bytes a slot), written by the publisher when it
+    /// has one (its send span, or <see cref="System.Diagnostics.Activity.Current"/>), and a lossless group's process span of
+    /// the event takes it as its parent (a batch's span links them). See <see cref="Diagnostics.HotPathTracing"/>. Off by
+    /// default: then it costs nothing.
+    /// </summary>
+    public bool PropagateTraceContext { get; init; }
+
     /// <summary>Throws when an option breaks its rule; the message names the option, the rule and the value.</summary>
     /// <remarks>Thread-safety: any thread.</remarks>
     public void Validate()

@@ -50,7 +50,7 @@ public sealed class AsyncHandlerJoinTests
         GroupMember<TestEvent> member = group.Join(new StructAsyncHandler(remaining), memberId: "s");
         Publish(topic, 10);
 
-        Assert.IsType<AsyncMemberWorker<TestEvent, IAsyncEventHandler<TestEvent>>>(member.Worker);
+        Assert.IsType<AsyncMemberWorker<TestEvent, AsyncEventHandlerAdapter<TestEvent, IAsyncEventHandler<TestEvent>>>>(member.Worker);
         Assert.Equal("s", member.MemberId);
         Assert.True(remaining.Wait(Timeout), $"{remaining.CurrentCount} events not handled");
     }
@@ -65,7 +65,7 @@ public sealed class AsyncHandlerJoinTests
         GroupMember<TestEvent> member = group.Join(new ClassAsyncHandler(remaining), groupInstanceId: "static-1");
         Publish(topic, 10);
 
-        Assert.IsType<AsyncMemberWorker<TestEvent, IAsyncEventHandler<TestEvent>>>(member.Worker);
+        Assert.IsType<AsyncMemberWorker<TestEvent, AsyncEventHandlerAdapter<TestEvent, IAsyncEventHandler<TestEvent>>>>(member.Worker);
         Assert.Equal("static-1", member.GroupInstanceId);
         Assert.True(remaining.Wait(Timeout), $"{remaining.CurrentCount} events not handled");
     }

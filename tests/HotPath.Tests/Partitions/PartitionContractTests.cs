@@ -103,6 +103,45 @@ public abstract class PartitionContractTests
     }
 
     [Fact]
+    public void TryClaimWithTimeout_FullRing_GivesUpWithoutClaiming()
+    {
+        using var topic = CreateTopic(capacity: 2);
+        using var reader = topic.CreateReader(0);
+        topic[0].Publish(new TestEvent(0));
+        topic[0].Publish(new TestEvent(1));
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        bool claimed = topic[0].TryClaim(TimeSpan.FromMilliseconds(100), out EventClaim<TestEvent> claim);
+
+        Assert.False(claimed);
+        Assert.Equal(-1, claim.Partition);
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(90), $"gave up after {started.Elapsed}");
+        Assert.Equal(2, topic[0].EndOffset);
+        Assert.Throws<ArgumentOutOfRangeException>(() => topic[0].TryClaim(TimeSpan.FromMilliseconds(-1), out _));
+    }
+
+    [Fact]
+    public void TryClaimWithTimeout_FreeSlot_ClaimsFillsAndPublishes()
+    {
+        using var topic = CreateTopic(capacity: 2);
+        using var reader = topic.CreateReader(0);
+        topic[0].Publish(new TestEvent(0));
+
+        Assert.True(topic[0].TryClaim(TimeSpan.FromMilliseconds(100), out EventClaim<TestEvent> claim));
+        using (claim)
+        {
+            Assert.Equal(1, claim.Offset);
+            claim.Event = new TestEvent(41);
+            claim.Publish();
+        }
+
+        Assert.Equal(2, topic[0].EndOffset);
+        Assert.True(reader.TryRead(out TestEvent first, out _));
+        Assert.True(reader.TryRead(out TestEvent second, out long offset));
+        Assert.Equal((0, 41, 1), (first.Value, second.Value, offset));
+    }
+
+    [Fact]
     public void PublishWithCancellation_FullRing_ThrowsOperationCanceled()
     {
         using var topic = CreateTopic(capacity: 2);

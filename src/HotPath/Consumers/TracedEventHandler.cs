@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using HotPath.Partitions;
+
+namespace HotPath.Consumers;
+
+/// <summary>An event handler wrapped in one process span per event (see <see cref="ProcessSpans"/>).</summary>
+/// <remarks>Thread-safety: the member's thread.</remarks>
+internal struct TracedEventHandler<T, THandler>(THandler inner, PartitionTracing tracing, string groupId, bool creationContexts) : IEventHandler<T>
+    where T : struct
+    where THandler : IEventHandler<T>
+{
+    /// <summary>The wrapped handler; handed back to the member after the batch.</summary>
+    public THandler Inner = inner;
+
+    public void OnEvent(ref readonly T @event, int partition, long offset, bool endOfBatch)
+    {
+        ActivityContext parent = creationContexts ? tracing.CreationContext(offset) : default;
+        Activity? span = ProcessSpans.Start(tracing, groupId, parent, offset, 1);
+        try
+        {
+            Inner.OnEvent(in @event, partition, offset, endOfBatch);
+        }
+        catch (Exception ex) when (ProcessSpans.Fail(span, ex))
+        {
+            throw;
+        }
+        finally
+        {
+            span?.Dispose();
+        }
+    }
+}
