@@ -94,7 +94,12 @@ internal sealed class SessionWatchdog<T> : IDisposable
         long now = Environment.TickCount64;
         Exception? reason = null;
         bool owns = OwnsAny(worker);
-        if (worker.HasExited && owns)
+        if (worker.PollOverdue(_maxPollInterval) is Exception overdue)
+        {
+            // A pull consumer whose user stopped calling Consume (Kafka's max.poll.interval.ms), whatever its thread does.
+            reason = overdue;
+        }
+        else if (worker.HasExited && owns)
         {
             reason = worker.Fault ?? new InvalidOperationException($"the thread of member '{worker.MemberId}' ended while it owned partitions");
         }
