@@ -213,6 +213,7 @@ public sealed class GroupConsumer<T> : IDisposable, IAsyncDisposable
     public void Commit()
     {
         ThrowIfDisposed();
+        ThrowIfFailed();
         _handoff.CommitConsumed();
     }
 
@@ -229,6 +230,7 @@ public sealed class GroupConsumer<T> : IDisposable, IAsyncDisposable
     public void Commit(in ConsumeResult<T> result)
     {
         ThrowIfDisposed();
+        ThrowIfFailed();
         _handoff.Commit(in result);
     }
 
@@ -317,6 +319,15 @@ public sealed class GroupConsumer<T> : IDisposable, IAsyncDisposable
         if (Volatile.Read(ref _disposed) != 0)
         {
             ThrowHelper.ObjectDisposed($"consumer '{MemberId}'");
+        }
+    }
+
+    /// <summary>A consumer declared failed or faulted commits nothing: it lost its partitions without the chance to.</summary>
+    private void ThrowIfFailed()
+    {
+        if (State is MemberState.Failed or MemberState.Faulted)
+        {
+            ThrowEnded();
         }
     }
 
