@@ -272,6 +272,9 @@ public sealed class GroupConsumer<T> : IDisposable, IAsyncDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     public override string ToString() => $"{MemberId} ({State})";
 
+    /// <summary>The group member behind this consumer (for test hooks such as <c>ConsumerGroup.TestFence</c>).</summary>
+    internal GroupMember<T> Member => _member;
+
     private async Task<ConsumeResult<T>> ConsumeSlowAsync(CancellationToken cancellationToken)
     {
         while (true)
