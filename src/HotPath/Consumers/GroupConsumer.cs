@@ -191,7 +191,9 @@ public sealed class GroupConsumer<T> : IDisposable, IAsyncDisposable
 
             if (status == PullHandoff<T>.TakeStatus.Ended)
             {
-                if (Volatile.Read(ref _disposed) != 0 || State == MemberState.Stopped)
+                // A failure sets the state before it ends the hand-off (MarkFailed, OnHandlerFault); any other end is a stop in
+                // good order, also while the fetch thread has not exited yet (its state still Running).
+                if (State is not (MemberState.Failed or MemberState.Faulted))
                 {
                     yield break;
                 }

@@ -141,6 +141,7 @@ internal sealed class PullHandoff<T>
     /// <returns>The offsets passed.</returns>
     public int Fill(PullPartition<T> state, int max)
     {
+        // Plain read: only this thread writes _tail.
         long tail = _tail;
         var copier = new Copier(_entries, tail, state);
         int passed = state.Cursor.Dispatch(ref copier, max);

@@ -73,6 +73,30 @@ public sealed class GroupConsumerRebalanceTests
     }
 
     [Fact]
+    public async Task ConsumeAllAsync_ConsumerFencedWhileWaiting_ThrowsSayingItWasDeclaredFailed()
+    {
+        using Topic<TestEvent> topic = PullTopic.Create();
+        PullTopic.Publish(topic, 0, 1);
+        using var group = new ConsumerGroup<TestEvent>(topic, PullTopic.Options());
+        using GroupConsumer<TestEvent> consumer = group.JoinConsumer("c");
+        var seen = new ConcurrentQueue<long>();
+        Task reading = Task.Run(async () =>
+        {
+            await foreach (ConsumeResult<TestEvent> result in consumer.ConsumeAllAsync())
+            {
+                seen.Enqueue(result.Offset);
+            }
+        });
+        PullTopic.WaitUntil(() => seen.Count == 1, "the first event");
+
+        group.TestFence(consumer.Member);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => reading.WaitAsync(PullTopic.Timeout));
+        Assert.Contains("declared failed", error.Message);
+        Assert.Equal(MemberState.Failed, consumer.State);
+    }
+
+    [Fact]
     public void Consume_CallerWaitsInConsumeLongerThanMaxPollInterval_StaysInTheGroup()
     {
         using Topic<TestEvent> topic = PullTopic.Create();
