@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HotPath.Groups;
 
 namespace HotPath.Consumers;
@@ -56,5 +57,6 @@ public readonly struct ConsumeResult<T>
     internal PullPartition<T>? Source { get; }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public override string ToString() => $"{Topic}[{Partition}]@{Offset}";
 }

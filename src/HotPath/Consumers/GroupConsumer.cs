@@ -37,6 +37,8 @@ namespace HotPath.Consumers;
 /// read-committed isolation (only committed transactional events), <see cref="ConsumerGroupOptions.ReadJournaledOnly"/>,
 /// seeks (<see cref="ConsumerGroup{T}.Seek"/>: the copies from before the seek are dropped) and static membership all
 /// apply as for push members.</para>
+/// <para><b>Statistics.</b> The group's per-partition <c>Handled</c> count (<see cref="ConsumerGroup{T}.GetStats"/>) counts an
+/// event when the fetch thread copied it; a copy dropped at a revocation is counted again by the partition's next owner.</para>
 /// <para>Thread-safety: every member is safe from any thread. Calls from several threads each get distinct events; per
 /// partition order holds for the order of the calls, so consume from one thread at a time (as with any Kafka consumer)
 /// to handle a partition's events in order.</para>

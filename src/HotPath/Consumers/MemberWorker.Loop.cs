@@ -229,6 +229,8 @@ internal abstract partial class MemberWorker<T>
             // Re-check after announcing (process-wide barrier in EnterReaderPark): a publish that our check misses
             // sees the flag and unparks us.
             bool ready = Volatile.Read(ref _requestedVersion) != _appliedLocal;
+            // A member that cannot take events (a pull member's full hand-off) parks even with events available: the take
+            // that makes room unparks it (Wake), and the parker's permit covers a take between this check and the park.
             for (int i = 0; i < owned.Length && !ready && CanTakeEvents; i++)
             {
                 ready = cursors[i].Available() >= cursors[i].Position;

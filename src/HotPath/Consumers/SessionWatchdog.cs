@@ -14,6 +14,8 @@ namespace HotPath.Consumers;
 /// <c>MaxBatchSize</c> events from each partition it owns). A member whose heartbeat stands still for the poll interval
 /// spends too long on one pass.</item>
 /// </list>
+/// A pull consumer (<see cref="GroupConsumer{T}"/>) is polled by its caller, not by its thread: its poll interval is
+/// checked on the caller's calls instead (<see cref="MemberWorker{T}.PollOverdue"/>, first).
 /// </summary>
 /// <remarks>
 /// <para>Memory ordering: both signals are written by the member's thread with plain or release stores and read here
