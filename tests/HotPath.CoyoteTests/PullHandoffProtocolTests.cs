@@ -2,6 +2,7 @@ using HotPath.Consumers;
 using HotPath.Groups;
 using HotPath.Partitions;
 using HotPath.Topics;
+using HotPath.Workers;
 using Xunit.Abstractions;
 
 namespace HotPath.CoyoteTests;
@@ -166,5 +167,67 @@ public sealed class PullHandoffProtocolTests(ITestOutputHelper output)
 
             Assert.Equal(Enumerable.Range((int)resumeAt, Events - (int)resumeAt).Select(i => (long)i), rest);
         }, iterations: 300, output, variant: ending.ToString());
+    }
+
+    /// <summary>
+    /// The fetch thread parks on a full hand-off (prefetch 1) as the member loop does when it cannot take events (check
+    /// <c>Free</c>, then park on its parker), and the caller's take that makes room unparks it: no lost wake-up (Coyote
+    /// models the park as a wait without time-out, so a lost one is reported as a deadlock), every event handed over once.
+    /// </summary>
+    [Fact]
+    public void Handoff_FetchThreadParksOnAFullHandoff_TheTakeThatMakesRoomWakesIt()
+    {
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: Events, PublishMode.SingleWriter);
+            Partition<Stamped> partition = topic[0];
+            for (int i = 0; i < Events; i++)
+            {
+                Scenario.Publish(partition, i);
+            }
+
+            var group = new GroupPartition<Stamped>(new TopicPartition("coyote", 0), partition, OffsetReset.Earliest, lossy: false, readCommitted: false);
+            ReadCursor<Stamped> cursor = group.Cursor;
+            var parker = new Parker();
+            var handoff = new PullHandoff<Stamped>(prefetch: 1, autoCommit: true, "c", parker.Unpark, maybeDrained: null);
+            var taken = new List<long>();
+
+            Thread fetcher = Scenario.Start(() =>
+            {
+                while (cursor.Position < Events)
+                {
+                    if (handoff.Free == 0)
+                    {
+                        parker.Park(Timeout.Infinite);
+                        continue;
+                    }
+
+                    _ = handoff.Fill(handoff.StateOf(group, cursor), handoff.Free);
+                }
+            });
+
+            Thread caller = Scenario.Start(() =>
+            {
+                while (taken.Count < Events)
+                {
+                    if (handoff.Poll(out ConsumeResult<Stamped> result) == PullHandoff<Stamped>.TakeStatus.Taken)
+                    {
+                        taken.Add(result.Offset);
+                    }
+                    else
+                    {
+                        Thread.Yield();
+                    }
+                }
+
+                // The call that finds nothing commits the last take.
+                _ = handoff.Poll(out _);
+            });
+
+            fetcher.Join();
+            caller.Join();
+            Assert.Equal(Enumerable.Range(0, Events).Select(i => (long)i), taken);
+            Assert.Equal(Events, cursor.Committed);
+        }, iterations: 300, output);
     }
 }
