@@ -243,6 +243,30 @@ public sealed partial class ConsumerGroup<T> : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// Adds a pull consumer: a member that the caller polls with <c>Consume</c> or <c>await foreach</c> instead of handing
+    /// events to a handler (see <see cref="GroupConsumer{T}"/>). It owns partitions, takes part in rebalances and commits
+    /// what it consumed like any member. Events are copied out for it (two copies per event); the push handlers of
+    /// <c>Join</c> and <c>JoinBatch</c> are the zero-copy path. Its fetch thread copies up to <paramref name="prefetch"/>
+    /// events ahead of the calls; the copies not consumed when a partition leaves are dropped and read again by the next
+    /// owner. Returns once the group has rebalanced; throws as <c>Join</c> does.
+    /// </summary>
+    /// <param name="memberId">A unique member id, or null for a generated one.</param>
+    /// <param name="groupInstanceId">A static member id, or null.</param>
+    /// <param name="prefetch">The most events copied ahead of the calls: from 1 to <see cref="GroupConsumer{T}.MaxPrefetch"/>.</param>
+    /// <returns>The consumer; dispose it to leave the group.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="prefetch"/> is out of range.</exception>
+    public GroupConsumer<T> JoinConsumer(string? memberId = null, string? groupInstanceId = null, int prefetch = GroupConsumer<T>.DefaultPrefetch)
+    {
+        if (prefetch < 1 || prefetch > GroupConsumer<T>.MaxPrefetch)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(prefetch), $"must be from 1 to {GroupConsumer<T>.MaxPrefetch}", prefetch);
+        }
+
+        GroupMember<T> member = AddMember(memberId, groupInstanceId, (id, core) => new PullMemberWorker<T>(this, id, groupInstanceId, core, prefetch));
+        return new GroupConsumer<T>(member, GroupId);
+    }
+
+    /// <summary>
     /// Adds a member that consumes, transforms and produces exactly once: each batch it hands to
     /// <paramref name="handler"/> runs inside a transaction of the member's own publisher, which commits the handler's
     /// outputs and the batch's input offsets together (see <see cref="ITransactionalHandler{T}"/>). The publisher's

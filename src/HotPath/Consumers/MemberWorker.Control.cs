@@ -74,11 +74,12 @@ internal abstract partial class MemberWorker<T>
             // A member declared failed, or whose cursor was replaced (fenced), lost the partition without the chance to
             // commit (Kafka's onPartitionsLost); the others give it up in good order (revoked).
             bool fenced = State == MemberState.Failed || !ReferenceEquals(partition.Cursor, cursor) || cursor.IsFenced;
+            long handled = WithdrawHandedOut(partition, cursor);
             if (!fenced && autoCommit)
             {
                 // Commit what this member handled before the partition moves: the next owner resumes there. A fence
                 // that came after the checks above makes the commit fail: then the partition was lost.
-                fenced = !cursor.TryCommitPosition();
+                fenced = !cursor.TryCommit(handled);
             }
 
             partition.Partition.RemoveReaderParker(_parker);
@@ -168,7 +169,7 @@ internal abstract partial class MemberWorker<T>
                 Internal.ThrowHelper.InvalidOperation($"member '{MemberId}' no longer owns {seek.Partition.Id}: seek again");
             }
 
-            _cursors[index].Seek(seek.Offset);
+            SeekOwned(_owned[index], _cursors[index], seek.Offset);
         }
         catch (Exception ex)
         {
@@ -225,6 +226,7 @@ internal abstract partial class MemberWorker<T>
                 _owned[i].Partition.RemoveReaderParker(_parker);
                 ReleaseContext(_cursors[i]);
                 _failures.Forget(_cursors[i]);
+                _ = WithdrawHandedOut(_owned[i], _cursors[i]);
                 lost.Add(_owned[i].Id);
             }
         }

@@ -48,7 +48,7 @@ internal abstract partial class MemberWorker<T>
     private void Loop()
     {
         int idle = 0;
-        bool autoCommit = _options.CommitMode == CommitMode.AfterBatch;
+        bool autoCommit = CommitsAfterBatch;
         int maxBatch = _options.MaxBatchSize;
         int coalesceBelow = _options.CoalesceBelow;
         WaitStrategy wait = _options.WaitStrategy;
@@ -232,7 +232,9 @@ internal abstract partial class MemberWorker<T>
             // Re-check after announcing (process-wide barrier in EnterReaderPark): a publish that our check misses
             // sees the flag and unparks us.
             bool ready = Volatile.Read(ref _requestedVersion) != _appliedLocal;
-            for (int i = 0; i < owned.Length && !ready; i++)
+            // A member that cannot take events (a pull member's full hand-off) parks even with events available: the take
+            // that makes room unparks it (Wake), and the parker's permit covers a take between this check and the park.
+            for (int i = 0; i < owned.Length && !ready && CanTakeEvents; i++)
             {
                 ready = cursors[i].Available() >= cursors[i].Position;
             }

@@ -265,6 +265,45 @@ internal abstract partial class MemberWorker<T>
     /// <summary>The member's group.</summary>
     protected ConsumerGroup<T> Group => _group;
 
+    /// <summary>
+    /// True when the loop commits each partition's position after its batch (<see cref="CommitMode.AfterBatch"/>). Read
+    /// once, when the loop starts. A pull member commits what its user consumed instead, never what it only copied.
+    /// </summary>
+    protected virtual bool CommitsAfterBatch => _options.CommitMode == CommitMode.AfterBatch;
+
+    /// <summary>
+    /// False while the member cannot take more events (a pull member's full hand-off): it then parks even though events
+    /// are available, until <see cref="Wake"/>. Worker thread, park path only.
+    /// </summary>
+    protected virtual bool CanTakeEvents => true;
+
+    /// <summary>
+    /// A partition leaves this member (revoked, lost or fenced): withdraws what was handed out but not handled, and returns
+    /// the next offset after what was handled, which a revocation in good order commits. Worker thread.
+    /// </summary>
+    /// <param name="partition">The partition.</param>
+    /// <param name="cursor">The member's own cursor of it.</param>
+    /// <returns>The offset to commit; by default the cursor's position (the handler handled everything dispatched).</returns>
+    protected virtual long WithdrawHandedOut(GroupPartition<T> partition, ReadCursor<T> cursor) => cursor.Position;
+
+    /// <summary>Applies a seek of an owned partition. Worker thread; throws as <see cref="ReadCursor{T}.Seek"/>.</summary>
+    /// <param name="partition">The partition.</param>
+    /// <param name="cursor">The member's own cursor of it.</param>
+    /// <param name="offset">The offset to move to.</param>
+    protected virtual void SeekOwned(GroupPartition<T> partition, ReadCursor<T> cursor, long offset) => cursor.Seek(offset);
+
+    /// <summary>Unparks the worker (a pull member whose user made room in its hand-off). Any thread.</summary>
+    protected void Wake() => _parker.Unpark();
+
+    /// <summary>
+    /// The session watchdog's poll-interval check of a member whose user polls it (a pull consumer): why it is declared
+    /// failed (its user did not call Consume for <paramref name="maxPollInterval"/>), or null. Called under the group's
+    /// rebalance lock (one caller at a time).
+    /// </summary>
+    /// <param name="maxPollInterval">The group's <see cref="ConsumerGroupOptions.MaxPollInterval"/>.</param>
+    /// <returns>Null: a push member's thread is its own poller, checked through <see cref="Heartbeat"/>.</returns>
+    public virtual Exception? PollOverdue(TimeSpan maxPollInterval) => null;
+
     /// <summary>Hands up to <paramref name="max"/> events of one partition to the handler; returns offsets passed.</summary>
     protected abstract int Dispatch(ReadCursor<T> cursor, int max);
 

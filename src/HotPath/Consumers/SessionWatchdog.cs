@@ -14,6 +14,8 @@ namespace HotPath.Consumers;
 /// <c>MaxBatchSize</c> events from each partition it owns). A member whose heartbeat stands still for the poll interval
 /// spends too long on one pass.</item>
 /// </list>
+/// A pull consumer (<see cref="GroupConsumer{T}"/>) is polled by its caller, not by its thread: its poll interval is
+/// checked on the caller's calls instead (<see cref="MemberWorker{T}.PollOverdue"/>, first).
 /// </summary>
 /// <remarks>
 /// <para>Memory ordering: both signals are written by the member's thread with plain or release stores and read here
@@ -94,7 +96,12 @@ internal sealed class SessionWatchdog<T> : IDisposable
         long now = Environment.TickCount64;
         Exception? reason = null;
         bool owns = OwnsAny(worker);
-        if (worker.HasExited && owns)
+        if (worker.PollOverdue(_maxPollInterval) is Exception overdue)
+        {
+            // A pull consumer whose user stopped calling Consume (Kafka's max.poll.interval.ms), whatever its thread does.
+            reason = overdue;
+        }
+        else if (worker.HasExited && owns)
         {
             reason = worker.Fault ?? new InvalidOperationException($"the thread of member '{worker.MemberId}' ended while it owned partitions");
         }
