@@ -171,6 +171,30 @@ public sealed class EventContextTests
     }
 
     [Fact]
+    public void Commit_ThroughTheContextThenTheHandlerThrows_TheErrorPolicyRetriesAndTheMemberKeepsRunning()
+    {
+        using var topic = CreateTopic("orders");
+        var options = Options("commit-then-throw") with { ErrorPolicy = new ErrorPolicy { MaxAttempts = 3, InitialBackoff = TimeSpan.Zero } };
+        using var group = new ConsumerGroup<TestEvent>(topic, options);
+        // Published before the join: offsets 0..9 arrive as one batch, so offset 5 fails after earlier events of its batch.
+        for (int i = 0; i < 10; i++)
+        {
+            topic.PublishTo(0, new TestEvent(i));
+        }
+
+        var handler = new CommitThenThrowHandler(failAt: 5);
+        GroupMember<TestEvent> member = group.Join(handler);
+
+        Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("orders", 0) == 10 || member.State != MemberState.Running, Timeout));
+        // The handler committed through offset 5 and threw: the loop's own commit after the batch must not refuse the
+        // position it is left at (5, below the committed 6) and fault the member; the error policy retries offset 5.
+        Assert.Equal(MemberState.Running, member.State);
+        Assert.Null(member.Fault);
+        Assert.True(SpinWait.SpinUntil(() => group.GetCommittedOffset("orders", 0) == 10, Timeout));
+        Assert.Equal([0, 1, 2, 3, 4, 5, 5, 6, 7, 8, 9], handler.Offsets);
+    }
+
+    [Fact]
     public void Join_ContextHandler_AllocatesNothingPerEvent()
     {
         const long Events = 1_000_000;
@@ -293,6 +317,25 @@ public sealed class EventContextTests
         {
             error = e;
             return true;
+        }
+    }
+
+    /// <summary>Commits through the context at <c>failAt</c> and then throws, once; records every offset it is called with.</summary>
+    private sealed class CommitThenThrowHandler(long failAt) : IContextHandler<TestEvent>
+    {
+        private readonly ConcurrentQueue<long> _offsets = new();
+        private int _thrown;
+
+        public long[] Offsets => [.. _offsets];
+
+        public void OnEvent(ref readonly TestEvent @event, in EventContext context)
+        {
+            _offsets.Enqueue(context.Offset);
+            if (context.Offset == failAt && Interlocked.Exchange(ref _thrown, 1) == 0)
+            {
+                context.Commit();
+                throw new InvalidOperationException("fails once after committing through its context");
+            }
         }
     }
 
