@@ -405,7 +405,17 @@ internal sealed partial class ReadCursor<T> : ITransactionalCursor
     }
 
     /// <summary>Commits everything handed out so far; false when the cursor was fenced. Reading thread.</summary>
-    public bool TryCommitPosition() => TryCommit(_position);
+    /// <remarks>
+    /// The position may lie below the committed offset: a handler committed through its context (or the group's
+    /// <c>Commit</c>) past the event that then failed, and the loop stopped at that event. Nothing moves then (the
+    /// committed offset never goes back), and the error policy goes on with the failed event.
+    /// </remarks>
+    public bool TryCommitPosition()
+    {
+        // Acquire: as in TryCommit (the handler's own commit on this thread, or a transaction's from another). Sealed lies
+        // far below any position, so a fenced cursor goes on to TryCommit, which reports it.
+        return _position < _committed.Read() || TryCommit(_position);
+    }
 
     /// <summary>
     /// Commits <paramref name="nextOffset"/>, which must lie between the committed offset and the position; false,
