@@ -157,11 +157,13 @@ internal sealed class PullHandoff<T>
             // The slots written above become visible with the lock's release to every consuming thread that takes it.
             _tail = tail + count;
             state.Add(count, state.Cursor.Position);
-            if (_autoCommit && state.Outstanding == 0 && !state.Withdrawn)
+            if (_autoCommit && state.Outstanding == 0 && !state.Withdrawn && !ReferenceEquals(_pendingCommit, state))
             {
                 // Everything copied was taken and the cursor stepped over offsets without events: commit past them now, or a
-                // partition that ends in gaps or aborted transactions would never be committed to its end. False: fenced,
-                // the next pass drops the partition.
+                // partition that ends in gaps or aborted transactions would never be committed to its end. Not while the
+                // partition's latest take awaits its commit (its caller may still be handling it): the next call commits
+                // Consumed then, which Add moved past the stepped-over offsets. False: fenced, the next pass drops the
+                // partition.
                 _ = CommitLocked(state, state.Consumed);
             }
 
@@ -430,6 +432,14 @@ internal sealed class PullHandoff<T>
                 state.Take(entry.Offset);
                 if (_autoCommit)
                 {
+                    if (_pendingCommit is { } earlier && !ReferenceEquals(earlier, state))
+                    {
+                        // Another partition's take, returned by an earlier call that took while waiting (calls on several
+                        // threads): this call is its next one, so commit it now; replaced unseen, it would stay
+                        // uncommitted until a revocation (and a partition ending there would never drain). False: fenced.
+                        _ = CommitLocked(earlier, earlier.Consumed);
+                    }
+
                     _pendingCommit = state;
                 }
             }
