@@ -58,7 +58,9 @@ public readonly struct EventContext
     /// <remarks>
     /// Call it from the handler call that received this context: on the member's thread, or for an asynchronous handler
     /// from its continuations until the call's task completes. Committing an offset at or below the committed one moves
-    /// nothing. Thread-safety: the handler's own call only.
+    /// nothing. A commit hands the covered slots back to the writers: a synchronous handler must not read the event (or
+    /// the span) it got by reference after its <c>Commit()</c>, since a writer may already be reusing the slot. Copy what
+    /// it needs first. Thread-safety: the handler's own call only.
     /// </remarks>
     /// <exception cref="InvalidOperationException">Nothing was committed: the member no longer owns the partition (it
     /// was revoked or lost, as Kafka's <c>CommitFailedException</c> after a rebalance), it was declared failed (fenced),
