@@ -85,15 +85,18 @@ public sealed partial class Partition<T>
     }
 
     /// <summary>
-    /// Multi-writer claim: a CAS on the cursor. A slot is handed to the claim of offset <c>o</c> only once its previous
-    /// occupant <c>o - capacity</c> was published (or abandoned, which publishes a gap): gated, because a lossless
-    /// reader passed it (readers pass published offsets only); ungated, because its availability entry says so.
+    /// Multi-writer claim: a CAS on the cursor, or while one thread owns the writer bias (see Partition.Bias.cs), that
+    /// thread's plain store. A slot is handed to the claim of offset <c>o</c> only once its previous occupant
+    /// <c>o - capacity</c> was published (or abandoned, which publishes a gap): gated, because a lossless reader passed
+    /// it (readers pass published offsets only); ungated, because its availability entry says so.
     /// </summary>
     private long ClaimMultiWriter(int count, long deadline, CancellationToken cancellationToken)
     {
         while (true)
         {
-            // Acquire: the latest claimed offset; the CAS below validates it.
+            // The owner's section holds no wait: every wait below leaves it first, and the claim starts over.
+            bool owned = EnterOwnedClaim();
+            // Acquire: the latest claimed offset; the CAS below validates it (the owner's own value while it owns the bias).
             long current = Volatile.Read(ref _cursor.Value);
             long last = current + count;
             bool ungated = false;
@@ -105,6 +108,7 @@ public sealed partial class Partition<T>
                 ungated = gating.Length == 0;
                 if (!ungated)
                 {
+                    LeaveOwnedClaim(owned);
                     if (!WaitForCapacity(last, deadline, cancellationToken))
                     {
                         return -1;
@@ -116,6 +120,7 @@ public sealed partial class Partition<T>
 
                 if (!PreviousLapPublished(current, last))
                 {
+                    LeaveOwnedClaim(owned);
                     if (!WaitForPreviousLap(current, last, deadline, cancellationToken))
                     {
                         return -1;
@@ -125,13 +130,20 @@ public sealed partial class Partition<T>
                 }
             }
 
+            if (owned)
+            {
+                // Only this thread moves the cursor while it owns the bias: no CAS. Ordering as the CAS's, see StoreOwnedClaim.
+                StoreOwnedClaim(last, ungated);
+                LeaveOwnedClaim(owned);
+            }
+
             // Full fence: the claim is visible to every thread before this writer touches the slots, and
             // this writer's later read of _gating cannot move before it (the ungated check below). The acquire reads
             // of the previous occupants' entries (PreviousLapPublished) come before it too: their writers' slot
             // stores happen before ours. Another claim of these offsets fails its CAS, and the claim of an offset one
             // lap later waits for our publication: from here to PublishCore this writer alone owns the slots. (x64:
             // lock cmpxchg; ARM64: casal, or an ldaxr/stlxr loop, followed by dmb ish: a full fence on both.)
-            if (Interlocked.CompareExchange(ref _cursor.Value, last, current) != current)
+            else if (Interlocked.CompareExchange(ref _cursor.Value, last, current) != current)
             {
                 continue;
             }
@@ -226,7 +238,7 @@ public sealed partial class Partition<T>
     /// <summary>
     /// The highest offset a writer may be writing now (claimed, maybe not published). A lossy reader's copy of offset
     /// <c>x</c> is intact when, read after the copy and a full fence, <c>WriterReach() &lt; x + capacity</c>.
-    /// Multi-writer: the CAS-claimed cursor (the CAS orders the claim before the slot stores). Single writer: the announced
+    /// Multi-writer: the claimed cursor (the CAS, or the bias owner's store, orders the claim before the slot stores). Single writer: the announced
     /// reach (see <see cref="AnnounceReach"/>). Never decreases. Acquire reads, pairing with the CAS and the announce.
     /// </summary>
     internal long WriterReach() =>

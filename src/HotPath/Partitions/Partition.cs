@@ -16,7 +16,7 @@ namespace HotPath.Partitions;
 /// Fields and their writers:</para>
 /// <list type="bullet">
 /// <item><c>_cursor</c>: single-writer mode, the last published offset, written (release) by the one writer
-/// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS, and each slot's
+/// after it filled the slots; multi-writer mode, the last <i>claimed</i> offset, advanced by CAS (or by the bias owner's store, see <c>_bias</c>), and each slot's
 /// publication is then its own <c>_available</c> entry (the lap of the offset last published there, written with
 /// release; -1 before the first).</item>
 /// <item><c>_writerNext</c>: single-writer mode only, the writer's reach, the offset after the highest ever claimed
@@ -28,6 +28,9 @@ namespace HotPath.Partitions;
 /// <c>_writerNext != _writerPublished + 1</c>.</item>
 /// <item><c>_writerResume</c>: single-writer mode only, writer-owned and plain, off the hot path: the next offset to
 /// claim while below the reach after an abandoned claim gave offsets back, else <c>NoResume</c>.</item>
+/// <item><c>_bias</c>, <c>_ownerClaiming</c>: multi-writer mode only, the writer bias: the one thread that has claimed so
+/// far moves the cursor with plain stores inside a short section flagged by <c>_ownerClaiming</c>, until a second thread
+/// revokes the bias for good (see Partition.Bias.cs).</item>
 /// <item><c>_claimAnnounce</c>: single-writer mode only, the highest offset claimed while ungated (never decreases),
 /// for a reader that registers concurrently (see <c>WaitForCapacity</c>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
@@ -103,6 +106,8 @@ public sealed partial class Partition<T> : IDisposable
     private PaddedLong _publishWakeNeeded;
     private PaddedLong _writerWakeNeeded;
     private PaddedLong _publishedHint;
+    private PaddedLong _bias;
+    private PaddedLong _ownerClaiming;
 
     private Sequence[] _gating = [];
     private Parker[] _readerParkers = [];

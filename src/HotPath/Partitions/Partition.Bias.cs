@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+
+namespace HotPath.Partitions;
+
+/// <content>
+/// Writer bias: a multi-writer partition that has seen one publishing thread only claims without an atomic
+/// read-modify-write, until a second thread publishes.
+/// </content>
+/// <remarks>
+/// <para><b>Why.</b> A multi-writer claim CASes the cursor. A locked instruction is a full fence: it waits until the
+/// writer's earlier stores (the previous slot and its availability entry, lines the reader has just read) are written
+/// back, so with a busy reader every claim stalls on a cache-line round trip that a single writer's plain store never
+/// waits for. Most multi-writer partitions (the default mode) have one publishing thread at a time, or for long
+/// stretches: the bias gives that thread the single writer's claim.</para>
+/// <para><b>States</b> of <c>_bias</c>: <see cref="BiasNone"/> (nobody claimed yet), a managed thread id (the owner;
+/// only it moves the cursor), <see cref="BiasRevoking"/>, <see cref="BiasShared"/> (every writer CASes, for the
+/// partition's lifetime). The first claiming thread takes the bias with a CAS from None; any other thread that claims
+/// revokes it: CAS owner -> Revoking, a process-wide barrier, a wait until the owner is outside its claim section
+/// (<c>_ownerClaiming</c> is 0), then Shared. Threads that find Revoking wait for Shared.</para>
+/// <para><b>Memory ordering.</b> The owner's claim section is an asymmetric Dekker's fast side: it stores
+/// <c>_ownerClaiming = 1</c>, then re-reads <c>_bias</c> with no fence in between (x64: a plain store and a plain load,
+/// which TSO may reorder; ARM64: stlr then ldar/ldapr, which ldapr does not order either). The revoker's slow side
+/// stores Revoking (a CAS, full fence), then runs <see cref="Interlocked.MemoryBarrierProcessWide"/> (membarrier or
+/// FlushProcessWriteBuffers: every running thread of the process executes a full fence at some point of its program),
+/// then reads <c>_ownerClaiming</c>. That point splits the owner's program: if the owner's re-read is before it, its
+/// store of 1 is too, and the revoker's read after the barrier sees 1 (or the 0 the owner stores when it leaves, after
+/// its cursor store) and waits; if the re-read is after it, it sees Revoking and the owner leaves without claiming. So
+/// the owner never moves the cursor after the revoker read 0. The owner leaves with a release store of 0, after its
+/// cursor store: the revoker's acquire read of 0 makes that cursor value visible, its release store of Shared passes
+/// it on to every thread that reads Shared (acquire) before its CAS, so CASes continue from the owner's last claim.</para>
+/// <para>The section is short and never waits (<c>ClaimMultiWriter</c> leaves it before any wait), so a revoker waits
+/// for a few instructions of the owner, or for the scheduler when the owner was preempted inside them. A managed
+/// thread id is reused only after its thread ended, which cannot happen inside a section (nothing in it throws).</para>
+/// </remarks>
+public sealed partial class Partition<T>
+{
+    private const long BiasNone = 0;
+    private const long BiasRevoking = -1;
+    private const long BiasShared = -2;
+
+    /// <summary>
+    /// Multi-writer: enters the owner's claim section and returns true when the calling thread owns the bias (taking it
+    /// when nobody claimed yet); returns false, with the bias shared, otherwise (revoking it first if another thread
+    /// owns it). The caller leaves a true section with <see cref="LeaveOwnedClaim"/> before it waits or returns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool EnterOwnedClaim()
+    {
+        // Acquire (plain on x64): the bias, usually a line no one writes any more.
+        long bias = Volatile.Read(ref _bias.Value);
+        if (bias == BiasShared)
+        {
+            return false;
+        }
+
+        if (bias == Environment.CurrentManagedThreadId)
+        {
+            // Dekker, fast side (see the type's remarks): announce, then re-read without a fence.
+            Volatile.Write(ref _ownerClaiming.Value, 1);
+            if (Volatile.Read(ref _bias.Value) == bias)
+            {
+                return true;
+            }
+
+            // Revoked under us: we moved nothing; let the revoker go on.
+            Volatile.Write(ref _ownerClaiming.Value, 0);
+        }
+
+        return EnterOwnedClaimSlow();
+    }
+
+    /// <summary>Leaves the owner's claim section (release: the cursor stored in it is visible to the revoker).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LeaveOwnedClaim(bool owned)
+    {
+        if (owned)
+        {
+            Volatile.Write(ref _ownerClaiming.Value, 0);
+        }
+    }
+
+    /// <summary>Takes the bias when nobody holds it, else revokes it or waits for its revocation; see the type's remarks.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterOwnedClaimSlow()
+    {
+        long me = Environment.CurrentManagedThreadId;
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            long bias = Volatile.Read(ref _bias.Value);
+            if (bias == BiasShared)
+            {
+                return false;
+            }
+
+            if (bias == me)
+            {
+                // Taken by this thread (below, or earlier and re-checked): enter as the fast path does.
+                Volatile.Write(ref _ownerClaiming.Value, 1);
+                if (Volatile.Read(ref _bias.Value) == me)
+                {
+                    return true;
+                }
+
+                Volatile.Write(ref _ownerClaiming.Value, 0);
+                continue;
+            }
+
+            if (bias == BiasNone)
+            {
+                // Full fence (CAS). Nobody has moved the cursor yet: the first claimer owns it from here.
+                Interlocked.CompareExchange(ref _bias.Value, me, BiasNone);
+                continue;
+            }
+
+            if (bias == BiasRevoking)
+            {
+                // Another thread revokes: it waits for a few of the owner's instructions at most.
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+
+            // Another thread owns the bias: revoke it (full fence, CAS; a second revoker fails here and waits above).
+            if (Interlocked.CompareExchange(ref _bias.Value, BiasRevoking, bias) != bias)
+            {
+                continue;
+            }
+
+            Interlocked.MemoryBarrierProcessWide();
+            // Acquire: pairs with the owner's release store of 0 when it leaves, after its cursor store.
+            while (Volatile.Read(ref _ownerClaiming.Value) != 0)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
+            // Release: threads that read Shared see the owner's last cursor store (see the type's remarks).
+            Volatile.Write(ref _bias.Value, BiasShared);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The owner's claim of (current, last]: stores the cursor, which only the owner moves while it holds the bias. A
+    /// gated claim needs what a single writer's announce needs: the claim ordered before the slot stores for lossy
+    /// readers (x64 TSO: a release store; ARM64: an exchange, a full fence). An ungated claim needs a full fence before the
+    /// caller re-reads the gating array, as the CAS gives (Dekker with a registering reader, see ClaimMultiWriter).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StoreOwnedClaim(long last, bool ungated)
+    {
+        if (ungated || s_storesMayReorder)
+        {
+            Interlocked.Exchange(ref _cursor.Value, last);
+        }
+        else
+        {
+            Volatile.Write(ref _cursor.Value, last);
+        }
+    }
+
+    /// <summary>Tests: true while a thread owns the bias (no second thread has claimed yet).</summary>
+    internal bool IsWriterBiased => Volatile.Read(ref _bias.Value) > 0;
+}
