@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using HotPath.Internal;
 
 namespace HotPath.Partitions;
 
@@ -12,7 +13,8 @@ namespace HotPath.Partitions;
 /// back, so with a busy reader every claim stalls on a cache-line round trip that a single writer's plain store never
 /// waits for. Most multi-writer partitions (the default mode) have one publishing thread at a time, or for long
 /// stretches: the bias gives that thread the single writer's claim.</para>
-/// <para><b>States</b> of <c>_bias</c>: <see cref="BiasNone"/> (nobody claimed yet), a managed thread id (the owner;
+/// <para><b>States</b> of <c>_bias</c>: <see cref="BiasNone"/> (nobody claimed yet), a thread's
+/// <see cref="WriterIdentity"/> number (the owner;
 /// only it moves the cursor), <see cref="BiasRevoking"/>, <see cref="BiasShared"/> (every writer CASes, for the
 /// partition's lifetime). The first claiming thread takes the bias with a CAS from None; any other thread that claims
 /// revokes it: CAS owner -> Revoking, a process-wide barrier, a wait until the owner is outside its claim section
@@ -29,8 +31,9 @@ namespace HotPath.Partitions;
 /// cursor store: the revoker's acquire read of 0 makes that cursor value visible, its release store of Shared passes
 /// it on to every thread that reads Shared (acquire) before its CAS, so CASes continue from the owner's last claim.</para>
 /// <para>The section is short and never waits (<c>ClaimMultiWriter</c> leaves it before any wait), so a revoker waits
-/// for a few instructions of the owner, or for the scheduler when the owner was preempted inside them. A managed
-/// thread id is reused only after its thread ended, which cannot happen inside a section (nothing in it throws).</para>
+/// for a few instructions of the owner, or for the scheduler when the owner was preempted inside them. Nothing in a
+/// section throws, so a section always ends; an owner thread that ended simply never claims again (its number is never
+/// reused), and the next thread that claims revokes its bias as it would revoke a live owner's.</para>
 /// </remarks>
 public sealed partial class Partition<T>
 {
@@ -53,7 +56,7 @@ public sealed partial class Partition<T>
             return false;
         }
 
-        if (bias == Environment.CurrentManagedThreadId)
+        if (bias == WriterIdentity.Current)
         {
             // Dekker, fast side (see the type's remarks): announce, then re-read without a fence.
             Volatile.Write(ref _ownerClaiming.Value, 1);
@@ -83,7 +86,7 @@ public sealed partial class Partition<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterOwnedClaimSlow()
     {
-        long me = Environment.CurrentManagedThreadId;
+        long me = WriterIdentity.Current;
         var spinner = default(SpinWait);
         while (true)
         {

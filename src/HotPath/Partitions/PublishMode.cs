@@ -8,6 +8,11 @@ namespace HotPath.Partitions;
 /// when any thread may publish: offsets are claimed with a compare-and-swap and published per slot, so
 /// readers see events in offset order even when writers finish out of order. Breaking the single-writer
 /// promise corrupts the partition silently (two events with one offset): when in doubt, use MultiWriter.
+/// <para>A multi-writer partition is biased towards the first thread that publishes into it: as long as no other
+/// thread has published there, that thread claims without a compare-and-swap, nearly at the single writer's cost. The
+/// first publish from a second thread revokes the bias (once, about a microsecond: a process-wide memory barrier) and
+/// from then on every writer uses the compare-and-swap. A thread-pool continuation that publishes counts as another
+/// thread.</para>
 /// </remarks>
 public enum PublishMode
 {
