@@ -37,6 +37,8 @@ internal sealed class ClaimModelRun : IDisposable
     private readonly List<ModelGroup> _groups = [];
     private readonly ManualResetEventSlim _lossyRunning = new(true);
     private long _nextValue;
+    private int _claimingThreads;
+    private bool _testThreadClaimed;
 
     public ClaimModelRun(ClaimScenario scenario)
     {
@@ -115,6 +117,7 @@ internal sealed class ClaimModelRun : IDisposable
                 // One slot per writer: a claim at Next would reuse the slot of a held claim one lap back.
                 if (_held.Count < ClaimScenario.MaxHeld && !SlotHeld(Next))
                 {
+                    _claimingThreads++;
                     var holder = new ClaimHolder(_partition);
                     Assert.True(holder.Offset == Next, $"held claim got offset {holder.Offset}, the model expects {Next}");
                     _held.Add(holder);
@@ -156,6 +159,7 @@ internal sealed class ClaimModelRun : IDisposable
     {
         for (int i = 0; i < count; i++)
         {
+            TestThreadClaims();
             var @event = new CheckedEvent(_nextValue);
             long offset;
             if (SlotHeld(Next))
@@ -193,6 +197,7 @@ internal sealed class ClaimModelRun : IDisposable
             return;
         }
 
+        TestThreadClaims();
         long deadline = Environment.TickCount64 + (long)Timeout.TotalMilliseconds;
         long first;
         if (count == 1)
@@ -232,6 +237,16 @@ internal sealed class ClaimModelRun : IDisposable
             {
                 _entries.Add(new Entry(EntryKind.Gap, -1));
             }
+        }
+    }
+
+    /// <summary>The test thread is about to try a claim: one more claiming thread for the model, the first time.</summary>
+    private void TestThreadClaims()
+    {
+        if (!_testThreadClaimed)
+        {
+            _testThreadClaimed = true;
+            _claimingThreads++;
         }
     }
 
@@ -303,6 +318,9 @@ internal sealed class ClaimModelRun : IDisposable
 
     private void CheckSoFar()
     {
+        // The writer bias (multi-writer): held by the first thread that tried to claim until a second thread tries.
+        bool biased = !_scenario.SingleWriter && _claimingThreads == 1;
+        Assert.True(_partition.IsWriterBiased == biased, $"writer bias {_partition.IsWriterBiased}, the model expects {biased} after {_claimingThreads} claiming threads");
         foreach (ModelGroup group in _groups)
         {
             List<(long Offset, CheckedEvent Event)> seen = group.Handler.Snapshot();
