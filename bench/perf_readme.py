@@ -43,6 +43,7 @@ SCENARIOS = OrderedDict([
 
 IMPLEMENTATIONS = OrderedDict([
     ("HotPathGroupPublish", "HotPath group (1 member), `Publish` per event"),
+    ("HotPathGroupClaim", "HotPath group (1 member), `Claim()` per event filled in place, then `Publish()`"),
     ("HotPathGroupClaimBatch", "HotPath group (1 member), `ClaimBatch(256)` filled in place"),
     ("HotPathGroupPublishBatch", "HotPath group (1 member), `PublishBatch` of 256-event spans"),
     ("HotPathSingleWriterPublish", "HotPath raw reader, single-writer, `Publish` per event"),

@@ -30,9 +30,13 @@ public static class LatencyHarness
         var rows = new List<string>();
         bool failed = false;
         bool canPin = Environment.ProcessorCount >= 2 && CpuAffinity.IsSupported;
+        // The machine's own floor and jitter first: the writer's loop timing itself, no hand-off to another thread.
+        Result floor = RunFloor(rate, seconds, canPin);
+        rows.Add(Row("Machine floor (no hand-off)", "—", canPin, rate, floor));
+        Console.WriteLine(rows[^1]);
         foreach (string impl in new[] { "HotPath", "Channel" })
         {
-            foreach (string wait in new[] { "Yielding", "Blocking" })
+            foreach (string wait in new[] { "BusySpin", "Yielding", "Blocking" })
             {
                 foreach (bool pinned in canPin ? new[] { false, true } : new[] { false })
                 {
@@ -50,6 +54,10 @@ public static class LatencyHarness
         text.AppendLine("Columns p50 to max: from the moment the writer calls publish to the handler. The last three columns time from the");
         text.AppendLine("*scheduled* send time instead, so a writer that falls behind (descheduled on a loaded machine) is charged for every");
         text.AppendLine("event it delays (no coordinated omission). Each receiver checks every sequence number; a gap or reorder fails the run.");
+        text.AppendLine("The *machine floor* row runs the writer's loop alone and records, at each send, the time from its timestamp to a second");
+        text.AppendLine("one taken right after: what two clock reads cost and, in the high percentiles, how long this machine itself stalls a");
+        text.AppendLine("running thread (interrupts, the hypervisor taking the vCPU) with no hand-off at all. HotPath's `BusySpin` rows turn");
+        text.AppendLine("batch coalescing off (`CoalesceBelow = 0`), as a latency-bound deployment would; the other HotPath rows keep the default.");
         text.AppendLine();
         text.AppendLine("| Implementation | Wait | Pinned | Events recorded | p50 | p90 | p99 | p99.9 | p99.99 | max | p50 from schedule | p99 from schedule | max from schedule | Check |");
         text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
@@ -104,6 +112,8 @@ public static class LatencyHarness
             GroupId = "latency",
             WaitStrategy = strategy,
             Cores = pinned ? [1] : null,
+            // BusySpin is the latency configuration: no coalescing pause after a small batch.
+            CoalesceBelow = wait == "BusySpin" ? 0 : BatchCoalescing.DefaultBelow,
         });
         GroupMember<LatencyEvent> member = group.Join(new RecordingHandler(recorder));
         Partition<LatencyEvent> partition = topic[0];
@@ -140,6 +150,10 @@ public static class LatencyHarness
                     received++;
                     idle = 0;
                 }
+                else if (wait == "BusySpin")
+                {
+                    Thread.SpinWait(1);
+                }
                 else if (wait == "Blocking")
                 {
                     // The channel's own blocking wait: park until the writer signals.
@@ -170,6 +184,15 @@ public static class LatencyHarness
         reader.Join(TimeSpan.FromSeconds(5));
         string pinNote = $"writer {writerPin ?? "cpu 0"}, reader {(pinned ? readerPin ?? "cpu 1" : "not pinned")}";
         return new Result(recorder.Histogram, recorder.FromSchedule, recorder.Error, pinNote);
+    }
+
+    /// <summary>The writer's loop alone: at each scheduled send, the time between its send timestamp and the next clock read.</summary>
+    private static Result RunFloor(int rate, double seconds, bool pinned)
+    {
+        var recorder = new Recorder(Count(rate, seconds));
+        string? writerPin = RunWriter(rate, recorder.Count, pinned, e => recorder.Accept(in e));
+        recorder.WaitDone(TimeSpan.FromSeconds(5));
+        return new Result(recorder.Histogram, recorder.FromSchedule, recorder.Error, $"writer {writerPin ?? "cpu 0"}");
     }
 
     private static long Count(int rate, double seconds) => Math.Max(1000, (long)(rate * seconds));

@@ -13,6 +13,9 @@ public enum PublishStyle
     /// <summary><c>Partition.Publish</c> per event.</summary>
     Single,
 
+    /// <summary><c>Partition.Claim</c> per event, filled in place, then <c>Publish</c>.</summary>
+    Claim,
+
     /// <summary><c>Partition.ClaimBatch</c> of <see cref="GroupPipe{TEvent}.BatchSize"/> slots, filled in place.</summary>
     ClaimBatch,
 
@@ -201,6 +204,9 @@ public sealed class GroupPipe<TEvent> : EventPipe
                 }
 
                 break;
+            case PublishStyle.Claim:
+                WriteClaims(partition, start, stride, count);
+                break;
             case PublishStyle.ClaimBatch:
                 WriteClaimBatches(partition, start, stride, count);
                 break;
@@ -311,6 +317,17 @@ public sealed class GroupPipe<TEvent> : EventPipe
             }
 
             publisher.Commit();
+        }
+    }
+
+    private static void WriteClaims(Partition<TEvent> partition, long start, int stride, int count)
+    {
+        long sequence = start;
+        for (int i = 0; i < count; i++, sequence += stride)
+        {
+            using EventClaim<TEvent> claim = partition.Claim();
+            claim.Event = TEvent.Create(sequence);
+            claim.Publish();
         }
     }
 
