@@ -142,6 +142,9 @@ public static class CurvesHarness
                 driver.Transfer(chunk);
             }
 
+            using var process = Process.GetCurrentProcess();
+            TimeSpan ownBefore = process.TotalProcessorTime;
+            double? machineBefore = MachineBusySeconds();
             long events = 0;
             long start = Stopwatch.GetTimestamp();
             double elapsed;
@@ -153,7 +156,11 @@ public static class CurvesHarness
             }
             while (elapsed < seconds);
 
-            return new RunResult(events / elapsed, null);
+            // What other processes took of the machine's cores meanwhile (the machine's busy time less this process's).
+            process.Refresh();
+            double own = (process.TotalProcessorTime - ownBefore).TotalSeconds;
+            double? others = MachineBusySeconds() - machineBefore - own;
+            return new RunResult(events / elapsed, null, others is double o ? Math.Max(0, o) / elapsed / Environment.ProcessorCount : null);
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or OperationCanceledException or ObjectDisposedException or ArgumentException)
         {
@@ -202,7 +209,7 @@ public static class CurvesHarness
         var text = new StringBuilder();
         text.AppendLine("# Curves: how cost grows with the work");
         text.AppendLine();
-        text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {Math.Min(0.02, seconds / 50) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
+        text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {Math.Min(0.02, seconds / 50) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Others' CPU: the share of the machine's cores that other processes used during the timed parts of the point's runs (busy time from `/proc/stat` less this process's own CPU time), median (min–max): a run with other work on the machine is slower, and the rows show which ones had it. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
         text.AppendLine();
         text.AppendLine("| | |");
         text.AppendLine("|---|---|");
@@ -229,9 +236,9 @@ public static class CurvesHarness
             }
 
             text.AppendLine(s.BytesPerSecond
-                ? Invariant($"| {s.Column} | HotPath events/s | HotPath MB/s | Channels events/s | Channels MB/s | HotPath / Channels |")
-                : Invariant($"| {s.Column} | HotPath events/s | Channels events/s | HotPath / Channels |"));
-            text.AppendLine(s.BytesPerSecond ? "|---:|---:|---:|---:|---:|---:|" : "|---:|---:|---:|---:|");
+                ? Invariant($"| {s.Column} | HotPath events/s | HotPath MB/s | Channels events/s | Channels MB/s | HotPath / Channels | Others' CPU |")
+                : Invariant($"| {s.Column} | HotPath events/s | Channels events/s | HotPath / Channels | Others' CPU |"));
+            text.AppendLine(s.BytesPerSecond ? "|---:|---:|---:|---:|---:|---:|---:|" : "|---:|---:|---:|---:|---:|");
             foreach (PointResult p in sweep.Points)
             {
                 string hotPath = Cell(p.HotPath, 1);
@@ -240,9 +247,11 @@ public static class CurvesHarness
                     ? "n/a"
                     : Spread(p.HotPath.Select((r, i) => r.EventsPerSecond / p.Channels[i].EventsPerSecond).ToArray(), "0.0#") + "x";
                 double mb = p.Point.EventBytes / 1e6;
+                double[] others = [.. p.HotPath.Concat(p.Channels).Select(r => r.OthersCpu).OfType<double>().Select(o => o * 100)];
+                string othersCell = others.Length == 0 ? "n/a" : Spread(others, "F0") + "%";
                 text.AppendLine(s.BytesPerSecond
-                    ? Invariant($"| {p.Point.Label} | {hotPath} | {Cell(p.HotPath, mb, "F0")} | {channels} | {Cell(p.Channels, mb, "F0")} | {ratio} |")
-                    : Invariant($"| {p.Point.Label} | {hotPath} | {channels} | {ratio} |"));
+                    ? Invariant($"| {p.Point.Label} | {hotPath} | {Cell(p.HotPath, mb, "F0")} | {channels} | {Cell(p.Channels, mb, "F0")} | {ratio} | {othersCell} |")
+                    : Invariant($"| {p.Point.Label} | {hotPath} | {channels} | {ratio} | {othersCell} |"));
             }
 
             foreach (RunResult failed in sweep.Points.SelectMany(p => p.HotPath.Concat(p.Channels)).Where(r => r.Error is not null))
@@ -277,7 +286,10 @@ public static class CurvesHarness
 
     private static string Rate(RunResult r) => r.Error is null ? SvgPlot.Quantity(r.EventsPerSecond) + "/s" : "FAILED";
 
-    private sealed record RunResult(double EventsPerSecond, string? Error);
+    /// <param name="EventsPerSecond">The rate of the timed part.</param>
+    /// <param name="Error">Why the run failed, or null.</param>
+    /// <param name="OthersCpu">The share of the machine's cores other processes used during the timed part (0 to 1), or null where unknown.</param>
+    private sealed record RunResult(double EventsPerSecond, string? Error, double? OthersCpu = null);
 
     private sealed record PointResult(CurvePoint Point)
     {

@@ -80,6 +80,32 @@ public static class RunReport
     }
 
     /// <summary>
+    /// CPU seconds the whole machine has spent busy (user, nice, system, irq, softirq) since boot, summed over its cores,
+    /// from Linux <c>/proc/stat</c> (clock ticks of 1/100 s); null elsewhere. Subtracting this process's own CPU time
+    /// from the difference of two readings gives what other processes took meanwhile.
+    /// </summary>
+    /// <returns>The busy seconds, or null.</returns>
+    public static double? MachineBusySeconds()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+            if (line is null)
+            {
+                return null;
+            }
+
+            long[] f = [.. line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => long.Parse(v, CultureInfo.InvariantCulture))];
+            // user nice system idle iowait irq softirq ...: busy = user + nice + system + irq + softirq.
+            return f.Length < 7 ? null : (f[0] + f[1] + f[2] + f[5] + f[6]) / 100.0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The data caches CPU 0 sees, e.g. "L1d 48 KiB, L2 1 MiB, L3 32 MiB": from Linux <c>/sys/devices/system/cpu/cpu0/cache</c>,
     /// else from <c>getconf</c> (the C library's CPUID decoding; under a hypervisor it reports what the hypervisor passes
     /// through), else "unknown".
