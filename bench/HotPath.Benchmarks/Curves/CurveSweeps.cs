@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using HotPath.Benchmarks.Throughput;
 using HotPath.Workers;
 
@@ -34,7 +36,7 @@ public static class CurveSweeps
             "Groups",
             "One writer publishes to one partition; N consumer groups of one member each read every event (events/s counts events *published*: each is handled N times). Channels: the writer writes each event into N bounded SPSC channels, one reader thread each.",
             false,
-            Pick(s_groups, smoke).Select(n => new CurvePoint(n, n.ToString(System.Globalization.CultureInfo.InvariantCulture), 8,
+            Pick(s_groups, smoke).Select(n => new CurvePoint(n, n.ToString(CultureInfo.InvariantCulture), 8,
                 () => new GroupPipe<Event8>(Topology.FanOut, n, WaitStrategy.Yielding),
                 () => new ChannelPipe<Event8>(singleReaderWriter: true, Topology.FanOut, n))).ToArray()),
         "partitions" => new CurveSweep(
@@ -43,7 +45,7 @@ public static class CurveSweeps
             "Partitions",
             "One writer publishes every event with `Topic.Publish(long key, in e)` (the topic hashes the key with its default XxHash3 partitioner); the keys go round robin over keys that hash to partitions 0 .. N-1, so every partition gets exactly 1/N of the events. **One** consumer group with **one** member owns all N partitions (the member's thread reads a batch from each in turn), so this curve shows what spreading one stream over more partitions costs one writer and one reader, not parallel scaling (see the pairs sweep for that). Channels: N bounded SPSC channels, the writer routes each event with the same partitioner call, one reader thread drains them all in turn (at most 1,024 from each).",
             false,
-            Pick(s_partitions, smoke).Select(n => new CurvePoint(n, n.ToString(System.Globalization.CultureInfo.InvariantCulture), 8,
+            Pick(s_partitions, smoke).Select(n => new CurvePoint(n, n.ToString(CultureInfo.InvariantCulture), 8,
                 () => new GroupPipe<Event8>(Topology.Keyed, n, WaitStrategy.Yielding),
                 () => new ChannelPipe<Event8>(singleReaderWriter: true, Topology.Keyed, n))).ToArray()),
         "sizes" => new CurveSweep(
@@ -68,7 +70,7 @@ public static class CurveSweeps
             "Pairs",
             "N independent writer → member pairs through one topic: writer *i* publishes to partition *i* with `Partition.Publish`, one consumer group with N members (range assignor: member *i* owns partition *i*); events/s is the total of all pairs. They share nothing but the topic object, so on a machine with 2N free cores the total would grow N-fold; this machine has 2 cores, so N = 1 already uses both and more pairs only time-slice. Channels: N bounded SPSC channels with a writer and a reader thread each.",
             false,
-            Pick(s_pairs, smoke).Select(n => new CurvePoint(n, n.ToString(System.Globalization.CultureInfo.InvariantCulture), 8,
+            Pick(s_pairs, smoke).Select(n => new CurvePoint(n, n.ToString(CultureInfo.InvariantCulture), 8,
                 n == 1
                     ? () => new GroupPipe<Event8>(Topology.OneToOne, 1, WaitStrategy.Yielding)
                     : () => new GroupPipe<Event8>(Topology.Partitioned, n, WaitStrategy.Yielding),
@@ -101,12 +103,12 @@ public static class CurveSweeps
     private static CurvePoint Size<TEvent>()
         where TEvent : unmanaged, IBenchEvent<TEvent>
     {
-        if (System.Runtime.CompilerServices.Unsafe.SizeOf<TEvent>() != TEvent.Size)
+        if (Unsafe.SizeOf<TEvent>() != TEvent.Size)
         {
-            throw new InvalidOperationException($"{typeof(TEvent).Name} is {System.Runtime.CompilerServices.Unsafe.SizeOf<TEvent>()} bytes, expected {TEvent.Size}");
+            throw new InvalidOperationException($"{typeof(TEvent).Name} is {Unsafe.SizeOf<TEvent>()} bytes, expected {TEvent.Size}");
         }
 
-        return new CurvePoint(TEvent.Size, TEvent.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), TEvent.Size,
+        return new CurvePoint(TEvent.Size, TEvent.Size.ToString(CultureInfo.InvariantCulture), TEvent.Size,
             () => new GroupPipe<TEvent>(Topology.OneToOne, 1, WaitStrategy.Yielding),
             () => new ChannelPipe<TEvent>(singleReaderWriter: true));
     }

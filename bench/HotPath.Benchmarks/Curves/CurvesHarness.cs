@@ -191,7 +191,7 @@ public static class CurvesHarness
         }
 
         var labels = sweep.Points.ToDictionary(p => (double)p.Point.X, p => p.Point.Label);
-        return SvgPlot.Draw(bytes ? sweep.Sweep.Title + ", MB/s" : sweep.Sweep.Title, sweep.Sweep.Column, bytes ? "MB/s (event bytes)" : "events/s published", x => labels[x], series);
+        return SvgPlot.Draw(bytes ? sweep.Sweep.Title + ", MB/s" : sweep.Sweep.Title, sweep.Sweep.Column, bytes ? "MB/s of event bytes" : "events/s published", x => labels[x], series);
     }
 
     private static string Report(

@@ -5,12 +5,6 @@ using static HotPath.Benchmarks.Reports.RunReport;
 
 namespace HotPath.Benchmarks.Curves;
 
-/// <summary>One series of a plot: a name, a colour and its points (x, median, min, max).</summary>
-/// <param name="Name">The legend's text.</param>
-/// <param name="Color">An SVG colour, e.g. <c>#1f77b4</c>.</param>
-/// <param name="Points">The points, in x order; min and max draw an error bar.</param>
-public sealed record PlotSeries(string Name, string Color, IReadOnlyList<(double X, double Median, double Min, double Max)> Points);
-
 /// <summary>
 /// A line plot as hand-written SVG 1.1 text (no plotting package): log2 x axis with a tick and label at every point's x,
 /// logarithmic y axis with ticks at 1, 2 and 5 times the powers of ten, one polyline per series with a marker per point
