@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Writes perf-results/README.md (to stdout) from one bench/run: the BenchmarkDotNet full JSON report (joined
-summary of every scenario), the latency table and the idle-CPU table.
+summary of every scenario), the latency table and the idle-CPU table, and a "Curves" section that links the latest
+curves report (`*-curves.md` of `bench/run --curves`) and its plots from the same folder.
 
 Usage: perf_readme.py REPORT.json LATENCY.md IDLE.md
+       perf_readme.py --update-curves README.md   (rewrites only the "Curves" section of README.md in place, from the
+                                                   latest curves report beside it; the other sections stay as they are)
 Run details (commit, machine, load, mode) come from BENCH_* environment variables set by bench/run.
 """
 import json
@@ -109,6 +112,50 @@ def parse_idle(path):
             if m:
                 rows[m.group(1)] = float(m.group(2))
     return rows
+
+
+CURVES_HEADING = "## Curves: how cost grows with the work"
+
+
+def curves_section(results_dir):
+    """The README's Curves section: the latest curves report in results_dir (file names start with the UTC stamp, so
+    the last in name order is the newest), its commit and date, and its plots; empty when there is none."""
+    reports = sorted(f for f in os.listdir(results_dir) if f.endswith("-curves.md"))
+    if not reports:
+        return []
+    name = reports[-1]
+    text = open(os.path.join(results_dir, name), encoding="utf-8").read()
+    commit = re.search(r"^\| Commit \| `([^`]*)` \|", text, re.M)
+    date = re.search(r"^\| Date \(UTC\) \| ([^|]*?) \|", text, re.M)
+    plots = re.findall(r"^!\[([^\]]*)\]\(([^)]+\.svg)\)", text, re.M)
+    out = [CURVES_HEADING, ""]
+    out.append(f"From `bench/run --curves` (latest report: [{name}]({name}), commit `{commit.group(1) if commit else '?'}`, "
+               f"{date.group(1) if date else 'date unknown'}): events/s for 1 to 16 consumer groups, 1 to 64 partitions fed "
+               "by one keyed writer, events of 8 to 1,024 bytes, ring capacities of 1K to 1M slots and 1 to 4 independent "
+               "writer → member pairs, each point against the same-run `System.Threading.Channels` baseline. The report has "
+               "the tables (medians, min–max, ratios), the machine and its caches, and where each curve bends and why "
+               "(which bends come from this 2-core machine, and what the design predicts on 16 or 64 cores).")
+    out.append("")
+    for title, svg in plots:
+        out.append(f"[![{title}]({svg})]({svg})")
+        out.append("")
+    return out
+
+
+def update_curves(readme_path):
+    """Replaces the Curves section of readme_path (up to the next level-2 heading) with the latest one, or appends it."""
+    section = curves_section(os.path.dirname(os.path.abspath(readme_path)))
+    lines = open(readme_path, encoding="utf-8").read().split("\n") if os.path.exists(readme_path) else []
+    if CURVES_HEADING in lines:
+        start = lines.index(CURVES_HEADING)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        lines[start:end] = section
+    else:
+        while lines and lines[-1] == "":
+            lines.pop()
+        lines += [""] + section
+    with open(readme_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines).rstrip("\n") + "\n")
 
 
 def main(report_path, latency_path, idle_path):
@@ -344,8 +391,13 @@ def main(report_path, latency_path, idle_path):
     w("")
     w(harness_table(idle_path, "idle"))
     w("")
+    for line in curves_section(os.path.dirname(os.path.abspath(report_path))):
+        w(line)
     sys.stdout.write("\n".join(out))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None, sys.argv[3] if len(sys.argv) > 3 else None)
+    if len(sys.argv) == 3 and sys.argv[1] == "--update-curves":
+        update_curves(sys.argv[2])
+    else:
+        main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None, sys.argv[3] if len(sys.argv) > 3 else None)

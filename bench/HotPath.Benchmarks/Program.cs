@@ -2,6 +2,7 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
 using System.Globalization;
+using HotPath.Benchmarks.Curves;
 using HotPath.Benchmarks.Journal;
 using HotPath.Benchmarks.Latency;
 
@@ -10,9 +11,23 @@ using HotPath.Benchmarks.Latency;
 //   idle [--seconds S] [--out FILE]                 idle CPU per wait strategy
 //   journal [--events N] [--seconds S] [--repeats R] [--dir DIR] [--out FILE] [--rows ROW,ROW] [--disk-budget-mib M]
 //                                                   durable topics vs a plain FileStream write and FasterLog, same disk
-if (args.Length > 0 && args[0] is "latency" or "idle" or "journal")
+//   curves [--seconds S] [--repeats R] [--out-dir DIR] [--sweeps fanout,partitions,sizes,capacities,pairs] [--smoke]
+//                                                   events/s per fan-out, partition count, event size, ring capacity and
+//                                                   independent pairs, HotPath vs Channels, markdown tables + SVG plots
+if (args.Length > 0 && args[0] is "latency" or "idle" or "journal" or "curves")
 {
     string? Option(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    if (args[0] == "curves")
+    {
+        return CurvesHarness.Run(
+            double.Parse(Option("--seconds") ?? "1", CultureInfo.InvariantCulture),
+            int.Parse(Option("--repeats") ?? "3", CultureInfo.InvariantCulture),
+            Option("--out-dir"),
+            Option("--sweeps")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? CurveSweeps.Names,
+            args.Contains("--smoke"),
+            "dotnet run -c Release --project bench/HotPath.Benchmarks -- " + string.Join(' ', args));
+    }
+
     if (args[0] == "journal")
     {
         return JournalHarness.Run(

@@ -5,6 +5,7 @@ using System.Text;
 using FASTER.core;
 using HdrHistogram;
 using HotPath.Durability;
+using static HotPath.Benchmarks.Reports.RunReport;
 
 namespace HotPath.Benchmarks.Journal;
 
@@ -188,7 +189,7 @@ public static class JournalHarness
         text.AppendLine(Invariant($"| .NET | {RuntimeInformation.FrameworkDescription} |"));
         text.AppendLine(Invariant($"| Disk | {FileSystem(root)}, {free / (1L << 30):N1} GiB free at start |"));
         text.AppendLine(Invariant($"| Frame CRC-32 | {(FrameChecksum.IsFolded ? "folded with 512-bit carry-less multiplies" : "System.IO.Hashing's (no 512-bit carry-less multiply here)")} |"));
-        text.AppendLine(Invariant($"| Load average (1/5/15 min) | {LoadAverage()} |"));
+        text.AppendLine(Invariant($"| Load average (1/5/15 min) | {LoadAverage()} (at the end) |"));
         if (sizing is not null)
         {
             text.AppendLine(Invariant($"| Sizing | {sizing} |"));
@@ -302,18 +303,6 @@ public static class JournalHarness
 
     private static double MBps(RunResult r) => r.Bytes / r.Seconds / 1e6;
 
-    private static string Spread(double[] values, string format) =>
-        values.Length == 1
-            ? values[0].ToString(format, CultureInfo.InvariantCulture)
-            : Invariant($"{Median(values).ToString(format, CultureInfo.InvariantCulture)} ({values.Min().ToString(format, CultureInfo.InvariantCulture)}–{values.Max().ToString(format, CultureInfo.InvariantCulture)})");
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = [.. values.Order()];
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
-
     private static LongHistogram? Merge(IEnumerable<LongHistogram?> histograms)
     {
         LongHistogram? merged = null;
@@ -333,60 +322,6 @@ public static class JournalHarness
 
     private static string Us(LongHistogram h, double percentile) =>
         (h.GetValueAtPercentile(percentile) * 1e6 / Stopwatch.Frequency).ToString("F0", CultureInfo.InvariantCulture);
-
-    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
-
-    private static string Commit()
-    {
-        try
-        {
-            string head = Git("rev-parse --short HEAD");
-            // Changes to tracked files mean the numbers are not exactly those of the commit: say so.
-            return Git("status --porcelain --untracked-files=no").Length > 0 ? $"{head} (with uncommitted changes)" : head;
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            return "unknown";
-        }
-    }
-
-    private static string Git(string arguments)
-    {
-        using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })
-            ?? throw new InvalidOperationException("git did not start");
-        string text = git.StandardOutput.ReadToEnd().Trim();
-        git.WaitForExit();
-        return git.ExitCode == 0 ? text : throw new InvalidOperationException($"git {arguments} exited {git.ExitCode}");
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            return line is null ? RuntimeInformation.ProcessArchitecture.ToString() : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-        }
-        catch (IOException)
-        {
-            return RuntimeInformation.ProcessArchitecture.ToString();
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return RuntimeInformation.ProcessArchitecture.ToString();
-        }
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (at the end)";
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return "unknown";
-        }
-    }
 
     /// <summary>The file system the run's folder is on: type and device (Linux), else the drive's format.</summary>
     private static string FileSystem(string path)

@@ -42,7 +42,7 @@ public enum PublishStyle
 }
 
 /// <summary>
-/// HotPath through consumer groups: one topic of <see cref="ThroughputBenchmark.Capacity"/>-slot partitions, and
+/// HotPath through consumer groups: one topic of <c>capacity</c>-slot partitions (<see cref="ThroughputBenchmark.Capacity"/> unless told), and
 /// groups whose members (struct handlers, each on the member's dedicated thread) check every event and report to a
 /// <see cref="DeliverySink"/> that a harness reader thread waits on.
 /// <list type="bullet">
@@ -50,6 +50,7 @@ public enum PublishStyle
 /// <item><see cref="Topology.FanOut"/>: 1 partition, 1 writer, <c>count</c> groups of 1 member: every group sees every event.</item>
 /// <item><see cref="Topology.TwoWriters"/>: 1 partition in multi-writer mode, 2 writers, 1 group of 1 member.</item>
 /// <item><see cref="Topology.Partitioned"/>: <c>count</c> partitions, writer <c>i</c> to partition <c>i</c>, 1 group of <c>count</c> members (range assignor: member <c>i</c> owns partition <c>i</c>).</item>
+/// <item><see cref="Topology.Keyed"/>: <c>count</c> partitions, 1 writer publishing with <c>Topic.Publish(long key, in e)</c>, the keys round robin over the partitions (<see cref="KeyedRouting"/>), 1 group of 1 member that owns them all.</item>
 /// </list>
 /// </summary>
 /// <typeparam name="TEvent">The event type.</typeparam>
@@ -73,6 +74,7 @@ public sealed class GroupPipe<TEvent> : EventPipe
     private readonly TEvent[] _buffer = new TEvent[BatchSize];
     private readonly TransactionCoordinator? _coordinator;
     private readonly TransactionalPublisher? _publisher;
+    private readonly KeyedRouting? _routing;
 
     /// <summary>Creates the topic and the groups, joins the members and waits for their assignment.</summary>
     /// <param name="topology">How writers, partitions and groups are connected.</param>
@@ -86,6 +88,7 @@ public sealed class GroupPipe<TEvent> : EventPipe
     /// <c>Blocking</c> waits, the default batch size) instead of <paramref name="wait"/>, the benchmark capacity and
     /// <paramref name="maxBatchSize"/>; one to one only.
     /// </param>
+    /// <param name="capacity">Slots per partition (ignored with <paramref name="defaults"/>).</param>
     public GroupPipe(
         Topology topology,
         int count,
@@ -93,7 +96,8 @@ public sealed class GroupPipe<TEvent> : EventPipe
         PublishStyle style = PublishStyle.Single,
         int maxBatchSize = 1024,
         IsolationLevel isolation = IsolationLevel.ReadCommitted,
-        bool defaults = false)
+        bool defaults = false,
+        int capacity = ThroughputBenchmark.Capacity)
     {
         if (defaults && topology != Topology.OneToOne)
         {
@@ -114,7 +118,9 @@ public sealed class GroupPipe<TEvent> : EventPipe
         _topology = topology;
         _count = count;
         _style = style;
-        int partitions = topology == Topology.Partitioned ? count : 1;
+        int partitions = topology is Topology.Partitioned or Topology.Keyed ? count : 1;
+        int membersPerGroup = topology == Topology.Partitioned ? count : 1;
+        _routing = topology == Topology.Keyed ? new KeyedRouting(count) : null;
         int groups = topology == Topology.FanOut ? count : 1;
         _topic = new Topic<TEvent>(defaults
             ? new TopicOptions { Name = "throughput" }
@@ -122,11 +128,11 @@ public sealed class GroupPipe<TEvent> : EventPipe
             {
                 Name = "throughput",
                 PartitionCount = partitions,
-                Capacity = ThroughputBenchmark.Capacity,
+                Capacity = capacity,
                 PublishMode = topology == Topology.TwoWriters ? PublishMode.MultiWriter : PublishMode.SingleWriter,
                 WaitStrategy = wait,
             });
-        _sinks = [.. Enumerable.Range(0, groups * partitions).Select(_ => new DeliverySink())];
+        _sinks = [.. Enumerable.Range(0, groups * membersPerGroup).Select(_ => new DeliverySink())];
         for (int g = 0; g < groups; g++)
         {
             var group = new ConsumerGroup<TEvent>(_topic, defaults
@@ -140,22 +146,32 @@ public sealed class GroupPipe<TEvent> : EventPipe
                     Isolation = isolation,
                 });
             _groups.Add(group);
-            for (int p = 0; p < partitions; p++)
+            for (int p = 0; p < membersPerGroup; p++)
             {
-                DeliverySink sink = _sinks[(g * partitions) + p];
+                DeliverySink sink = _sinks[(g * membersPerGroup) + p];
                 GroupMember<TEvent> member = topology switch
                 {
                     Topology.TwoWriters => group.Join(new SinkHandler<TwoWriterCheck<TEvent>>(new(0), sink), $"m{p}"),
                     Topology.Partitioned => group.Join(new SinkHandler<StridedCheck<TEvent>>(new(p, count), sink), $"m{p}"),
+                    Topology.Keyed => group.Join(new SinkHandler<KeyedCheck<TEvent>>(new(0, count), sink), $"m{p}"),
                     _ => group.Join(new SinkHandler<SequenceCheck<TEvent>>(new(0), sink), $"m{p}"),
                 };
             }
 
-            // The range assignor gives member "m{p}" partition p; the checks above rely on it.
+            // The range assignor gives member "m{p}" partition p (the only member of a keyed group every partition); the
+            // checks above rely on it.
             foreach (GroupMember<TEvent> member in group.Members)
             {
                 int expected = int.Parse(member.MemberId.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
-                if (member.Assignment.Count != 1 || member.Assignment[0].Partition != expected)
+                if (topology == Topology.Keyed)
+                {
+                    if (member.Assignment.Count != partitions)
+                    {
+                        throw new InvalidOperationException(
+                            $"member {member.MemberId} of {group.GroupId} owns [{string.Join(", ", member.Assignment)}], expected all {partitions} partitions");
+                    }
+                }
+                else if (member.Assignment.Count != 1 || member.Assignment[0].Partition != expected)
                 {
                     throw new InvalidOperationException(
                         $"member {member.MemberId} of {group.GroupId} owns [{string.Join(", ", member.Assignment)}], expected partition {expected}");
@@ -193,6 +209,12 @@ public sealed class GroupPipe<TEvent> : EventPipe
     /// <inheritdoc/>
     public override void Write(int writer, long start, int stride, int count)
     {
+        if (_topology == Topology.Keyed)
+        {
+            WriteKeyed(start, stride, count);
+            return;
+        }
+
         Partition<TEvent> partition = _topic[_topology == Topology.Partitioned ? writer : 0];
         switch (_style)
         {
@@ -253,6 +275,18 @@ public sealed class GroupPipe<TEvent> : EventPipe
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>The keyed writer: <c>Topic.Publish(long key, in e)</c> per event, the topic hashing the key.</summary>
+    private void WriteKeyed(long start, int stride, int count)
+    {
+        Topic<TEvent> topic = _topic;
+        KeyedRouting routing = _routing!;
+        long sequence = start;
+        for (int i = 0; i < count; i++, sequence += stride)
+        {
+            topic.Publish(routing.KeyFor(sequence), TEvent.Create(sequence));
         }
     }
 

@@ -146,6 +146,60 @@ public struct TwoWriterCheck<TEvent> : IDeliveryCheck<TEvent>
     public readonly bool Reached(long end) => _even >= end && _odd >= end;
 }
 
+/// <summary>
+/// One keyed writer's events spread over <c>N</c> partitions round robin (<see cref="KeyedRouting"/>), read by one
+/// reader from all of them: partition <c>p</c>'s events must arrive in order (<c>p, p + N, ...</c>) and intact; the
+/// interleaving of partitions is free. Since each partition's events arrive in order and the writer publishes nothing at
+/// or past the end before the reader reached it, the reader is done once it has received <c>end - first</c> events.
+/// </summary>
+/// <typeparam name="TEvent">The event type.</typeparam>
+public struct KeyedCheck<TEvent> : IDeliveryCheck<TEvent>
+    where TEvent : unmanaged, IBenchEvent<TEvent>
+{
+    private readonly long[] _expected;
+    private readonly long _mask;
+    private long _received;
+    private long _sum;
+
+    /// <summary>Starts expecting, in partition <c>p</c>, the first sequence number from <paramref name="first"/> on that is <c>p</c> mod <paramref name="partitions"/>.</summary>
+    /// <param name="first">The first sequence number.</param>
+    /// <param name="partitions">The partition count, a power of two.</param>
+    public KeyedCheck(long first, int partitions)
+    {
+        _mask = partitions - 1;
+        _expected = new long[partitions];
+        for (int p = 0; p < partitions; p++)
+        {
+            _expected[p] = first + ((p - first) & _mask);
+        }
+
+        _received = first;
+    }
+
+    /// <inheritdoc/>
+    public readonly long Sum => _sum;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Accept(in TEvent @event)
+    {
+        long sequence = @event.Sequence;
+        ref long expected = ref _expected[(int)(sequence & _mask)];
+        if (!TEvent.IsIntact(in @event, expected))
+        {
+            CheckFailure.Throw(sequence, expected);
+        }
+
+        _sum += sequence;
+        expected += _mask + 1;
+        _received++;
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly bool Reached(long end) => _received >= end;
+}
+
 /// <summary>The checks' failure.</summary>
 internal static class CheckFailure
 {
