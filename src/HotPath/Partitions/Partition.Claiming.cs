@@ -137,7 +137,7 @@ public sealed partial class Partition<T>
                 LeaveOwnedClaim(owned);
             }
 
-            // Full fence: the claim is visible to every thread before this writer touches the slots, and
+            // Otherwise the CAS. Full fence: the claim is visible to every thread before this writer touches the slots, and
             // this writer's later read of _gating cannot move before it (the ungated check below). The acquire reads
             // of the previous occupants' entries (PreviousLapPublished) come before it too: their writers' slot
             // stores happen before ours. Another claim of these offsets fails its CAS, and the claim of an offset one
