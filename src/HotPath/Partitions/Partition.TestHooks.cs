@@ -12,4 +12,10 @@ public sealed partial class Partition<T>
 
     /// <summary>The number of registered reader parkers: one per blocking member that owns this partition.</summary>
     internal int ReaderParkerCount => Volatile.Read(ref _readerParkers).Length;
+
+    /// <summary>
+    /// Stands in for a bias owner preempted inside its claim section (see Partition.Bias.cs): raises or clears the
+    /// section's flag, so that a revoking writer has to wait for it. Tests only; the owner must not be claiming meanwhile.
+    /// </summary>
+    internal void HoldOwnerSection(bool held) => Volatile.Write(ref _ownerClaiming.Value, held ? 1 : 0);
 }

@@ -120,6 +120,81 @@ public class WriterBiasTests
     }
 
     /// <summary>
+    /// The owner is preempted inside its claim section (stood in for by the test hook) while a second thread with a
+    /// pending <see cref="Thread.Interrupt"/> publishes with a time-out: its revocation must neither throw
+    /// <see cref="ThreadInterruptedException"/> from its wait nor leave the partition half revoked (every later claim would
+    /// spin forever); at its time-out it gives the bias back, and the owner goes on.
+    /// </summary>
+    [Fact]
+    public void TryPublish_RevokerInterruptedWhileTheOwnerIsInsideItsSection_TimesOutAndTheOwnerGoesOn()
+    {
+        using Topic<TestEvent> topic = MultiWriterTopic(16);
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
+        topic[0].HoldOwnerSection(held: true);
+
+        Exception? error = null;
+        bool published = true;
+        var revoker = new Thread(() =>
+        {
+            Thread.CurrentThread.Interrupt();
+            try
+            {
+                published = topic[0].TryPublish(new TestEvent(1, writer: 1), TimeSpan.FromMilliseconds(200), out _);
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+        }) { IsBackground = true };
+        revoker.Start();
+        Assert.True(revoker.Join(Timeout), "the revoking TryPublish did not return");
+        Assert.Null(error);
+        Assert.False(published);
+        Assert.True(topic[0].IsWriterBiased, "a revocation that gave up hands the bias back to its owner");
+
+        topic[0].HoldOwnerSection(held: false);
+        // The owner (this thread) goes on: with the partition left half revoked this claim would spin forever.
+        long ownerOffset = -1;
+        Assert.True(topic[0].TryPublish(new TestEvent(1, writer: 0), TimeSpan.FromSeconds(5), out ownerOffset));
+        Assert.Equal(1, ownerOffset);
+        Assert.Equal([0L, 1], ReadAll(reader, 2).Select(s => s.Offset));
+    }
+
+    /// <summary>
+    /// A second writer waits in its revocation for an owner preempted inside its section (the test hook) when the topic is
+    /// disposed: it is released with <see cref="ObjectDisposedException"/>, as writers waiting on a full ring are.
+    /// </summary>
+    [Fact]
+    public void Publish_RevokerWaitingForTheOwnersSection_TopicDisposed_ThrowsObjectDisposed()
+    {
+        var topic = MultiWriterTopic(16);
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        topic[0].Publish(new TestEvent(0, writer: 0));
+        topic[0].HoldOwnerSection(held: true);
+
+        Exception? error = null;
+        var revoker = new Thread(() =>
+        {
+            try
+            {
+                topic[0].Publish(new TestEvent(1, writer: 1));
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+        }) { IsBackground = true };
+        revoker.Start();
+        Thread.Sleep(50);
+        topic.Dispose();
+        bool returned = revoker.Join(TimeSpan.FromSeconds(10));
+        topic[0].HoldOwnerSection(held: false);
+        Assert.True(returned, "the revoking Publish was not released by Dispose");
+        Assert.IsType<ObjectDisposedException>(error);
+    }
+
+    /// <summary>
     /// A second writer arrives while the owner publishes flat out on a small gated ring, many times over, at varied moments:
     /// every event once, each writer's events in its order, offsets contiguous (no offset claimed twice, none skipped).
     /// </summary>
