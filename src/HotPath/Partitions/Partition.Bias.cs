@@ -31,7 +31,9 @@ namespace HotPath.Partitions;
 /// cursor store: the revoker's acquire read of 0 makes that cursor value visible, its release store of Shared passes
 /// it on to every thread that reads Shared (acquire) before its CAS, so CASes continue from the owner's last claim.</para>
 /// <para>The section is short and never waits (<c>ClaimMultiWriter</c> leaves it before any wait), so a revoker waits
-/// for a few instructions of the owner, or for the scheduler when the owner was preempted inside them. Nothing in a
+/// for a few instructions of the owner, or for the scheduler when the owner was preempted inside them; meanwhile it keeps
+/// the writer's deadline, token and the topic's disposal, and on any of them hands the bias back to the owner (Revoking
+/// -> owner: nobody claimed in between) so that no exit leaves the partition half revoked. Nothing in a
 /// section throws, so a section always ends; an owner thread that ended simply never claims again (its number is never
 /// reused), and the next thread that claims revokes its bias as it would revoke a live owner's.</para>
 /// </remarks>
@@ -41,19 +43,27 @@ public sealed partial class Partition<T>
     private const long BiasRevoking = -1;
     private const long BiasShared = -2;
 
+    // EnterOwnedClaim's results.
+    private const int ClaimShared = 0;
+    private const int ClaimOwned = 1;
+    private const int ClaimGaveUp = -1;
+
     /// <summary>
-    /// Multi-writer: enters the owner's claim section and returns true when the calling thread owns the bias (taking it
-    /// when nobody claimed yet); returns false, with the bias shared, otherwise (revoking it first if another thread
-    /// owns it). The caller leaves a true section with <see cref="LeaveOwnedClaim"/> before it waits or returns.
+    /// Multi-writer: enters the owner's claim section and returns <see cref="ClaimOwned"/> when the calling thread owns
+    /// the bias (taking it when nobody claimed yet); returns <see cref="ClaimShared"/>, with the bias shared, otherwise
+    /// (revoking it first if another thread owns it); or <see cref="ClaimGaveUp"/> when <paramref name="deadline"/> passed
+    /// while a revocation waited (nothing changed then). Throws what a writer's wait throws (disposed, cancelled, journal
+    /// failed), also with nothing changed. The caller leaves an owned section with <see cref="LeaveOwnedClaim"/> before it
+    /// waits or returns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool EnterOwnedClaim()
+    private int EnterOwnedClaim(long deadline, CancellationToken cancellationToken)
     {
         // Acquire (plain on x64): the bias, usually a line no one writes any more.
         long bias = Volatile.Read(ref _bias.Value);
         if (bias == BiasShared)
         {
-            return false;
+            return ClaimShared;
         }
 
         if (bias == WriterIdentity.Current)
@@ -62,14 +72,14 @@ public sealed partial class Partition<T>
             Volatile.Write(ref _ownerClaiming.Value, 1);
             if (Volatile.Read(ref _bias.Value) == bias)
             {
-                return true;
+                return ClaimOwned;
             }
 
             // Revoked under us: we moved nothing; let the revoker go on.
             Volatile.Write(ref _ownerClaiming.Value, 0);
         }
 
-        return EnterOwnedClaimSlow();
+        return EnterOwnedClaimSlow(deadline, cancellationToken);
     }
 
     /// <summary>Leaves the owner's claim section (release: the cursor stored in it is visible to the revoker).</summary>
@@ -82,18 +92,26 @@ public sealed partial class Partition<T>
         }
     }
 
-    /// <summary>Takes the bias when nobody holds it, else revokes it or waits for its revocation; see the type's remarks.</summary>
+    /// <summary>
+    /// Takes the bias when nobody holds it, else revokes it or waits for its revocation; see the type's remarks. Both
+    /// waits are short unless a thread was preempted inside its window, and both end like a writer's wait on a full ring:
+    /// at the deadline (<see cref="ClaimGaveUp"/>; a deadline of 0 still waits, the windows being a few instructions
+    /// long), or with the exception of <c>MayWaitLonger</c> on dispose, cancellation or a journal failure. A revoker that
+    /// gives up hands the bias back to its owner first (nobody claimed meanwhile: every other writer waited for Shared, the
+    /// owner backed out of its section), so no exit leaves the partition half revoked. The pause between checks cannot throw
+    /// (no <see cref="Thread.Sleep(int)"/>, which a pending <see cref="Thread.Interrupt"/> turns into an exception).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool EnterOwnedClaimSlow()
+    private int EnterOwnedClaimSlow(long deadline, CancellationToken cancellationToken)
     {
         long me = WriterIdentity.Current;
-        var spinner = default(SpinWait);
+        int pauses = 0;
         while (true)
         {
             long bias = Volatile.Read(ref _bias.Value);
             if (bias == BiasShared)
             {
-                return false;
+                return ClaimShared;
             }
 
             if (bias == me)
@@ -102,7 +120,7 @@ public sealed partial class Partition<T>
                 Volatile.Write(ref _ownerClaiming.Value, 1);
                 if (Volatile.Read(ref _bias.Value) == me)
                 {
-                    return true;
+                    return ClaimOwned;
                 }
 
                 Volatile.Write(ref _ownerClaiming.Value, 0);
@@ -119,7 +137,12 @@ public sealed partial class Partition<T>
             if (bias == BiasRevoking)
             {
                 // Another thread revokes: it waits for a few of the owner's instructions at most.
-                spinner.SpinOnce(sleep1Threshold: -1);
+                if (!MayWaitForBias(deadline, cancellationToken))
+                {
+                    return ClaimGaveUp;
+                }
+
+                PauseForBias(ref pauses);
                 continue;
             }
 
@@ -133,12 +156,47 @@ public sealed partial class Partition<T>
             // Acquire: pairs with the owner's release store of 0 when it leaves, after its cursor store.
             while (Volatile.Read(ref _ownerClaiming.Value) != 0)
             {
-                spinner.SpinOnce(sleep1Threshold: -1);
+                bool mayWait;
+                try
+                {
+                    mayWait = MayWaitForBias(deadline, cancellationToken);
+                }
+                catch
+                {
+                    // Release: hand the bias back before the exception leaves (see the summary).
+                    Volatile.Write(ref _bias.Value, bias);
+                    throw;
+                }
+
+                if (!mayWait)
+                {
+                    Volatile.Write(ref _bias.Value, bias);
+                    return ClaimGaveUp;
+                }
+
+                PauseForBias(ref pauses);
             }
 
             // Release: threads that read Shared see the owner's last cursor store (see the type's remarks).
             Volatile.Write(ref _bias.Value, BiasShared);
-            return false;
+            return ClaimShared;
+        }
+    }
+
+    /// <summary>A bias wait's check: as <c>MayWaitLonger</c>, except that a deadline of 0 (a non-waiting call) waits too.</summary>
+    private bool MayWaitForBias(long deadline, CancellationToken cancellationToken) =>
+        MayWaitLonger(deadline == 0 ? long.MaxValue : deadline, cancellationToken);
+
+    /// <summary>A pause between checks of a bias wait that cannot throw: spins, then yields the core.</summary>
+    private static void PauseForBias(ref int pauses)
+    {
+        if (pauses++ < 64)
+        {
+            Thread.SpinWait(8);
+        }
+        else
+        {
+            Thread.Yield();
         }
     }
 

@@ -95,7 +95,13 @@ public sealed partial class Partition<T>
         while (true)
         {
             // The owner's section holds no wait: every wait below leaves it first, and the claim starts over.
-            bool owned = EnterOwnedClaim();
+            int entered = EnterOwnedClaim(deadline, cancellationToken);
+            if (entered == ClaimGaveUp)
+            {
+                return -1;
+            }
+
+            bool owned = entered == ClaimOwned;
             // Acquire: the latest claimed offset; the CAS below validates it (the owner's own value while it owns the bias).
             long current = Volatile.Read(ref _cursor.Value);
             long last = current + count;
