@@ -36,6 +36,7 @@ public sealed partial class Topic<T> : IDisposable, IAsyncDisposable
 {
     private readonly Partition<T>[] _partitions;
     private readonly Partitioner _partitioner;
+    private readonly bool _keysGoToPartitionZero;
 
     // The partition the next keyless event goes to, in [0, PartitionCount). Written by every keyless publisher with a
     // plain read and a plain write (see NextRoundRobin); padded so that those writes do not evict the read-only fields
@@ -59,6 +60,9 @@ public sealed partial class Topic<T> : IDisposable, IAsyncDisposable
         options.Validate();
         Options = options;
         _partitioner = options.Partitioner;
+        // A built-in partitioner maps every key to partition 0 of a one-partition topic (XXH3: Lemire's reduction times 1;
+        // Kafka: a value modulo 1), so such a topic skips the hash. A user's partitioner is always asked.
+        _keysGoToPartitionZero = options.PartitionCount == 1 && _partitioner is (XxHash3Partitioner or KafkaMurmur2Partitioner);
         if (options.Durability is not null)
         {
             if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
@@ -193,12 +197,13 @@ public sealed partial class Topic<T> : IDisposable, IAsyncDisposable
     /// <summary>The partition a key goes to.</summary>
     /// <param name="key">The key bytes.</param>
     /// <returns>The partition number.</returns>
-    public int PartitionFor(ReadOnlySpan<byte> key) => _partitioner.PartitionFor(key, _partitions.Length);
+    public int PartitionFor(ReadOnlySpan<byte> key) => _keysGoToPartitionZero ? 0 : _partitioner.PartitionFor(key, _partitions.Length);
 
     /// <summary>The partition a string key (UTF-8, or as the partitioner documents) goes to.</summary>
     /// <param name="key">The key.</param>
     /// <returns>The partition number.</returns>
-    public int PartitionFor(string key) => _partitioner.PartitionFor(key, _partitions.Length);
+    public int PartitionFor(string key) =>
+        _keysGoToPartitionZero && key is not null ? 0 : _partitioner.PartitionFor(key!, _partitions.Length);
 
     /// <summary>
     /// The partition a 32-bit integer key goes to, hashed as the partitioner encodes <see cref="int"/> keys (4 bytes;
@@ -206,7 +211,7 @@ public sealed partial class Topic<T> : IDisposable, IAsyncDisposable
     /// </summary>
     /// <param name="key">The key.</param>
     /// <returns>The partition number.</returns>
-    public int PartitionFor(int key) => _partitioner.PartitionFor(key, _partitions.Length);
+    public int PartitionFor(int key) => _keysGoToPartitionZero ? 0 : _partitioner.PartitionFor(key, _partitions.Length);
 
     /// <summary>
     /// The partition a 64-bit integer key goes to, hashed as the partitioner encodes <see cref="long"/> keys (8 bytes;
@@ -214,12 +219,12 @@ public sealed partial class Topic<T> : IDisposable, IAsyncDisposable
     /// </summary>
     /// <param name="key">The key.</param>
     /// <returns>The partition number.</returns>
-    public int PartitionFor(long key) => _partitioner.PartitionFor(key, _partitions.Length);
+    public int PartitionFor(long key) => _keysGoToPartitionZero ? 0 : _partitioner.PartitionFor(key, _partitions.Length);
 
     /// <summary>The partition a GUID key goes to.</summary>
     /// <param name="key">The key.</param>
     /// <returns>The partition number.</returns>
-    public int PartitionFor(Guid key) => _partitioner.PartitionFor(key, _partitions.Length);
+    public int PartitionFor(Guid key) => _keysGoToPartitionZero ? 0 : _partitioner.PartitionFor(key, _partitions.Length);
 
     // ------------------------------------------------------------------ publishing, waiting for room
 
