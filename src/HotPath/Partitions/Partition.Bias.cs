@@ -66,20 +66,30 @@ public sealed partial class Partition<T>
             return ClaimShared;
         }
 
-        if (bias == WriterIdentity.Current)
+        if (bias == WriterIdentity.Current && TryEnterSection(bias))
         {
-            // Dekker, fast side (see the type's remarks): announce, then re-read without a fence.
-            Volatile.Write(ref _ownerClaiming.Value, 1);
-            if (Volatile.Read(ref _bias.Value) == bias)
-            {
-                return ClaimOwned;
-            }
-
-            // Revoked under us: we moved nothing; let the revoker go on.
-            Volatile.Write(ref _ownerClaiming.Value, 0);
+            return ClaimOwned;
         }
 
         return EnterOwnedClaimSlow(deadline, cancellationToken);
+    }
+
+    /// <summary>
+    /// The owner <paramref name="owner"/> (the calling thread) enters its claim section: true when it still owns the bias
+    /// after announcing itself, else false with the section left (revoked under us: we moved nothing; the revoker goes on).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryEnterSection(long owner)
+    {
+        // Dekker, fast side (see the type's remarks): announce, then re-read without a fence.
+        Volatile.Write(ref _ownerClaiming.Value, 1);
+        if (Volatile.Read(ref _bias.Value) == owner)
+        {
+            return true;
+        }
+
+        Volatile.Write(ref _ownerClaiming.Value, 0);
+        return false;
     }
 
     /// <summary>Leaves the owner's claim section (release: the cursor stored in it is visible to the revoker).</summary>
@@ -116,14 +126,12 @@ public sealed partial class Partition<T>
 
             if (bias == me)
             {
-                // Taken by this thread (below, or earlier and re-checked): enter as the fast path does.
-                Volatile.Write(ref _ownerClaiming.Value, 1);
-                if (Volatile.Read(ref _bias.Value) == me)
+                // Taken by this thread (below, or earlier): enter as the fast path does, or look again if revoked meanwhile.
+                if (TryEnterSection(me))
                 {
                     return ClaimOwned;
                 }
 
-                Volatile.Write(ref _ownerClaiming.Value, 0);
                 continue;
             }
 
