@@ -53,6 +53,14 @@ public abstract class EventPipe : IDisposable
     /// <returns>The sum of the received sequence numbers.</returns>
     public abstract long Read(int reader, long first, int count);
 
+    /// <summary>
+    /// After <see cref="Read"/> returned: what the threads behind reader <paramref name="reader"/> that the harness does
+    /// not run (a consumer-group member's own thread) allocated during the invocation; 0 when there are none.
+    /// </summary>
+    /// <param name="reader">The reader's index, 0 to <see cref="Readers"/> - 1.</param>
+    /// <returns>Bytes allocated by those threads in the invocation.</returns>
+    public virtual long ReaderThreadsAllocated(int reader) => 0;
+
     /// <summary>Any thread: makes a waiting <see cref="Write"/> or <see cref="Read"/> throw instead of waiting forever (the other side failed).</summary>
     public virtual void Abort() => _aborted = true;
 

@@ -291,7 +291,10 @@ public sealed class GroupPipe<TEvent> : EventPipe
     }
 
     /// <inheritdoc/>
-    public override long Read(int reader, long first, int count) => _sinks[reader].Wait(MustNotAllocate);
+    public override long Read(int reader, long first, int count) => _sinks[reader].Wait();
+
+    /// <inheritdoc/>
+    public override long ReaderThreadsAllocated(int reader) => _sinks[reader].Allocated;
 
     /// <inheritdoc/>
     public override void Abort()

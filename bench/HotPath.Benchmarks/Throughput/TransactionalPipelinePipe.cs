@@ -52,7 +52,10 @@ public sealed class TransactionalPipelinePipe<TEvent> : EventPipe
     }
 
     /// <inheritdoc/>
-    public override long Read(int reader, long first, int count) => _sink.Wait(MustNotAllocate);
+    public override long Read(int reader, long first, int count) => _sink.Wait();
+
+    /// <inheritdoc/>
+    public override long ReaderThreadsAllocated(int reader) => _sink.Allocated;
 
     /// <inheritdoc/>
     public override void Abort()
