@@ -188,7 +188,7 @@ public static class JournalHarness
         text.AppendLine(Invariant($"| OS | {RuntimeInformation.OSDescription} |"));
         text.AppendLine(Invariant($"| .NET | {RuntimeInformation.FrameworkDescription} |"));
         text.AppendLine(Invariant($"| Disk | {FileSystem(root)}, {free / (1L << 30):N1} GiB free at start |"));
-        text.AppendLine(Invariant($"| Frame CRC-32 | {(FrameChecksum.IsFolded ? "folded with 512-bit carry-less multiplies" : "System.IO.Hashing's (no 512-bit carry-less multiply here)")} |"));
+        text.AppendLine(Invariant($"| Frame CRC-32 | {FrameChecksum.Method} |"));
         text.AppendLine(Invariant($"| Load average (1/5/15 min) | {LoadAverage()} (at the end) |"));
         if (sizing is not null)
         {

@@ -7,22 +7,43 @@ using HotPath.Durability;
 namespace HotPath.Tests.Durability;
 
 /// <summary>
-/// <see cref="FrameChecksum"/> is System.IO.Hashing's CRC-32 for every input: every length around the fold's steps, and
-/// random contents, lengths and alignments. On a machine without 512-bit carry-less multiplies both sides are the
-/// library's and the tests say nothing about the fold (the journal harness reports which path ran).
+/// <see cref="FrameChecksum"/> is System.IO.Hashing's CRC-32 for every input: every length around the folds' steps, and
+/// random contents, lengths and alignments, through <see cref="FrameChecksum.Compute"/> and through each fold this
+/// machine can run directly (the 512-bit one needs AVX-512 with VPCLMULQDQ, the 256-bit one AVX2 with VPCLMULQDQ: a
+/// machine without them tests only what it would run; the journal harness reports which path ran).
 /// </summary>
 public sealed class FrameChecksumTests
 {
+    private delegate uint Checksum(ReadOnlySpan<byte> data);
+
     [Fact]
     public void Compute_EveryLengthUpTo2100_EqualsCrc32()
     {
         var random = new Random(12345);
         byte[] data = new byte[2100];
         random.NextBytes(data);
-        for (int length = 0; length <= data.Length; length++)
+        foreach ((string name, Checksum checksum, int minLength) in Paths())
         {
-            ReadOnlySpan<byte> span = data.AsSpan(0, length);
-            Assert.True(Crc32.HashToUInt32(span) == FrameChecksum.Compute(span), $"length {length}");
+            for (int length = minLength; length <= data.Length; length++)
+            {
+                ReadOnlySpan<byte> span = data.AsSpan(0, length);
+                Assert.True(Crc32.HashToUInt32(span) == checksum(span), $"{name}, length {length}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Folds_A64KiBBatchAtEveryAlignment_EqualCrc32()
+    {
+        byte[] data = new byte[65_568 + 64];
+        new Random(99).NextBytes(data);
+        foreach ((string name, Checksum checksum, _) in Paths())
+        {
+            for (int offset = 0; offset < 64; offset++)
+            {
+                ReadOnlySpan<byte> span = data.AsSpan(offset, 65_568);
+                Assert.True(Crc32.HashToUInt32(span) == checksum(span), $"{name}, offset {offset}");
+            }
         }
     }
 
@@ -54,6 +75,32 @@ public sealed class FrameChecksumTests
                 byte[] data = new byte[length + offset];
                 new Random(seed).NextBytes(data);
                 ReadOnlySpan<byte> span = data.AsSpan(offset, length);
-                return Crc32.HashToUInt32(span) == FrameChecksum.Compute(span);
+                uint expected = Crc32.HashToUInt32(span);
+                foreach ((_, Checksum checksum, int minLength) in Paths())
+                {
+                    if (length >= minLength && checksum(span) != expected)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
             });
+
+    /// <summary>Compute, and each fold this machine supports, with the shortest input it takes.</summary>
+    private static List<(string Name, Checksum Checksum, int MinLength)> Paths()
+    {
+        List<(string, Checksum, int)> paths = [("Compute", FrameChecksum.Compute, 0)];
+        if (FrameChecksum.IsFolded512)
+        {
+            paths.Add(("Fold512", FrameChecksum.Fold512, FrameChecksum.MinFold512Length));
+        }
+
+        if (FrameChecksum.IsFolded256)
+        {
+            paths.Add(("Fold256", FrameChecksum.Fold256, FrameChecksum.MinFold256Length));
+        }
+
+        return paths;
+    }
 }
