@@ -195,6 +195,138 @@ public class WriterBiasTests
     }
 
     /// <summary>
+    /// A second writer's revocation waits for the owner's section (held by the test hook) and its cancellation token is
+    /// cancelled: the publish throws <see cref="OperationCanceledException"/>, publishes nothing, and hands the bias back
+    /// to its owner (not left half revoked, not shared), whose next claims still need no CAS.
+    /// </summary>
+    [Fact]
+    public void Publish_RevokerCancelledWhileTheOwnerIsInsideItsSection_ThrowsAndHandsTheBiasBack()
+    {
+        using Topic<TestEvent> topic = MultiWriterTopic(16);
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
+        topic[0].HoldOwnerSection(held: true);
+
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        Exception? error = null;
+        var revoker = new Thread(() =>
+        {
+            try
+            {
+                topic[0].Publish(new TestEvent(1, writer: 1), cancellation.Token);
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+        }) { IsBackground = true };
+        revoker.Start();
+        bool returned = revoker.Join(Timeout);
+        topic[0].HoldOwnerSection(held: false);
+        Assert.True(returned, "the cancelled revocation did not return");
+        Assert.IsAssignableFrom<OperationCanceledException>(error);
+        Assert.True(topic[0].IsWriterBiased, "a cancelled revocation hands the bias back to its owner");
+
+        Assert.Equal(1, topic[0].Publish(new TestEvent(1, writer: 0)));
+        Assert.True(topic[0].IsWriterBiased, "the owner still holds the bias after its next claim");
+        // The cancelled publish took no offset: both events are the owner's.
+        Assert.Equal([(0L, 0L, 0), (1L, 1L, 0)], ReadAll(reader, 2).Select(s => (s.Offset, s.Event.Value, s.Event.Writer)));
+    }
+
+    /// <summary>
+    /// While a second writer's revocation waits for the owner's section (held by the test hook), a third writer publishes
+    /// with a time-out: it finds the revocation under way, waits at most its time-out and takes no offset. The revoker,
+    /// which publishes without a time-out, keeps waiting meanwhile (no time-out is not a time-out of zero), and once the
+    /// owner leaves its section it takes the next offset and the partition is shared.
+    /// </summary>
+    [Fact]
+    public void TryPublish_ThirdWriterWhileARevocationWaits_TimesOutAndTakesNoOffset()
+    {
+        using Topic<TestEvent> topic = MultiWriterTopic(16);
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
+        topic[0].HoldOwnerSection(held: true);
+
+        long revokerOffset = -1;
+        Exception? revokerError = null;
+        var revoker = new Thread(() =>
+        {
+            try
+            {
+                revokerOffset = topic[0].Publish(new TestEvent(1, writer: 1));
+            }
+            catch (Exception ex)
+            {
+                revokerError = ex;
+            }
+        }) { IsBackground = true };
+        revoker.Start();
+        DateTime until = DateTime.UtcNow + Timeout;
+        while (topic[0].IsWriterBiased && DateTime.UtcNow < until)
+        {
+            Thread.Sleep(1);
+        }
+
+        Assert.False(topic[0].IsWriterBiased, "the second writer did not start revoking the bias");
+
+        bool thirdPublished = true;
+        long thirdOffset = 0;
+        Exception? thirdError = null;
+        var third = new Thread(() =>
+        {
+            try
+            {
+                thirdPublished = topic[0].TryPublish(new TestEvent(1, writer: 2), TimeSpan.FromMilliseconds(100), out thirdOffset);
+            }
+            catch (Exception ex)
+            {
+                thirdError = ex;
+            }
+        }) { IsBackground = true };
+        third.Start();
+        Assert.True(third.Join(Timeout), "the third writer's time-limited publish did not return");
+        Assert.Null(thirdError);
+        Assert.False(thirdPublished);
+        Assert.Equal(-1, thirdOffset);
+        Assert.True(revoker.IsAlive, "the revoker publishes without a time-out: it must still be waiting for the owner");
+
+        topic[0].HoldOwnerSection(held: false);
+        Assert.True(revoker.Join(Timeout), "the revoker did not finish once the owner left its section");
+        Assert.Null(revokerError);
+        Assert.Equal(1, revokerOffset);
+        Assert.False(topic[0].IsWriterBiased);
+        Assert.Equal(2, topic[0].Publish(new TestEvent(2, writer: 0)));
+        Assert.Equal([(0L, 0), (1L, 1), (2L, 0)], ReadAll(reader, 3).Select(s => (s.Offset, s.Event.Writer)));
+    }
+
+    /// <summary>
+    /// A second writer's <c>TryPublish</c> with a zero time-out while the owner is inside its claim section (the test hook):
+    /// a zero time-out means "do not wait for room", not "do not revoke": the revocation waits for the owner's few
+    /// instructions (here, until the hook lets go) and the event is published at the next offset.
+    /// </summary>
+    [Fact]
+    public void TryPublish_ZeroTimeOutWhileTheOwnerIsInsideItsSection_WaitsForTheSectionAndPublishes()
+    {
+        using Topic<TestEvent> topic = MultiWriterTopic(16);
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
+        topic[0].HoldOwnerSection(held: true);
+
+        bool published = false;
+        long offset = -1;
+        var revoker = new Thread(() => published = topic[0].TryPublish(new TestEvent(1, writer: 1), TimeSpan.Zero, out offset)) { IsBackground = true };
+        revoker.Start();
+        bool returnedWhileHeld = revoker.Join(TimeSpan.FromMilliseconds(200));
+        topic[0].HoldOwnerSection(held: false);
+        Assert.False(returnedWhileHeld, "the revocation gave up instead of waiting for the owner's section");
+        Assert.True(revoker.Join(Timeout));
+        Assert.True(published);
+        Assert.Equal(1, offset);
+        Assert.False(topic[0].IsWriterBiased);
+        Assert.Equal([(0L, 0), (1L, 1)], ReadAll(reader, 2).Select(s => (s.Offset, s.Event.Writer)));
+    }
+
+    /// <summary>
     /// A second writer arrives while the owner publishes flat out on a small gated ring, many times over, at varied moments:
     /// every event once, each writer's events in its order, offsets contiguous (no offset claimed twice, none skipped).
     /// </summary>
