@@ -34,7 +34,14 @@ namespace HotPath.Durability;
 /// </remarks>
 internal sealed partial class PartitionJournal : IDisposable
 {
-    private const int MaxStagingBytes = 1 << 20;
+    /// <summary>
+    /// The staging buffer's size (it grows for a larger frame): four 64 KiB batches, so that it stays in the journaller
+    /// core's L2 cache (512 KiB per core on this project's benchmark machine) beside the ring's lines it copies from and
+    /// the kernel's copy out of it. Journal probe, sync None, 5 alternations: 1 MiB 1,391, 256 KiB 1,538 MB/s (medians); a
+    /// sweep of 4 rounds: 1 MiB 1,357, 512 KiB 1,517, 256 KiB 1,417, 192 KiB 1,363 MB/s, the sizes below 1 MiB within
+    /// each other's noise (`perf-results/20261203-131500-durable-issue13-checksum.md`).
+    /// </summary>
+    private const int MaxStagingBytes = 1 << 18;
     private const int MaxIndexCapacity = 1024;
 
     private readonly JournalSettings _settings;
