@@ -16,6 +16,27 @@ public class WriterBiasTests
     private static Topic<TestEvent> MultiWriterTopic(int capacity) =>
         new(new TopicOptions { Name = "bias", Capacity = capacity, PublishMode = PublishMode.MultiWriter });
 
+    /// <summary>
+    /// Starts a background thread that runs <paramref name="publish"/> and hands an exception it throws to
+    /// <paramref name="failed"/>.
+    /// </summary>
+    private static Thread StartWriter(Action publish, Action<Exception> failed)
+    {
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                publish();
+            }
+            catch (Exception ex)
+            {
+                failed(ex);
+            }
+        }) { IsBackground = true };
+        thread.Start();
+        return thread;
+    }
+
     /// <summary>Reads the next <paramref name="count"/> events, in offset order.</summary>
     private static List<(long Offset, TestEvent Event)> ReadAll(PartitionReader<TestEvent> reader, long count)
     {
@@ -135,19 +156,13 @@ public class WriterBiasTests
 
         Exception? error = null;
         bool published = true;
-        var revoker = new Thread(() =>
-        {
-            Thread.CurrentThread.Interrupt();
-            try
+        var revoker = StartWriter(
+            () =>
             {
+                Thread.CurrentThread.Interrupt();
                 published = topic[0].TryPublish(new TestEvent(1, writer: 1), TimeSpan.FromMilliseconds(200), out _);
-            }
-            catch (Exception ex)
-            {
-                error = ex;
-            }
-        }) { IsBackground = true };
-        revoker.Start();
+            },
+            ex => error = ex);
         Assert.True(revoker.Join(Timeout), "the revoking TryPublish did not return");
         Assert.Null(error);
         Assert.False(published);
@@ -174,18 +189,7 @@ public class WriterBiasTests
         topic[0].HoldOwnerSection(held: true);
 
         Exception? error = null;
-        var revoker = new Thread(() =>
-        {
-            try
-            {
-                topic[0].Publish(new TestEvent(1, writer: 1));
-            }
-            catch (Exception ex)
-            {
-                error = ex;
-            }
-        }) { IsBackground = true };
-        revoker.Start();
+        var revoker = StartWriter(() => topic[0].Publish(new TestEvent(1, writer: 1)), ex => error = ex);
         Thread.Sleep(50);
         topic.Dispose();
         bool returned = revoker.Join(TimeSpan.FromSeconds(10));
@@ -209,18 +213,7 @@ public class WriterBiasTests
 
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         Exception? error = null;
-        var revoker = new Thread(() =>
-        {
-            try
-            {
-                topic[0].Publish(new TestEvent(1, writer: 1), cancellation.Token);
-            }
-            catch (Exception ex)
-            {
-                error = ex;
-            }
-        }) { IsBackground = true };
-        revoker.Start();
+        var revoker = StartWriter(() => topic[0].Publish(new TestEvent(1, writer: 1), cancellation.Token), ex => error = ex);
         bool returned = revoker.Join(Timeout);
         topic[0].HoldOwnerSection(held: false);
         Assert.True(returned, "the cancelled revocation did not return");
@@ -249,18 +242,7 @@ public class WriterBiasTests
 
         long revokerOffset = -1;
         Exception? revokerError = null;
-        var revoker = new Thread(() =>
-        {
-            try
-            {
-                revokerOffset = topic[0].Publish(new TestEvent(1, writer: 1));
-            }
-            catch (Exception ex)
-            {
-                revokerError = ex;
-            }
-        }) { IsBackground = true };
-        revoker.Start();
+        var revoker = StartWriter(() => revokerOffset = topic[0].Publish(new TestEvent(1, writer: 1)), ex => revokerError = ex);
         DateTime until = DateTime.UtcNow + Timeout;
         while (topic[0].IsWriterBiased && DateTime.UtcNow < until)
         {
@@ -272,18 +254,9 @@ public class WriterBiasTests
         bool thirdPublished = true;
         long thirdOffset = 0;
         Exception? thirdError = null;
-        var third = new Thread(() =>
-        {
-            try
-            {
-                thirdPublished = topic[0].TryPublish(new TestEvent(1, writer: 2), TimeSpan.FromMilliseconds(100), out thirdOffset);
-            }
-            catch (Exception ex)
-            {
-                thirdError = ex;
-            }
-        }) { IsBackground = true };
-        third.Start();
+        var third = StartWriter(
+            () => thirdPublished = topic[0].TryPublish(new TestEvent(1, writer: 2), TimeSpan.FromMilliseconds(100), out thirdOffset),
+            ex => thirdError = ex);
         Assert.True(third.Join(Timeout), "the third writer's time-limited publish did not return");
         Assert.Null(thirdError);
         Assert.False(thirdPublished);
@@ -297,6 +270,52 @@ public class WriterBiasTests
         Assert.False(topic[0].IsWriterBiased);
         Assert.Equal(2, topic[0].Publish(new TestEvent(2, writer: 0)));
         Assert.Equal([(0L, 0), (1L, 1), (2L, 0)], ReadAll(reader, 3).Select(s => (s.Offset, s.Event.Writer)));
+    }
+
+    /// <summary>
+    /// Two writers revoke in turn while the owner is inside its claim section (the test hook), each with a time-out, and
+    /// both give up: the second waits while the first revokes, then revokes itself once the first handed the bias back,
+    /// and hands it back in turn. The owner keeps the bias and goes on; neither revoker took an offset.
+    /// </summary>
+    [Fact]
+    public void TryPublish_TwoRevokersGiveUpInTurn_TheOwnerKeepsTheBias()
+    {
+        using Topic<TestEvent> topic = MultiWriterTopic(16);
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
+        topic[0].HoldOwnerSection(held: true);
+
+        bool firstPublished = true;
+        bool secondPublished = true;
+        Exception? firstError = null;
+        Exception? secondError = null;
+        var first = StartWriter(
+            () => firstPublished = topic[0].TryPublish(new TestEvent(1, writer: 1), TimeSpan.FromMilliseconds(200), out _),
+            ex => firstError = ex);
+        DateTime until = DateTime.UtcNow + Timeout;
+        while (topic[0].IsWriterBiased && DateTime.UtcNow < until)
+        {
+            Thread.Sleep(1);
+        }
+
+        Assert.False(topic[0].IsWriterBiased, "the first writer did not start revoking the bias");
+        var second = StartWriter(
+            () => secondPublished = topic[0].TryPublish(new TestEvent(1, writer: 2), TimeSpan.FromMilliseconds(600), out _),
+            ex => secondError = ex);
+        bool firstReturned = first.Join(Timeout);
+        bool secondReturned = second.Join(Timeout);
+        topic[0].HoldOwnerSection(held: false);
+        Assert.True(firstReturned && secondReturned, "a revoker did not return at its time-out");
+        Assert.Null(firstError);
+        Assert.Null(secondError);
+        Assert.False(firstPublished);
+        Assert.False(secondPublished);
+        Assert.True(topic[0].IsWriterBiased, "the bias went back to its owner after both revocations gave up");
+
+        Assert.True(topic[0].TryPublish(new TestEvent(1, writer: 0), TimeSpan.FromSeconds(5), out long ownerOffset));
+        Assert.Equal(1, ownerOffset);
+        Assert.True(topic[0].IsWriterBiased);
+        Assert.Equal([(0L, 0), (1L, 0)], ReadAll(reader, 2).Select(s => (s.Offset, s.Event.Writer)));
     }
 
     /// <summary>
