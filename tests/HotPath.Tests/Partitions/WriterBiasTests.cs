@@ -37,6 +37,47 @@ public class WriterBiasTests
         return thread;
     }
 
+    /// <summary>
+    /// A multi-writer topic whose partition's bias this thread owns (it published offset 0) and whose owner is held inside
+    /// its claim section by the test hook until <see cref="Leave"/> (or disposal), as if preempted there.
+    /// </summary>
+    private sealed class OwnerInsideItsSection : IDisposable
+    {
+        public OwnerInsideItsSection()
+        {
+            Topic = MultiWriterTopic(16);
+            Reader = Topic.CreateReader(0);
+            Assert.Equal(0, Topic[0].Publish(new TestEvent(0, writer: 0)));
+            Topic[0].HoldOwnerSection(held: true);
+        }
+
+        public Topic<TestEvent> Topic { get; }
+
+        public PartitionReader<TestEvent> Reader { get; }
+
+        /// <summary>The owner leaves its section.</summary>
+        public void Leave() => Topic[0].HoldOwnerSection(held: false);
+
+        /// <summary>Waits until another writer has started revoking the bias.</summary>
+        public void WaitUntilRevoking(string failure)
+        {
+            DateTime until = DateTime.UtcNow + Timeout;
+            while (Topic[0].IsWriterBiased && DateTime.UtcNow < until)
+            {
+                Thread.Sleep(1);
+            }
+
+            Assert.False(Topic[0].IsWriterBiased, failure);
+        }
+
+        public void Dispose()
+        {
+            Leave();
+            Reader.Dispose();
+            Topic.Dispose();
+        }
+    }
+
     /// <summary>Reads the next <paramref name="count"/> events, in offset order.</summary>
     private static List<(long Offset, TestEvent Event)> ReadAll(PartitionReader<TestEvent> reader, long count)
     {
@@ -149,10 +190,9 @@ public class WriterBiasTests
     [Fact]
     public void TryPublish_RevokerInterruptedWhileTheOwnerIsInsideItsSection_TimesOutAndTheOwnerGoesOn()
     {
-        using Topic<TestEvent> topic = MultiWriterTopic(16);
-        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
-        topic[0].HoldOwnerSection(held: true);
+        using var owner = new OwnerInsideItsSection();
+        Topic<TestEvent> topic = owner.Topic;
+        PartitionReader<TestEvent> reader = owner.Reader;
 
         Exception? error = null;
         bool published = true;
@@ -168,7 +208,7 @@ public class WriterBiasTests
         Assert.False(published);
         Assert.True(topic[0].IsWriterBiased, "a revocation that gave up hands the bias back to its owner");
 
-        topic[0].HoldOwnerSection(held: false);
+        owner.Leave();
         // The owner (this thread) goes on: with the partition left half revoked this claim would spin forever.
         long ownerOffset = -1;
         Assert.True(topic[0].TryPublish(new TestEvent(1, writer: 0), TimeSpan.FromSeconds(5), out ownerOffset));
@@ -183,17 +223,15 @@ public class WriterBiasTests
     [Fact]
     public void Publish_RevokerWaitingForTheOwnersSection_TopicDisposed_ThrowsObjectDisposed()
     {
-        var topic = MultiWriterTopic(16);
-        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        topic[0].Publish(new TestEvent(0, writer: 0));
-        topic[0].HoldOwnerSection(held: true);
+        using var owner = new OwnerInsideItsSection();
+        Topic<TestEvent> topic = owner.Topic;
 
         Exception? error = null;
         var revoker = StartWriter(() => topic[0].Publish(new TestEvent(1, writer: 1)), ex => error = ex);
         Thread.Sleep(50);
         topic.Dispose();
         bool returned = revoker.Join(TimeSpan.FromSeconds(10));
-        topic[0].HoldOwnerSection(held: false);
+        owner.Leave();
         Assert.True(returned, "the revoking Publish was not released by Dispose");
         Assert.IsType<ObjectDisposedException>(error);
     }
@@ -206,16 +244,15 @@ public class WriterBiasTests
     [Fact]
     public void Publish_RevokerCancelledWhileTheOwnerIsInsideItsSection_ThrowsAndHandsTheBiasBack()
     {
-        using Topic<TestEvent> topic = MultiWriterTopic(16);
-        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
-        topic[0].HoldOwnerSection(held: true);
+        using var owner = new OwnerInsideItsSection();
+        Topic<TestEvent> topic = owner.Topic;
+        PartitionReader<TestEvent> reader = owner.Reader;
 
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         Exception? error = null;
         var revoker = StartWriter(() => topic[0].Publish(new TestEvent(1, writer: 1), cancellation.Token), ex => error = ex);
         bool returned = revoker.Join(Timeout);
-        topic[0].HoldOwnerSection(held: false);
+        owner.Leave();
         Assert.True(returned, "the cancelled revocation did not return");
         Assert.IsAssignableFrom<OperationCanceledException>(error);
         Assert.True(topic[0].IsWriterBiased, "a cancelled revocation hands the bias back to its owner");
@@ -235,21 +272,14 @@ public class WriterBiasTests
     [Fact]
     public void TryPublish_ThirdWriterWhileARevocationWaits_TimesOutAndTakesNoOffset()
     {
-        using Topic<TestEvent> topic = MultiWriterTopic(16);
-        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
-        topic[0].HoldOwnerSection(held: true);
+        using var owner = new OwnerInsideItsSection();
+        Topic<TestEvent> topic = owner.Topic;
+        PartitionReader<TestEvent> reader = owner.Reader;
 
         long revokerOffset = -1;
         Exception? revokerError = null;
         var revoker = StartWriter(() => revokerOffset = topic[0].Publish(new TestEvent(1, writer: 1)), ex => revokerError = ex);
-        DateTime until = DateTime.UtcNow + Timeout;
-        while (topic[0].IsWriterBiased && DateTime.UtcNow < until)
-        {
-            Thread.Sleep(1);
-        }
-
-        Assert.False(topic[0].IsWriterBiased, "the second writer did not start revoking the bias");
+        owner.WaitUntilRevoking("the second writer did not start revoking the bias");
 
         bool thirdPublished = true;
         long thirdOffset = 0;
@@ -263,7 +293,7 @@ public class WriterBiasTests
         Assert.Equal(-1, thirdOffset);
         Assert.True(revoker.IsAlive, "the revoker publishes without a time-out: it must still be waiting for the owner");
 
-        topic[0].HoldOwnerSection(held: false);
+        owner.Leave();
         Assert.True(revoker.Join(Timeout), "the revoker did not finish once the owner left its section");
         Assert.Null(revokerError);
         Assert.Equal(1, revokerOffset);
@@ -280,10 +310,9 @@ public class WriterBiasTests
     [Fact]
     public void TryPublish_TwoRevokersGiveUpInTurn_TheOwnerKeepsTheBias()
     {
-        using Topic<TestEvent> topic = MultiWriterTopic(16);
-        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
-        topic[0].HoldOwnerSection(held: true);
+        using var owner = new OwnerInsideItsSection();
+        Topic<TestEvent> topic = owner.Topic;
+        PartitionReader<TestEvent> reader = owner.Reader;
 
         bool firstPublished = true;
         bool secondPublished = true;
@@ -292,19 +321,13 @@ public class WriterBiasTests
         var first = StartWriter(
             () => firstPublished = topic[0].TryPublish(new TestEvent(1, writer: 1), TimeSpan.FromMilliseconds(200), out _),
             ex => firstError = ex);
-        DateTime until = DateTime.UtcNow + Timeout;
-        while (topic[0].IsWriterBiased && DateTime.UtcNow < until)
-        {
-            Thread.Sleep(1);
-        }
-
-        Assert.False(topic[0].IsWriterBiased, "the first writer did not start revoking the bias");
+        owner.WaitUntilRevoking("the first writer did not start revoking the bias");
         var second = StartWriter(
             () => secondPublished = topic[0].TryPublish(new TestEvent(1, writer: 2), TimeSpan.FromMilliseconds(600), out _),
             ex => secondError = ex);
         bool firstReturned = first.Join(Timeout);
         bool secondReturned = second.Join(Timeout);
-        topic[0].HoldOwnerSection(held: false);
+        owner.Leave();
         Assert.True(firstReturned && secondReturned, "a revoker did not return at its time-out");
         Assert.Null(firstError);
         Assert.Null(secondError);
@@ -326,17 +349,16 @@ public class WriterBiasTests
     [Fact]
     public void TryPublish_ZeroTimeOutWhileTheOwnerIsInsideItsSection_WaitsForTheSectionAndPublishes()
     {
-        using Topic<TestEvent> topic = MultiWriterTopic(16);
-        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        Assert.Equal(0, topic[0].Publish(new TestEvent(0, writer: 0)));
-        topic[0].HoldOwnerSection(held: true);
+        using var owner = new OwnerInsideItsSection();
+        Topic<TestEvent> topic = owner.Topic;
+        PartitionReader<TestEvent> reader = owner.Reader;
 
         bool published = false;
         long offset = -1;
         var revoker = new Thread(() => published = topic[0].TryPublish(new TestEvent(1, writer: 1), TimeSpan.Zero, out offset)) { IsBackground = true };
         revoker.Start();
         bool returnedWhileHeld = revoker.Join(TimeSpan.FromMilliseconds(200));
-        topic[0].HoldOwnerSection(held: false);
+        owner.Leave();
         Assert.False(returnedWhileHeld, "the revocation gave up instead of waiting for the owner's section");
         Assert.True(revoker.Join(Timeout));
         Assert.True(published);
