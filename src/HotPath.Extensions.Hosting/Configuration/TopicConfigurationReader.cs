@@ -18,7 +18,7 @@ internal static class TopicConfigurationReader
 
     /// <summary>The keys of a topic's <c>Durability</c> section (<see cref="DurabilityOptions"/>).</summary>
     public static readonly string[] DurabilityKeys =
-        ["Directory", "Sync", "SyncInterval", "SegmentBytes", "RetentionBytes", "RetentionTime", "MaxBatch", "JournallerCpu"];
+        ["Directory", "Sync", "SyncInterval", "SegmentBytes", "PreallocateSegments", "RetentionBytes", "RetentionTime", "MaxBatch", "JournallerCpu"];
 
     /// <summary>Reads and validates one topic entry.</summary>
     /// <param name="entry">The entry's section.</param>
@@ -96,6 +96,11 @@ internal static class TopicConfigurationReader
         if (Int64(section, "SegmentBytes") is long segmentBytes)
         {
             options = options with { SegmentBytes = segmentBytes };
+        }
+
+        if (Boolean(section, "PreallocateSegments") is bool preallocate)
+        {
+            options = options with { PreallocateSegments = preallocate };
         }
 
         if (Int64(section, "RetentionBytes") is long retentionBytes)

@@ -31,6 +31,15 @@ public sealed partial record DurabilityOptions
     public long SegmentBytes { get; init; } = 64L << 20;
 
     /// <summary>
+    /// Whether a partition's new segment file reserves <see cref="SegmentBytes"/> of disk blocks when it is created
+    /// (Linux: <c>fallocate</c> keeping the file's size; elsewhere, and where the file system refuses, nothing happens).
+    /// Writes into reserved blocks skip the file system's allocation per block: a sync-None journal of 64-byte events
+    /// wrote 29% faster on ext4. The reserved space past the data is given back when the segment is sealed (its roll) or
+    /// the topic is closed; meanwhile each partition's active segment takes <see cref="SegmentBytes"/> on disk. Default true.
+    /// </summary>
+    public bool PreallocateSegments { get; init; } = true;
+
+    /// <summary>
     /// The most journal bytes kept per partition, or null for no limit (the default). Whole segments are deleted, oldest
     /// first, only once every durable group has committed past them.
     /// </summary>

@@ -38,6 +38,12 @@ internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes
     public int ChunkBytes { get; init; } = JournalStaging.DefaultChunkBytes;
 
     /// <summary>
+    /// Whether each new segment reserves <see cref="SegmentBytes"/> of disk blocks when it is created, given back when it
+    /// is sealed or closed (<see cref="DurabilityOptions.PreallocateSegments"/>). Default false.
+    /// </summary>
+    public bool Preallocate { get; init; }
+
+    /// <summary>
     /// The transaction log's answer, asked by recovery for each transaction whose tagged batches it found in the last
     /// segment with no end marker after them: true when the transaction was committed (recovery appends its end marker:
     /// roll forward), false when it was not (recovery adds it to the partition's aborted set: its batches read as gaps,

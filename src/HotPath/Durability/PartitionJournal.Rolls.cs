@@ -27,6 +27,15 @@ internal sealed partial class PartitionJournal
         FlushStaged();
         CompleteSealing();
         JournalSegment sealedSegment = Active;
+        try
+        {
+            sealedSegment.ReleasePreallocation();
+        }
+        catch (Exception e) when (OsError.IsFileError(e))
+        {
+            throw WriteFailed(sealedSegment.Path, e);
+        }
+
         if (_settings.SealInBackground)
         {
             // The index entries are final: written now, forced with the data by the seal.
@@ -41,7 +50,12 @@ internal sealed partial class PartitionJournal
         try
         {
             next = JournalSegment.Create(
-                Directory, _endOffset, EventSize, _indexCapacity, _settings.SealInBackground ? FileHeaderLayout.FlagAfterBackgroundSeal : (byte)0);
+                Directory,
+                _endOffset,
+                EventSize,
+                _indexCapacity,
+                _settings.SealInBackground ? FileHeaderLayout.FlagAfterBackgroundSeal : (byte)0,
+                _settings.Preallocate ? _settings.SegmentBytes : 0);
         }
         catch (Exception e) when (OsError.IsFileError(e))
         {

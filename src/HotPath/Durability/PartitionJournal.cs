@@ -207,6 +207,9 @@ internal sealed partial class PartitionJournal : IDisposable
         {
             System.IO.Directory.CreateDirectory(directory);
             (List<JournalSegment> segments, JournalRecovery recovery, HashSet<long> aborted) = JournalRecoverer.Recover(directory, eventSize, settings, indexCapacity);
+            // A crash (or a refused release) may have left blocks reserved past the last segment's end: given back at its
+            // seal or close, as a new segment's are.
+            segments[^1].IsPreallocated |= settings.Preallocate;
             var journal = new PartitionJournal(directory, eventSize, settings, indexCapacity, segments, recovery, aborted);
             try
             {
@@ -646,6 +649,17 @@ internal sealed partial class PartitionJournal : IDisposable
         _sealing = null;
         foreach (JournalSegment segment in _segments)
         {
+            try
+            {
+                // Only the active segment can hold reserved blocks (a roll gives the sealed one's back).
+                segment.ReleasePreallocation();
+            }
+            catch (Exception e) when (OsError.IsFileError(e))
+            {
+                // Not a loss: no byte of the file changes; the blocks stay reserved until the next open's seal or close
+                // of this segment. Closing must still close every file.
+            }
+
             segment.Dispose();
         }
     }

@@ -50,6 +50,7 @@ internal sealed class TopicStorage : IDisposable
             {
                 CheckpointInterval = TimeSpan.FromSeconds(1),
                 SealInBackground = durability.Sync == SyncPolicy.None,
+                Preallocate = durability.PreallocateSegments,
                 IsTransactionCommitted = log is null ? null : log.IsCommitted,
             };
             var recovered = new List<PartitionRecovery>();

@@ -31,6 +31,7 @@ public sealed class TopicConfigurationTests
                     ["HotPath:Topics:0:Durability:Sync"] = "Interval",
                     ["HotPath:Topics:0:Durability:SyncInterval"] = "00:00:00.050",
                     ["HotPath:Topics:0:Durability:SegmentBytes"] = "65536",
+                    ["HotPath:Topics:0:Durability:PreallocateSegments"] = "false",
                     ["HotPath:Topics:0:Durability:RetentionBytes"] = "1048576",
                     ["HotPath:Topics:0:Durability:RetentionTime"] = "1.00:00:00",
                     ["HotPath:Topics:0:Durability:MaxBatch"] = "64",
@@ -49,7 +50,7 @@ public sealed class TopicConfigurationTests
                 new DurabilityOptions
                 {
                     Directory = directory, Sync = SyncPolicy.Interval, SyncInterval = TimeSpan.FromMilliseconds(50), SegmentBytes = 65536,
-                    RetentionBytes = 1048576, RetentionTime = TimeSpan.FromDays(1), MaxBatch = 64,
+                    PreallocateSegments = false, RetentionBytes = 1048576, RetentionTime = TimeSpan.FromDays(1), MaxBatch = 64,
                 },
                 options.Durability);
         }
@@ -150,6 +151,7 @@ public sealed class TopicConfigurationTests
     [InlineData("Durability:RetentionBytes", "-1", "HotPath:Topics:0:Durability:RetentionBytes", "RetentionBytes must be at least 0, or null for no limit, was -1")]
     [InlineData("Durability:JournallerCpu", "-1", "HotPath:Topics:0:Durability:JournallerCpu", "JournallerCpu must be a core number (at least 0), or null, was -1")]
     [InlineData("Durability:SegmentBytes", "1k", "HotPath:Topics:0:Durability:SegmentBytes", "must be an integer, was '1k'")]
+    [InlineData("Durability:PreallocateSegments", "yes", "HotPath:Topics:0:Durability:PreallocateSegments", "must be true or false, was 'yes'")]
     [InlineData("Durability:MaxBatch", "0", "HotPath:Topics:0:Durability:MaxBatch", "MaxBatch must be from 1 to 65536, was 0")]
     public void Read_BadDurabilityValue_FailsNamingKey(string key, string value, string path, string message)
     {
