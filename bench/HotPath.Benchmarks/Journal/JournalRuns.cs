@@ -104,6 +104,7 @@ internal static class JournalRuns
             Sync = sync,
             SyncInterval = SyncInterval,
             SegmentBytes = SegmentBytes,
+            PreallocateSegments = true,
             MaxBatch = BatchEvents,
         },
     };

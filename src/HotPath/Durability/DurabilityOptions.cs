@@ -32,12 +32,15 @@ public sealed partial record DurabilityOptions
 
     /// <summary>
     /// Whether a partition's new segment file reserves <see cref="SegmentBytes"/> of disk blocks when it is created
-    /// (Linux: <c>fallocate</c> keeping the file's size; elsewhere, and where the file system refuses, nothing happens).
-    /// Writes into reserved blocks skip the file system's allocation per block: a sync-None journal of 64-byte events
-    /// wrote 29% faster on ext4. The reserved space past the data is given back when the segment is sealed (its roll) or
-    /// the topic is closed; meanwhile each partition's active segment takes <see cref="SegmentBytes"/> on disk. Default true.
+    /// (Linux: <c>fallocate</c> keeping the file's size; elsewhere nothing happens). Writes into reserved blocks skip the
+    /// file system's allocation per block: a sync-None journal of 64-byte events wrote 29% faster on ext4. Costs: each
+    /// partition's active segment takes <see cref="SegmentBytes"/> on disk while the topic is open (not counted by
+    /// <see cref="RetentionBytes"/> or the size metric); a reservation the file system cannot make whole is given back at
+    /// once, and the segment grows as it is written; the reservation past the data is given back when the topic closes
+    /// (on XFS that waits for the segment's writeback; btrfs keeps the space until the segment is deleted); a sealed
+    /// segment keeps less than one batch reserved past its end. Default false.
     /// </summary>
-    public bool PreallocateSegments { get; init; } = true;
+    public bool PreallocateSegments { get; init; }
 
     /// <summary>
     /// The most journal bytes kept per partition, or null for no limit (the default). Whole segments are deleted, oldest

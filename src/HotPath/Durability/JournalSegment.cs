@@ -132,8 +132,8 @@ internal sealed class JournalSegment : IDisposable
 
     /// <summary>
     /// Gives back the blocks reserved past the data file's end, if any: the file is truncated to its own size (which
-    /// changes no byte of it; on Linux file systems a truncation frees the blocks past the new end). Appender, once
-    /// the segment is sealed or closing.
+    /// changes no byte of it; on Linux file systems a truncation frees the blocks past the new end). Appender, when the
+    /// journal closes.
     /// </summary>
     /// <exception cref="IOException">The operating system refused the truncation (the caller names the file).</exception>
     public void ReleasePreallocation()
@@ -149,10 +149,25 @@ internal sealed class JournalSegment : IDisposable
     /// Reserves <paramref name="bytes"/> of disk blocks for <paramref name="data"/> without changing its size, so that
     /// writes into them skip the file system's allocation per block (ext4's delayed allocation: a journal with sync None
     /// wrote 29% faster into a reserved 64 MiB segment). Linux only; where the file system cannot (or has no room for a
-    /// whole segment), false, and the file grows as it is written, as without the option.
+    /// whole segment: what it reserved is given back), false, and the file grows as it is written, as without the option.
     /// </summary>
-    private static bool Preallocate(SafeFileHandle data, long bytes) =>
-        OperatingSystem.IsLinux() && LinuxFileInterop.Fallocate(data, LinuxFileInterop.KeepSize, 0, bytes) == 0;
+    private static bool Preallocate(SafeFileHandle data, long bytes)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        if (LinuxFileInterop.Fallocate(data, LinuxFileInterop.KeepSize, 0, bytes) == 0)
+        {
+            return true;
+        }
+
+        // A refusal for want of room may keep what it reserved before it ran out (ext4 does): give that back now, or
+        // the file would hold space no one releases while the disk is full.
+        RandomAccess.SetLength(data, RandomAccess.GetLength(data));
+        return false;
+    }
 
     /// <summary>Forces the data and index files to stable storage. Appender.</summary>
     public void FlushToDisk()

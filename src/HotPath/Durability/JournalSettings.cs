@@ -38,8 +38,8 @@ internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes
     public int ChunkBytes { get; init; } = JournalStaging.DefaultChunkBytes;
 
     /// <summary>
-    /// Whether each new segment reserves <see cref="SegmentBytes"/> of disk blocks when it is created, given back when it
-    /// is sealed or closed (<see cref="DurabilityOptions.PreallocateSegments"/>). Default false.
+    /// Whether each new segment reserves <see cref="SegmentBytes"/> of disk blocks when it is created, given back when the
+    /// journal closes (<see cref="DurabilityOptions.PreallocateSegments"/>). Default false.
     /// </summary>
     public bool Preallocate { get; init; }
 

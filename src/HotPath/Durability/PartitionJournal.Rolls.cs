@@ -26,15 +26,9 @@ internal sealed partial class PartitionJournal
     {
         FlushStaged();
         CompleteSealing();
+        // A preallocated segment keeps its reservation past the end (less than one batch: it rolled because the next one
+        // did not fit); giving it back here would make XFS write the segment back on the journaller's thread.
         JournalSegment sealedSegment = Active;
-        try
-        {
-            sealedSegment.ReleasePreallocation();
-        }
-        catch (Exception e) when (OsError.IsFileError(e))
-        {
-            throw WriteFailed(sealedSegment.Path, e);
-        }
 
         if (_settings.SealInBackground)
         {

@@ -209,7 +209,7 @@ internal sealed partial class PartitionJournal : IDisposable
             (List<JournalSegment> segments, JournalRecovery recovery, HashSet<long> aborted) = JournalRecoverer.Recover(directory, eventSize, settings, indexCapacity);
             // A crash (or a refused release) may have left blocks reserved past the last segment's end: given back at its
             // seal or close, as a new segment's are.
-            segments[^1].IsPreallocated |= settings.Preallocate;
+            segments[^1].IsPreallocated |= settings.Preallocate && OperatingSystem.IsLinux();
             var journal = new PartitionJournal(directory, eventSize, settings, indexCapacity, segments, recovery, aborted);
             try
             {
@@ -651,7 +651,7 @@ internal sealed partial class PartitionJournal : IDisposable
         {
             try
             {
-                // Only the active segment can hold reserved blocks (a roll gives the sealed one's back).
+                // The active segment's reservation (a sealed one keeps less than a batch: see Roll).
                 segment.ReleasePreallocation();
             }
             catch (Exception e) when (OsError.IsFileError(e))
