@@ -163,7 +163,7 @@ internal static class JournalRecoverer
                     throw new JournalCorruptionException(Path.Combine(directory, SegmentLayout.CheckpointFileName), 0, $"the checkpoint is in segment {SegmentLayout.SegmentFileName(orphan.SegmentBase)}, and no segment file exists");
                 }
 
-                segments.Add(JournalSegment.Create(directory, 0, eventSize, indexCapacity, preallocateBytes: settings.Preallocate ? settings.SegmentBytes : 0));
+                segments.Add(JournalSegment.Create(directory, 0, eventSize, indexCapacity, preallocateBytes: settings.PreallocateBytes));
             }
 
             if (deletedAfterTear is (string deletedPath, long deletedBytes))

@@ -140,7 +140,7 @@ internal sealed class JournalSegment : IDisposable
     {
         if (IsPreallocated)
         {
-            RandomAccess.SetLength(Data, RandomAccess.GetLength(Data));
+            TruncateToOwnLength(Data);
             IsPreallocated = false;
         }
     }
@@ -165,9 +165,12 @@ internal sealed class JournalSegment : IDisposable
 
         // A refusal for want of room may keep what it reserved before it ran out (ext4 does): give that back now, or
         // the file would hold space no one releases while the disk is full.
-        RandomAccess.SetLength(data, RandomAccess.GetLength(data));
+        TruncateToOwnLength(data);
         return false;
     }
+
+    /// <summary>Truncates <paramref name="file"/> to its own length: no byte changes, blocks reserved past its end are freed.</summary>
+    private static void TruncateToOwnLength(SafeFileHandle file) => RandomAccess.SetLength(file, RandomAccess.GetLength(file));
 
     /// <summary>Forces the data and index files to stable storage. Appender.</summary>
     public void FlushToDisk()

@@ -43,6 +43,9 @@ internal sealed record JournalSettings(long SegmentBytes, int IndexIntervalBytes
     /// </summary>
     public bool Preallocate { get; init; }
 
+    /// <summary>The bytes a new segment reserves: <see cref="SegmentBytes"/> with <see cref="Preallocate"/>, else 0.</summary>
+    public long PreallocateBytes => Preallocate ? SegmentBytes : 0;
+
     /// <summary>
     /// The transaction log's answer, asked by recovery for each transaction whose tagged batches it found in the last
     /// segment with no end marker after them: true when the transaction was committed (recovery appends its end marker:

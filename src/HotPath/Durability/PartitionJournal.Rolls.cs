@@ -49,7 +49,7 @@ internal sealed partial class PartitionJournal
                 EventSize,
                 _indexCapacity,
                 _settings.SealInBackground ? FileHeaderLayout.FlagAfterBackgroundSeal : (byte)0,
-                _settings.Preallocate ? _settings.SegmentBytes : 0);
+                _settings.PreallocateBytes);
         }
         catch (Exception e) when (OsError.IsFileError(e))
         {

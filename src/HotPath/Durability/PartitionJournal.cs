@@ -207,8 +207,8 @@ internal sealed partial class PartitionJournal : IDisposable
         {
             System.IO.Directory.CreateDirectory(directory);
             (List<JournalSegment> segments, JournalRecovery recovery, HashSet<long> aborted) = JournalRecoverer.Recover(directory, eventSize, settings, indexCapacity);
-            // A crash (or a refused release) may have left blocks reserved past the last segment's end: given back at its
-            // seal or close, as a new segment's are.
+            // A crash (or a refused release) may have left blocks reserved past the last segment's end: given back when
+            // the journal closes, as a new segment's are.
             segments[^1].IsPreallocated |= settings.Preallocate && OperatingSystem.IsLinux();
             var journal = new PartitionJournal(directory, eventSize, settings, indexCapacity, segments, recovery, aborted);
             try
@@ -656,8 +656,8 @@ internal sealed partial class PartitionJournal : IDisposable
             }
             catch (Exception e) when (OsError.IsFileError(e))
             {
-                // Not a loss: no byte of the file changes; the blocks stay reserved until the next open's seal or close
-                // of this segment. Closing must still close every file.
+                // Not a loss: no byte of the file changes; the blocks stay reserved until a later open of the topic closes
+                // again. Closing must still close every file.
             }
 
             segment.Dispose();
