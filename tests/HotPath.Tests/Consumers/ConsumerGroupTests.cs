@@ -265,25 +265,65 @@ public class ConsumerGroupTests
         Assert.Contains("retained window [0, 1]", error.Message);
     }
 
+    /// <summary>
+    /// A group added while the writer runs starts at the oldest retained offset, the first group's committed offset, and
+    /// gets every event from there. The first group's handler holds at offset 999 until the late group is registered, so
+    /// the writer is still running then (gated by the 1,024-slot ring): without the hold, a test thread descheduled long
+    /// enough let the writer and the first group finish first, and the late group rightly started at the end with
+    /// nothing to read (see the next test).
+    /// </summary>
     [Fact]
     public void Group_AddedWhileWriterRuns_EarliestSeesEverythingRetainedFromItsStart()
     {
         using var topic = CreateTopic(partitions: 1, capacity: 1024);
         using var first = new ConsumerGroup<TestEvent>(topic, Options("first"));
-        var a = new RecordingHandler(1);
-        first.Join(a.For("a"));
+        using var hold = new ManualResetEventSlim();
+        using var holding = new ManualResetEventSlim();
+        first.Join(new ActionHandler((_, _, offset, _) =>
+        {
+            if (offset == 999)
+            {
+                holding.Set();
+                hold.Wait();
+            }
+        }), "a");
         var writer = Task.Run(() => PublishKeyed(topic, 50_000));
-        Assert.True(a.WaitForCount(1000, Timeout));
+        Assert.True(holding.Wait(Timeout));
+        long expectedStart = first.GetCommittedOffset("orders", 0);
 
         using var late = new ConsumerGroup<TestEvent>(topic, Options("late"));
+        Assert.False(writer.IsCompleted, "the writer is gated by the held first group");
+        hold.Set();
         var b = new RecordingHandler(1);
         late.Join(b.For("b"));
         Assert.True(writer.Wait(Timeout));
-        Assert.True(b.WaitForCount(1, Timeout));
-        long start = b.Deliveries.First().Offset;
 
-        Assert.True(b.WaitForCount(50_000 - start, Timeout));
-        Assert.Equal(Enumerable.Range((int)start, 50_000 - (int)start).Select(i => (long)i), b.Deliveries.Select(d => d.Offset));
+        Assert.True(b.WaitForCount(50_000 - expectedStart, Timeout), $"the late group got {b.Deliveries.Count} events from {expectedStart}");
+        Assert.Equal(Enumerable.Range((int)expectedStart, 50_000 - (int)expectedStart).Select(i => (long)i), b.Deliveries.Select(d => d.Offset));
+    }
+
+    /// <summary>
+    /// Earliest is the slowest lossless reader's position (README, "Where a group starts"): a group added after the only
+    /// other group committed everything starts at the end, although the ring's slots still hold the last events.
+    /// </summary>
+    [Fact]
+    public void Group_AddedAfterTheOtherGroupCommittedEverything_EarliestStartsAtTheEnd()
+    {
+        using var topic = CreateTopic(partitions: 1, capacity: 64);
+        using var first = new ConsumerGroup<TestEvent>(topic, Options("first"));
+        var a = new RecordingHandler(1);
+        first.Join(a.For("a"));
+        PublishKeyed(topic, 200);
+        Assert.True(SpinWait.SpinUntil(() => first.GetCommittedOffset("orders", 0) == 200, Timeout));
+
+        using var late = new ConsumerGroup<TestEvent>(topic, Options("late"));
+        Assert.Equal(200, late.GetCommittedOffset("orders", 0));
+        var b = new RecordingHandler(1);
+        late.Join(b.For("b"));
+        topic.PublishTo(0, new TestEvent(200));
+
+        Assert.True(SpinWait.SpinUntil(() => late.GetCommittedOffset("orders", 0) == 201, Timeout));
+        Assert.Equal([200L], b.Deliveries.Select(d => d.Offset));
     }
 
     [Fact]
