@@ -18,7 +18,8 @@ namespace HotPath.Durability;
 /// </summary>
 /// <remarks>
 /// <para>The fold (Intel's "Fast CRC Computation Using PCLMULQDQ", reflected form): the message, with the initial
-/// value 0xFFFFFFFF xored into its first four bytes, is read as lanes of 128 bits in four accumulators (16 lanes of a
+/// value 0xFFFFFFFF xored into its first four bytes (or, for the second piece of a message, the register the first piece
+/// left: <c>~crc(first)</c>), is read as lanes of 128 bits in four accumulators (16 lanes of a
 /// 512-bit step, 8 of a 256-bit one); a step multiplies each lane's halves by x^(D+32) and x^(D-32) mod P (D = 2048 or
 /// 1024 bits, the distance to the lane it is folded into) and xors the next step's bytes in. The accumulators are then
 /// folded into the last (D = 512 or 256), its lanes into its last (D = 384, 256, 128, or 128), which leaves 16 bytes
@@ -65,16 +66,41 @@ internal static class FrameChecksum
         return data.Length >= MinFold256Length && IsFolded256 ? Fold256(data) : Crc32.HashToUInt32(data);
     }
 
+    /// <summary>
+    /// The CRC-32 of <paramref name="head"/> followed by <paramref name="body"/>, two pieces of one message in different
+    /// memory (a journal batch's header in the staging buffer, its events in the ring), equal to
+    /// <c>Crc32.HashToUInt32</c> of their concatenation. A long body is folded from the register the head leaves
+    /// (<c>~crc(head)</c>, xored into its first bytes as the initial value is); otherwise <paramref name="scratch"/>
+    /// (reset first) takes both pieces.
+    /// </summary>
+    public static uint Compute(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, Crc32 scratch)
+    {
+        if (body.Length >= MinFold512Length && IsFolded512)
+        {
+            return Fold512(body, ~Crc32.HashToUInt32(head));
+        }
+
+        if (body.Length >= MinFold256Length && IsFolded256)
+        {
+            return Fold256(body, ~Crc32.HashToUInt32(head));
+        }
+
+        scratch.Reset();
+        scratch.Append(head);
+        scratch.Append(body);
+        return scratch.GetCurrentHashAsUInt32();
+    }
+
     /// <summary>The 512-bit fold: <paramref name="data"/> holds at least <see cref="MinFold512Length"/> bytes; <see cref="IsFolded512"/>.</summary>
     /// <remarks>Compiled optimised from its first call: called once per journal batch, it would otherwise run its vector
     /// loop as unoptimised tier-0 code (every multiply a call) until tiered compilation promotes it (30 calls, then at
     /// least 100 ms without new tier-0 compilations: most of a first 2M-event run in a profile of the journal).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static uint Fold512(ReadOnlySpan<byte> data)
+    internal static uint Fold512(ReadOnlySpan<byte> data, uint initialRegister = 0xFFFFFFFF)
     {
         ref byte start = ref MemoryMarshal.GetReference(data);
         Vector512<ulong> step = Constants512(0x11542778a, 0x1322d1430);
-        Vector512<ulong> x0 = Vector512.LoadUnsafe(ref start).AsUInt64() ^ Vector512.CreateScalar(0xFFFFFFFFUL);
+        Vector512<ulong> x0 = Vector512.LoadUnsafe(ref start).AsUInt64() ^ Vector512.CreateScalar((ulong)initialRegister);
         Vector512<ulong> x1 = Vector512.LoadUnsafe(ref start, 64).AsUInt64();
         Vector512<ulong> x2 = Vector512.LoadUnsafe(ref start, 128).AsUInt64();
         Vector512<ulong> x3 = Vector512.LoadUnsafe(ref start, 192).AsUInt64();
@@ -107,11 +133,11 @@ internal static class FrameChecksum
     /// loop as unoptimised tier-0 code (every multiply a call) until tiered compilation promotes it (30 calls, then at
     /// least 100 ms without new tier-0 compilations: most of a first 2M-event run in a profile of the journal).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static uint Fold256(ReadOnlySpan<byte> data)
+    internal static uint Fold256(ReadOnlySpan<byte> data, uint initialRegister = 0xFFFFFFFF)
     {
         ref byte start = ref MemoryMarshal.GetReference(data);
         Vector256<ulong> step = Constants256(0x1e88ef372, 0x14a7fe880);
-        Vector256<ulong> x0 = Vector256.LoadUnsafe(ref start).AsUInt64() ^ Vector256.CreateScalar(0xFFFFFFFFUL);
+        Vector256<ulong> x0 = Vector256.LoadUnsafe(ref start).AsUInt64() ^ Vector256.CreateScalar((ulong)initialRegister);
         Vector256<ulong> x1 = Vector256.LoadUnsafe(ref start, 32).AsUInt64();
         Vector256<ulong> x2 = Vector256.LoadUnsafe(ref start, 64).AsUInt64();
         Vector256<ulong> x3 = Vector256.LoadUnsafe(ref start, 96).AsUInt64();

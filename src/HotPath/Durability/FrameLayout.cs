@@ -61,6 +61,18 @@ internal static class FrameLayout
     }
 
     /// <summary>
+    /// Writes the header of a frame whose body is in two pieces: the bytes after the header in <paramref name="frame"/>,
+    /// then <paramref name="rest"/> (elsewhere in memory, written after it); <paramref name="scratch"/> as in
+    /// <see cref="FrameChecksum.Compute(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Crc32)"/>.
+    /// </summary>
+    public static void Seal(Span<byte> frame, ReadOnlySpan<byte> rest, Crc32 scratch)
+    {
+        ReadOnlySpan<byte> head = frame[HeaderSize..];
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[LengthOffset..], (uint)(head.Length + rest.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[CrcOffset..], FrameChecksum.Compute(head, rest, scratch));
+    }
+
+    /// <summary>
     /// Reads the frame at the start of <paramref name="data"/>: on <see cref="Status.Valid"/>, its body and its whole size.
     /// </summary>
     public static Status TryRead(ReadOnlySpan<byte> data, out ReadOnlySpan<byte> body, out int frameSize)

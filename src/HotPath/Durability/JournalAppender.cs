@@ -11,20 +11,24 @@ namespace HotPath.Durability;
 /// </summary>
 /// <typeparam name="T">The event type: a struct without references (checked when the topic is created).</typeparam>
 /// <remarks>Thread-safety: the journaller thread only.</remarks>
-internal struct JournalAppender<T>(PartitionJournal journal, long timestampMs, long transaction = 0) : IBatchHandler<T>
+internal struct JournalAppender<T>(PartitionJournal journal, long timestampMs, long transaction = 0, T[]? ring = null, nint ringAddress = 0)
+    : IBatchHandler<T>
     where T : struct
 {
     /// <inheritdoc/>
     public readonly void OnBatch(ReadOnlySpan<T> events, int partition, long firstOffset)
     {
         AppendGapTo(journal, firstOffset, timestampMs);
+        // The events stay in their slots until the journal's flushed end passes them (the journaller commits no
+        // further): the journal may write them from there (a pinned ring; see InPlaceEvents).
+        InPlaceEvents inPlace = ring is null ? default : InPlaceEvents.Of(ring, ringAddress, events);
         if (transaction == 0)
         {
-            journal.AppendEvents(firstOffset, MemoryMarshal.AsBytes(events), timestampMs);
+            journal.AppendEvents(firstOffset, MemoryMarshal.AsBytes(events), timestampMs, inPlace);
         }
         else
         {
-            journal.AppendTransactionEvents(firstOffset, MemoryMarshal.AsBytes(events), timestampMs, transaction);
+            journal.AppendTransactionEvents(firstOffset, MemoryMarshal.AsBytes(events), timestampMs, transaction, inPlace);
         }
     }
 

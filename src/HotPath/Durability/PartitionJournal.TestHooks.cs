@@ -15,6 +15,9 @@ internal sealed partial class PartitionJournal
     /// </summary>
     internal Action<JournalSegment>? BeforeSealForTest { get; set; }
 
+    /// <summary>The event bytes written from where they were (the ring) rather than copied (<see cref="JournalStaging.InPlaceBytes"/>). The appender.</summary>
+    internal long InPlaceBytesForTest => _staging.InPlaceBytes;
+
     /// <summary>True while a background seal is pending (not yet awaited by the appender). The appender.</summary>
     internal bool SealPendingForTest => _sealing is not null;
 }

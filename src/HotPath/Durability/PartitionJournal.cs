@@ -53,6 +53,9 @@ internal sealed partial class PartitionJournal : IDisposable
     /// <summary>Framed batches of the active segment not yet written (and the written ones the buffer still holds). Appender.</summary>
     private readonly JournalStaging _staging;
 
+    /// <summary>The checksum of a frame whose events are staged in place and too short to fold (<see cref="FrameLayout.Seal(Span{byte}, ReadOnlySpan{byte}, System.IO.Hashing.Crc32)"/>). Appender.</summary>
+    private readonly System.IO.Hashing.Crc32 _checksum = new();
+
     /// <summary>The next offset to append. Appender.</summary>
     private long _endOffset;
 
@@ -241,90 +244,6 @@ internal sealed partial class PartitionJournal : IDisposable
 
     private JournalSegment Active => _segments[^1];
 
-    /// <summary>
-    /// Appends <paramref name="events"/> (a positive multiple of <see cref="EventSize"/> bytes) as one batch starting at
-    /// <paramref name="firstOffset"/>, which must be <see cref="EndOffset"/>. Buffered until <see cref="Flush"/>.
-    /// Thread-safety: the appender. Allocates nothing in steady state.
-    /// </summary>
-    public void AppendEvents(long firstOffset, ReadOnlySpan<byte> events, long timestampMs)
-    {
-        CheckAppend(firstOffset);
-        CheckEvents(events, SegmentLayout.BatchHeaderSize);
-        int count = events.Length / EventSize;
-        Span<byte> frame = Stage(SegmentLayout.BatchBodyLength(events.Length), firstOffset, timestampMs, isMarker: false);
-        Span<byte> body = frame[FrameLayout.HeaderSize..];
-        SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindEvents, count, firstOffset, timestampMs);
-        events.CopyTo(body[SegmentLayout.BatchHeaderSize..]);
-        FrameLayout.Seal(frame);
-        Staged(firstOffset + count);
-    }
-
-    /// <summary>
-    /// Appends <paramref name="events"/> (a positive multiple of <see cref="EventSize"/> bytes) as one batch of
-    /// <paramref name="transaction"/> starting at <paramref name="firstOffset"/>, which must be <see cref="EndOffset"/>.
-    /// It reads as events, unless a recovery finds it with no end marker after it and the transaction log does not
-    /// record the transaction as committed: then it reads as a gap. Until the transaction's end marker is staged the
-    /// journal rolls at most once (see <see cref="HoldRoll"/>). Buffered until <see cref="Flush"/>. Thread-safety: the appender. Allocates
-    /// nothing in steady state.
-    /// </summary>
-    public void AppendTransactionEvents(long firstOffset, ReadOnlySpan<byte> events, long timestampMs, long transaction)
-    {
-        CheckAppend(firstOffset);
-        CheckEvents(events, SegmentLayout.TransactionHeaderSize);
-        int count = events.Length / EventSize;
-        Span<byte> frame = Stage(SegmentLayout.TransactionBatchBodyLength(events.Length), firstOffset, timestampMs, isMarker: false);
-        Span<byte> body = frame[FrameLayout.HeaderSize..];
-        SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindTransactionEvents, count, firstOffset, timestampMs);
-        SegmentLayout.WriteTransaction(body, transaction);
-        events.CopyTo(body[SegmentLayout.TransactionHeaderSize..]);
-        FrameLayout.Seal(frame);
-        Staged(firstOffset + count);
-        // After Stage, which may have rolled: the segment that holds this batch (an earlier one is kept).
-        _openTagged.TryAdd(transaction, Active.BaseOffset);
-    }
-
-    /// <summary>
-    /// Stages the end marker of <paramref name="transaction"/> at <see cref="EndOffset"/> (it holds no offset): once it
-    /// is in the files, a recovery no longer asks about the transaction and its batches read as events. Write it after
-    /// the transaction log recorded the commit. Written with the next <see cref="Flush"/>; never rolls the segment.
-    /// Thread-safety: the appender. Allocates nothing in steady state.
-    /// </summary>
-    public void AppendTransactionEnd(long transaction, long timestampMs)
-    {
-        ThrowIfDisposed();
-        Span<byte> frame = Stage(SegmentLayout.TransactionEndBodyLength, _endOffset, timestampMs, isMarker: true);
-        Span<byte> body = frame[FrameLayout.HeaderSize..];
-        SegmentLayout.WriteBatchHeader(body, SegmentLayout.KindTransactionEnd, 0, _endOffset, timestampMs);
-        SegmentLayout.WriteTransaction(body, transaction);
-        FrameLayout.Seal(frame);
-        _staging.Staged(_endOffset);
-        _openTagged.Remove(transaction);
-    }
-
-    /// <summary>
-    /// Appends <paramref name="count"/> offsets that hold no event (abandoned claims), starting at
-    /// <paramref name="firstOffset"/>, which must be <see cref="EndOffset"/>. Thread-safety: the appender.
-    /// </summary>
-    public void AppendGap(long firstOffset, long count, long timestampMs)
-    {
-        CheckAppend(firstOffset);
-        if (count < 1)
-        {
-            ThrowHelper.ArgumentOutOfRange(nameof(count), "must be at least 1", count);
-        }
-
-        while (count > 0)
-        {
-            int batch = (int)Math.Min(count, int.MaxValue);
-            Span<byte> frame = Stage(SegmentLayout.BatchHeaderSize, firstOffset, timestampMs, isMarker: false);
-            SegmentLayout.WriteBatchHeader(frame[FrameLayout.HeaderSize..], SegmentLayout.KindGap, batch, firstOffset, timestampMs);
-            FrameLayout.Seal(frame);
-            firstOffset += batch;
-            count -= batch;
-            Staged(firstOffset);
-        }
-    }
-
     /// <summary>Writes the buffered batches to the active segment, then publishes <see cref="FlushedEnd"/>. Thread-safety: the appender.</summary>
     public void Flush()
     {
@@ -348,14 +267,6 @@ internal sealed partial class PartitionJournal : IDisposable
 
     /// <summary>True when buffered batches are not written yet (a <see cref="FlushChunks"/> held them back). Thread-safety: the appender.</summary>
     public bool HasUnwritten => _staging.HasUnwritten;
-
-    /// <summary>The frame staged last, now sealed, ends the offsets before <paramref name="endOffset"/>: the journal's and the active segment's end move there.</summary>
-    private void Staged(long endOffset)
-    {
-        _endOffset = endOffset;
-        Active.EndOffset = endOffset;
-        _staging.Staged(endOffset);
-    }
 
     /// <summary>A failed background seal fails the journal at the flush after it ended, not at the next roll.</summary>
     private void TakeFinishedSeal()
@@ -518,86 +429,6 @@ internal sealed partial class PartitionJournal : IDisposable
         }
 
         return low;
-    }
-
-    private void CheckAppend(long firstOffset)
-    {
-        ThrowIfDisposed();
-        if (firstOffset != _endOffset)
-        {
-            ThrowNotContiguous(firstOffset, _endOffset);
-        }
-    }
-
-    [DoesNotReturn]
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowNotContiguous(long firstOffset, long endOffset) =>
-        ThrowHelper.ArgumentOutOfRange(nameof(firstOffset), $"must equal the journal's end offset {endOffset} (offsets are contiguous)", firstOffset);
-
-    /// <summary>Checks that <paramref name="events"/> is a positive multiple of the event size and fits one frame after <paramref name="headerSize"/> bytes.</summary>
-    private void CheckEvents(ReadOnlySpan<byte> events, int headerSize)
-    {
-        if (events.IsEmpty || events.Length % EventSize != 0)
-        {
-            ThrowHelper.Argument(nameof(events), $"{nameof(events)} must be a positive multiple of the event size {EventSize} bytes, was {events.Length} bytes");
-        }
-
-        if (events.Length > FrameLayout.MaxBodyLength - headerSize)
-        {
-            ThrowHelper.ArgumentOutOfRange(nameof(events), $"must be at most {FrameLayout.MaxBodyLength - headerSize} bytes in one batch", events.Length);
-        }
-    }
-
-    /// <summary>True when a transaction's first tagged batch without its end marker is in a sealed segment: a roll would leave it two segments back.</summary>
-    private bool TaggedBeforeActive()
-    {
-        long active = Active.BaseOffset;
-        foreach (long segmentBase in _openTagged.Values)
-        {
-            if (segmentBase < active)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// Makes room for a frame with a body of <paramref name="bodyLength"/> bytes starting at <paramref name="firstOffset"/>
-    /// (rolling the segment or flushing when needed), records its index entry, and returns the frame's staging bytes.
-    /// Rolls only for a batch (not an end marker), when the roll is not held, and when the active segment holds at least
-    /// one offset: a segment of markers only has the next segment's base, and the new file would replace it.
-    /// </summary>
-    private Span<byte> Stage(int bodyLength, long firstOffset, long timestampMs, bool isMarker)
-    {
-        int frameSize = FrameLayout.FrameSize(bodyLength);
-        JournalSegment active = Active;
-        if (!isMarker && !HoldRoll && active.EndOffset > active.BaseOffset && active.Length + frameSize > _settings.SegmentBytes && !TaggedBeforeActive())
-        {
-            Roll();
-            active = Active;
-        }
-
-        Span<byte> frame = _staging.Reserve(frameSize);
-        if (frame.IsEmpty)
-        {
-            FlushStaged();
-            frame = _staging.Reserve(frameSize);
-        }
-
-        long position = active.Length;
-        if (SegmentLayout.ShouldIndex(position, firstOffset, isMarker, active.Index.LastPosition, active.Index.LastOffset, _settings.IndexIntervalBytes))
-        {
-            active.Index.Add(firstOffset, position);
-        }
-
-        active.Length = position + frameSize;
-        active.LastTimestampMs = timestampMs;
-
-        // Release: a snapshot for SizeBytes readers; nothing else depends on it.
-        Volatile.Write(ref _sizeBytes, _sizeBytes + frameSize);
-        return frame;
     }
 
     /// <summary>

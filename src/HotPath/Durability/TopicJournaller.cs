@@ -367,7 +367,7 @@ internal sealed partial class TopicJournaller<T> : IDisposable
             ReadCursor<T> cursor = _cursors[i];
             PartitionJournal journal = _partitions[i].Journal!.Journal;
             (int max, long transaction) = PlanDispatch(i);
-            var appender = new JournalAppender<T>(journal, timestamp, transaction);
+            var appender = new JournalAppender<T>(journal, timestamp, transaction, _partitions[i].Slots, _partitions[i].PinnedSlotsAddress);
             int count = max > 0 ? cursor.DispatchBatch(ref appender, max) : 0;
             bool dispatched = count != 0;
             if (dispatched)

@@ -140,7 +140,18 @@ public sealed partial class Partition<T> : IDisposable
         _capacity = capacity;
         _mask = capacity - 1;
         _indexShift = System.Numerics.BitOperations.Log2((uint)capacity);
-        _slots = new T[capacity];
+        if (journal is not null && JournalStaging.GathersWrites)
+        {
+            // Pinned (the pinned object heap): the journaller writes batches from the slots with a gather write, by
+            // address (InPlaceEvents). A durable topic's event type holds no references, which pinned arrays require.
+            _slots = GC.AllocateArray<T>(capacity, pinned: true);
+            PinnedSlotsAddress = System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_slots, 0);
+        }
+        else
+        {
+            _slots = new T[capacity];
+        }
+
         Tracing = new PartitionTracing(topicName, id, capacity, propagateTraceContext);
         _multiWriter = mode == PublishMode.MultiWriter;
         _writerWait = writerWait;
@@ -292,6 +303,9 @@ public sealed partial class Partition<T> : IDisposable
 
     /// <summary>The slot array, for dispatch loops that keep it in a local.</summary>
     internal T[] Slots => _slots;
+
+    /// <summary>The address of the first slot when the slot array is pinned (a durable partition where the journal gathers writes), else 0.</summary>
+    internal nint PinnedSlotsAddress { get; }
 
     internal Span<T> SlotSpan(long offset, int count) => _slots.AsSpan((int)offset & _mask, count);
 

@@ -10,7 +10,8 @@ namespace HotPath.Tests.Durability;
 /// <see cref="FrameChecksum"/> is System.IO.Hashing's CRC-32 for every input: every length around the folds' steps, and
 /// random contents, lengths and alignments, through <see cref="FrameChecksum.Compute"/> and through each fold this
 /// machine can run directly (the 512-bit one needs AVX-512 with VPCLMULQDQ, the 256-bit one AVX2 with VPCLMULQDQ: a
-/// machine without them tests only what it would run; the journal harness reports which path ran).
+/// machine without them tests only what it would run; the journal harness reports which path ran), also for a message in
+/// two pieces (a batch header, then events elsewhere in memory).
 /// </summary>
 public sealed class FrameChecksumTests
 {
@@ -87,18 +88,33 @@ public sealed class FrameChecksumTests
                 return true;
             });
 
-    /// <summary>Compute, and each fold this machine supports, with the shortest input it takes.</summary>
+    private delegate uint Fold(ReadOnlySpan<byte> data, uint initialRegister);
+
+    /// <summary>The fold of the bytes after <paramref name="head"/> bytes, from the register those leave.</summary>
+    private static uint FoldAfterHead(ReadOnlySpan<byte> data, int head, Fold fold) => fold(data[head..], ~Crc32.HashToUInt32(data[..head]));
+
+    /// <summary>Compute (whole, and in two pieces), and each fold this machine supports, with the shortest input it takes.</summary>
     private static List<(string Name, Checksum Checksum, int MinLength)> Paths()
     {
+        var scratch = new Crc32();
         List<(string, Checksum, int)> paths = [("Compute", FrameChecksum.Compute, 0)];
+        // A message in two pieces (a journal batch's header staged, its events in the ring): every split that a batch
+        // header makes (0 for a body alone, 1, 24 and 32 bytes).
+        foreach (int split in new[] { 0, 1, 24, 32 })
+        {
+            paths.Add(($"Compute(head of {split}, body)", d => FrameChecksum.Compute(d[..Math.Min(split, d.Length)], d[Math.Min(split, d.Length)..], scratch), 0));
+        }
+
         if (FrameChecksum.IsFolded512)
         {
-            paths.Add(("Fold512", FrameChecksum.Fold512, FrameChecksum.MinFold512Length));
+            paths.Add(("Fold512", d => FrameChecksum.Fold512(d), FrameChecksum.MinFold512Length));
+            paths.Add(("Fold512 after a head of 24", d => FoldAfterHead(d, 24, FrameChecksum.Fold512), 24 + FrameChecksum.MinFold512Length));
         }
 
         if (FrameChecksum.IsFolded256)
         {
-            paths.Add(("Fold256", FrameChecksum.Fold256, FrameChecksum.MinFold256Length));
+            paths.Add(("Fold256", d => FrameChecksum.Fold256(d), FrameChecksum.MinFold256Length));
+            paths.Add(("Fold256 after a head of 24", d => FoldAfterHead(d, 24, FrameChecksum.Fold256), 24 + FrameChecksum.MinFold256Length));
         }
 
         return paths;

@@ -1,0 +1,80 @@
+using HotPath.Consumers;
+using HotPath.Durability;
+using HotPath.Partitions;
+using HotPath.Tests.Support;
+using HotPath.Topics;
+
+namespace HotPath.Tests.Durability;
+
+/// <summary>
+/// Where the journal gathers writes (Linux), a durable partition's ring is pinned and the journaller writes each batch's
+/// events from their slots instead of copying them (<see cref="InPlaceEvents"/>, <see cref="JournalStaging.StageInPlace"/>):
+/// every event byte goes that way, and what a reopened topic reads back is every event with its value, in both publish
+/// modes and across segment rolls, the slots having been reused many times over meanwhile. Elsewhere the events are copied
+/// (nothing in place) and the same round trip holds.
+/// </summary>
+public sealed class InPlaceJournalWriteTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void DurableTopic_EventsJournaledFromTheirSlots_ReopenedTopicReadsEveryEventBack(PublishMode mode)
+    {
+        const int Events = 100_000;
+        using (Topic<TestEvent> topic = Open(mode))
+        {
+            Assert.Equal(JournalStaging.GathersWrites, topic[0].PinnedSlotsAddress != 0);
+            long last = -1;
+            for (int i = 0; i < Events; i++)
+            {
+                last = topic[0].Publish(new TestEvent(i, i % 7));
+            }
+
+            Assert.True(topic[0].WaitAcknowledged(last, Timeout), $"offset {last} was not acknowledged");
+            long inPlace = topic[0].Journal!.Journal.InPlaceBytesForTest;
+            Assert.Equal(JournalStaging.GathersWrites ? Events * (long)System.Runtime.CompilerServices.Unsafe.SizeOf<TestEvent>() : 0, inPlace);
+        }
+
+        using Topic<TestEvent> reopened = Open(mode);
+        Assert.Equal(Events, reopened[0].EndOffset);
+        using PartitionReader<TestEvent> reader = reopened.CreateReader(0, OffsetReset.Earliest);
+        var check = new ValueCheck();
+        while (reader.Position < Events)
+        {
+            Assert.True(reader.Poll(ref check, maxEvents: 4096) > 0 || reader.Position == Events, $"no events at {reader.Position}");
+        }
+
+        Assert.True(check.Error is null, check.Error);
+        Assert.Equal(Events, check.Count);
+    }
+
+    private Topic<TestEvent> Open(PublishMode mode) => new(new TopicOptions
+    {
+        Name = "in-place",
+        Capacity = 256,
+        PublishMode = mode,
+        Durability = new DurabilityOptions { Directory = _directory.Path, SegmentBytes = 256 * 1024 },
+    });
+
+    private struct ValueCheck : IEventHandler<TestEvent>
+    {
+        public long Count { get; private set; }
+
+        public string? Error { get; private set; }
+
+        public void OnEvent(ref readonly TestEvent @event, int partition, long offset, bool endOfBatch)
+        {
+            if (@event.Value != offset || @event.Writer != (int)(offset % 7))
+            {
+                Error ??= $"offset {offset} holds ({@event.Value}, {@event.Writer})";
+            }
+
+            Count++;
+        }
+    }
+}
