@@ -49,7 +49,7 @@ public static class JournalHarness
 
     /// <summary>Every row, in the order they run and are reported.</summary>
     public static readonly string[] Order =
-        ["fs64k", "fs1m", "fs1m-sync", "hp-none", "hp-none-span", "hp-none-group", "hp-interval", "hp-everybatch", "faster-none", "faster-batch"];
+        ["fs64k", "fs1m", "fs1m-sync", "hp-none", "hp-none-default", "hp-none-span", "hp-none-group", "hp-interval", "hp-everybatch", "faster-none", "faster-batch"];
 
     /// <summary>Runs every row <paramref name="repeats"/> times and writes the markdown table to <paramref name="output"/>.</summary>
     /// <param name="events">Events per run (the per-batch rows stop earlier at <paramref name="seconds"/>).</param>
@@ -165,6 +165,7 @@ public static class JournalHarness
             "fs1m" => JournalRuns.FileStreamWrite(root, bytes, 1 << 20, sync: false),
             "fs1m-sync" => JournalRuns.FileStreamWrite(root, bytes, 1 << 20, sync: true),
             "hp-none" => JournalRuns.HotPath(root, SyncPolicy.None, events, group: false, perBatch: false, seconds, reopen),
+            "hp-none-default" => JournalRuns.HotPath(root, SyncPolicy.None, events, group: false, perBatch: false, seconds, reopen: false, preallocate: false),
             "hp-none-span" => JournalRuns.HotPath(root, SyncPolicy.None, events, group: false, perBatch: false, seconds, reopen: false, spanBatch: 256),
             "hp-none-group" => JournalRuns.HotPath(root, SyncPolicy.None, events, group: true, perBatch: false, seconds, reopen: false),
             "hp-interval" => JournalRuns.HotPath(root, SyncPolicy.Interval, events, group: false, perBatch: false, seconds, reopen: false),
@@ -189,6 +190,7 @@ public static class JournalHarness
         text.AppendLine(Invariant($"| .NET | {RuntimeInformation.FrameworkDescription} |"));
         text.AppendLine(Invariant($"| Disk | {FileSystem(root)}, {free / (1L << 30):N1} GiB free at start |"));
         text.AppendLine(Invariant($"| Frame CRC-32 | {FrameChecksum.Method} |"));
+        text.AppendLine(Invariant($"| Batch writes | {(JournalStaging.GathersWrites ? "events written from the ring's slots (one `pwritev` of headers and events)" : "events copied into the staging buffer, then written")} |"));
         text.AppendLine(Invariant($"| Load average (1/5/15 min) | {LoadAverage()} (at the end) |"));
         if (sizing is not null)
         {
@@ -237,7 +239,7 @@ public static class JournalHarness
             return Invariant($"{ratio:F0}% {what}, {(ratio >= 70 ? "holds" : "does not hold")}");
         }
 
-        string[] targets = new[] { Target("hp-none", "with one Publish per event"), Target("hp-none-span", "with PublishBatch of 256") }.OfType<string>().ToArray();
+        string[] targets = new[] { Target("hp-none", "with one Publish per event"), Target("hp-none-default", "with one Publish per event and default options (segments not preallocated)"), Target("hp-none-span", "with PublishBatch of 256") }.OfType<string>().ToArray();
         if (targets.Length > 0)
         {
             text.AppendLine();
@@ -253,7 +255,7 @@ public static class JournalHarness
         }
 
         text.AppendLine();
-        text.AppendLine(Invariant($"Settings. HotPath: 1 partition, `PublishMode.SingleWriter`, capacity {JournalRuns.Capacity:N0}, `Publish` per event, journal `MaxBatch` {JournalRuns.BatchEvents:N0}, `SegmentBytes` {JournalRuns.SegmentBytes >> 20} MiB, segments preallocated (`PreallocateSegments = true`, opt-in: Linux reserves each segment's blocks at its creation), `SyncInterval` {JournalRuns.SyncInterval.TotalMilliseconds} ms (Interval rows), default wait strategies. FasterLog (Microsoft.FASTER.Core 2.6.5, benchmark-only): `Devices.CreateLogDevice` with FASTER's defaults (here a `{JournalRuns.FasterDevice}`; no preallocation), page 2^{JournalRuns.FasterPageSizeBits} B, memory 2^{JournalRuns.FasterMemorySizeBits} B, segment 2^{JournalRuns.FasterSegmentSizeBits} B, commit files in the same folder, `Enqueue(ReadOnlySpan<byte>)` of the 64-byte event, `Commit(false)` + `WaitForCommit(TailAddress)`. Disk B/event: what the run left on disk per event (journal frames, segment headers, index and offsets files, FasterLog's page-aligned log and commit files). Writer B/run: bytes allocated by the publishing thread during the timed part (median)."));
+        text.AppendLine(Invariant($"Settings. HotPath: 1 partition, `PublishMode.SingleWriter`, capacity {JournalRuns.Capacity:N0}, `Publish` per event, journal `MaxBatch` {JournalRuns.BatchEvents:N0}, `SegmentBytes` {JournalRuns.SegmentBytes >> 20} MiB, segments preallocated (`PreallocateSegments = true`, opt-in: Linux reserves each segment's blocks at its creation) except in the \"not preallocated\" row, `SyncInterval` {JournalRuns.SyncInterval.TotalMilliseconds} ms (Interval rows), default wait strategies. FasterLog (Microsoft.FASTER.Core 2.6.5, benchmark-only): `Devices.CreateLogDevice` with FASTER's defaults (here a `{JournalRuns.FasterDevice}`; no preallocation), page 2^{JournalRuns.FasterPageSizeBits} B, memory 2^{JournalRuns.FasterMemorySizeBits} B, segment 2^{JournalRuns.FasterSegmentSizeBits} B, commit files in the same folder, `Enqueue(ReadOnlySpan<byte>)` of the 64-byte event, `Commit(false)` + `WaitForCommit(TailAddress)`. Disk B/event: what the run left on disk per event (journal frames, segment headers, index and offsets files, FasterLog's page-aligned log and commit files). Writer B/run: bytes allocated by the publishing thread during the timed part (median)."));
         text.AppendLine();
         string rowsOption = order.Length == Order.Length ? "" : $" --rows {string.Join(',', order)}";
         string budgetOption = budget == DiskBudgetBytes ? "" : Invariant($" --disk-budget-mib {budget >> 20}");
@@ -267,6 +269,7 @@ public static class JournalHarness
         "fs1m" => "FileStream, 1 MiB writes, page cache",
         "fs1m-sync" => "FileStream, 1 MiB writes + final Flush(true)",
         "hp-none" => "HotPath, sync None",
+        "hp-none-default" => "HotPath, sync None, segments not preallocated",
         "hp-none-span" => "HotPath, sync None, PublishBatch of 256",
         "hp-none-group" => "HotPath, sync None, 1 group reading",
         "hp-interval" => "HotPath, sync Interval 10 ms",
@@ -282,6 +285,7 @@ public static class JournalHarness
         "fs1m" => "the same bytes in 1 MiB chunks, no sync.",
         "fs1m-sync" => "the same bytes in 1 MiB chunks and one `Flush(true)` (fsync) at the end, included in the time: what the disk itself sustains.",
         "hp-none" => "publish N events, then `WaitAcknowledged` on the last: until the journaller has written all of them to the OS (page cache). Events/s = N / that time; the ring (64K slots) holds the writer back once the journaller falls behind, so this is the journaller's sustained rate.",
+        "hp-none-default" => "as sync None, with the durability options' default `PreallocateSegments = false`: each segment's blocks are allocated as the journal writes them (ext4's delayed allocation per page).",
         "hp-none-span" => "as sync None, but the writer publishes the events with `PublishBatch` of 256 from one reused array: the journal's rate when the writer is not the limit (one `Publish` per 64-byte event costs the writer about as much as the journal's work per event).",
         "hp-none-group" => "the same with one consumer group (1 member, default `Blocking` wait, durable offsets) reading every event; the time runs until both the last acknowledgement and the group's last event.",
         "hp-interval" => "as sync None, but an event is acknowledged only after the periodic (10 ms) fsync that followed its write: the time includes the last fsync.",
@@ -295,7 +299,7 @@ public static class JournalHarness
     {
         "fs64k" or "fs1m" or "fs1m-sync" => "file length",
         "hp-none" => "acknowledged end = published; reopened: end offset = N, every event read back intact by a fresh group",
-        "hp-none-span" => "acknowledged end = published",
+        "hp-none-span" or "hp-none-default" => "acknowledged end = published",
         "hp-none-group" => "acknowledged end = published; the group read every event in order, intact",
         "hp-interval" or "hp-everybatch" => "acknowledged end = published",
         _ => "committed until = tail",

@@ -92,7 +92,7 @@ internal static class JournalRuns
     }
 
     /// <summary>The options of every HotPath run: one partition, single writer, 64K slots, the journal in <paramref name="directory"/>.</summary>
-    public static TopicOptions HotPathOptions(string directory, SyncPolicy sync) => new()
+    public static TopicOptions HotPathOptions(string directory, SyncPolicy sync, bool preallocate = true) => new()
     {
         Name = "journal",
         PartitionCount = 1,
@@ -104,7 +104,7 @@ internal static class JournalRuns
             Sync = sync,
             SyncInterval = SyncInterval,
             SegmentBytes = SegmentBytes,
-            PreallocateSegments = true,
+            PreallocateSegments = preallocate,
             MaxBatch = BatchEvents,
         },
     };
@@ -116,15 +116,15 @@ internal static class JournalRuns
     /// (recording that wait), for at most <paramref name="capSeconds"/>. With <paramref name="reopen"/>, reopens the
     /// directory afterwards and reads every event back through a fresh group.
     /// </summary>
-    public static RunResult HotPath(string root, SyncPolicy sync, long events, bool group, bool perBatch, double capSeconds, bool reopen, int spanBatch = 0)
+    public static RunResult HotPath(string root, SyncPolicy sync, long events, bool group, bool perBatch, double capSeconds, bool reopen, int spanBatch = 0, bool preallocate = true)
     {
-        string directory = Path.Combine(root, $"hotpath-{sync}-{(group ? "group" : "nogroup")}-{(perBatch ? "batch" : "all")}-{spanBatch}");
+        string directory = Path.Combine(root, $"hotpath-{sync}-{(group ? "group" : "nogroup")}-{(perBatch ? "batch" : "all")}-{spanBatch}-{(preallocate ? "prealloc" : "grow")}");
         // With spanBatch, the events are published in PublishBatch calls of that many from one reused array.
         JournalEvent[] span = new JournalEvent[Math.Max(spanBatch, 1)];
         Directory.CreateDirectory(directory);
         try
         {
-            TopicOptions options = HotPathOptions(directory, sync);
+            TopicOptions options = HotPathOptions(directory, sync, preallocate);
             LongHistogram? commits = perBatch ? NewHistogram() : null;
             long published = 0;
             double seconds;
