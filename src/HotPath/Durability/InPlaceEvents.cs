@@ -9,7 +9,14 @@ namespace HotPath.Durability;
 /// journal may write them from there instead of copying them (<see cref="JournalStaging.StageInPlace"/>). The default
 /// value means "copy them".
 /// </summary>
-/// <remarks>Thread-safety: an immutable value.</remarks>
+/// <remarks>
+/// <para>Memory ordering: the journaller reads the events (checksum) after the publication's acquire, and the kernel
+/// reads them again inside the <c>pwritev</c> the journaller calls later, on the same thread. A writer reuses a slot only
+/// after an acquire read of the journaller's sequence past it, which the journaller raises (a release store, ARM64
+/// <c>stlr</c>, ordering every earlier load and store of the thread, the system call's among them) only after the write
+/// returned. So no writer stores into a slot while the journal still reads it.</para>
+/// <para>Thread-safety: an immutable value.</para>
+/// </remarks>
 internal readonly struct InPlaceEvents
 {
     private InPlaceEvents(nint address, object owner)
