@@ -9,4 +9,11 @@ public sealed partial record DurabilityOptions
     /// finishes the journal on the closing thread. False outside tests.
     /// </summary>
     internal bool JournallerDrivenByTest { get; init; }
+
+    /// <summary>
+    /// The journal's chunk size (<see cref="JournalSettings.ChunkBytes"/>; a power of two), or 0 for the default 64 KiB:
+    /// small chunks let a systematic test's tiny ring reach the chunk flushes that hold back part of a batch. 0 outside
+    /// tests.
+    /// </summary>
+    internal int ChunkBytesForTest { get; init; }
 }

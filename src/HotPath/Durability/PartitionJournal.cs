@@ -124,6 +124,9 @@ internal sealed partial class PartitionJournal : IDisposable
     /// <summary>The bytes of one event.</summary>
     public int EventSize { get; }
 
+    /// <summary>The alignment of <see cref="FlushChunks"/>' writes (<see cref="JournalSettings.ChunkBytes"/>).</summary>
+    public int ChunkBytes => _settings.ChunkBytes;
+
     /// <summary>The first retained offset. Thread-safety: any thread.</summary>
     public long StartOffset => Volatile.Read(ref _startOffset);
 

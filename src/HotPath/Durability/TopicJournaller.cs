@@ -101,7 +101,7 @@ internal sealed partial class TopicJournaller<T> : IDisposable
         }
 
         _chunkFlushes = partitions.Length > 0
-            && (long)partitions[0].Capacity * partitions[0].Journal!.Journal.EventSize >= ChunkFlushRingChunks * (long)JournalStaging.DefaultChunkBytes;
+            && (long)partitions[0].Capacity * partitions[0].Journal!.Journal.EventSize >= ChunkFlushRingChunks * (long)partitions[0].Journal!.Journal.ChunkBytes;
         _lastSync = _lastOffsetPersist = _lastRetention = Stopwatch.GetTimestamp();
         _thread = new Thread(Run) { IsBackground = true, Name = $"hotpath-journal-{topicName}" };
         if (!options.JournallerDrivenByTest)

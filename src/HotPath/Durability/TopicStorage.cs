@@ -51,6 +51,7 @@ internal sealed class TopicStorage : IDisposable
                 CheckpointInterval = TimeSpan.FromSeconds(1),
                 SealInBackground = durability.Sync == SyncPolicy.None,
                 Preallocate = durability.PreallocateSegments,
+                ChunkBytes = durability.ChunkBytesForTest == 0 ? JournalStaging.DefaultChunkBytes : durability.ChunkBytesForTest,
                 IsTransactionCommitted = log is null ? null : log.IsCommitted,
             };
             var recovered = new List<PartitionRecovery>();
