@@ -153,8 +153,9 @@ internal sealed class JournalSegment : IDisposable
     /// </summary>
     private static bool Preallocate(SafeFileHandle data, long bytes)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess)
         {
+            // The binding passes 64-bit offsets, which a 32-bit glibc's fallocate does not take.
             return false;
         }
 

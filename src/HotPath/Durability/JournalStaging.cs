@@ -34,6 +34,9 @@ internal sealed class JournalStaging
     /// <summary>The default alignment of the writes of <see cref="Write"/> with <c>whole: false</c>: 64 KiB.</summary>
     public const int DefaultChunkBytes = 64 * 1024;
 
+    /// <summary><c>EINTR</c>.</summary>
+    private const int Interrupted = 4;
+
     private readonly long _chunkMask;
 
     private byte[] _buffer;
@@ -70,9 +73,10 @@ internal sealed class JournalStaging
 
     /// <summary>
     /// True where <see cref="StageInPlace"/> may be called: the staging writes pieces of other memory where they are, with
-    /// one gather write (Linux).
+    /// one gather write (64-bit Linux: the <c>pwritev</c> binding passes a 64-bit file offset, which a 32-bit glibc's
+    /// <c>pwritev</c> does not take).
     /// </summary>
-    public static bool GathersWrites => OperatingSystem.IsLinux();
+    public static bool GathersWrites => OperatingSystem.IsLinux() && Environment.Is64BitProcess;
 
     /// <summary>The file position after the last staged byte.</summary>
     public long End => _end;
@@ -207,13 +211,22 @@ internal sealed class JournalStaging
             asked += take;
         }
 
-        nint written = LinuxFileInterop.WriteGather(file, vectors, count, _writtenEnd);
-        if (written <= 0)
+        while (true)
         {
-            throw GatherWriteFailed(written == 0 ? 0 : Marshal.GetLastPInvokeError(), asked);
-        }
+            nint written = LinuxFileInterop.WriteGather(file, vectors, count, _writtenEnd);
+            if (written > 0)
+            {
+                return written;
+            }
 
-        return written;
+            int errno = written == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (errno != Interrupted)
+            {
+                throw GatherWriteFailed(errno, asked);
+            }
+
+            // A signal arrived before anything was written (EINTR): write again, as .NET's own pwrite/pwritev calls do.
+        }
     }
 
     /// <summary>Writes up to <paramref name="target"/> from the buffer, where every piece is (no gather writes); returns the bytes written.</summary>

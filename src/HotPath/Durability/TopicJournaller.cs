@@ -398,12 +398,16 @@ internal sealed partial class TopicJournaller<T> : IDisposable
                 dispatched = true;
             }
 
-            if (dispatched)
+            long flushedEnd = journal.FlushedEnd;
+            if (flushedEnd > cursor.Committed)
             {
                 // The events below the flushed end are in the operating system's hands: their slots may be reused. Not
                 // past it: a reader that starts below the ring reads the journal up to the ring's bound, the lowest gating
-                // sequence, this one among them (Partition.RingBoundLocked). Never fenced: nobody forks it.
-                cursor.TryCommit(journal.FlushedEnd);
+                // sequence, this one among them (Partition.RingBoundLocked); and the events of a frame not yet written
+                // whole may still be staged in place, read from their slots by the next write. Never fenced: nobody forks
+                // it. Whoever wrote the bytes (this round, or the last round's interval sync or transaction settling,
+                // which write a tail a chunk flush held back), the next round commits them.
+                cursor.TryCommit(flushedEnd);
             }
 
             bool settled = _options.Sync != SyncPolicy.Interval && SettleTransactions(i, timestamp);
