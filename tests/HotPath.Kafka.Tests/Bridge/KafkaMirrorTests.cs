@@ -99,8 +99,12 @@ public sealed class KafkaMirrorTests
         Assert.Equal(ErrorCode.MsgSizeTooLarge, fault.ErrorCode);
         Assert.Equal(1, fault.Partition);
         Assert.Contains("partition 1", fault.Message, StringComparison.Ordinal);
-        // The batch with the refused record stays uncommitted: a new mirror sends it again.
-        Assert.Equal(5, group.GetCommittedOffset(local.Name, 1));
+        // The batch with the refused record stays uncommitted: a new mirror sends it again. Event 5 is committed only when
+        // the mirror got it in a batch of its own, before the oversized one was published (a CI run saw 6); the refused
+        // record, offset 6, never is.
+        long committed = group.GetCommittedOffset(local.Name, 1);
+        Assert.InRange(committed, 5, 6);
+        Assert.Equal(committed, mirror.SentCount);
     }
 
     [Fact(Timeout = 60_000)]

@@ -41,16 +41,7 @@ public sealed class InPlaceJournalWriteTests : IDisposable
         }
 
         using Topic<TestEvent> reopened = Open(mode);
-        Assert.Equal(Events, reopened[0].EndOffset);
-        using PartitionReader<TestEvent> reader = reopened.CreateReader(0, OffsetReset.Earliest);
-        var check = new ValueCheck();
-        while (reader.Position < Events)
-        {
-            Assert.True(reader.Poll(ref check, maxEvents: 4096) > 0 || reader.Position == Events, $"no events at {reader.Position}");
-        }
-
-        Assert.True(check.Error is null, check.Error);
-        Assert.Equal(Events, check.Count);
+        AssertReadsBack(reopened, Events);
     }
 
     /// <summary>
@@ -83,16 +74,22 @@ public sealed class InPlaceJournalWriteTests : IDisposable
         }
 
         using Topic<TestEvent> reopened = Open(mode, capacity: 16384, segmentBytes: 4 << 20);
-        Assert.Equal(Events, reopened[0].EndOffset);
+        AssertReadsBack(reopened, Events);
+    }
+
+    /// <summary>The reopened topic ends at <paramref name="events"/> and a reader from its start gets each event with its values.</summary>
+    private static void AssertReadsBack(Topic<TestEvent> reopened, int events)
+    {
+        Assert.Equal(events, reopened[0].EndOffset);
         using PartitionReader<TestEvent> reader = reopened.CreateReader(0, OffsetReset.Earliest);
         var check = new ValueCheck();
-        while (reader.Position < Events)
+        while (reader.Position < events)
         {
-            Assert.True(reader.Poll(ref check, maxEvents: 4096) > 0 || reader.Position == Events, $"no events at {reader.Position}");
+            Assert.True(reader.Poll(ref check, maxEvents: 4096) > 0 || reader.Position == events, $"no events at {reader.Position}");
         }
 
         Assert.True(check.Error is null, check.Error);
-        Assert.Equal(Events, check.Count);
+        Assert.Equal(events, check.Count);
     }
 
     private Topic<TestEvent> Open(PublishMode mode, int capacity = 256, long segmentBytes = 256 * 1024) => new(new TopicOptions

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using HotPath.Consumers;
 using HotPath.Partitions;
 using HotPath.Tests.Support;
@@ -25,18 +24,7 @@ public class LateGroupJoinStressTests(ITestOutputHelper output)
     [Fact]
     public void GroupJoinsWhileWritersParkOnAFullRing_NoLostWakeUp_EveryOffsetOnce()
     {
-        int seconds = int.TryParse(Environment.GetEnvironmentVariable("HOTPATH_STRESS_SECONDS"), out int s) ? s : 5;
-        var random = new Random(2718);
-        var watch = Stopwatch.StartNew();
-        int rounds = 0;
-        long events = 0;
-        while (watch.Elapsed < TimeSpan.FromSeconds(seconds) || rounds < 10)
-        {
-            events += RunRound(random.Next(), rounds);
-            rounds++;
-        }
-
-        output.WriteLine($"{rounds} rounds, {events:N0} events in {watch.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine(StressRounds.Run(defaultSeconds: 5, seed: 2718, RunRound));
     }
 
     private static long RunRound(int seed, int round)

@@ -22,18 +22,7 @@ public class WriterBiasStressTests(ITestOutputHelper output)
     [Fact]
     public void RevokeAtRandomMoments_ManyPartitions_EveryEventOnceInEachWritersOrder()
     {
-        int seconds = int.TryParse(Environment.GetEnvironmentVariable("HOTPATH_STRESS_SECONDS"), out int s) ? s : 5;
-        var random = new Random(1414);
-        var watch = Stopwatch.StartNew();
-        int rounds = 0;
-        long events = 0;
-        while (watch.Elapsed < TimeSpan.FromSeconds(seconds) || rounds < 10)
-        {
-            events += RunRound(random.Next(), rounds);
-            rounds++;
-        }
-
-        output.WriteLine($"{rounds} rounds, {events:N0} events in {watch.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine(StressRounds.Run(defaultSeconds: 5, seed: 1414, RunRound));
     }
 
     private static long RunRound(int seed, int round)
