@@ -60,6 +60,66 @@ public sealed class JournalStagingTests
         Assert.True(Run(operations, 2));
     }
 
+    /// <summary>
+    /// More pieces and frames than the queues start with (16 each) and than one <c>pwritev</c> takes (1,024 buffers), all
+    /// written by one whole write: the queues grow keeping their order, and the write goes out in several calls.
+    /// </summary>
+    [Fact]
+    public void ThousandsOfPiecesBeforeOneWrite_QueuesGrowAndTheWriteSpansSeveralCalls_FileIsTheirConcatenation()
+    {
+        const int Frames = 700;
+        const long Start = 64;
+        string path = Path.Combine(Path.GetTempPath(), "hotpath-staging-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite);
+            RandomAccess.Write(file, new byte[Start], 0);
+            var staging = new JournalStaging(capacity: Frames * 8, position: Start, chunkBytes: Chunk);
+            var random = new Random(5);
+            var expected = new List<byte>();
+            // In place where the staging gathers writes: 24 bytes every 32 of a pinned array, so that no two pieces join.
+            byte[] pinned = GC.AllocateArray<byte>(Frames * 32, pinned: true);
+            random.NextBytes(pinned);
+            nint address = Marshal.UnsafeAddrOfPinnedArrayElement(pinned, 0);
+            for (int frame = 0; frame < Frames; frame++)
+            {
+                Span<byte> header = staging.Reserve(8);
+                Assert.Equal(8, header.Length);
+                random.NextBytes(header);
+                expected.AddRange(header.ToArray());
+                if (JournalStaging.GathersWrites)
+                {
+                    staging.StageInPlace(address + (frame * 32), 24, pinned);
+                    expected.AddRange(pinned.AsSpan(frame * 32, 24).ToArray());
+                }
+
+                staging.Staged(frame + 1);
+            }
+
+            // A chunk write first: it completes the frames up to the last 256-byte boundary, which lies far past the
+            // first 16 (the frame queue grew while they were pending; a growth that lost them reports the wrong offset).
+            long boundary = (Start + expected.Count) & ~(long)(Chunk - 1);
+            Assert.Equal(JournalStaging.GathersWrites ? (boundary - Start) / 32 : (boundary - Start) / 8, staging.Write(file, whole: false));
+            Assert.Equal(Frames, staging.Write(file, whole: true));
+            Assert.Equal(Start + expected.Count, staging.WrittenEnd);
+            byte[] content = new byte[expected.Count];
+            RandomAccess.Read(file, content, Start);
+            Assert.True(content.AsSpan().SequenceEqual(expected.ToArray()), "the file's bytes differ from what was staged");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>The frame queue grows at the 17th pending frame; a chunk write ending inside the first 16 still reports the last one it completed.</summary>
+    [Fact]
+    public void SeventeenPendingFrames_ChunkWriteEndsInsideTheFirstSixteen_ReportsTheLastFrameItCompleted()
+    {
+        Operation[] operations = [.. Enumerable.Range(0, 17).SelectMany(_ => new[] { new Operation(Kind.Reserve, 32), new Operation(Kind.Frame, 0) }), new(Kind.WriteChunks, 0)];
+        Assert.True(Run(operations, 3, chunkBytes: 512, capacity: 1024));
+    }
+
     private static Gen<Operation> OperationGen()
     {
         List<(int, Gen<Operation>)> choices =
@@ -78,7 +138,8 @@ public sealed class JournalStagingTests
     }
 
     /// <summary>Runs <paramref name="operations"/> against a staging and the model; false (with the reason thrown) on a mismatch.</summary>
-    private static bool Run(Operation[] operations, int seed)
+    /// <param name="capacity">The staging buffer's bytes: by default small enough to be compacted and grown.</param>
+    private static bool Run(Operation[] operations, int seed, int chunkBytes = Chunk, int capacity = 128)
     {
         var random = new Random(seed);
         string path = Path.Combine(Path.GetTempPath(), "hotpath-staging-" + Guid.NewGuid().ToString("N"));
@@ -88,7 +149,7 @@ public sealed class JournalStagingTests
             using SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite);
             // A segment's file header before the staged bytes.
             RandomAccess.Write(file, new byte[start], 0);
-            var staging = new JournalStaging(capacity: 128, position: start, chunkBytes: Chunk);
+            var staging = new JournalStaging(capacity, position: start, chunkBytes: chunkBytes);
             var model = new List<byte>();
             var frames = new List<(long End, long OffsetEnd)>();
             long offset = 0;
@@ -137,7 +198,7 @@ public sealed class JournalStagingTests
                     case Kind.WriteChunks:
                         long before = staging.WrittenEnd;
                         lastFlushed = Check(staging.Write(file, whole: false), staging, start, model, frames, lastFlushed, path);
-                        Assert.True(staging.WrittenEnd == before || staging.WrittenEnd % Chunk == 0, $"a chunk write ended at {staging.WrittenEnd}, off the {Chunk}-byte boundaries");
+                        Assert.True(staging.WrittenEnd == before || staging.WrittenEnd % chunkBytes == 0, $"a chunk write ended at {staging.WrittenEnd}, off the {chunkBytes}-byte boundaries");
                         break;
                     default:
                         lastFlushed = Check(staging.Write(file, whole: true), staging, start, model, frames, lastFlushed, path);
