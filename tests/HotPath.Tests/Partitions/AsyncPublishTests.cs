@@ -38,9 +38,13 @@ public sealed class AsyncPublishTests
         Partition<TestEvent> partition = topic[0];
         using PartitionReader<TestEvent> reader = topic.CreateReader(0);
         var read = new List<long>(Events);
+        // The reader starts once the ring is full and the writer's next publish waits: at least one wake-up is exercised
+        // whatever the timing (a CI run saw 20,000 publishes pass through the 4 slots without one wait).
+        using var go = new ManualResetEventSlim();
         Task drain = Task.Factory.StartNew(
             () =>
             {
+                go.Wait();
                 int idle = 0;
                 while (read.Count < Events)
                 {
@@ -65,6 +69,12 @@ public sealed class AsyncPublishTests
         {
             ValueTask<long> published = partition.PublishAsync(new TestEvent(i));
             waited += published.IsCompleted ? 0 : 1;
+            if (i == partition.Capacity)
+            {
+                Assert.False(published.IsCompleted, "with the ring full and its reader not started, the publish must wait");
+                go.Set();
+            }
+
             Assert.Equal(i, await published.AsTask().WaitAsync(Hang));
         }
 
