@@ -4,8 +4,9 @@ namespace HotPath.Internal;
 
 /// <summary>
 /// A number per thread for the multi-writer bias (Partition.Bias.cs): never 0 or negative, never reused by another
-/// thread of the process. A thread-static read is an inlined TLS load on the hot path, where
-/// <see cref="Environment.CurrentManagedThreadId"/> is a call (and its ids are reused once a thread ended).
+/// thread of the process (<see cref="Environment.CurrentManagedThreadId"/>'s ids are reused once a thread ended). A
+/// thread-static read still costs a call into the runtime's TLS resolver on Linux, so the bias's fast path does without
+/// it (see "Who is the owner" there).
 /// </summary>
 internal static class WriterIdentity
 {

@@ -18,4 +18,14 @@ public sealed partial class Partition<T>
     /// section's flag, so that a revoking writer has to wait for it. Tests only; the owner must not be claiming meanwhile.
     /// </summary>
     internal void HoldOwnerSection(bool held) => Volatile.Write(ref _ownerClaiming.Value, held ? 1 : 0);
+
+    /// <summary>The frame the bias owner recorded (see "Who is the owner" in Partition.Bias.cs), 0 when none.</summary>
+    internal nint OwnerFrameForTest => _ownerFrame;
+
+    /// <summary>Whether a claim from <paramref name="frame"/> takes the owner's fast path (frame check only).</summary>
+    internal bool IsOwnerFrameForTest(nint frame) => IsOwnerFrame(frame);
+
+    /// <summary>The calling thread's frame as the claim's fast path computes it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    internal static nint CurrentFrameForTest() => CurrentFrame();
 }

@@ -28,9 +28,10 @@ namespace HotPath.Partitions;
 /// <c>_writerNext != _writerPublished + 1</c>.</item>
 /// <item><c>_writerResume</c>: single-writer mode only, writer-owned and plain, off the hot path: the next offset to
 /// claim while below the reach after an abandoned claim gave offsets back, else <c>NoResume</c>.</item>
-/// <item><c>_bias</c>, <c>_ownerClaiming</c>: multi-writer mode only, the writer bias: the one thread that has claimed so
+/// <item><c>_bias</c>, <c>_ownerClaiming</c>, <c>_ownerFrame</c>: multi-writer mode only, the writer bias: the one thread that has claimed so
 /// far moves the cursor with plain stores inside a short section flagged by <c>_ownerClaiming</c>, until a second thread
-/// revokes the bias for good (see Partition.Bias.cs).</item>
+/// revokes the bias for good; the owner recognises itself by where its stack is (<c>_ownerFrame</c>, written by the owner
+/// only; see Partition.Bias.cs).</item>
 /// <item><c>_claimAnnounce</c>: single-writer mode only, the highest offset claimed while ungated (never decreases),
 /// for a reader that registers concurrently (see <c>WaitForCapacity</c>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
@@ -113,6 +114,7 @@ public sealed partial class Partition<T> : IDisposable
     private Parker[] _readerParkers = [];
     private long _retentionFloor;
     private long _writerResume = NoResume;
+    private nint _ownerFrame;
     private int _state;
 
     internal Partition(string topicName, int id, int capacity, PublishMode mode, WaitStrategy writerWait)

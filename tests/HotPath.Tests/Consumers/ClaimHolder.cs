@@ -5,7 +5,9 @@ namespace HotPath.Tests.Consumers;
 /// <summary>
 /// A writer thread that claims one slot of a multi-writer partition, half fills it (<see cref="CheckedEvent.Torn"/>)
 /// and holds it while other threads publish, until the test tells it to publish (with a proper event) or abandon it.
-/// A claim is a ref struct bound to its thread, so the holder is a thread of its own.
+/// A claim is a ref struct bound to its thread, so the holder is a thread of its own. The thread lives on after its
+/// release until <see cref="Dispose"/>: a thread that ended may leave its stack, and with it the writer bias, to the next
+/// thread (see "Who is the owner" in Partition.Bias.cs), and the model counts claiming threads as distinct live threads.
 /// </summary>
 internal sealed class ClaimHolder : IDisposable
 {
@@ -13,6 +15,8 @@ internal sealed class ClaimHolder : IDisposable
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _claimed = new();
     private readonly ManualResetEventSlim _go = new();
+    private readonly ManualResetEventSlim _released = new();
+    private readonly ManualResetEventSlim _retire = new();
     private readonly Partition<CheckedEvent> _partition;
     private bool _publish;
     private long _value;
@@ -26,6 +30,7 @@ internal sealed class ClaimHolder : IDisposable
         _thread.Start();
         if (!_claimed.Wait(ClaimTimeout + TimeSpan.FromSeconds(1)) || _error is not null)
         {
+            Dispose();
             throw new Xunit.Sdk.XunitException($"the holder could not claim a slot within {ClaimTimeout}: {_error?.Message}");
         }
     }
@@ -39,7 +44,7 @@ internal sealed class ClaimHolder : IDisposable
         _publish = publish;
         _value = value;
         _go.Set();
-        if (!_thread.Join(TimeSpan.FromSeconds(5)))
+        if (!_released.Wait(TimeSpan.FromSeconds(5)))
         {
             throw new Xunit.Sdk.XunitException($"the holder of offset {Offset} did not finish its release");
         }
@@ -50,10 +55,11 @@ internal sealed class ClaimHolder : IDisposable
         }
     }
 
-    /// <summary>Abandons the claim if it is still held (a failed run's clean-up).</summary>
+    /// <summary>Abandons the claim if it is still held (a failed run's clean-up), and ends the thread.</summary>
     public void Dispose()
     {
         _go.Set();
+        _retire.Set();
         _thread.Join(TimeSpan.FromSeconds(5));
     }
 
@@ -95,5 +101,8 @@ internal sealed class ClaimHolder : IDisposable
             _error = ex;
             _claimed.Set();
         }
+
+        _released.Set();
+        _retire.Wait();
     }
 }

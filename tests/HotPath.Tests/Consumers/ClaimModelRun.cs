@@ -34,6 +34,7 @@ internal sealed class ClaimModelRun : IDisposable
     private readonly Partition<CheckedEvent> _partition;
     private readonly List<Entry> _entries = [];
     private readonly List<ClaimHolder> _held = [];
+    private readonly List<ClaimHolder> _released = [];
     private readonly List<ModelGroup> _groups = [];
     private readonly ManualResetEventSlim _lossyRunning = new(true);
     private long _nextValue;
@@ -102,6 +103,7 @@ internal sealed class ClaimModelRun : IDisposable
     {
         _lossyRunning.Set();
         _held.ForEach(h => h.Dispose());
+        _released.ForEach(h => h.Dispose());
         _groups.ForEach(g => g.Group.Dispose());
         _topic.Dispose();
     }
@@ -130,6 +132,7 @@ internal sealed class ClaimModelRun : IDisposable
                 long value = _nextValue++;
                 released.Release(release.Publish, value);
                 _held.Remove(released);
+                _released.Add(released);
                 _entries[(int)released.Offset] = release.Publish ? new Entry(EntryKind.Event, value) : new Entry(EntryKind.Gap, -1);
                 break;
             case ClaimScenario.Abandon abandon:
