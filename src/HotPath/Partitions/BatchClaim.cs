@@ -57,7 +57,7 @@ public ref struct BatchClaim<T>
     /// <summary>Publishes all slots of the batch at once. At most once.</summary>
     public void Publish()
     {
-        if (_done || _partition is null || !_partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1, _ticket))
+        if (_done || _partition is null || !_partition.IsClaimOpen(FirstOffset, _ticket))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
@@ -71,7 +71,7 @@ public ref struct BatchClaim<T>
     {
         // The partition's state decides, not this copy's flag alone: a copy disposed after another copy published
         // (or abandoned) the claim does nothing.
-        if (!_done && _partition is not null && _partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1, _ticket))
+        if (!_done && _partition is not null && _partition.IsClaimOpen(FirstOffset, _ticket))
         {
             _done = true;
             _partition.AbandonCore(FirstOffset, FirstOffset + Count - 1);

@@ -53,7 +53,7 @@ public ref struct EventClaim<T>
     /// <summary>Publishes the event; readers may see it from now on. At most once.</summary>
     public void Publish()
     {
-        if (_done || _partition is null || !_partition.IsClaimOpen(Offset, Offset, _ticket))
+        if (_done || _partition is null || !_partition.IsClaimOpen(Offset, _ticket))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
@@ -67,7 +67,7 @@ public ref struct EventClaim<T>
     {
         // The partition's state decides, not this copy's flag alone: a copy disposed after another copy published
         // (or abandoned) the claim does nothing.
-        if (!_done && _partition is not null && _partition.IsClaimOpen(Offset, Offset, _ticket))
+        if (!_done && _partition is not null && _partition.IsClaimOpen(Offset, _ticket))
         {
             _done = true;
             _partition.AbandonCore(Offset, Offset);

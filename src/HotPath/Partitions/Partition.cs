@@ -27,7 +27,8 @@ namespace HotPath.Partitions;
 /// the writer, on a line readers never read. With no abandoned offsets to claim again, an open claim is
 /// <c>_writerNext != _writerPublished + 1</c>.</item>
 /// <item><c>_writerResume</c>: single-writer mode only, writer-owned and plain, off the hot path: the next offset to
-/// claim while below the reach after an abandoned claim gave offsets back, else <c>NoResume</c>.</item>
+/// claim while below the reach after an abandoned claim gave offsets back, else <c>NoResume</c>; <c>_givenBack</c>, the
+/// number of such abandons, a claim's ticket (see <see cref="IsClaimOpen"/>).</item>
 /// <item><c>_bias</c>, <c>_ownerClaiming</c>, <c>_ownerFrame</c>: multi-writer mode only, the writer bias: the one thread that has claimed so
 /// far moves the cursor with plain stores inside a short section flagged by <c>_ownerClaiming</c>, until a second thread
 /// revokes the bias for good; the owner recognises itself by where its stack is (<c>_ownerFrame</c>, written by the owner
@@ -101,7 +102,6 @@ public sealed partial class Partition<T> : IDisposable
     private PaddedLong _cursor;
     private PaddedLong _writerNext;
     private PaddedLong _writerPublished;
-    private PaddedLong _claimTicket;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
     private PaddedLong _publishWakeNeeded;
@@ -114,6 +114,7 @@ public sealed partial class Partition<T> : IDisposable
     private Parker[] _readerParkers = [];
     private long _retentionFloor;
     private long _writerResume = NoResume;
+    private long _givenBack;
     private nint _ownerFrame;
     private int _state;
 
@@ -357,20 +358,21 @@ public sealed partial class Partition<T> : IDisposable
     }
 
     /// <summary>
-    /// True while the claim [<paramref name="first"/>, <paramref name="last"/>] is neither published nor abandoned. Claims
-    /// are structs, and a copy (<c>using (claim)</c> copies its variable) does not see what another copy did: their
-    /// Publish and Dispose ask the partition. Called on the claiming thread.
+    /// True while the claim that starts at <paramref name="first"/> (with <paramref name="ticket"/>) is neither published
+    /// nor abandoned. Claims are structs, and a copy (<c>using (claim)</c> copies its variable) does not see what another
+    /// copy did: their Publish and Dispose ask the partition. Called on the claiming thread.
     /// </summary>
-    internal bool IsClaimOpen(long first, long last, long ticket)
+    internal bool IsClaimOpen(long first, long ticket)
     {
         if (!_multiWriter)
         {
-            // Writer-owned fields read by the writer: exact. Open while this claim is the latest one (offsets given back by
-            // an abandon are claimed again, so they do not identify a claim: its ticket does) and it is outstanding, the
-            // one that ends where the next claim would start: an abandon set _writerResume to first, a publish moved
-            // _writerPublished to last.
-            long nextClaim = _writerResume != NoResume ? _writerResume : _writerNext.Value;
-            return ticket == _claimTicket.Value && _writerPublished.Value < first && nextClaim == last + 1;
+            // Writer-owned fields read by the writer: exact. A single writer has one claim open at a time (ClaimCore throws
+            // otherwise), published in offset order. So a claim is open while nothing from its first offset on was
+            // published (_writerPublished, the last published offset, never goes back) and no abandon gave offsets back
+            // since it was made: its ticket is the count of give-backs when it was made (offsets given back are claimed
+            // again, so they do not identify a claim; the count does). A claim made after it in the same count starts
+            // past its end, which only a publish of it or an abandon allows. Two loads, no store per claim.
+            return ticket == _givenBack && _writerPublished.Value == first - 1;
         }
 
         // The slot of `first` is ours until we publish it (slot ownership: nobody claims first + capacity before
@@ -382,10 +384,11 @@ public sealed partial class Partition<T> : IDisposable
     }
 
     /// <summary>
-    /// The ticket of a new claim: single writer, a writer-owned counter (plain) that tells a claim from an earlier one
-    /// of the same offsets (see <see cref="IsClaimOpen"/>); multi-writer, 0 (offsets are never claimed twice in a lap).
+    /// The ticket of a new claim: single writer, the writer-owned count of abandons that gave offsets back (plain), which
+    /// tells a claim from an earlier one of the same offsets (see <see cref="IsClaimOpen"/>); multi-writer, 0 (offsets are
+    /// never claimed twice in a lap).
     /// </summary>
-    internal long NextClaimTicket() => _multiWriter ? 0 : ++_claimTicket.Value;
+    internal long NextClaimTicket() => _multiWriter ? 0 : _givenBack;
 
     /// <summary>Abandons an unpublished claim [first, last] (an exception while filling it).</summary>
     internal void AbandonCore(long first, long last)
@@ -395,8 +398,9 @@ public sealed partial class Partition<T> : IDisposable
             // Nothing was published: give the offsets back to the next claim (writer-owned, plain; see ClaimGivenBack).
             // The announced reach stays: the abandoned fill may have written part of the slots, so lossy readers must
             // go on treating their previous occupants as overwritten.
-            Debug.Assert(IsClaimOpen(first, last, _claimTicket.Value), "single-writer claims are abandoned in order");
+            Debug.Assert(IsClaimOpen(first, _givenBack), "single-writer claims are abandoned in order");
             _writerResume = first;
+            _givenBack++;
             return;
         }
 

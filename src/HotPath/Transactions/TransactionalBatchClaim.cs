@@ -58,7 +58,7 @@ public ref struct TransactionalBatchClaim<T>
     public void Publish()
     {
         long last = FirstOffset + Count - 1;
-        if (_done || _partition is null || !_partition.IsClaimOpen(FirstOffset, last, _ticket))
+        if (_done || _partition is null || !_partition.IsClaimOpen(FirstOffset, _ticket))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
@@ -70,7 +70,7 @@ public ref struct TransactionalBatchClaim<T>
     /// <summary>Abandons every slot if the batch was not published.</summary>
     public void Dispose()
     {
-        if (!_done && _partition is not null && _partition.IsClaimOpen(FirstOffset, FirstOffset + Count - 1, _ticket))
+        if (!_done && _partition is not null && _partition.IsClaimOpen(FirstOffset, _ticket))
         {
             _done = true;
             _partition.AbandonCore(FirstOffset, FirstOffset + Count - 1);

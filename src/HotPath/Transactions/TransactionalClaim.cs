@@ -43,7 +43,7 @@ public ref struct TransactionalClaim<T>
     /// published as aborted (read-committed readers never see it).</exception>
     public void Publish()
     {
-        if (_done || _partition is null || !_partition.IsClaimOpen(Offset, Offset, _ticket))
+        if (_done || _partition is null || !_partition.IsClaimOpen(Offset, _ticket))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
@@ -55,7 +55,7 @@ public ref struct TransactionalClaim<T>
     /// <summary>Abandons the claim if it was not published (see <see cref="EventClaim{T}"/>).</summary>
     public void Dispose()
     {
-        if (!_done && _partition is not null && _partition.IsClaimOpen(Offset, Offset, _ticket))
+        if (!_done && _partition is not null && _partition.IsClaimOpen(Offset, _ticket))
         {
             _done = true;
             _partition.AbandonCore(Offset, Offset);

@@ -181,8 +181,8 @@ public class ClaimCopyTests
 
     /// <summary>
     /// Single writer: an abandoned claim gives its offsets back, and the next claim gets the same offsets. A copy of the
-    /// abandoned claim (a using statement's copy, a variable disposed twice) disposed after that must not abandon the
-    /// new claim: offsets do not identify a claim any more, the claim itself must.
+    /// abandoned claim (a using statement's copy, a variable disposed twice) published or disposed after that must neither
+    /// publish nor abandon the new claim: offsets do not identify a claim any more, the claim itself must.
     /// </summary>
     [Fact]
     public void SingleWriter_StaleCopiesOfAbandonedClaims_DisposedAfterTheOffsetsWereClaimedAgain_LeaveTheNewClaimsAlone()
@@ -195,6 +195,7 @@ public class ClaimCopyTests
         abandonedBatch.Dispose();
         Assert.True(partition.TryClaimBatch(2, out BatchClaim<TestEvent> batch));
         Assert.Equal(0, batch.FirstOffset);
+        Assert.NotNull(PublishRefused(ref staleBatch));
         staleBatch.Dispose();
         abandonedBatch.Dispose();
         batch[0] = new TestEvent(10);
@@ -206,6 +207,7 @@ public class ClaimCopyTests
         abandoned.Dispose();
         EventClaim<TestEvent> claim = partition.Claim();
         Assert.Equal(2, claim.Offset);
+        Assert.NotNull(PublishRefused(ref stale));
         stale.Dispose();
         claim.Event = new TestEvent(12);
         Assert.Null(PublishRefused(ref claim));
