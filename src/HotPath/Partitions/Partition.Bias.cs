@@ -38,18 +38,18 @@ namespace HotPath.Partitions;
 /// reused), and the next thread that claims revokes its bias as it would revoke a live owner's.</para>
 /// <para><b>Who is the owner.</b> The owner's number is the thread's <see cref="WriterIdentity"/>, a thread-static. On
 /// Linux a thread-static read is a call into the runtime's TLS resolver (the JIT output of <c>ClaimMultiWriter</c> shows
-/// <c>call rax</c> and then <c>__tls_get_addr</c> in a profile), 3-8 ns per claim measured, as much as the rest of the
-/// claim. So the fast path recognises the owner by its stack instead: the owner, identified by its number on the slow
-/// path, records the address of its claiming frame (<c>_ownerFrame</c>), and a claim whose own frame lies in the
-/// <see cref="OwnerFrameWindow"/> bytes at and below that address is the owner's. Those bytes are the owner thread's own
-/// stack: it records a frame only when <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/> says far more than
-/// that is left below it. While the owner lives, no other thread has a frame in its stack, so no other thread passes
-/// the check; one that does not match (another thread, or the owner claiming from another depth) takes the slow path,
-/// which compares numbers, and there the owner records its new frame. Only the owner writes the field (plain: a
-/// reader of a stale value sees 0 or another address of the owner's stack, and neither matches its own frames). Once the
-/// owner thread ended, a new thread may be given its stack's memory and pass the check: it then claims as the owner,
-/// which is safe because the ended owner no longer claims, and there is still one owner at a time. The frame is an
-/// address compared as a number, never dereferenced, and a stack does not move.</para>
+/// <c>call rax</c>, and a profile <c>__tls_get_addr</c>), 3-8 ns per claim measured, as much as the rest of the claim.
+/// So the fast path recognises the owner by its stack instead: the owner, identified by its number on the slow path,
+/// records the address of its claiming frame (<c>_ownerFrame</c>), and a claim whose own frame is at exactly that
+/// address is the owner's. At any instant an address lies in at most one thread's stack, and while the owner lives its
+/// stack is its own: no other live thread has a frame there, so no other thread passes the check. A claim that does not
+/// match (another thread, or the owner claiming from another call depth) takes the slow path, which compares numbers,
+/// and there the owner records its new frame. Only the owner writes the field (plain: a reader of a stale value sees 0,
+/// which no frame has, or an address of the owner's stack, and neither matches its own frames). Once the owner thread
+/// ended, a thread that later claims from exactly that address (its stack's memory reused) passes: it claims as the
+/// owner, which is safe because the ended owner no longer claims, and it is still one owner at a time. The frame is an
+/// address compared as a number, never dereferenced; a thread's stack does not move (CoreCLR and NativeAOT run managed
+/// frames on the thread's own stack; runtimes that switch managed code between stacks are outside this argument).</para>
 /// </remarks>
 public sealed partial class Partition<T>
 {
@@ -61,9 +61,6 @@ public sealed partial class Partition<T>
     private const int ClaimShared = 0;
     private const int ClaimOwned = 1;
     private const int ClaimGaveUp = -1;
-
-    // Bytes of stack at and below the owner's recorded frame in which a claim's frame is the owner's (see the remarks).
-    private const int OwnerFrameWindow = 16 * 1024;
 
     /// <summary>
     /// Multi-writer: enters the owner's claim section and returns <see cref="ClaimOwned"/> when the calling thread owns
@@ -83,8 +80,8 @@ public sealed partial class Partition<T>
             return ClaimShared;
         }
 
-        // The owner is recognised by its stack (see "Who is the owner" in the type's remarks); any other frame, the owner's
-        // included, goes to the slow path, which asks the thread's number.
+        // The owner is recognised by its claiming frame (see "Who is the owner" in the type's remarks); any other frame, the
+        // owner's at another depth included, goes to the slow path, which asks the thread's number.
         nint frame = CurrentFrame();
         if (bias > 0 && IsOwnerFrame(frame) && TryEnterSection(bias))
         {
@@ -107,22 +104,20 @@ public sealed partial class Partition<T>
     }
 
     /// <summary>
-    /// True when <paramref name="frame"/> lies in the <see cref="OwnerFrameWindow"/> bytes at and below the owner's recorded
-    /// frame, which are the owner thread's own stack (see the type's remarks); false while none is recorded (0).
+    /// True when <paramref name="frame"/> is the owner's recorded claiming frame (see the type's remarks); false while none
+    /// is recorded (0, which no frame is).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsOwnerFrame(nint frame) =>
         // Plain read: written only by the owner thread (RecordOwnerFrame); another thread reads 0 or an address in the
-        // owner's stack, and neither lets its own frames pass.
-        (nuint)(_ownerFrame - frame) < (nuint)OwnerFrameWindow;
+        // owner's stack, and neither is one of its own frames.
+        _ownerFrame == frame;
 
     /// <summary>
     /// The owner thread, found by its number on the slow path, records <paramref name="frame"/> so that its next claims
-    /// from about the same depth take the fast path: only when at least <see cref="OwnerFrameWindow"/> bytes of its own
-    /// stack lie below it (the runtime's own check, which needs far more), else it records none.
+    /// from the same call depth take the fast path.
     /// </summary>
-    private void RecordOwnerFrame(nint frame) =>
-        _ownerFrame = RuntimeHelpers.TryEnsureSufficientExecutionStack() ? frame : 0;
+    private void RecordOwnerFrame(nint frame) => _ownerFrame = frame;
 
     /// <summary>
     /// The owner <paramref name="owner"/> (the calling thread) enters its claim section: true when it still owns the bias

@@ -94,7 +94,7 @@ public sealed partial class Partition<T>
     public EventClaim<T> Claim()
     {
         long offset = ClaimCore(1, long.MaxValue, default);
-        return new EventClaim<T>(this, offset, NextClaimTicket(), ref _slots[(int)offset & _mask]);
+        return new EventClaim<T>(this, offset, CurrentClaimTicket(), ref _slots[(int)offset & _mask]);
     }
 
     /// <summary>Claims the next slot when one is free right now.</summary>
@@ -110,7 +110,7 @@ public sealed partial class Partition<T>
             return false;
         }
 
-        claim = new EventClaim<T>(this, offset, NextClaimTicket(), ref _slots[(int)offset & _mask]);
+        claim = new EventClaim<T>(this, offset, CurrentClaimTicket(), ref _slots[(int)offset & _mask]);
         return true;
     }
 
@@ -129,7 +129,7 @@ public sealed partial class Partition<T>
             return false;
         }
 
-        claim = new EventClaim<T>(this, offset, NextClaimTicket(), ref _slots[(int)offset & _mask]);
+        claim = new EventClaim<T>(this, offset, CurrentClaimTicket(), ref _slots[(int)offset & _mask]);
         return true;
     }
 
@@ -142,7 +142,7 @@ public sealed partial class Partition<T>
     {
         CheckBatchCount(count);
         long first = ClaimCore(count, long.MaxValue, cancellationToken);
-        return new BatchClaim<T>(this, first, count, NextClaimTicket());
+        return new BatchClaim<T>(this, first, count, CurrentClaimTicket());
     }
 
     /// <summary>Claims <paramref name="count"/> consecutive slots when they are free right now.</summary>
@@ -160,7 +160,7 @@ public sealed partial class Partition<T>
             return false;
         }
 
-        claim = new BatchClaim<T>(this, first, count, NextClaimTicket());
+        claim = new BatchClaim<T>(this, first, count, CurrentClaimTicket());
         return true;
     }
 

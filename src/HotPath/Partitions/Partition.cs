@@ -388,7 +388,7 @@ public sealed partial class Partition<T> : IDisposable
     /// tells a claim from an earlier one of the same offsets (see <see cref="IsClaimOpen"/>); multi-writer, 0 (offsets are
     /// never claimed twice in a lap).
     /// </summary>
-    internal long NextClaimTicket() => _multiWriter ? 0 : _givenBack;
+    internal long CurrentClaimTicket() => _multiWriter ? 0 : _givenBack;
 
     /// <summary>Abandons an unpublished claim [first, last] (an exception while filling it).</summary>
     internal void AbandonCore(long first, long last)

@@ -138,7 +138,7 @@ public sealed partial class TransactionalPublisher
             return ClaimSlow(target, cancellationToken);
         }
 
-        return new TransactionalClaim<T>(this, _lastWrites!, target, offset, target.NextClaimTicket(), word);
+        return new TransactionalClaim<T>(this, _lastWrites!, target, offset, target.CurrentClaimTicket(), word);
     }
 
     /// <summary><see cref="Claim{T}"/> off its hot path (see <see cref="TryClaimNext{T}"/>): the general claim, which may wait or throw.</summary>
@@ -148,7 +148,7 @@ public sealed partial class TransactionalPublisher
     {
         TransactionWrites writes = WritesFor(target, out long word);
         long offset = ClaimIn(target, writes, 1, cancellationToken);
-        return new TransactionalClaim<T>(this, writes, target, offset, target.NextClaimTicket(), word);
+        return new TransactionalClaim<T>(this, writes, target, offset, target.CurrentClaimTicket(), word);
     }
 
     /// <summary>Claims <paramref name="count"/> consecutive slots of <paramref name="partition"/> in the open transaction.</summary>
@@ -165,7 +165,7 @@ public sealed partial class TransactionalPublisher
         Partition<T> target = topic[partition];
         TransactionWrites writes = WritesFor(target, out long word);
         long first = ClaimIn(target, writes, count, cancellationToken);
-        return new TransactionalBatchClaim<T>(this, writes, target, first, count, target.NextClaimTicket(), word);
+        return new TransactionalBatchClaim<T>(this, writes, target, first, count, target.CurrentClaimTicket(), word);
     }
 
     /// <summary>
