@@ -71,7 +71,7 @@ public sealed partial class Partition<T>
     /// waits or returns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int EnterOwnedClaim(long deadline, CancellationToken cancellationToken)
+    private int EnterOwnedClaim(long deadline, CancellationToken cancellationToken, nint frame)
     {
         // Acquire (plain on x64): the bias, usually a line no one writes any more.
         long bias = Volatile.Read(ref _bias.Value);
@@ -82,13 +82,47 @@ public sealed partial class Partition<T>
 
         // The owner is recognised by its claiming frame (see "Who is the owner" in the type's remarks); any other frame, the
         // owner's at another depth included, goes to the slow path, which asks the thread's number.
-        nint frame = CurrentFrame();
         if (bias > 0 && IsOwnerFrame(frame) && TryEnterSection(bias))
         {
             return ClaimOwned;
         }
 
         return EnterOwnedClaimSlow(deadline, cancellationToken, frame);
+    }
+
+    /// <summary>
+    /// The owner's claim of <paramref name="count"/> offsets when the writers' cached gating minimum already allows it:
+    /// true with the first offset, else false with nothing claimed (not the owner, revoked meanwhile, or the cache says
+    /// look at the readers: the caller goes to <c>ClaimMultiWriter</c>). Exactly <c>ClaimMultiWriter</c>'s owned, gated
+    /// path, inlined into the claim: the same reads in the same order and the same store (see its comments and
+    /// <see cref="StoreOwnedClaim"/>). Within the cached minimum the slots' previous occupants were passed by a lossless
+    /// reader, so they are published whether or not a reader is still registered (the cache only ever holds a minimum
+    /// of real gating sequences).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryClaimOwned(int count, nint frame, out long first)
+    {
+        // Acquire (plain on x64): the bias, usually a line no one writes any more.
+        long bias = Volatile.Read(ref _bias.Value);
+        if (bias > 0 && IsOwnerFrame(frame) && TryEnterSection(bias))
+        {
+            // The owner's own last store: only it moves the cursor while it holds the bias.
+            long current = Volatile.Read(ref _cursor.Value);
+            long last = current + count;
+            // Benign race, as in ClaimMultiWriter: a stale (low) value only sends the claim there.
+            if (last - _capacity < Volatile.Read(ref _gatingCached.Value))
+            {
+                StoreOwnedClaim(last, ungated: false);
+                LeaveOwnedClaim(owned: true);
+                first = current + 1;
+                return true;
+            }
+
+            LeaveOwnedClaim(owned: true);
+        }
+
+        first = -1;
+        return false;
     }
 
     /// <summary>

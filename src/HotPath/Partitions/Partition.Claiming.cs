@@ -21,7 +21,10 @@ public sealed partial class Partition<T>
 
         if (_multiWriter)
         {
-            return ClaimMultiWriter(count, deadline, cancellationToken);
+            // The bias owner's common case inline (no call, no frame of its own: the call and its spills cost as much as
+            // the claim); everything else in ClaimMultiWriter. Both recognise the owner by this frame.
+            nint frame = CurrentFrame();
+            return TryClaimOwned(count, frame, out long first) ? first : ClaimMultiWriter(count, deadline, cancellationToken, frame);
         }
 
         // Single writer: _writerNext and _writerPublished are written by this thread only, so plain reads are exact.
@@ -90,12 +93,13 @@ public sealed partial class Partition<T>
     /// <c>o - capacity</c> was published (or abandoned, which publishes a gap): gated, because a lossless reader passed
     /// it (readers pass published offsets only); ungated, because its availability entry says so.
     /// </summary>
-    private long ClaimMultiWriter(int count, long deadline, CancellationToken cancellationToken)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long ClaimMultiWriter(int count, long deadline, CancellationToken cancellationToken, nint frame)
     {
         while (true)
         {
             // The owner's section holds no wait: every wait below leaves it first, and the claim starts over.
-            int entered = EnterOwnedClaim(deadline, cancellationToken);
+            int entered = EnterOwnedClaim(deadline, cancellationToken, frame);
             if (entered == ClaimGaveUp)
             {
                 return -1;
