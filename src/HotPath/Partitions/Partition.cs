@@ -31,8 +31,8 @@ namespace HotPath.Partitions;
 /// number of such abandons, a claim's ticket (see <see cref="IsClaimOpen"/>).</item>
 /// <item><c>_bias</c>, <c>_ownerClaiming</c>, <c>_ownerFrame</c>: multi-writer mode only, the writer bias: the one thread that has claimed so
 /// far moves the cursor with plain stores inside a short section flagged by <c>_ownerClaiming</c>, until a second thread
-/// revokes the bias for good; the owner recognises itself by where its stack is (<c>_ownerFrame</c>, written by the owner
-/// only; see Partition.Bias.cs).</item>
+/// revokes the bias for good; the owner's claims recognise it by the address of its claiming frame (<c>_ownerFrame</c>,
+/// written by the owner only; see Partition.Bias.cs).</item>
 /// <item><c>_claimAnnounce</c>: single-writer mode only, the highest offset claimed while ungated (never decreases),
 /// for a reader that registers concurrently (see <c>WaitForCapacity</c>).</item>
 /// <item><c>_gatingCached</c>: the writers' stale copy of the minimum gating sequence (benign race in
