@@ -9,8 +9,10 @@ namespace HotPath.Tests.Demo;
 /// <summary>
 /// The live view fits the terminal it is given: the title, the progress line and the table header are always its
 /// first lines, no line is wider than the terminal, there are never more lines than rows, and table rows that do not
-/// fit page within the table (every row shows on some page, the header never leaves).
+/// fit page within the table (every row shows on some page, the header never leaves). Alone: see
+/// <see cref="LiveViewCollection"/>.
 /// </summary>
+[Collection(LiveViewCollection.Name)]
 public sealed class LiveViewTests
 {
     private const string Title = "HotPath demo: topic orders, 3 partitions (xxhash3), replicationFactor 3";
