@@ -74,28 +74,24 @@ public sealed partial class Partition<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int EnterOwnedClaim(long deadline, CancellationToken cancellationToken, nint frame)
     {
-        if (TryEnterAsOwner(frame))
+        // Acquire (plain on x64): the bias, usually a line no one writes any more.
+        long bias = Volatile.Read(ref _bias.Value);
+        if (bias == BiasShared)
         {
-            return ClaimOwned;
+            return ClaimShared;
         }
 
-        // Acquire (plain on x64): read again, an L1 hit; Shared never changes once set.
-        return Volatile.Read(ref _bias.Value) == BiasShared ? ClaimShared : EnterOwnedClaimSlow(deadline, cancellationToken, frame);
+        return TryEnterAsOwner(bias, frame) ? ClaimOwned : EnterOwnedClaimSlow(deadline, cancellationToken, frame);
     }
 
     /// <summary>
-    /// Enters the owner's claim section when the calling thread is recognised as the bias owner by its claiming frame
-    /// <paramref name="frame"/> (see "Who is the owner" in the type's remarks) and still owns the bias after announcing
-    /// itself; false otherwise, with nothing changed: another thread, the owner at another call depth (the slow path asks
-    /// the thread's number), or no owner.
+    /// Enters the owner's claim section when <paramref name="bias"/> (just read) names an owner, the calling thread is
+    /// recognised as that owner by its claiming frame <paramref name="frame"/> (see "Who is the owner" in the type's
+    /// remarks), and it still owns the bias after announcing itself; false otherwise, with nothing changed: another
+    /// thread, the owner at another call depth (the slow path asks the thread's number), or no owner.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryEnterAsOwner(nint frame)
-    {
-        // Acquire (plain on x64): the bias, usually a line no one writes any more.
-        long bias = Volatile.Read(ref _bias.Value);
-        return bias > 0 && IsOwnerFrame(frame) && TryEnterSection(bias);
-    }
+    private bool TryEnterAsOwner(long bias, nint frame) => bias > 0 && IsOwnerFrame(frame) && TryEnterSection(bias);
 
     /// <summary>
     /// The owner's claim of <paramref name="count"/> offsets when the writers' cached gating minimum already allows it:
@@ -109,7 +105,8 @@ public sealed partial class Partition<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryClaimOwned(int count, nint frame, out long first)
     {
-        if (TryEnterAsOwner(frame))
+        // Acquire (plain on x64): the bias, usually a line no one writes any more.
+        if (TryEnterAsOwner(Volatile.Read(ref _bias.Value), frame))
         {
             // The owner's own last store: only it moves the cursor while it holds the bias.
             long current = Volatile.Read(ref _cursor.Value);
