@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Writes perf-results/README.md (to stdout) from one bench/run: the BenchmarkDotNet full JSON report (joined
-summary of every scenario), the latency table and the idle-CPU table, and a "Curves" section that links the latest
+summary of every scenario), the latency table and the idle-CPU table, a "Ratios" section that copies the targets
+table of the latest ratios report (`*-ratios.md` of the ratios harness) and a "Curves" section that links the latest
 curves report (`*-curves.md` of `bench/run --curves`) and its plots from the same folder.
 
 Usage: perf_readme.py REPORT.json LATENCY.md IDLE.md
        perf_readme.py --update-curves README.md   (rewrites only the "Curves" section of README.md in place, from the
                                                    latest curves report beside it; the other sections stay as they are)
+       perf_readme.py --update-ratios README.md   (the same for the "Ratios" section)
 Run details (commit, machine, load, mode) come from BENCH_* environment variables set by bench/run.
 """
 import json
@@ -118,20 +120,17 @@ CURVES_HEADING = "## Curves: how cost grows with the work"
 
 
 def curves_section(results_dir):
-    """The README's Curves section: the latest curves report in results_dir (file names start with the UTC stamp, so
-    the last in name order is the newest), its commit and date, and its plots; empty when there is none."""
-    reports = sorted(f for f in os.listdir(results_dir) if f.endswith("-curves.md"))
-    if not reports:
+    """The README's Curves section: the latest curves report in results_dir, its commit and date, and its plots; empty
+    when there is none."""
+    latest = latest_report(results_dir, "-curves.md")
+    if latest is None:
         return []
-    name = reports[-1]
-    text = open(os.path.join(results_dir, name), encoding="utf-8").read()
-    commit = re.search(r"^\| Commit \| `([^`]*)` \|", text, re.M)
-    date = re.search(r"^\| Date \(UTC\) \| ([^|]*?) \|", text, re.M)
+    name, text, commit, date = latest
     plots = re.findall(r"^!\[([^\]]*)\]\(([^)]+\.svg)\)", text, re.M)
     out = [CURVES_HEADING, ""]
-    out.append(f"From `bench/run --curves` (latest report: [{name}]({name}), commit `{commit.group(1) if commit else '?'}`, "
-               f"{date.group(1) if date else 'date unknown'}): events/s for 1 to 16 consumer groups, 1 to 64 partitions fed "
-               "by one keyed writer, events of 8 to 1,024 bytes, ring capacities of 1K to 1M slots and 1 to 4 independent "
+    out.append(f"From `bench/run --curves` (latest report: [{name}]({name}), commit `{commit}`, {date}): events/s "
+               "for 1 to 16 consumer groups, 1 to 64 partitions fed by one keyed writer, events of 8 to 1,024 bytes, ring "
+               "capacities of 1K to 1M slots and 1 to 4 independent "
                "writer → member pairs, each point against the same-run `System.Threading.Channels` baseline. The report has "
                "the tables (medians, min–max, ratios), the machine and its caches, and where each curve bends and why "
                "(which bends come from this 2-core machine, and what the design predicts on 16 or 64 cores).")
@@ -142,12 +141,52 @@ def curves_section(results_dir):
     return out
 
 
-def update_curves(readme_path):
-    """Replaces the Curves section of readme_path (up to the next level-2 heading) with the latest one, or appends it."""
-    section = curves_section(os.path.dirname(os.path.abspath(readme_path)))
+RATIOS_HEADING = "## Ratios: the speed targets, same-process"
+
+
+def latest_report(results_dir, suffix):
+    """The newest report whose name ends with suffix (names start with the UTC stamp), its text, commit and date; or
+    None when there is none."""
+    reports = sorted(f for f in os.listdir(results_dir) if f.endswith(suffix))
+    if not reports:
+        return None
+    name = reports[-1]
+    text = open(os.path.join(results_dir, name), encoding="utf-8").read()
+    commit = re.search(r"^\| Commit \| `([^`]*)` \|", text, re.M)
+    date = re.search(r"^\| Date \(UTC\) \| ([^|]*?) \|", text, re.M)
+    return name, text, commit.group(1) if commit else "?", date.group(1) if date else "date unknown"
+
+
+def ratios_section(results_dir):
+    """The README's Ratios section: the targets table of the latest ratios report in results_dir; empty when there is
+    none."""
+    latest = latest_report(results_dir, "-ratios.md")
+    if latest is None:
+        return []
+    name, text, commit, date = latest
+    lines = text.split("\n")
+    start = lines.index("## Targets") + 2 if "## Targets" in lines else len(lines)
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    out = [RATIOS_HEADING, ""]
+    out.append(f"From the ratios harness (latest report: [{name}]({name}), commit `{commit}`, {date}): the speed "
+               "issue's targets measured the way they are stated, every row once per round in one process and each "
+               "ratio taken within a round, medians (min–max) over the rounds. The report has every row's rate and "
+               "every round. Rerun: `bench/run --ratios`.")
+    out.append("")
+    out += table
+    out.append("")
+    return out
+
+
+def update_section(readme_path, heading, section):
+    """Replaces the section under heading in readme_path (up to the next level-2 heading) with section, or appends it."""
     lines = open(readme_path, encoding="utf-8").read().split("\n") if os.path.exists(readme_path) else []
-    if CURVES_HEADING in lines:
-        start = lines.index(CURVES_HEADING)
+    if heading in lines:
+        start = lines.index(heading)
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
         lines[start:end] = section
     else:
@@ -391,13 +430,18 @@ def main(report_path, latency_path, idle_path):
     w("")
     w(harness_table(idle_path, "idle"))
     w("")
-    for line in curves_section(os.path.dirname(os.path.abspath(report_path))):
+    results_dir = os.path.dirname(os.path.abspath(report_path))
+    for line in ratios_section(results_dir) + curves_section(results_dir):
         w(line)
     sys.stdout.write("\n".join(out))
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--update-curves":
-        update_curves(sys.argv[2])
+        readme = sys.argv[2]
+        update_section(readme, CURVES_HEADING, curves_section(os.path.dirname(os.path.abspath(readme))))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--update-ratios":
+        readme = sys.argv[2]
+        update_section(readme, RATIOS_HEADING, ratios_section(os.path.dirname(os.path.abspath(readme))))
     else:
         main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None, sys.argv[3] if len(sys.argv) > 3 else None)

@@ -5,6 +5,7 @@ using System.Globalization;
 using HotPath.Benchmarks.Curves;
 using HotPath.Benchmarks.Journal;
 using HotPath.Benchmarks.Latency;
+using HotPath.Benchmarks.Ratios;
 
 // Harnesses outside BenchmarkDotNet:
 //   latency [--rate N] [--seconds S] [--out FILE]   one-way latency percentiles (HdrHistogram), HotPath and Channel
@@ -14,7 +15,9 @@ using HotPath.Benchmarks.Latency;
 //   curves [--seconds S] [--repeats R] [--out-dir DIR] [--sweeps fanout,partitions,sizes,capacities,pairs] [--smoke]
 //                                                   events/s per fan-out, partition count, event size, ring capacity and
 //                                                   independent pairs, HotPath vs Channels, markdown tables + SVG plots
-if (args.Length > 0 && args[0] is "latency" or "idle" or "journal" or "curves")
+//   ratios [--seconds S] [--rounds R] [--out-dir DIR] [--rows ROW,ROW]
+//                                                   the speed targets as same-process ratios: every row once per round
+if (args.Length > 0 && args[0] is "latency" or "idle" or "journal" or "curves" or "ratios")
 {
     string? Option(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     if (args[0] == "curves")
@@ -25,6 +28,16 @@ if (args.Length > 0 && args[0] is "latency" or "idle" or "journal" or "curves")
             Option("--out-dir"),
             Option("--sweeps")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? CurveSweeps.Names,
             args.Contains("--smoke"),
+            "dotnet run -c Release --project bench/HotPath.Benchmarks -- " + string.Join(' ', args));
+    }
+
+    if (args[0] == "ratios")
+    {
+        return RatiosHarness.Run(
+            double.Parse(Option("--seconds") ?? "0.5", CultureInfo.InvariantCulture),
+            int.Parse(Option("--rounds") ?? "15", CultureInfo.InvariantCulture),
+            Option("--out-dir"),
+            Option("--rows")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [.. RatioRows.All.Select(r => r.Key)],
             "dotnet run -c Release --project bench/HotPath.Benchmarks -- " + string.Join(' ', args));
     }
 

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using HotPath.Benchmarks.Throughput;
 using static HotPath.Benchmarks.Reports.RunReport;
+using static HotPath.Benchmarks.Throughput.PipeMeasure;
 
 namespace HotPath.Benchmarks.Curves;
 
@@ -56,16 +56,16 @@ public static class CurvesHarness
             // Warm-up pass, not reported unless it fails: the sweep's first point once per implementation, so that the
             // first measured point does not also pay for compiling the code the sweep shares (tier 0 to tier 1).
             var warmUp = new PointResult(sweep.Points[0]);
-            warmUp.HotPath.Add(Measure(sweep.Points[0].HotPath, $"{name} {sweep.Points[0].Label} HotPath (warm-up)", seconds));
-            warmUp.Channels.Add(Measure(sweep.Points[0].Channels, $"{name} {sweep.Points[0].Label} Channels (warm-up)", seconds));
+            warmUp.HotPath.Add(Measure(sweep.Points[0].HotPath, $"{name} {sweep.Points[0].Label} HotPath (warm-up)", seconds, "curves"));
+            warmUp.Channels.Add(Measure(sweep.Points[0].Channels, $"{name} {sweep.Points[0].Label} Channels (warm-up)", seconds, "curves"));
             warmUpErrors.AddRange(warmUp.HotPath.Concat(warmUp.Channels).Select(r => r.Error).OfType<string>());
             foreach (CurvePoint point in sweep.Points)
             {
                 var result = new PointResult(point);
                 for (int r = 1; r <= repeats; r++)
                 {
-                    result.HotPath.Add(Measure(point.HotPath, $"{name} {point.Label} HotPath", seconds));
-                    result.Channels.Add(Measure(point.Channels, $"{name} {point.Label} Channels", seconds));
+                    result.HotPath.Add(Measure(point.HotPath, $"{name} {point.Label} HotPath", seconds, "curves"));
+                    result.Channels.Add(Measure(point.Channels, $"{name} {point.Label} Channels", seconds, "curves"));
                     Console.WriteLine(Invariant($"{name,-10} {point.Label,5} repeat {r}/{repeats}: HotPath {Rate(result.HotPath[^1])}, Channels {Rate(result.Channels[^1])}"));
                 }
 
@@ -109,73 +109,10 @@ public static class CurvesHarness
         return failed ? 1 : 0;
     }
 
-    /// <summary>
-    /// One run: a fresh pipe; transfers doubled from 4,096 events until one takes a fiftieth of the timed part (at most
-    /// 20 ms, at most 4M events); warm-up transfers for <see cref="WarmUpSeconds"/> (tier-1 code, the ring's pages
-    /// touched); then transfers of that size until <paramref name="seconds"/> have passed.
-    /// </summary>
-    private static RunResult Measure(Func<EventPipe> create, string name, double seconds)
-    {
-        // The previous run's ring and channels (up to tens of MiB) are collected now, not during this run.
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        try
-        {
-            using var driver = new PipeDriver(create(), name);
-            int chunk = 1 << 12;
-            double target = Math.Min(0.02, seconds / 50);
-            while (chunk < 1 << 22)
-            {
-                long t = Stopwatch.GetTimestamp();
-                driver.Transfer(chunk);
-                if (Stopwatch.GetElapsedTime(t).TotalSeconds >= target)
-                {
-                    break;
-                }
-
-                chunk *= 2;
-            }
-
-            long warmUp = Stopwatch.GetTimestamp();
-            while (Stopwatch.GetElapsedTime(warmUp).TotalSeconds < WarmUpSeconds(seconds))
-            {
-                driver.Transfer(chunk);
-            }
-
-            using var process = Process.GetCurrentProcess();
-            TimeSpan ownBefore = process.TotalProcessorTime;
-            double? machineBefore = MachineBusySeconds();
-            long events = 0;
-            long start = Stopwatch.GetTimestamp();
-            double elapsed;
-            do
-            {
-                driver.Transfer(chunk);
-                events += chunk;
-                elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            }
-            while (elapsed < seconds);
-
-            // What other processes took of the machine's cores meanwhile (the machine's busy time less this process's).
-            process.Refresh();
-            double own = (process.TotalProcessorTime - ownBefore).TotalSeconds;
-            double? others = MachineBusySeconds() - machineBefore - own;
-            return new RunResult(events / elapsed, null, others is double o ? Math.Max(0, o) / elapsed / Environment.ProcessorCount : null);
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or OperationCanceledException or ObjectDisposedException or ArgumentException)
-        {
-            Console.Error.WriteLine($"curves: {name} FAILED: {e.GetType().Name}: {e.Message}");
-            return new RunResult(0, $"{e.GetType().Name}: {e.Message}");
-        }
-    }
-
-    /// <summary>The untimed warm-up of a run: half the timed part, at most 0.5 s.</summary>
-    private static double WarmUpSeconds(double seconds) => Math.Min(0.5, seconds / 2);
-
     private static string Plot(SweepResult sweep, bool bytes)
     {
         int size(PointResult p) => bytes ? p.Point.EventBytes : 1;
-        PlotSeries Series(string label, string color, Func<PointResult, List<RunResult>> runs) => new(
+        PlotSeries Series(string label, string color, Func<PointResult, List<PipeRun>> runs) => new(
             label,
             color,
             [.. sweep.Points.Where(p => runs(p).All(r => r.Error is null)).Select(p =>
@@ -209,7 +146,7 @@ public static class CurvesHarness
         var text = new StringBuilder();
         text.AppendLine("# Curves: how cost grows with the work");
         text.AppendLine();
-        text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {Math.Min(0.02, seconds / 50) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Others' CPU: the share of the machine's cores that other processes used during the timed parts of the point's runs (busy time from `/proc/stat` less this process's own CPU time), median (min–max): a run with other work on the machine is slower, and the rows show which ones had it. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
+        text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {ChunkSeconds(seconds) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Others' CPU: the share of the machine's cores that other processes used during the timed parts of the point's runs (busy time from `/proc/stat` less this process's own CPU time), median (min–max): a run with other work on the machine is slower, and the rows show which ones had it. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
         text.AppendLine();
         text.AppendLine("| | |");
         text.AppendLine("|---|---|");
@@ -254,7 +191,7 @@ public static class CurvesHarness
                     : Invariant($"| {p.Point.Label} | {hotPath} | {channels} | {ratio} | {othersCell} |"));
             }
 
-            foreach (RunResult failed in sweep.Points.SelectMany(p => p.HotPath.Concat(p.Channels)).Where(r => r.Error is not null))
+            foreach (PipeRun failed in sweep.Points.SelectMany(p => p.HotPath.Concat(p.Channels)).Where(r => r.Error is not null))
             {
                 text.AppendLine();
                 text.AppendLine(Invariant($"FAILED: {failed.Error}"));
@@ -266,36 +203,11 @@ public static class CurvesHarness
         return text.ToString();
     }
 
-    private static string Cell(List<RunResult> runs, double scale, string? format = null)
-    {
-        if (runs.FirstOrDefault(r => r.Error is not null) is not null)
-        {
-            return "**failed**";
-        }
-
-        double[] values = [.. runs.Select(r => r.EventsPerSecond * scale)];
-        if (format is not null)
-        {
-            return Spread(values, format);
-        }
-
-        return values.Length == 1
-            ? SvgPlot.Quantity(values[0])
-            : $"{SvgPlot.Quantity(Median(values))} ({SvgPlot.Quantity(values.Min())}–{SvgPlot.Quantity(values.Max())})";
-    }
-
-    private static string Rate(RunResult r) => r.Error is null ? SvgPlot.Quantity(r.EventsPerSecond) + "/s" : "FAILED";
-
-    /// <param name="EventsPerSecond">The rate of the timed part.</param>
-    /// <param name="Error">Why the run failed, or null.</param>
-    /// <param name="OthersCpu">The share of the machine's cores other processes used during the timed part (0 to 1), or null where unknown.</param>
-    private sealed record RunResult(double EventsPerSecond, string? Error, double? OthersCpu = null);
-
     private sealed record PointResult(CurvePoint Point)
     {
-        public List<RunResult> HotPath { get; } = [];
+        public List<PipeRun> HotPath { get; } = [];
 
-        public List<RunResult> Channels { get; } = [];
+        public List<PipeRun> Channels { get; } = [];
     }
 
     private sealed record SweepResult(CurveSweep Sweep, List<PointResult> Points);
