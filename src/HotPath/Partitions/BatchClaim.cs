@@ -1,6 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
-
 namespace HotPath.Partitions;
 
 /// <summary>
@@ -14,6 +11,7 @@ public ref struct BatchClaim<T>
 {
     private readonly Partition<T>? _partition;
     private readonly long _ticket;
+    private readonly ClaimedSlots<T> _slots;
     private bool _done;
 
     internal BatchClaim(Partition<T> partition, long firstOffset, int count, long ticket)
@@ -22,6 +20,7 @@ public ref struct BatchClaim<T>
         FirstOffset = firstOffset;
         Count = count;
         _ticket = ticket;
+        _slots = new ClaimedSlots<T>(partition.Slots, firstOffset, count);
     }
 
     /// <summary>The offset of the first claimed slot; the others follow.</summary>
@@ -35,24 +34,20 @@ public ref struct BatchClaim<T>
 
     /// <summary>The slot of the <paramref name="index"/>-th event of the batch (0 to <see cref="Count"/> - 1).</summary>
     /// <param name="index">The position in the batch.</param>
-    public readonly ref T this[int index]
-    {
-        get
-        {
-            if ((uint)index >= (uint)Count || _partition is null)
-            {
-                ThrowIndexOutOfRange(index, Count);
-            }
+    public readonly ref T this[int index] => ref _slots[index];
 
-            return ref _partition.SlotRef(FirstOffset + index);
-        }
-    }
+    /// <summary>
+    /// The batch's slots from its first up to the ring's end, in offset order: filling a span is the fastest way to
+    /// fill a batch. <see cref="SecondSpan"/> holds the rest.
+    /// </summary>
+    public readonly Span<T> FirstSpan => _slots.Head;
 
-    /// <summary>The indexer's throw, with its message built here: the indexer is inlined into fill loops and must keep a small frame.</summary>
-    [DoesNotReturn]
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowIndexOutOfRange(int index, int count) =>
-        Internal.ThrowHelper.ArgumentOutOfRange(nameof(index), $"must be between 0 and {count - 1}", index);
+    /// <summary>
+    /// The batch's remaining slots, from the ring's start, in offset order: empty unless the batch wraps around the
+    /// ring. <c>FirstSpan.Length + SecondSpan.Length == Count</c>, and <c>claim[i]</c> is <c>FirstSpan[i]</c> below
+    /// <c>FirstSpan.Length</c>, <c>SecondSpan[i - FirstSpan.Length]</c> from there.
+    /// </summary>
+    public readonly Span<T> SecondSpan => _slots.Tail;
 
     /// <summary>Publishes all slots of the batch at once. At most once.</summary>
     public void Publish()

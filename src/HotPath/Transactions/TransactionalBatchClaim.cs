@@ -16,6 +16,7 @@ public ref struct TransactionalBatchClaim<T>
     private readonly Partition<T>? _partition;
     private readonly long _ticket;
     private readonly long _word;
+    private readonly ClaimedSlots<T> _slots;
     private bool _done;
 
     internal TransactionalBatchClaim(TransactionalPublisher publisher, TransactionWrites writes, Partition<T> partition, long firstOffset, int count, long ticket, long word)
@@ -27,6 +28,7 @@ public ref struct TransactionalBatchClaim<T>
         FirstOffset = firstOffset;
         Count = count;
         _ticket = ticket;
+        _slots = new ClaimedSlots<T>(partition.Slots, firstOffset, count);
     }
 
     /// <summary>The offset of the first claimed slot; the others follow.</summary>
@@ -40,19 +42,18 @@ public ref struct TransactionalBatchClaim<T>
 
     /// <summary>The slot of the <paramref name="index"/>-th event of the batch (0 to <see cref="Count"/> - 1).</summary>
     /// <param name="index">The position in the batch.</param>
-    public readonly ref T this[int index]
-    {
-        get
-        {
-            Partition<T>? partition = _partition;
-            if ((uint)index >= (uint)Count || partition is null)
-            {
-                ThrowIndex(index);
-            }
+    public readonly ref T this[int index] => ref _slots[index];
 
-            return ref partition.SlotRef(FirstOffset + index);
-        }
-    }
+    /// <summary>
+    /// The batch's slots from its first up to the ring's end, in offset order. <see cref="SecondSpan"/> holds the rest.
+    /// </summary>
+    public readonly Span<T> FirstSpan => _slots.Head;
+
+    /// <summary>
+    /// The batch's remaining slots, from the ring's start, in offset order: empty unless the batch wraps around the
+    /// ring. <c>FirstSpan.Length + SecondSpan.Length == Count</c>.
+    /// </summary>
+    public readonly Span<T> SecondSpan => _slots.Tail;
 
     /// <summary>Publishes all slots of the batch in the transaction. At most once.</summary>
     public void Publish()
@@ -76,11 +77,4 @@ public ref struct TransactionalBatchClaim<T>
             _partition.AbandonCore(FirstOffset, FirstOffset + Count - 1);
         }
     }
-
-    // Out of line: the message's string building would otherwise be inlined into every indexer call, whose frame would then
-    // zero the interpolation handler's locals for every element of a fill loop.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private readonly void ThrowIndex(int index) =>
-        Internal.ThrowHelper.ArgumentOutOfRange(nameof(index), $"must be between 0 and {Count - 1}", index);
 }

@@ -1,0 +1,202 @@
+using System.Runtime.CompilerServices;
+using FsCheck.Xunit;
+using HotPath.Consumers;
+using HotPath.Partitions;
+using HotPath.Tests.Support;
+using HotPath.Topics;
+using HotPath.Transactions;
+
+namespace HotPath.Tests.Partitions;
+
+/// <summary>
+/// A batch claim's slots as spans (<see cref="BatchClaim{T}.FirstSpan"/>, <see cref="BatchClaim{T}.SecondSpan"/>):
+/// they tile the batch in offset order, split where the batch wraps around the ring, and are the very slots the
+/// indexer returns; the indexer's bounds hold on both sides of the wrap.
+/// </summary>
+public class BatchClaimSpanTests
+{
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void WrappingBatch_FilledThroughItsSpans_IsReadInOffsetOrder(PublishMode mode)
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "wrap", Capacity = 8, PublishMode = mode });
+        Partition<TestEvent> partition = topic[0];
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        for (long i = 0; i < 5; i++)
+        {
+            partition.Publish(new TestEvent(i));
+            Assert.True(reader.TryRead(out _, out _));
+        }
+
+        using (BatchClaim<TestEvent> batch = partition.ClaimBatch(6))
+        {
+            // Offsets 5, 6, 7 at the ring's end, then 8, 9, 10 in slots 0, 1, 2.
+            Assert.Equal(5, batch.FirstOffset);
+            Assert.Equal(3, batch.FirstSpan.Length);
+            Assert.Equal(3, batch.SecondSpan.Length);
+            Span<TestEvent> first = batch.FirstSpan;
+            Span<TestEvent> second = batch.SecondSpan;
+            for (int i = 0; i < 3; i++)
+            {
+                first[i] = new TestEvent(5 + i);
+                second[i] = new TestEvent(8 + i);
+            }
+
+            batch.Publish();
+        }
+
+        for (long expected = 5; expected <= 10; expected++)
+        {
+            Assert.True(reader.TryRead(out TestEvent read, out long offset));
+            Assert.Equal((expected, expected), (offset, read.Value));
+        }
+
+        Assert.False(reader.TryRead(out _, out _));
+    }
+
+    [Fact]
+    public void WrappingBatch_IndexOutsideTheBatch_ThrowsNamingTheRangeOnBothSidesOfTheWrap()
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "wrap-bounds", Capacity = 8, PublishMode = PublishMode.SingleWriter });
+        Partition<TestEvent> partition = topic[0];
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        for (long i = 0; i < 6; i++)
+        {
+            partition.Publish(new TestEvent(i));
+            Assert.True(reader.TryRead(out _, out _));
+        }
+
+        BatchClaim<TestEvent> batch = partition.ClaimBatch(4);   // offsets 6, 7 | 8, 9
+        var errors = new List<ArgumentOutOfRangeException>();
+        foreach (int index in new[] { -1, 4, int.MinValue, int.MaxValue })
+        {
+            try
+            {
+                batch[index] = new TestEvent(index);
+            }
+            catch (ArgumentOutOfRangeException ex)
+            {
+                errors.Add(ex);
+            }
+        }
+
+        batch[3] = new TestEvent(9);   // the last slot of the tail is inside the batch
+        batch.Dispose();
+        Assert.Equal(4, errors.Count);
+        Assert.All(errors, e => Assert.Equal("index", e.ParamName));
+        Assert.All(errors, e => Assert.Contains("must be between 0 and 3", e.Message));
+        Assert.Contains("was -1", errors[0].Message);
+        Assert.Contains("was 4", errors[1].Message);
+    }
+
+    [Fact]
+    public void DefaultBatchClaim_HasEmptySpansAndItsIndexerThrows()
+    {
+        BatchClaim<TestEvent> batch = default;
+        Assert.True(batch.FirstSpan.IsEmpty);
+        Assert.True(batch.SecondSpan.IsEmpty);
+        ArgumentOutOfRangeException? error = null;
+        try
+        {
+            batch[0] = new TestEvent(0);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            error = ex;
+        }
+
+        Assert.NotNull(error);
+        Assert.Contains("must be between 0 and -1, was 0", error.Message);
+        Assert.True(default(TransactionalBatchClaim<TestEvent>).FirstSpan.IsEmpty);
+    }
+
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void TransactionalWrappingBatch_FilledThroughItsSpans_IsReadInOffsetOrderAfterTheCommit(PublishMode mode)
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "txn-wrap", Capacity = 8, PublishMode = mode });
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        using var coordinator = new TransactionCoordinator();
+        using TransactionalPublisher publisher = coordinator.CreatePublisher("spans");
+        for (long i = 0; i < 6; i++)
+        {
+            topic[0].Publish(new TestEvent(i));
+            Assert.True(reader.TryRead(out _, out _));
+        }
+
+        publisher.Begin();
+        using (TransactionalBatchClaim<TestEvent> batch = publisher.ClaimBatch(topic, 0, 5))
+        {
+            Assert.Equal(2, batch.FirstSpan.Length);   // offsets 6, 7 | 8, 9, 10
+            Assert.Equal(3, batch.SecondSpan.Length);
+            for (int i = 0; i < 5; i++)
+            {
+                ref TestEvent slot = ref i < 2 ? ref batch.FirstSpan[i] : ref batch.SecondSpan[i - 2];
+                Assert.True(Unsafe.AreSame(ref slot, ref batch[i]), $"slot {i} of the spans is not the indexer's");
+                slot = new TestEvent(6 + i);
+            }
+
+            batch.Publish();
+        }
+
+        Assert.False(reader.TryRead(out _, out _));   // not committed yet
+        publisher.Commit();
+        for (long expected = 6; expected <= 10; expected++)
+        {
+            Assert.True(reader.TryRead(out TestEvent read, out long offset));
+            Assert.Equal((expected, expected), (offset, read.Value));
+        }
+    }
+
+    /// <summary>
+    /// Against the sequential model (offset <c>o</c> holds event <c>o</c>): for any capacity, any start on the ring
+    /// and any batch size, the spans tile the batch (the first up to the ring's end), each indexer slot is the span's
+    /// slot at that position, and the batch filled either way is read back in offset order.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public void AnyBatch_SpansTileItAndMatchTheIndexer(byte capacityLog, byte before, byte size, bool viaSpans, bool multiWriter)
+    {
+        int capacity = 1 << (2 + (capacityLog % 5));
+        int published = before % (3 * capacity);
+        int count = 1 + (size % capacity);
+        using var topic = new Topic<TestEvent>(new TopicOptions
+        {
+            Name = "tiles",
+            Capacity = capacity,
+            PublishMode = multiWriter ? PublishMode.MultiWriter : PublishMode.SingleWriter,
+        });
+        Partition<TestEvent> partition = topic[0];
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        for (long i = 0; i < published; i++)
+        {
+            partition.Publish(new TestEvent(i));
+            Assert.True(reader.TryRead(out _, out _));
+        }
+
+        using (BatchClaim<TestEvent> batch = partition.ClaimBatch(count))
+        {
+            Assert.Equal(published, batch.FirstOffset);
+            int head = Math.Min(count, capacity - (published % capacity));
+            Assert.Equal(head, batch.FirstSpan.Length);
+            Assert.Equal(count - head, batch.SecondSpan.Length);
+            for (int i = 0; i < count; i++)
+            {
+                ref TestEvent spanSlot = ref i < head ? ref batch.FirstSpan[i] : ref batch.SecondSpan[i - head];
+                Assert.True(Unsafe.AreSame(ref spanSlot, ref batch[i]), $"slot {i}: the spans and the indexer differ");
+                (viaSpans ? ref spanSlot : ref batch[i]) = new TestEvent(published + i);
+            }
+
+            batch.Publish();
+        }
+
+        for (long expected = published; expected < published + count; expected++)
+        {
+            Assert.True(reader.TryRead(out TestEvent read, out long offset));
+            Assert.Equal((expected, expected), (offset, read.Value));
+        }
+
+        Assert.False(reader.TryRead(out _, out _));
+    }
+}
