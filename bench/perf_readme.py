@@ -165,12 +165,13 @@ def ratios_section(results_dir):
         return []
     name, text, commit, date = latest
     lines = text.split("\n")
-    start = lines.index("## Targets") + 2 if "## Targets" in lines else len(lines)
-    table = []
-    for line in lines[start:]:
-        if not line.startswith("|"):
-            break
-        table.append(line)
+    start = lines.index("## Targets") + 1 if "## Targets" in lines else len(lines)
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
+    table = lines[start:end]
+    while table and table[0] == "":
+        table.pop(0)
+    while table and table[-1] == "":
+        table.pop()
     out = [RATIOS_HEADING, ""]
     out.append(f"From the ratios harness (latest report: [{name}]({name}), commit `{commit}`, {date}): the speed "
                "issue's targets measured the way they are stated, every row once per round in one process and each "
@@ -431,7 +432,7 @@ def main(report_path, latency_path, idle_path):
     w(harness_table(idle_path, "idle"))
     w("")
     results_dir = os.path.dirname(os.path.abspath(report_path))
-    for line in ratios_section(results_dir) + curves_section(results_dir):
+    for line in curves_section(results_dir) + ratios_section(results_dir):
         w(line)
     sys.stdout.write("\n".join(out))
 
