@@ -151,4 +151,60 @@ public sealed class WriterBiasProtocolTests(ITestOutputHelper output)
             Assert.Equal(published, partition.EndOffset);
         }, iterations: 1000, output, memoryAccesses: true);
     }
+
+    /// <summary>
+    /// Two writers race for a free bias; the loser turns revoker, gives up when its token is cancelled while the winner
+    /// is inside its claim section (handing the bias back), and publishes again from the same frame. The owner's fast
+    /// path admits a thread by its claiming frame, so only the owner may ever record one: a loser that recorded its
+    /// frame before its CAS failed would pass that check on its next claim and claim beside the owner. Every published
+    /// event once, intact, at contiguous offsets, each writer's events in its order.
+    /// </summary>
+    [Fact]
+    public void LoserOfTheFreeBiasGivesUpItsRevocationAndClaimsAgainFromTheSameFrame_EveryEventOnceAtItsOwnOffset()
+    {
+        CoyoteHarness.Run(() =>
+        {
+            using Topic<Stamped> topic = Scenario.Topic(capacity: 8, PublishMode.MultiWriter);
+            Partition<Stamped> partition = topic[0];
+            using PartitionReader<Stamped> reader = topic.CreateReader(0);
+            using var cancellation = new CancellationTokenSource();
+
+            Thread winner = Scenario.Start(() =>
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    Scenario.Publish(partition, 10 + i);
+                }
+            });
+            var loserPublished = new List<long>();
+            Thread loser = Scenario.Start(() =>
+            {
+                // Both publishes from this one loop: the same claiming frame.
+                for (int i = 0; i < 2; i++)
+                {
+                    try
+                    {
+                        partition.Publish(new Stamped { Value = 20 + i, Check = ~(20L + i) }, cancellation.Token);
+                        loserPublished.Add(20 + i);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+            });
+            Thread canceller = Scenario.Start(cancellation.Cancel);
+            winner.Join();
+            loser.Join();
+            canceller.Join();
+
+            int published = 3 + loserPublished.Count;
+            List<(long Offset, Stamped Event)> seen = Scenario.ReadUntil(reader, published);
+            Scenario.AssertIntactAndOrdered(seen);
+            Assert.Equal(Enumerable.Range(0, published).Select(i => (long)i), seen.Select(s => s.Offset));
+            long[] values = [.. seen.Select(s => s.Event.Value)];
+            Assert.Equal([10L, 11, 12], values.Where(v => v < 20));
+            Assert.Equal(loserPublished, values.Where(v => v >= 20));
+            Assert.Equal(published, partition.EndOffset);
+        }, iterations: 1000, output, memoryAccesses: true);
+    }
 }
