@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using HotPath.Benchmarks.Curves;
+using HotPath.Benchmarks.Reports;
 using HotPath.Benchmarks.Throughput;
 using static HotPath.Benchmarks.Reports.RunReport;
 using static HotPath.Benchmarks.Throughput.PipeMeasure;

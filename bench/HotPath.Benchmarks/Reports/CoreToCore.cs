@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using HotPath.Workers;
 
-namespace HotPath.Benchmarks.Ratios;
+namespace HotPath.Benchmarks.Reports;
 
 /// <summary>
 /// The machine's core-to-core hand-off, measured: the round trip of one cache line between a thread on CPU 0 and a
 /// thread on CPU 1 (each writes a counter the other spins on, with no pause instruction, as the hand-off itself). On a virtual machine the host places the virtual CPUs
 /// on physical cores as it likes, and the round trip moves with that placement (on the machine this suite was tuned
 /// on: about 60, 130 or 570 ns, switching every second or so); a pipe between two threads pays that hand-off for each
-/// line of events and each cursor it reads, so its rate moves with it. The ratios harness measures it right before and
-/// right after each timed run to tell which placement a run had. Thread safety: one call at a time.
+/// line of events and each cursor it reads, so its rate and its latency move with it. The ratios and latency harnesses
+/// measure it right before and right after each run to tell which placement a run had. Thread safety: one call at a
+/// time.
 /// </summary>
 public static class CoreToCore
 {
