@@ -32,20 +32,20 @@ public static class RatioRows
     /// <summary>Every row, in the order of the tables.</summary>
     public static readonly RatioRow[] All =
     [
-        new("a", "1 → 1 group, single writer, `Partition.Publish(in e)` (A)", () => new GroupPipe<Event8>(Topology.OneToOne, 1, WaitStrategy.Yielding)),
-        new("claim", "1 → 1 group, per-event `Claim()`, filled in place, `Publish()`", () => new GroupPipe<Event8>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.Claim)),
-        new("claim-batch", "1 → 1 group, `ClaimBatch(256)` filled in place", () => new GroupPipe<Event8>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.ClaimBatch)),
-        new("publish-batch", "1 → 1 group, `PublishBatch` of 256 from a span", () => new GroupPipe<Event8>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.PublishBatch)),
-        new("sw-raw", "single writer, `Publish(in e)`, `PartitionReader`", () => new HotPathPipe<Event8>(PublishMode.SingleWriter, batchSize: 1)),
-        new("mw-raw", "multi-writer mode, 1 writer, `Publish(in e)`, `PartitionReader`", () => new HotPathPipe<Event8>(PublishMode.MultiWriter, batchSize: 1)),
-        new("two-writers", "2 writers → 1 group (multi-writer mode)", () => new GroupPipe<Event8>(Topology.TwoWriters, 1, WaitStrategy.Yielding)),
-        new("default-keyless", "default options, `topic.Publish(in e)` → 1 group", () => new GroupPipe<Event8>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.TopicKeyless, defaults: true)),
-        new("default-long", "default options, `topic.Publish(long key, in e)` → 1 group", () => new GroupPipe<Event8>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.LongKey, defaults: true)),
-        new("default-string", "default options, `topic.Publish(string key, in e)` → 1 group", () => new GroupPipe<Event8>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.StringKey, defaults: true)),
-        new("fan-out-3", "1 → 3 groups", () => new GroupPipe<Event8>(Topology.FanOut, 3, WaitStrategy.Yielding)),
-        new("channels", "Channels, bounded SPSC, 1 → 1 (baseline)", () => new ChannelPipe<Event8>(singleReaderWriter: true)),
-        new("channels-two-writers", "Channels, bounded, 2 writers → 1 reader (baseline)", () => new ChannelPipe<Event8>(singleReaderWriter: false, Topology.TwoWriters)),
-        new("channels-fan-out-3", "Channels, 1 → 3 bounded SPSC channels (baseline)", () => new ChannelPipe<Event8>(singleReaderWriter: true, Topology.FanOut, queues: 3)),
+        new("a", "1 → 1 group, single writer, `Partition.Publish(in e)` (A)", () => new GroupPipe<RowEvent<RowA>>(Topology.OneToOne, 1, WaitStrategy.Yielding)),
+        new("claim", "1 → 1 group, per-event `Claim()`, filled in place, `Publish()`", () => new GroupPipe<RowEvent<RowClaim>>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.Claim)),
+        new("claim-batch", "1 → 1 group, `ClaimBatch(256)` filled in place", () => new GroupPipe<RowEvent<RowClaimBatch>>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.ClaimBatch)),
+        new("publish-batch", "1 → 1 group, `PublishBatch` of 256 from a span", () => new GroupPipe<RowEvent<RowPublishBatch>>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.PublishBatch)),
+        new("sw-raw", "single writer, `Publish(in e)`, `PartitionReader`", () => new HotPathPipe<RowEvent<RowSwRaw>>(PublishMode.SingleWriter, batchSize: 1)),
+        new("mw-raw", "multi-writer mode, 1 writer, `Publish(in e)`, `PartitionReader`", () => new HotPathPipe<RowEvent<RowMwRaw>>(PublishMode.MultiWriter, batchSize: 1)),
+        new("two-writers", "2 writers → 1 group (multi-writer mode)", () => new GroupPipe<RowEvent<RowTwoWriters>>(Topology.TwoWriters, 1, WaitStrategy.Yielding)),
+        new("default-keyless", "default options, `topic.Publish(in e)` → 1 group", () => new GroupPipe<RowEvent<RowDefaultKeyless>>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.TopicKeyless, defaults: true)),
+        new("default-long", "default options, `topic.Publish(long key, in e)` → 1 group", () => new GroupPipe<RowEvent<RowDefaultLong>>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.LongKey, defaults: true)),
+        new("default-string", "default options, `topic.Publish(string key, in e)` → 1 group", () => new GroupPipe<RowEvent<RowDefaultString>>(Topology.OneToOne, 1, WaitStrategy.Yielding, PublishStyle.StringKey, defaults: true)),
+        new("fan-out-3", "1 → 3 groups", () => new GroupPipe<RowEvent<RowFanOut3>>(Topology.FanOut, 3, WaitStrategy.Yielding)),
+        new("channels", "Channels, bounded SPSC, 1 → 1 (baseline)", () => new ChannelPipe<RowEvent<RowChannels>>(singleReaderWriter: true)),
+        new("channels-two-writers", "Channels, bounded, 2 writers → 1 reader (baseline)", () => new ChannelPipe<RowEvent<RowChannelsTwoWriters>>(singleReaderWriter: false, Topology.TwoWriters)),
+        new("channels-fan-out-3", "Channels, 1 → 3 bounded SPSC channels (baseline)", () => new ChannelPipe<RowEvent<RowChannelsFanOut3>>(singleReaderWriter: true, Topology.FanOut, queues: 3)),
     ];
 
     /// <summary>The targets, then the ratios against the Channels baselines (reported, no bound).</summary>
@@ -65,4 +65,61 @@ public static class RatioRows
         new("2 writers → 1 group against Channels, 2 writers", "two-writers", "channels-two-writers", null),
         new("1 → 3 groups against 3 Channels", "fan-out-3", "channels-fan-out-3", null),
     ];
+
+    // One tag per row: its own event type, so its own instantiation of the generic code (see RowEvent).
+    private struct RowA
+    {
+    }
+
+    private struct RowClaim
+    {
+    }
+
+    private struct RowClaimBatch
+    {
+    }
+
+    private struct RowPublishBatch
+    {
+    }
+
+    private struct RowSwRaw
+    {
+    }
+
+    private struct RowMwRaw
+    {
+    }
+
+    private struct RowTwoWriters
+    {
+    }
+
+    private struct RowDefaultKeyless
+    {
+    }
+
+    private struct RowDefaultLong
+    {
+    }
+
+    private struct RowDefaultString
+    {
+    }
+
+    private struct RowFanOut3
+    {
+    }
+
+    private struct RowChannels
+    {
+    }
+
+    private struct RowChannelsTwoWriters
+    {
+    }
+
+    private struct RowChannelsFanOut3
+    {
+    }
 }
