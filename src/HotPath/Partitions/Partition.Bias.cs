@@ -44,8 +44,9 @@ namespace HotPath.Partitions;
 /// records the address of its claiming frame (<c>_ownerFrame</c>), and a claim whose own frame is at exactly that
 /// address is the owner's. At any instant an address lies in at most one thread's stack, and while the owner lives its
 /// stack is its own: no other live thread has a frame there, so no other thread passes the check. A claim that does not
-/// match (another thread, or the owner claiming from another call depth) takes the slow path, which compares numbers,
-/// and there the owner records its new frame. Only the owner writes the field (plain: a reader of a stale value sees 0,
+/// match (another thread, or the owner claiming from another call depth or call site: the claim is inlined into its
+/// caller, each inlined copy with a frame address of its own) takes the slow path, which compares numbers, and there
+/// the owner records its new frame. Only the owner writes the field (plain: a reader of a stale value sees 0,
 /// which no frame has, or an address of the owner's stack, and neither matches its own frames). Once the owner thread
 /// ended, a thread that later claims from exactly that address (its stack's memory reused) passes: it claims as the
 /// owner, which is safe because the ended owner no longer claims, and it is still one owner at a time. The frame is an

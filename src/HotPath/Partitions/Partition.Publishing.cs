@@ -14,6 +14,7 @@ public sealed partial class Partition<T>
     /// <exception cref="InvalidOperationException">The topic is complete.</exception>
     /// <exception cref="ObjectDisposedException">The topic was disposed, also while waiting.</exception>
     /// <remarks>Thread-safety: see <see cref="PublishMode"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Publish(in T @event)
     {
         long offset = ClaimCore(1, long.MaxValue, default);
@@ -91,6 +92,7 @@ public sealed partial class Partition<T>
     /// <returns>The claim: fill <see cref="EventClaim{T}.Event"/>, then <see cref="EventClaim{T}.Publish"/>.
     /// Disposing an unpublished claim abandons it (see <see cref="EventClaim{T}"/>).</returns>
     /// <remarks>Thread-safety: see <see cref="PublishMode"/>. In single-writer mode one claim at a time.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public EventClaim<T> Claim()
     {
         long offset = ClaimCore(1, long.MaxValue, default);
