@@ -11,7 +11,7 @@ namespace HotPath.Tests.Partitions;
 /// <summary>
 /// A batch claim's slots as spans (<see cref="BatchClaim{T}.FirstSpan"/>, <see cref="BatchClaim{T}.SecondSpan"/>):
 /// they tile the batch in offset order, split where the batch wraps around the ring, and are the very slots the
-/// indexer returns; the indexer's bounds hold on both sides of the wrap.
+/// indexer returns and the ring's slots of their offsets; the indexer's bounds hold on both sides of the wrap.
 /// </summary>
 public class BatchClaimSpanTests
 {
@@ -55,10 +55,12 @@ public class BatchClaimSpanTests
         Assert.False(reader.TryRead(out _, out _));
     }
 
-    [Fact]
-    public void WrappingBatch_IndexOutsideTheBatch_ThrowsNamingTheRangeOnBothSidesOfTheWrap()
+    [Theory]
+    [InlineData(PublishMode.SingleWriter)]
+    [InlineData(PublishMode.MultiWriter)]
+    public void WrappingBatch_IndexOutsideTheBatch_ThrowsNamingTheRangeOnBothSidesOfTheWrap(PublishMode mode)
     {
-        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "wrap-bounds", Capacity = 8, PublishMode = PublishMode.SingleWriter });
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "wrap-bounds", Capacity = 8, PublishMode = mode });
         Partition<TestEvent> partition = topic[0];
         using PartitionReader<TestEvent> reader = topic.CreateReader(0);
         for (long i = 0; i < 6; i++)
@@ -108,7 +110,22 @@ public class BatchClaimSpanTests
 
         Assert.NotNull(error);
         Assert.Contains("must be between 0 and -1, was 0", error.Message);
-        Assert.True(default(TransactionalBatchClaim<TestEvent>).FirstSpan.IsEmpty);
+        TransactionalBatchClaim<TestEvent> transactional = default;
+        Assert.True(transactional.FirstSpan.IsEmpty);
+        Assert.True(transactional.SecondSpan.IsEmpty);
+        ArgumentOutOfRangeException? transactionalError = null;
+        try
+        {
+            transactional[0].Value = 1;
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            transactionalError = ex;
+        }
+
+        Assert.NotNull(transactionalError);
+        Assert.Equal("index", transactionalError.ParamName);
+        Assert.Contains("must be between 0 and -1, was 0", transactionalError.Message);
     }
 
     [Theory]
@@ -135,6 +152,7 @@ public class BatchClaimSpanTests
             {
                 ref TestEvent slot = ref i < 2 ? ref batch.FirstSpan[i] : ref batch.SecondSpan[i - 2];
                 Assert.True(Unsafe.AreSame(ref slot, ref batch[i]), $"slot {i} of the spans is not the indexer's");
+                Assert.True(Unsafe.AreSame(ref slot, ref topic[0].SlotRef(6 + i)), $"slot {i} is not the ring's slot of offset {6 + i}");
                 slot = new TestEvent(6 + i);
             }
 
@@ -156,9 +174,9 @@ public class BatchClaimSpanTests
     /// slot at that position, and the batch filled either way is read back in offset order.
     /// </summary>
     [Property(MaxTest = 300)]
-    public void AnyBatch_SpansTileItAndMatchTheIndexer(byte capacityLog, byte before, byte size, bool viaSpans, bool multiWriter)
+    public void AnyBatch_SpansTileItAndMatchTheIndexer(byte capacityLog, byte before, byte size, bool viaSpans, bool multiWriter, bool tryClaim)
     {
-        int capacity = 1 << (2 + (capacityLog % 5));
+        int capacity = 1 << (capacityLog % 7);
         int published = before % (3 * capacity);
         int count = 1 + (size % capacity);
         using var topic = new Topic<TestEvent>(new TopicOptions
@@ -175,7 +193,17 @@ public class BatchClaimSpanTests
             Assert.True(reader.TryRead(out _, out _));
         }
 
-        using (BatchClaim<TestEvent> batch = partition.ClaimBatch(count))
+        BatchClaim<TestEvent> claimed;
+        if (tryClaim)
+        {
+            Assert.True(partition.TryClaimBatch(count, out claimed), "the ring is empty: room for any batch up to its capacity");
+        }
+        else
+        {
+            claimed = partition.ClaimBatch(count);
+        }
+
+        using (BatchClaim<TestEvent> batch = claimed)
         {
             Assert.Equal(published, batch.FirstOffset);
             int head = Math.Min(count, capacity - (published % capacity));
@@ -185,6 +213,7 @@ public class BatchClaimSpanTests
             {
                 ref TestEvent spanSlot = ref i < head ? ref batch.FirstSpan[i] : ref batch.SecondSpan[i - head];
                 Assert.True(Unsafe.AreSame(ref spanSlot, ref batch[i]), $"slot {i}: the spans and the indexer differ");
+                Assert.True(Unsafe.AreSame(ref spanSlot, ref partition.SlotRef(published + i)), $"slot {i}: not the ring's slot of offset {published + i}");
                 (viaSpans ? ref spanSlot : ref batch[i]) = new TestEvent(published + i);
             }
 

@@ -9,7 +9,9 @@ namespace HotPath.Tests.Partitions;
 /// <summary>
 /// How the bias owner is recognised on the claim's fast path: by the frame it recorded (its stack), not by a thread-static
 /// read ("Who is the owner" in Partition.Bias.cs). Only the recorded frame passes; the owner claiming from another depth
-/// keeps its bias and records the new frame; another thread revokes as before.
+/// keeps its bias and records the new frame; another thread revokes as before. The claim is inlined into its caller
+/// (each inlined copy with a frame of its own), so every publish here goes through one out-of-line helper,
+/// <see cref="PublishHere"/>: its frame is the claim's, and its depth is its caller's.
 /// </summary>
 public class WriterBiasOwnerFrameTests
 {
@@ -26,7 +28,7 @@ public class WriterBiasOwnerFrameTests
         Assert.Equal(0, partition.OwnerFrameForTest);
         Assert.False(partition.IsOwnerFrameForTest(Partition<TestEvent>.CurrentFrameForTest()), "no owner recorded: no frame passes");
 
-        partition.Publish(new TestEvent(0));
+        PublishHere(partition, 0);
         nint recorded = partition.OwnerFrameForTest;
         Assert.NotEqual(0, recorded);
         Assert.True(partition.IsOwnerFrameForTest(recorded));
@@ -41,7 +43,7 @@ public class WriterBiasOwnerFrameTests
         using Topic<TestEvent> topic = MultiWriterTopic();
         using PartitionReader<TestEvent> reader = topic.CreateReader(0);
         Partition<TestEvent> partition = topic[0];
-        Assert.Equal(0, partition.Publish(new TestEvent(0)));
+        Assert.Equal(0, PublishHere(partition, 0));
         nint shallow = partition.OwnerFrameForTest;
 
         // 32 KiB of stack between this frame and the claim's: another frame, so the claim takes the slow path, which finds
@@ -52,7 +54,7 @@ public class WriterBiasOwnerFrameTests
         Assert.True(deep < shallow - (32 * 1024), $"recorded {deep:x} after {shallow:x}: the deeper frame");
 
         // Back at the first depth: the slow path again, and the shallow frame again.
-        Assert.Equal(2, partition.Publish(new TestEvent(2)));
+        Assert.Equal(2, PublishHere(partition, 2));
         Assert.True(partition.IsWriterBiased);
         Assert.Equal(shallow, partition.OwnerFrameForTest);
 
@@ -102,9 +104,13 @@ public class WriterBiasOwnerFrameTests
     {
         Span<byte> pad = stackalloc byte[bytes];
         pad[^1] = 1;
-        long offset = partition.Publish(new TestEvent(value));
+        long offset = PublishHere(partition, value);
         return (offset + pad[^1] - 1, partition.OwnerFrameForTest);
     }
+
+    /// <summary>One publish from this helper's own frame (the claim is inlined here, not into the test).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long PublishHere(Partition<TestEvent> partition, long value) => partition.Publish(new TestEvent(value));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool FrameBelowPasses(Partition<TestEvent> partition, int bytes)
