@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using HotPath.Benchmarks.Throughput;
 using static HotPath.Benchmarks.Reports.RunReport;
@@ -148,16 +147,7 @@ public static class CurvesHarness
         text.AppendLine();
         text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {ChunkSeconds(seconds) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Others' CPU: the share of the machine's cores that other processes used during the timed parts of the point's runs (busy time from `/proc/stat` less this process's own CPU time), median (min–max): a run with other work on the machine is slower, and the rows show which ones had it. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
         text.AppendLine();
-        text.AppendLine("| | |");
-        text.AppendLine("|---|---|");
-        text.AppendLine(Invariant($"| Commit | `{commit}` |"));
-        text.AppendLine(Invariant($"| Date (UTC) | {started:yyyy-MM-ddTHH:mm:ssZ} to {DateTime.UtcNow:HH:mm:ssZ} |"));
-        text.AppendLine(Invariant($"| CPU | {CpuModel()}, {Environment.ProcessorCount} logical cores |"));
-        text.AppendLine(Invariant($"| Caches | {Caches()} |"));
-        text.AppendLine(Invariant($"| OS | {RuntimeInformation.OSDescription} |"));
-        text.AppendLine(Invariant($"| .NET | {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture} |"));
-        text.AppendLine(Invariant($"| Load average (1/5/15 min) | before {loadBefore}, after {loadAfter} |"));
-        text.AppendLine(Invariant($"| Command | `{command}` |"));
+        AppendMachineTable(text, commit, started, loadBefore, loadAfter, command);
         text.AppendLine();
         foreach (SweepResult sweep in results)
         {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using HotPath.Benchmarks.Curves;
 using HotPath.Benchmarks.Reports;
@@ -107,16 +106,7 @@ public static class RatiosHarness
         text.AppendLine();
         text.AppendLine(Invariant($"Every row runs once per round, {rounds} rounds in one process, each round starting at a different row; one unreported warm-up run of every row first. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {ChunkSeconds(seconds) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; every reader checks every event and the sums, HotPath's threads allocate nothing. A target's ratio is taken **per round** (its row over its reference row in the same round), then the median (min–max) over the rounds. Right before each run's pipe is created and right after it is disposed, the harness measures the core-to-core round trip (one cache line between a thread pinned to CPU 0 and one pinned to CPU 1, median of 5 × 1,000 trips): on a virtual machine it moves with the host's placement of the virtual CPUs, and every pipe's rate moves with it. 8-byte events, 65,536 slots, `Yielding` waits and MaxBatchSize 1,024 unless the row says default options (multi-writer, 1,024 slots, `Blocking`, default batch)."));
         text.AppendLine();
-        text.AppendLine("| | |");
-        text.AppendLine("|---|---|");
-        text.AppendLine(Invariant($"| Commit | `{commit}` |"));
-        text.AppendLine(Invariant($"| Date (UTC) | {started:yyyy-MM-ddTHH:mm:ssZ} to {DateTime.UtcNow:HH:mm:ssZ} |"));
-        text.AppendLine(Invariant($"| CPU | {CpuModel()}, {Environment.ProcessorCount} logical cores |"));
-        text.AppendLine(Invariant($"| Caches | {Caches()} |"));
-        text.AppendLine(Invariant($"| OS | {RuntimeInformation.OSDescription} |"));
-        text.AppendLine(Invariant($"| .NET | {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture} |"));
-        text.AppendLine(Invariant($"| Load average (1/5/15 min) | before {loadBefore}, after {loadAfter} |"));
-        text.AppendLine(Invariant($"| Command | `{command}` |"));
+        AppendMachineTable(text, commit, started, loadBefore, loadAfter, command);
         text.AppendLine();
         text.AppendLine("## Targets");
         text.AppendLine();

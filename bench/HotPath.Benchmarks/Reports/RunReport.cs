@@ -181,4 +181,28 @@ public static class RunReport
         exitCode = process.ExitCode;
         return text;
     }
+
+    /// <summary>
+    /// Appends the machine table that heads the same-process harnesses' reports (curves, ratios): commit, dates, CPU,
+    /// caches, OS, .NET, load before and after, and the command that ran the harness.
+    /// </summary>
+    /// <param name="text">The report.</param>
+    /// <param name="commit">The commit, as <see cref="Commit"/> gives it.</param>
+    /// <param name="started">When the run started (UTC); it ends now.</param>
+    /// <param name="loadBefore">The load average before the run.</param>
+    /// <param name="loadAfter">The load average after it.</param>
+    /// <param name="command">The command line that ran the harness.</param>
+    public static void AppendMachineTable(System.Text.StringBuilder text, string commit, DateTime started, string loadBefore, string loadAfter, string command)
+    {
+        text.AppendLine("| | |");
+        text.AppendLine("|---|---|");
+        text.AppendLine(Invariant($"| Commit | `{commit}` |"));
+        text.AppendLine(Invariant($"| Date (UTC) | {started:yyyy-MM-ddTHH:mm:ssZ} to {DateTime.UtcNow:HH:mm:ssZ} |"));
+        text.AppendLine(Invariant($"| CPU | {CpuModel()}, {Environment.ProcessorCount} logical cores |"));
+        text.AppendLine(Invariant($"| Caches | {Caches()} |"));
+        text.AppendLine(Invariant($"| OS | {System.Runtime.InteropServices.RuntimeInformation.OSDescription} |"));
+        text.AppendLine(Invariant($"| .NET | {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture} |"));
+        text.AppendLine(Invariant($"| Load average (1/5/15 min) | before {loadBefore}, after {loadAfter} |"));
+        text.AppendLine(Invariant($"| Command | `{command}` |"));
+    }
 }

@@ -46,13 +46,7 @@ public class BatchClaimSpanTests
             batch.Publish();
         }
 
-        for (long expected = 5; expected <= 10; expected++)
-        {
-            Assert.True(reader.TryRead(out TestEvent read, out long offset));
-            Assert.Equal((expected, expected), (offset, read.Value));
-        }
-
-        Assert.False(reader.TryRead(out _, out _));
+        ReadsOffsetsAsValues(reader, 5, 10);
     }
 
     [Theory]
@@ -161,11 +155,7 @@ public class BatchClaimSpanTests
 
         Assert.False(reader.TryRead(out _, out _));   // not committed yet
         publisher.Commit();
-        for (long expected = 6; expected <= 10; expected++)
-        {
-            Assert.True(reader.TryRead(out TestEvent read, out long offset));
-            Assert.Equal((expected, expected), (offset, read.Value));
-        }
+        ReadsOffsetsAsValues(reader, 6, 10);
     }
 
     /// <summary>
@@ -220,7 +210,13 @@ public class BatchClaimSpanTests
             batch.Publish();
         }
 
-        for (long expected = published; expected < published + count; expected++)
+        ReadsOffsetsAsValues(reader, published, published + count - 1);
+    }
+
+    /// <summary>The reader gets offsets <paramref name="first"/> to <paramref name="last"/>, each holding its offset as its value, then nothing.</summary>
+    private static void ReadsOffsetsAsValues(PartitionReader<TestEvent> reader, long first, long last)
+    {
+        for (long expected = first; expected <= last; expected++)
         {
             Assert.True(reader.TryRead(out TestEvent read, out long offset));
             Assert.Equal((expected, expected), (offset, read.Value));
