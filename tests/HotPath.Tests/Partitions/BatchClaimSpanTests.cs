@@ -23,11 +23,7 @@ public class BatchClaimSpanTests
         using var topic = new Topic<TestEvent>(new TopicOptions { Name = "wrap", Capacity = 8, PublishMode = mode });
         Partition<TestEvent> partition = topic[0];
         using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        for (long i = 0; i < 5; i++)
-        {
-            partition.Publish(new TestEvent(i));
-            Assert.True(reader.TryRead(out _, out _));
-        }
+        PublishAndRead(partition, reader, 5);
 
         using (BatchClaim<TestEvent> batch = partition.ClaimBatch(6))
         {
@@ -57,11 +53,7 @@ public class BatchClaimSpanTests
         using var topic = new Topic<TestEvent>(new TopicOptions { Name = "wrap-bounds", Capacity = 8, PublishMode = mode });
         Partition<TestEvent> partition = topic[0];
         using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        for (long i = 0; i < 6; i++)
-        {
-            partition.Publish(new TestEvent(i));
-            Assert.True(reader.TryRead(out _, out _));
-        }
+        PublishAndRead(partition, reader, 6);
 
         BatchClaim<TestEvent> batch = partition.ClaimBatch(4);   // offsets 6, 7 | 8, 9
         var errors = new List<ArgumentOutOfRangeException>();
@@ -131,11 +123,7 @@ public class BatchClaimSpanTests
         using PartitionReader<TestEvent> reader = topic.CreateReader(0);
         using var coordinator = new TransactionCoordinator();
         using TransactionalPublisher publisher = coordinator.CreatePublisher("spans");
-        for (long i = 0; i < 6; i++)
-        {
-            topic[0].Publish(new TestEvent(i));
-            Assert.True(reader.TryRead(out _, out _));
-        }
+        PublishAndRead(topic[0], reader, 6);
 
         publisher.Begin();
         using (TransactionalBatchClaim<TestEvent> batch = publisher.ClaimBatch(topic, 0, 5))
@@ -177,11 +165,7 @@ public class BatchClaimSpanTests
         });
         Partition<TestEvent> partition = topic[0];
         using PartitionReader<TestEvent> reader = topic.CreateReader(0);
-        for (long i = 0; i < published; i++)
-        {
-            partition.Publish(new TestEvent(i));
-            Assert.True(reader.TryRead(out _, out _));
-        }
+        PublishAndRead(partition, reader, published);
 
         BatchClaim<TestEvent> claimed;
         if (tryClaim)
@@ -223,5 +207,15 @@ public class BatchClaimSpanTests
         }
 
         Assert.False(reader.TryRead(out _, out _));
+    }
+
+    /// <summary>Publishes events 0 to <paramref name="count"/> - 1 and reads each back: the next batch starts at offset <paramref name="count"/> of an empty ring.</summary>
+    private static void PublishAndRead(Partition<TestEvent> partition, PartitionReader<TestEvent> reader, int count)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            partition.Publish(new TestEvent(i));
+            Assert.True(reader.TryRead(out _, out _));
+        }
     }
 }
