@@ -10,7 +10,7 @@ namespace HotPath.Benchmarks.Ratios;
 /// <summary>
 /// The speed issue's targets, measured the way they are stated: as ratios of rows measured side by side in one process.
 /// Each round times every row of <see cref="RatioRows"/> once (<see cref="PipeMeasure.Measure"/>: a fresh pipe, every
-/// event checked), starting each round at a different row so that no row always follows the same one; a target's ratio
+/// event checked), starting each round at a different row so that no row is always first; a target's ratio
 /// is computed per round (its row's rate over its reference row's rate in that round) and the report gives the median
 /// and the range over the rounds. This machine switches between speed regimes that lie 2-3x apart for seconds at a time,
 /// and one process per row (BenchmarkDotNet's way) puts each row in whatever regime it meets; a ratio within one round
@@ -59,12 +59,13 @@ public static class RatiosHarness
 
         // runs[row][round]
         var runs = selected.ToDictionary(r => r.Key, _ => new PipeRun[rounds]);
+        // Round r starts at row r * step (mod the row count), the step coprime to the count, so the starts go round all rows.
+        int step = new[] { 5, 3, 7, 1 }.First(k => Gcd(k, selected.Length) == 1);
         for (int round = 0; round < rounds; round++)
         {
             for (int i = 0; i < selected.Length; i++)
             {
-                // Round r starts at row r * 5 (mod the row count): 5 is coprime to the 14 rows, so the starts spread.
-                RatioRow row = selected[(i + round * 5) % selected.Length];
+                RatioRow row = selected[(i + (round * step)) % selected.Length];
                 PipeRun run = Measure(row.Create, $"{row.Key} round {round + 1}", seconds, "ratios", CoreToCore.RoundTripNanoseconds);
                 runs[row.Key][round] = run;
                 if (run.Error is not null)
@@ -198,6 +199,8 @@ public static class RatiosHarness
     /// <summary>True when both runs had a steady round trip and the same one.</summary>
     private static bool SameTrip(PipeRun x, PipeRun y) =>
         Steady(x) is double a && Steady(y) is double b && Math.Max(a, b) <= SamePlacement * Math.Min(a, b);
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     private static string Trip(PipeRun run) =>
         run.ProbeBefore is double b && run.ProbeAfter is double a ? Invariant($"{b:F0}/{a:F0}") : "n/a";
