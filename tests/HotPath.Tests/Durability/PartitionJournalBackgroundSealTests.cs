@@ -77,9 +77,17 @@ public sealed class PartitionJournalBackgroundSealTests
         using var dir = new JournalTestDirectory();
         PartitionJournal journal = dir.Open(segmentBytes: 512, sealInBackground: true);
         JournalCheckpoint opened = journal.Checkpoint;
-        journal.BeforeSealForTest = _ => throw new IOException("the test's disk refused the sync");
+        // The seal fails only once the appends are done: a seal that failed while the helper still flushed was reported by
+        // the helper's own flush, before the loop below (seen once in CI).
+        using var sealMayFail = new ManualResetEventSlim(false);
+        journal.BeforeSealForTest = _ =>
+        {
+            sealMayFail.Wait(Patience);
+            throw new IOException("the test's disk refused the sync");
+        };
 
         long offset = AppendUntilSegments(journal, 2);
+        sealMayFail.Set();
         JournalException? failure = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (failure is null && clock.Elapsed < Patience)
