@@ -33,9 +33,9 @@ internal sealed partial class ReadCursor<T>
         // before the fence below (so a gap pruned before this read lies below the reach check's bound: see GapLog).
         int gapCount = ReadLossyGaps(first, last);
         int count = (int)(last - first + 1);
-        int head = Math.Min(count, capacity - ((int)first & (capacity - 1)));
-        partition.SlotSpan(first, head).CopyTo(copies);
-        partition.SlotSpan(first + head, count - head).CopyTo(copies.AsSpan(head));
+        SlotRun<T> slots = partition.SlotsOf(first, count);
+        slots.Head.CopyTo(copies);
+        slots.Tail.CopyTo(copies.AsSpan(slots.Head.Length));
 
         // Full fence: the copies above are complete before we read the writer's reach (a plain acquire would let
         // the copy's loads drift past the reach read on weakly ordered CPUs).

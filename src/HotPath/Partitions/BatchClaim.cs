@@ -11,7 +11,7 @@ public ref struct BatchClaim<T>
 {
     private readonly Partition<T>? _partition;
     private readonly long _ticket;
-    private readonly ClaimedSlots<T> _slots;
+    private readonly SlotRun<T> _slots;
     private bool _done;
 
     internal BatchClaim(Partition<T> partition, long firstOffset, int count, long ticket)
@@ -20,7 +20,7 @@ public ref struct BatchClaim<T>
         FirstOffset = firstOffset;
         Count = count;
         _ticket = ticket;
-        _slots = new ClaimedSlots<T>(partition.Slots, firstOffset, count);
+        _slots = partition.SlotsOf(firstOffset, count);
     }
 
     /// <summary>The offset of the first claimed slot; the others follow.</summary>

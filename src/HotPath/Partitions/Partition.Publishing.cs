@@ -168,10 +168,10 @@ public sealed partial class Partition<T>
 
     private void CopyIn(ReadOnlySpan<T> events, long first)
     {
-        int start = (int)first & _mask;
-        int head = Math.Min(events.Length, _capacity - start);
-        events[..head].CopyTo(_slots.AsSpan(start, head));
-        events[head..].CopyTo(_slots.AsSpan(0, events.Length - head));
+        SlotRun<T> slots = SlotsOf(first, events.Length);
+        int head = slots.Head.Length;
+        events[..head].CopyTo(slots.Head);
+        events[head..].CopyTo(slots.Tail);
     }
 
     private void CheckBatchCount(int count)

@@ -310,6 +310,9 @@ public sealed partial class Partition<T> : IDisposable
     /// <summary>The address of the first slot when the slot array is pinned (a durable partition where the journal gathers writes), else 0.</summary>
     internal nint PinnedSlotsAddress { get; }
 
+    /// <summary>The slots of offsets <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1, split where the run wraps.</summary>
+    internal SlotRun<T> SlotsOf(long first, int count) => new(_slots, first, count);
+
     internal Span<T> SlotSpan(long offset, int count) => _slots.AsSpan((int)offset & _mask, count);
 
     /// <summary>Publishes [first, last]; called by claims. Tracing first (see <see cref="PartitionTracing"/>): its trace contexts are written before the release.</summary>

@@ -16,7 +16,7 @@ public ref struct TransactionalBatchClaim<T>
     private readonly Partition<T>? _partition;
     private readonly long _ticket;
     private readonly long _word;
-    private readonly ClaimedSlots<T> _slots;
+    private readonly SlotRun<T> _slots;
     private bool _done;
 
     internal TransactionalBatchClaim(TransactionalPublisher publisher, TransactionWrites writes, Partition<T> partition, long firstOffset, int count, long ticket, long word)
@@ -28,7 +28,7 @@ public ref struct TransactionalBatchClaim<T>
         FirstOffset = firstOffset;
         Count = count;
         _ticket = ticket;
-        _slots = new ClaimedSlots<T>(partition.Slots, firstOffset, count);
+        _slots = partition.SlotsOf(firstOffset, count);
     }
 
     /// <summary>The offset of the first claimed slot; the others follow.</summary>

@@ -4,15 +4,16 @@ using System.Runtime.CompilerServices;
 namespace HotPath.Partitions;
 
 /// <summary>
-/// The slots of a claimed run of consecutive offsets, as the ring holds them: the run up to the ring's end
-/// (<see cref="Head"/>), then the rest from the ring's start (<see cref="Tail"/>, empty unless the run wraps).
-/// The batch claims index through it: the indexer of a batch is inlined into the user's fill loop, and here it is one
-/// compare against the head's length and an access the JIT need not bounds-check again, with the spans' fields read
-/// from the claim itself instead of the partition's slot array, mask and length on every element.
+/// The slots of a run of consecutive offsets, as the ring holds them: the run up to the ring's end
+/// (<see cref="Head"/>), then the rest from the ring's start (<see cref="Tail"/>, empty unless the run wraps). Every
+/// copy into or out of a run of slots splits it here (<c>PublishBatch</c>, the lossy reader's copies), and the batch
+/// claims index through it: the indexer of a batch is inlined into the user's fill loop, and here it is one compare
+/// against the head's length and an access the JIT need not bounds-check again, with the spans' fields read from the
+/// claim itself instead of the partition's slot array, mask and length on every element.
 /// </summary>
 /// <typeparam name="T">The event type.</typeparam>
-/// <remarks>Thread-safety: an immutable view; the claim that holds it is used on the thread that made it.</remarks>
-internal readonly ref struct ClaimedSlots<T>
+/// <remarks>Thread-safety: an immutable view of the slots; who may touch them is the caller's protocol (a claim's writer, a reader below the published end).</remarks>
+internal readonly ref struct SlotRun<T>
     where T : struct
 {
     private readonly Span<T> _head;
@@ -22,7 +23,7 @@ internal readonly ref struct ClaimedSlots<T>
     /// <param name="ring">The partition's slots; its length is a power of two.</param>
     /// <param name="first">The first offset of the run.</param>
     /// <param name="count">The run's length, 1 to the ring's length.</param>
-    internal ClaimedSlots(T[] ring, long first, int count)
+    internal SlotRun(T[] ring, long first, int count)
     {
         int start = (int)first & (ring.Length - 1);
         int headLength = Math.Min(count, ring.Length - start);
