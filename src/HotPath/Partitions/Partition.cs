@@ -23,9 +23,11 @@ namespace HotPath.Partitions;
 /// (the next offset to claim while no claim was abandoned): announced by the writer before it touches newly claimed
 /// slots (see <c>AnnounceReach</c>) and read by lossy readers (see <see cref="WriterReach"/>). It never decreases, also
 /// when a claim is abandoned.</item>
-/// <item><c>_writerPublished</c>: single-writer mode only, the last published offset, written and read (plain) only by
-/// the writer, on a line readers never read. With no abandoned offsets to claim again, an open claim is
-/// <c>_writerNext != _writerPublished + 1</c>.</item>
+/// <item>Single-writer mode: the writer reads its own last published offset from <c>_cursor</c> with plain loads (no
+/// other thread writes it; the load hits the writer's cache or its store buffer, also while readers poll the line). With
+/// no abandoned offsets to claim again, an open claim is <c>_writerNext != _cursor + 1</c>. (A writer-owned copy of the
+/// cursor on a line of its own cost one more store per event, and a writer whose reader keeps taking the cursor's line is
+/// bound by its stores.)</item>
 /// <item><c>_writerResume</c>: single-writer mode only, writer-owned and plain, off the hot path: the next offset to
 /// claim while below the reach after an abandoned claim gave offsets back, else <c>NoResume</c>; <c>_givenBack</c>, the
 /// number of such abandons, a claim's ticket (see <see cref="IsClaimOpen"/>).</item>
@@ -101,7 +103,6 @@ public sealed partial class Partition<T> : IDisposable
 
     private PaddedLong _cursor;
     private PaddedLong _writerNext;
-    private PaddedLong _writerPublished;
     private PaddedLong _gatingCached;
     private PaddedLong _claimAnnounce;
     private PaddedLong _publishWakeNeeded;
@@ -163,7 +164,6 @@ public sealed partial class Partition<T> : IDisposable
         Journal = journal;
         _cursor.Value = start - 1;
         _writerNext.Value = start;
-        _writerPublished.Value = start - 1;
         _claimAnnounce.Value = start - 1;
         _publishedHint.Value = start - 1;
         _retentionFloor = start;
@@ -320,9 +320,22 @@ public sealed partial class Partition<T> : IDisposable
     {
         if (Tracing.IsActive)
         {
-            Tracing.OnPublish(first, last);
+            PublishTraced(first, last);
+            return;
         }
 
+        ReleaseCore(first, last);
+    }
+
+    /// <summary>
+    /// <see cref="PublishCore"/> while tracing is active, out of line: with the call and the release behind one branch,
+    /// nothing of the publish path is live across a call, so the inlined publish keeps its offsets in registers (a call
+    /// followed by the release made the JIT save the offset to the stack on every publish: one store more per event).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PublishTraced(long first, long last)
+    {
+        Tracing.OnPublish(first, last);
         ReleaseCore(first, last);
     }
 
@@ -343,7 +356,6 @@ public sealed partial class Partition<T> : IDisposable
         }
         else
         {
-            _writerPublished.Value = last;
             // Release: the slots up to `last` are visible to any reader that acquires the cursor (HighestPublished).
             Volatile.Write(ref _cursor.Value, last);
         }
@@ -365,17 +377,18 @@ public sealed partial class Partition<T> : IDisposable
     /// nor abandoned. Claims are structs, and a copy (<c>using (claim)</c> copies its variable) does not see what another
     /// copy did: their Publish and Dispose ask the partition. Called on the claiming thread.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool IsClaimOpen(long first, long ticket)
     {
         if (!_multiWriter)
         {
             // Writer-owned fields read by the writer: exact. A single writer has one claim open at a time (ClaimCore throws
             // otherwise), published in offset order. So a claim is open while nothing from its first offset on was
-            // published (_writerPublished, the last published offset, never goes back) and no abandon gave offsets back
+            // published (the cursor, the last published offset, never goes back) and no abandon gave offsets back
             // since it was made: its ticket is the count of give-backs when it was made (offsets given back are claimed
             // again, so they do not identify a claim; the count does). A claim made after it in the same count starts
             // past its end, which only a publish of it or an abandon allows. Two loads, no store per claim.
-            return ticket == _givenBack && _writerPublished.Value == first - 1;
+            return ticket == _givenBack && _cursor.Value == first - 1;
         }
 
         // The slot of `first` is ours until we publish it (slot ownership: nobody claims first + capacity before
@@ -549,7 +562,7 @@ public sealed partial class Partition<T> : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowUnpublishedClaim() =>
         ThrowHelper.InvalidOperation(
-            $"partition {Id} of '{TopicName}' has an unpublished claim at offset {_writerPublished.Value + 1}: publish or dispose it before claiming again (single-writer mode allows one claim at a time)");
+            $"partition {Id} of '{TopicName}' has an unpublished claim at offset {_cursor.Value + 1}: publish or dispose it before claiming again (single-writer mode allows one claim at a time)");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowClosed()
