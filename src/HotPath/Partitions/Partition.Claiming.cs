@@ -35,9 +35,9 @@ public sealed partial class Partition<T>
             return TryClaimOwned(count, frame, out long first) ? first : ClaimMultiWriter(count, deadline, cancellationToken, frame);
         }
 
-        // Single writer: _writerNext and _cursor are written by this thread only, so plain reads are exact.
+        // Single writer: _writerNext and _writerPublished are written by this thread only, so plain reads are exact.
         long next = _writerNext.Value;
-        if (next != _cursor.Value + 1)
+        if (next != _writerPublished.Value + 1)
         {
             // A claim is open, or an abandoned claim gave offsets below the reach back: off the hot path.
             return ClaimGivenBack(count, deadline, cancellationToken);
@@ -64,7 +64,7 @@ public sealed partial class Partition<T>
     {
         // Writer-owned, plain. NoResume when nothing was given back: then the claim that ends at the reach is open.
         long next = _writerResume;
-        if (next != _cursor.Value + 1)
+        if (next != _writerPublished.Value + 1)
         {
             ThrowUnpublishedClaim();
         }

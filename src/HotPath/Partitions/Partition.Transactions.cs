@@ -79,7 +79,7 @@ public sealed partial class Partition<T> : ITransactionalPartition
         // Complete or Dispose by another thread is seen here or on a later claim, and then the slow path throws.
         long next = _writerNext.Value;
         if (next >= limit
-            || next != _cursor.Value + 1
+            || next != _writerPublished.Value + 1
             || next - _capacity >= _gatingCached.Value
             || Volatile.Read(ref _state) != StateOpen)
         {
