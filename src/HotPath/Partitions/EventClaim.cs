@@ -28,10 +28,14 @@ namespace HotPath.Partitions;
 public ref struct EventClaim<T>
     where T : struct
 {
+    private const long Done = -1;
+
     private readonly Partition<T>? _partition;
     private readonly ref T _slot;
-    private readonly long _ticket;
-    private bool _done;
+    // The claim's ticket (see Partition.IsClaimOpen), or Done once this copy published or abandoned it. One field for
+    // both: in a using statement every field the claim changes is written through to the stack for the finally, and a
+    // flag of its own cost one store more per claim.
+    private long _ticket;
 
     internal EventClaim(Partition<T> partition, long offset, long ticket, ref T slot)
     {
@@ -53,12 +57,12 @@ public ref struct EventClaim<T>
     /// <summary>Publishes the event; readers may see it from now on. At most once.</summary>
     public void Publish()
     {
-        if (_done || _partition is null || !_partition.IsClaimOpen(Offset, _ticket))
+        if (_ticket == Done || _partition is null || !_partition.IsClaimOpen(Offset, _ticket))
         {
             Internal.ThrowHelper.InvalidOperation("this claim was already published or abandoned");
         }
 
-        _done = true;
+        _ticket = Done;
         _partition.PublishCore(Offset, Offset);
     }
 
@@ -67,9 +71,9 @@ public ref struct EventClaim<T>
     {
         // The partition's state decides, not this copy's flag alone: a copy disposed after another copy published
         // (or abandoned) the claim does nothing.
-        if (!_done && _partition is not null && _partition.IsClaimOpen(Offset, _ticket))
+        if (_ticket != Done && _partition is not null && _partition.IsClaimOpen(Offset, _ticket))
         {
-            _done = true;
+            _ticket = Done;
             _partition.AbandonCore(Offset, Offset);
         }
     }
