@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace HotPath.Partitions;
 
 /// <summary>
@@ -69,12 +71,26 @@ public ref struct EventClaim<T>
     /// <summary>Abandons the claim if it was not published (see the type's remarks).</summary>
     public void Dispose()
     {
-        // The partition's state decides, not this copy's flag alone: a copy disposed after another copy published
-        // (or abandoned) the claim does nothing.
-        if (_ticket != Done && _partition is not null && _partition.IsClaimOpen(Offset, _ticket))
+        // One compare inline, the rest out of line and given the fields (not the claim: its address would keep all of
+        // it, the slot reference too, on the stack): a finally this small is cloned onto the normal path, where the
+        // JIT knows the ticket is Done after Publish and drops it; a larger one stays a funclet called on every claim
+        // (without a profile, as under NativeAOT, the claim loop then also kept its own locals on the stack).
+        if (_ticket != Done)
         {
+            long ticket = _ticket;
             _ticket = Done;
-            _partition.AbandonCore(Offset, Offset);
+            AbandonIfOpen(_partition, Offset, ticket);
+        }
+    }
+
+    // The partition's state decides, not the copy's ticket alone: a copy disposed after another copy published (or
+    // abandoned) the claim does nothing.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AbandonIfOpen(Partition<T>? partition, long offset, long ticket)
+    {
+        if (partition is not null && partition.IsClaimOpen(offset, ticket))
+        {
+            partition.AbandonCore(offset, offset);
         }
     }
 }
