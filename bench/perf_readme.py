@@ -349,6 +349,15 @@ def main(report_path, latency_path, idle_path):
     w("  `TieredPGO=0`) `Publish(in T)` called its claim step, 18-20 ns per event against 6-7 ns inlined. `ClaimCore`,")
     w("  `Publish(in T)` and `Claim()` are now always inlined. The profile is kept per event type: one type published hot in")
     w("  both modes shares one layout (the ratios harness gives each row its own type for that reason).")
+    w("- **A writer whose reader keeps taking its lines is bound by its stores** (`aa0845f`..`f9322ee`, story in")
+    w("  `20261204-041500-issue14-stores.md`): five extra stores to the writer's own stack per event halved the single")
+    w("  writer's rate in the fine-interleaved probe. The tracing branch's call kept the offset live across it, so the JIT")
+    w("  saved it to the stack on every publish: now out of line (`b6c0e52`), A 170-215 -> 250-265 M/s in the same")
+    w("  placement. The claim's done flag folded into its ticket (`c8969ac`), the keyless rotation's store skipped on one")
+    w("  partition (`a10ce12`), the claim's finally made small enough to be cloned without a profile (`6353dfd`: per-event")
+    w("  claim 0.51 -> 0.69 of `Publish(in T)` with `TieredPGO=0`). Reading the cursor instead of the writer's own copy")
+    w("  cost `ClaimBatch(256)` a third (`aa0845f`, reverted). `PublishCodegenTests` now count the frame stores of the")
+    w("  publish loops in the JIT's output.")
     w("")
 
     for scenario, (title, baseline, text) in SCENARIOS.items():
