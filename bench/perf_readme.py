@@ -356,7 +356,7 @@ def main(report_path, latency_path, idle_path):
     w("  placement. The claim's done flag folded into its ticket (`c8969ac`), the keyless rotation's store skipped on one")
     w("  partition (`a10ce12`), the claim's finally made small enough to be cloned without a profile (`6353dfd`: per-event")
     w("  claim 0.51 -> 0.69 of `Publish(in T)` with `TieredPGO=0`). Reading the cursor instead of the writer's own copy")
-    w("  cost `ClaimBatch(256)` a third (`aa0845f`, reverted). `PublishCodegenTests` now count the frame stores of the")
+    w("  cost `ClaimBatch(256)` 40% or more (`aa0845f`, reverted). `PublishCodegenTests` now count the frame stores of the")
     w("  publish loops in the JIT's output.")
     w("")
 

@@ -6,22 +6,30 @@ using HotPath.Topics;
 namespace HotPath.CodegenChild;
 
 /// <summary>
-/// The child process of <c>PublishCodegenTests</c>: runs the publish loops a user writes, once each, so that the runtime
-/// compiles them. The parent starts it with the JIT's disassembly switched on for the <see cref="Loops"/> methods and
-/// tiered compilation off (each method compiled once, fully optimised, with no profile: the code NativeAOT would run),
-/// and reads the listing. Prints <c>ran</c> when every loop ran.
+/// The child process of <c>PublishCodegenTests</c>: runs the publish loops a user writes so that the runtime compiles
+/// them. The parent starts it with the JIT's disassembly switched on for the <see cref="Loops"/> methods and reads the
+/// listing. Arguments: <c>fullopts</c> (one call of each loop, in both publish modes; the parent switched tiering off:
+/// each method compiled once, fully optimised, with no profile, the code NativeAOT would run) or <c>tiered single|multi</c>
+/// (calls in one publish mode until the runtime has had time to recompile each loop with the profile it gathered: a
+/// process per mode, so that each mode's final code is tuned to its own profile). Prints <c>ran</c> when every loop ran.
 /// </summary>
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        // "fullopts": one call of each loop (the parent switched tiering off). "tiered": calls until the runtime has had
-        // time to recompile each loop with the profile it gathered (the parent switched the call-counting delay off).
-        bool tiered = args.Length == 1 && args[0] == "tiered";
-        using var single = new Topic<long>(new TopicOptions { Name = "codegen-single", Capacity = 1024, PublishMode = PublishMode.SingleWriter });
-        using var multi = new Topic<long>(new TopicOptions { Name = "codegen-multi", Capacity = 1024 });
-        foreach (Topic<long> topic in (Topic<long>[])[single, multi])
+        bool tiered = args.Length == 2 && args[0] == "tiered";
+        if (!tiered && !(args.Length == 1 && args[0] == "fullopts"))
         {
+            Console.Error.WriteLine("usage: fullopts | tiered single|multi");
+            return 64;
+        }
+
+        PublishMode[] modes = !tiered ? [PublishMode.SingleWriter, PublishMode.MultiWriter]
+            : args[1] == "single" ? [PublishMode.SingleWriter]
+            : [PublishMode.MultiWriter];
+        foreach (PublishMode mode in modes)
+        {
+            using var topic = new Topic<long>(new TopicOptions { Name = $"codegen-{mode}", Capacity = 1024, PublishMode = mode });
             // A lossless reader gates the ring, as a consumer group would: without one a writer takes the ungated path
             // on every claim, and the profile would say so.
             using PartitionReader<long> reader = topic.CreateReader(0);

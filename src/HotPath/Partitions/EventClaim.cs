@@ -24,7 +24,8 @@ namespace HotPath.Partitions;
 /// one claim: whether it is still open is the partition's state (and, in single-writer mode, the claim's ticket), so a
 /// copy disposed after another copy published or abandoned it does nothing, also once its offsets were claimed again,
 /// and a second publish through any copy throws. Writing through a copy's <see cref="Event"/> after its claim ended is
-/// not checked (the slot may belong to a later claim): do not.
+/// not checked (the slot may belong to a later claim): do not. (Disposing a copy that did not publish itself asks the
+/// partition through an out-of-line call, a few nanoseconds; the claim that published skips it.)
 /// Thread-safety: use a claim on the thread that made it.
 /// </remarks>
 public ref struct EventClaim<T>
@@ -34,7 +35,7 @@ public ref struct EventClaim<T>
 
     private readonly Partition<T>? _partition;
     private readonly ref T _slot;
-    // The claim's ticket (see Partition.IsClaimOpen), or Done once this copy published or abandoned it. One field for
+    // The claim's ticket (see Partition.IsClaimOpen), or Done once this copy published or disposed it. One field for
     // both: in a using statement every field the claim changes is written through to the stack for the finally, and a
     // flag of its own cost one store more per claim.
     private long _ticket;
