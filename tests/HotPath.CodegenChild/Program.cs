@@ -33,7 +33,7 @@ internal static class Program
             // A lossless reader gates the ring, as a consumer group would: without one a writer takes the ungated path
             // on every claim, and the profile would say so.
             using PartitionReader<long> reader = topic.CreateReader(0);
-            int rounds = tiered ? 80 : 1;
+            int rounds = tiered ? 120 : 1;
             for (int round = 0; round < rounds; round++)
             {
                 for (int call = 0; call < (tiered ? 50 : 1); call++)
