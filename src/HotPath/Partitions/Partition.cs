@@ -334,11 +334,30 @@ public sealed partial class Partition<T> : IDisposable
     /// nothing of the publish path is live across a call, so the inlined publish keeps its offsets in registers (a call
     /// followed by the release made the JIT save the offset to the stack on every publish: one store more per event).
     /// </summary>
+    /// <remarks>
+    /// A listener is the application's code, and may throw from inside the send span's start. The events are in their
+    /// slots and their claim is spent by then (a claim marked itself published, a transaction recorded the range), so
+    /// they are released all the same: otherwise the partition would wait forever for offsets nobody publishes. The
+    /// listener's exception then comes out of the publish, and the thread's current span, which the runtime set to the
+    /// started span before it called the listener, is put back.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void PublishTraced(long first, long last)
     {
-        Tracing.OnPublish(first, last);
-        ReleaseCore(first, last);
+        Activity? current = Activity.Current;
+        try
+        {
+            Tracing.OnPublish(first, last);
+        }
+        catch
+        {
+            Activity.Current = current;
+            throw;
+        }
+        finally
+        {
+            ReleaseCore(first, last);
+        }
     }
 
     /// <summary>Makes [first, last] visible to readers (events, or the gaps of an abandoned claim).</summary>
