@@ -76,7 +76,6 @@ public sealed class PublishCodegenTests
         Assert.True(
             claimStores.Length <= 4 && stores.Length - claimStores.Length <= 1,
             $"ClaimLoop ({mode}) stores more to its frame than the claim's partition, offset and ticket and its done mark: {string.Join(" | ", stores)}{Environment.NewLine}{string.Join(Environment.NewLine, listing)}");
-        // The finally is cloned onto the normal path: no call of the finally funclet on every claim.
         // The finally is cloned onto the normal path: no call of the finally funclet (x64 call, ARM64 bl) on every claim.
         Assert.DoesNotContain(listing, line => Regex.IsMatch(Code(line), @"^(call|bl)\s+G_M\d+_IG\d+$"));
     }
@@ -164,6 +163,8 @@ public sealed class PublishCodegenTests
             Assert.True(process.ExitCode == 0 && output.Result.Contains("ran", StringComparison.Ordinal), $"the codegen child failed ({process.ExitCode}): {output.Result} {error.Result}");
             Assert.True(File.Exists(listingFile), "the runtime wrote no JIT listing (DOTNET_JitStdOutFile)");
 
+            // The listing that runs on: the one fully optimised compilation, or the last Tier1 one after the profile.
+            string finalTier = mode == "fullopts" ? "FullOpts" : "Tier1";
             string[] lines = File.ReadAllLines(listingFile);
             var listings = new Dictionary<string, string[]>();
             for (int start = 0; start < lines.Length; start++)
@@ -177,8 +178,8 @@ public sealed class PublishCodegenTests
                 int end = Array.FindIndex(lines, start + 1, line => line.StartsWith("; Assembly listing for method", StringComparison.Ordinal));
                 string[] listing = lines[start..(end < 0 ? lines.Length : end)];
                 string tier = header.Groups["tier"].Value;
-                // Later compilations replace earlier ones: the last optimised one is the code that runs on.
-                if (mode == "fullopts" ? tier == "FullOpts" : tier == "Tier1")
+                // Later compilations replace earlier ones.
+                if (tier == finalTier)
                 {
                     listings[header.Groups["name"].Value] = listing;
                 }
@@ -186,7 +187,7 @@ public sealed class PublishCodegenTests
 
             foreach (string method in Methods.Split(' '))
             {
-                Assert.True(listings.ContainsKey(method), $"no {(mode == "fullopts" ? "FullOpts" : "Tier1")} listing of {method}; listed: {string.Join(", ", lines.Where(l => l.StartsWith("; Assembly listing", StringComparison.Ordinal)))}");
+                Assert.True(listings.ContainsKey(method), $"no {finalTier} listing of {method}; listed: {string.Join(", ", lines.Where(l => l.StartsWith("; Assembly listing", StringComparison.Ordinal)))}");
             }
 
             return listings;
