@@ -59,10 +59,28 @@ internal static class ProcessSpans
         }
     }
 
-    /// <summary>Starts a process span (null when no listener samples it) with its attributes once it is recorded.</summary>
-    public static Activity? Start(PartitionTracing tracing, string groupId, ActivityContext parent, long offset, int count)
+    /// <summary>
+    /// Starts a process span (null when no listener samples it) with its attributes once it is recorded;
+    /// <paramref name="previous"/> is the member's current span before it, put back if a listener throws.
+    /// </summary>
+    /// <remarks>
+    /// A listener is the application's code, called by the runtime after it made the new span current: when it throws,
+    /// the current span is put back and the exception fails the dispatch like the handler's own would (the handler has
+    /// not run), so later spans do not take a span nobody ends for their parent.
+    /// </remarks>
+    public static Activity? Start(PartitionTracing tracing, string groupId, ActivityContext parent, long offset, int count, Activity? previous)
     {
-        Activity? span = HotPathTracing.Source.StartActivity(tracing.ProcessName, ActivityKind.Consumer, parent);
+        Activity? span;
+        try
+        {
+            span = HotPathTracing.Source.StartActivity(tracing.ProcessName, ActivityKind.Consumer, parent);
+        }
+        catch
+        {
+            Activity.Current = previous;
+            throw;
+        }
+
         if (span is { IsAllDataRequested: true })
         {
             HotPathTracing.SetCommonTags(span, "process", tracing.TopicName, tracing.PartitionTag, offset, count);
@@ -72,7 +90,39 @@ internal static class ProcessSpans
         return span;
     }
 
-    /// <summary>Marks <paramref name="span"/> failed by <paramref name="exception"/>; false, so that an exception filter lets it pass on.</summary>
+    /// <summary>
+    /// Ends <paramref name="span"/> (in a finally). A listener that throws on the stop fails the dispatch: its exception
+    /// comes out, or, when the handler failed too (<paramref name="failure"/>), both of them in an
+    /// <see cref="AggregateException"/>, so neither is lost; the current span is put back to <paramref name="previous"/>,
+    /// which the runtime does only after its listeners returned.
+    /// </summary>
+    public static void End(Activity? span, Activity? previous, Exception? failure)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        try
+        {
+            span.Dispose();
+        }
+        catch (Exception listener)
+        {
+            Activity.Current = previous;
+            if (failure is null)
+            {
+                throw;
+            }
+
+            throw new AggregateException(failure, listener);
+        }
+    }
+
+    /// <summary>
+    /// Marks <paramref name="span"/> failed by <paramref name="exception"/>; false, so that an exception filter lets it
+    /// pass on (the filter also keeps it for <see cref="End"/>).
+    /// </summary>
     public static bool Fail(Activity? span, Exception exception)
     {
         if (span is not null)

@@ -14,7 +14,8 @@ internal struct TracedBatchHandler<T, THandler>(THandler inner, PartitionTracing
 
     public void OnBatch(ReadOnlySpan<T> events, int partition, long firstOffset)
     {
-        Activity? span = ProcessSpans.Start(tracing, groupId, default, firstOffset, events.Length);
+        Activity? previous = Activity.Current;
+        Activity? span = ProcessSpans.Start(tracing, groupId, default, firstOffset, events.Length, previous);
         if (span is not null && creationContexts && tracing.Propagates)
         {
             for (int i = 0; i < events.Length; i++)
@@ -27,17 +28,18 @@ internal struct TracedBatchHandler<T, THandler>(THandler inner, PartitionTracing
             }
         }
 
+        Exception? failure = null;
         try
         {
             Inner.OnBatch(events, partition, firstOffset);
         }
-        catch (Exception ex) when (ProcessSpans.Fail(span, ex))
+        catch (Exception ex) when (ProcessSpans.Fail(span, failure = ex))
         {
             throw;
         }
         finally
         {
-            span?.Dispose();
+            ProcessSpans.End(span, previous, failure);
         }
     }
 }

@@ -15,18 +15,20 @@ internal struct TracedEventHandler<T, THandler>(THandler inner, PartitionTracing
     public void OnEvent(ref readonly T @event, int partition, long offset, bool endOfBatch)
     {
         ActivityContext parent = creationContexts ? tracing.CreationContext(offset) : default;
-        Activity? span = ProcessSpans.Start(tracing, groupId, parent, offset, 1);
+        Activity? previous = Activity.Current;
+        Activity? span = ProcessSpans.Start(tracing, groupId, parent, offset, 1, previous);
+        Exception? failure = null;
         try
         {
             Inner.OnEvent(in @event, partition, offset, endOfBatch);
         }
-        catch (Exception ex) when (ProcessSpans.Fail(span, ex))
+        catch (Exception ex) when (ProcessSpans.Fail(span, failure = ex))
         {
             throw;
         }
         finally
         {
-            span?.Dispose();
+            ProcessSpans.End(span, previous, failure);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using HotPath.Consumers;
 using HotPath.Diagnostics;
@@ -8,13 +9,18 @@ using HotPath.Topics;
 namespace HotPath.Tests.Diagnostics;
 
 /// <summary>
-/// A tracing listener is the application's code, run inside a publish (the send span's start). When it throws, the
-/// events are already in their slots and their claim is spent: they are published all the same, the listener's
-/// exception comes out of the publish, the publisher's current span is the one it had, and the partition goes on.
+/// A tracing listener is the application's code, run inside a publish (the send span's start) and inside a member's
+/// dispatch (the process span's start and stop). When it throws in a publish, the events are already in their slots and
+/// their claim is spent: they are published all the same, the listener's exception comes out of the publish, the
+/// publisher's current span is the one it had, and the partition goes on. When it throws in a dispatch, the dispatch
+/// fails like a handler that threw (the error policy decides, the error is reported), and the member's current span
+/// is put back, so the spans of later events do not hang under a span nobody ends.
 /// </summary>
 [Collection(TracingCollection.Name)]
 public sealed class TracingListenerFailureTests
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
     public static TheoryData<PublishMode> Modes => [PublishMode.SingleWriter, PublishMode.MultiWriter];
 
     [Theory]
@@ -44,6 +50,82 @@ public sealed class TracingListenerFailureTests
         Assert.Equal(5, partition.EndOffset);
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Process_ListenerThrowsOnceOnTheProcessSpan_TheDispatchFailsIsRetriedAndLaterSpansHaveNoLeakedParent(bool onStop, bool batchHandler)
+    {
+        using var throwing = new ThrowingListener("process listened", onStop, times: 1);
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "listened", Capacity = 64 });
+        var errors = new ConcurrentQueue<HandlerError>();
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "billing",
+            ErrorPolicy = new ErrorPolicy { MaxAttempts = 3, InitialBackoff = TimeSpan.Zero, OnError = errors.Enqueue },
+        });
+        var seen = new ConcurrentQueue<(long Value, string? Span, ActivitySpanId Parent)>();
+        if (batchHandler)
+        {
+            group.JoinBatch(new SpanRecordingBatchHandler(seen));
+        }
+        else
+        {
+            group.Join(new ActionHandler((e, _, _, _) => seen.Enqueue((e.Value, Activity.Current?.DisplayName, Activity.Current?.ParentSpanId ?? default))));
+        }
+
+        topic.PublishTo(0, new TestEvent(0));
+        Assert.True(SpinWait.SpinUntil(() => seen.Count >= (onStop ? 2 : 1), Timeout));
+        topic.PublishTo(0, new TestEvent(1));
+        topic.PublishTo(0, new TestEvent(2));
+        Assert.True(SpinWait.SpinUntil(() => seen.Count(s => s.Value == 2) == 1, Timeout));
+
+        // The failed dispatch is retried: the handler never ran when the start failed, ran once already when the stop did.
+        long[] expected = onStop ? [0, 0, 1, 2] : [0, 1, 2];
+        Assert.Equal(expected, seen.Select(s => s.Value).ToArray());
+        HandlerError error = Assert.Single(errors);
+        Assert.Equal(ThrowingListener.Message, error.Error.Message);
+        Assert.Equal(0, error.Offset);
+        foreach ((long value, string? span, ActivitySpanId parent) in seen)
+        {
+            Assert.Equal("process listened", span);
+            // No trace context is propagated, so every process span is a root: a parent would be a span left current.
+            Assert.True(parent == default, $"the span of event {value} has parent {parent}, left current by the failed listener");
+        }
+    }
+
+    [Fact]
+    public void Process_HandlerAndStopListenerBothThrow_BothExceptionsAreReported()
+    {
+        using var throwing = new ThrowingListener("process listened", onStop: true, times: 1);
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "listened", Capacity = 64 });
+        var errors = new ConcurrentQueue<HandlerError>();
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "billing",
+            ErrorPolicy = new ErrorPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.Zero, OnError = errors.Enqueue },
+        });
+        int calls = 0;
+        var handler = new ActionHandler((e, _, _, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                throw new ArithmeticException("the handler failed");
+            }
+        });
+        group.Join(handler);
+
+        topic.PublishTo(0, new TestEvent(0));
+        Assert.True(SpinWait.SpinUntil(() => handler.Calls == 2 && !errors.IsEmpty, Timeout));
+
+        var both = Assert.IsType<AggregateException>(Assert.Single(errors).Error);
+        Assert.Collection(
+            both.InnerExceptions,
+            first => Assert.Equal("the handler failed", Assert.IsType<ArithmeticException>(first).Message),
+            second => Assert.Equal(ThrowingListener.Message, Assert.IsType<InvalidOperationException>(second).Message));
+    }
+
     private static void PublishClaimed(Partition<TestEvent> partition, long sequence)
     {
         using EventClaim<TestEvent> claim = partition.Claim();
@@ -62,27 +144,34 @@ public sealed class TracingListenerFailureTests
         return [.. sequences];
     }
 
-    /// <summary>A listener of the HotPath source whose span-start callback throws for one span name until stopped.</summary>
+    /// <summary>
+    /// A listener of the HotPath source whose span-start (or span-stop) callback throws for one span name, at most
+    /// <c>times</c> times, until stopped.
+    /// </summary>
     private sealed class ThrowingListener : IDisposable
     {
         public const string Message = "the listener failed";
 
         private readonly ActivityListener _listener;
         private volatile bool _throwing = true;
+        private int _left;
 
-        public ThrowingListener(string spanName)
+        public ThrowingListener(string spanName, bool onStop = false, int times = int.MaxValue)
         {
+            _left = times;
+            Action<Activity> callback = activity =>
+            {
+                if (_throwing && activity.DisplayName == spanName && Interlocked.Decrement(ref _left) >= 0)
+                {
+                    throw new InvalidOperationException(Message);
+                }
+            };
             _listener = new ActivityListener
             {
                 ShouldListenTo = source => source.Name == HotPathTracing.ActivitySourceName,
                 Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStarted = activity =>
-                {
-                    if (_throwing && activity.DisplayName == spanName)
-                    {
-                        throw new InvalidOperationException(Message);
-                    }
-                },
+                ActivityStarted = onStop ? null : callback,
+                ActivityStopped = onStop ? callback : null,
             };
             ActivitySource.AddActivityListener(_listener);
         }
@@ -90,5 +179,17 @@ public sealed class TracingListenerFailureTests
         public void Stop() => _throwing = false;
 
         public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>A batch handler that records each event with the current span's name and parent.</summary>
+    private sealed class SpanRecordingBatchHandler(ConcurrentQueue<(long Value, string? Span, ActivitySpanId Parent)> seen) : IBatchHandler<TestEvent>
+    {
+        public void OnBatch(ReadOnlySpan<TestEvent> events, int partition, long firstOffset)
+        {
+            foreach (TestEvent @event in events)
+            {
+                seen.Enqueue((@event.Value, Activity.Current?.DisplayName, Activity.Current?.ParentSpanId ?? default));
+            }
+        }
     }
 }
