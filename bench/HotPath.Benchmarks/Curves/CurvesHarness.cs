@@ -1,5 +1,6 @@
 using System.Text;
 using HotPath.Benchmarks.Throughput;
+using HotPath.Benchmarks.Reports;
 using static HotPath.Benchmarks.Reports.RunReport;
 using static HotPath.Benchmarks.Throughput.PipeMeasure;
 
@@ -55,17 +56,17 @@ public static class CurvesHarness
             // Warm-up pass, not reported unless it fails: the sweep's first point once per implementation, so that the
             // first measured point does not also pay for compiling the code the sweep shares (tier 0 to tier 1).
             var warmUp = new PointResult(sweep.Points[0]);
-            warmUp.HotPath.Add(Measure(sweep.Points[0].HotPath, $"{name} {sweep.Points[0].Label} HotPath (warm-up)", seconds, "curves"));
-            warmUp.Channels.Add(Measure(sweep.Points[0].Channels, $"{name} {sweep.Points[0].Label} Channels (warm-up)", seconds, "curves"));
+            warmUp.HotPath.Add(Measure(sweep.Points[0].HotPath, $"{name} {sweep.Points[0].Label} HotPath (warm-up)", seconds, "curves", CoreToCore.RoundTripNanoseconds));
+            warmUp.Channels.Add(Measure(sweep.Points[0].Channels, $"{name} {sweep.Points[0].Label} Channels (warm-up)", seconds, "curves", CoreToCore.RoundTripNanoseconds));
             warmUpErrors.AddRange(warmUp.HotPath.Concat(warmUp.Channels).Select(r => r.Error).OfType<string>());
             foreach (CurvePoint point in sweep.Points)
             {
                 var result = new PointResult(point);
                 for (int r = 1; r <= repeats; r++)
                 {
-                    result.HotPath.Add(Measure(point.HotPath, $"{name} {point.Label} HotPath", seconds, "curves"));
-                    result.Channels.Add(Measure(point.Channels, $"{name} {point.Label} Channels", seconds, "curves"));
-                    Console.WriteLine(Invariant($"{name,-10} {point.Label,5} repeat {r}/{repeats}: HotPath {Rate(result.HotPath[^1])}, Channels {Rate(result.Channels[^1])}"));
+                    result.HotPath.Add(Measure(point.HotPath, $"{name} {point.Label} HotPath", seconds, "curves", CoreToCore.RoundTripNanoseconds));
+                    result.Channels.Add(Measure(point.Channels, $"{name} {point.Label} Channels", seconds, "curves", CoreToCore.RoundTripNanoseconds));
+                    Console.WriteLine(Invariant($"{name,-10} {point.Label,5} repeat {r}/{repeats}: HotPath {Rate(result.HotPath[^1])} (round trip {Placement.Trip(result.HotPath[^1])}), Channels {Rate(result.Channels[^1])} (round trip {Placement.Trip(result.Channels[^1])})"));
                 }
 
                 points.Add(result);
@@ -145,7 +146,7 @@ public static class CurvesHarness
         var text = new StringBuilder();
         text.AppendLine("# Curves: how cost grows with the work");
         text.AppendLine();
-        text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {ChunkSeconds(seconds) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Others' CPU: the share of the machine's cores that other processes used during the timed parts of the point's runs (busy time from `/proc/stat` less this process's own CPU time), median (min–max): a run with other work on the machine is slower, and the rows show which ones had it. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
+        text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {ChunkSeconds(seconds) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Others' CPU: the share of the machine's cores that other processes used during the timed parts of the point's runs (busy time from `/proc/stat` less this process's own CPU time), median (min–max): a run with other work on the machine is slower, and the rows show which ones had it. Right before each run's pipe is created and right after it is disposed, the harness measures the core-to-core round trip (one cache line between threads pinned to CPUs 0 and 1): on a virtual machine it moves with the host's placement of the virtual CPUs, and a hand-off's rate with it; the column *HotPath, 100–300 ns* is the median over the HotPath runs whose round trip was steady and in that band (n of the repeats), and *round trips* lists every HotPath run's, before/after, in ns, so a point that ran in a slow placement shows as such. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
         text.AppendLine();
         AppendMachineTable(text, commit, started, loadBefore, loadAfter, command);
         text.AppendLine();
@@ -163,9 +164,9 @@ public static class CurvesHarness
             }
 
             text.AppendLine(s.BytesPerSecond
-                ? Invariant($"| {s.Column} | HotPath events/s | HotPath MB/s | Channels events/s | Channels MB/s | HotPath / Channels | Others' CPU |")
-                : Invariant($"| {s.Column} | HotPath events/s | Channels events/s | HotPath / Channels | Others' CPU |"));
-            text.AppendLine(s.BytesPerSecond ? "|---:|---:|---:|---:|---:|---:|---:|" : "|---:|---:|---:|---:|---:|");
+                ? Invariant($"| {s.Column} | HotPath events/s | HotPath MB/s | Channels events/s | Channels MB/s | HotPath / Channels | HotPath, 100–300 ns | round trips | Others' CPU |")
+                : Invariant($"| {s.Column} | HotPath events/s | Channels events/s | HotPath / Channels | HotPath, 100–300 ns | round trips | Others' CPU |"));
+            text.AppendLine(s.BytesPerSecond ? "|---:|---:|---:|---:|---:|---:|---:|---:|---:|" : "|---:|---:|---:|---:|---:|---:|---:|");
             foreach (PointResult p in sweep.Points)
             {
                 string hotPath = Cell(p.HotPath, 1);
@@ -176,9 +177,12 @@ public static class CurvesHarness
                 double mb = p.Point.EventBytes / 1e6;
                 double[] others = [.. p.HotPath.Concat(p.Channels).Select(r => r.OthersCpu).OfType<double>().Select(o => o * 100)];
                 string othersCell = others.Length == 0 ? "n/a" : Spread(others, "F0") + "%";
+                double[] usual = Placement.RatesInBand(p.HotPath, 100, 300);
+                string usualCell = usual.Length == 0 ? "none" : Invariant($"{SvgPlot.Quantity(Median(usual))} (n={usual.Length})");
+                string trips = string.Join(", ", p.HotPath.Select(Placement.Trip));
                 text.AppendLine(s.BytesPerSecond
-                    ? Invariant($"| {p.Point.Label} | {hotPath} | {Cell(p.HotPath, mb, "F0")} | {channels} | {Cell(p.Channels, mb, "F0")} | {ratio} | {othersCell} |")
-                    : Invariant($"| {p.Point.Label} | {hotPath} | {channels} | {ratio} | {othersCell} |"));
+                    ? Invariant($"| {p.Point.Label} | {hotPath} | {Cell(p.HotPath, mb, "F0")} | {channels} | {Cell(p.Channels, mb, "F0")} | {ratio} | {usualCell} | {trips} | {othersCell} |")
+                    : Invariant($"| {p.Point.Label} | {hotPath} | {channels} | {ratio} | {usualCell} | {trips} | {othersCell} |"));
             }
 
             foreach (PipeRun failed in sweep.Points.SelectMany(p => p.HotPath.Concat(p.Channels)).Where(r => r.Error is not null))

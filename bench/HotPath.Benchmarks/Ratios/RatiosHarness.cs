@@ -2,6 +2,7 @@ using System.Text;
 using HotPath.Benchmarks.Curves;
 using HotPath.Benchmarks.Reports;
 using HotPath.Benchmarks.Throughput;
+using static HotPath.Benchmarks.Reports.Placement;
 using static HotPath.Benchmarks.Reports.RunReport;
 using static HotPath.Benchmarks.Throughput.PipeMeasure;
 
@@ -111,7 +112,7 @@ public static class RatiosHarness
         text.AppendLine();
         text.AppendLine("## Targets");
         text.AppendLine();
-        text.AppendLine(Invariant($"*Same placement*: only the rounds in which both rows' runs had a steady core-to-core round trip (before and after within {SamePlacement:0.0#}x of each other) and the same one (all four within {SamePlacement:0.0#}x). The verdict uses them when there are at least {MinMatched} such rounds, else every round."));
+        text.AppendLine(Invariant($"*Same placement*: only the rounds in which both rows' runs had a steady core-to-core round trip (before and after within {SameFactor:0.0#}x of each other) and the same one (all four within {SameFactor:0.0#}x). The verdict uses them when there are at least {MinMatched} such rounds, else every round."));
         text.AppendLine();
         text.AppendLine("| target | every round: median (min–max) | same placement: median (min–max), rounds | bound | |");
         text.AppendLine("|---|---:|---:|---:|---|");
@@ -153,7 +154,7 @@ public static class RatiosHarness
             double[] others = [.. r.Select(x => x.OthersCpu).OfType<double>().Select(o => o * 100)];
             IEnumerable<string> bands = Bands.Select(b =>
             {
-                double[] inBand = [.. r.Where(x => x.Error is null && Steady(x) is double t && t >= b.From && t < b.To).Select(x => x.EventsPerSecond)];
+                double[] inBand = RatesInBand(r, b.From, b.To);
                 return inBand.Length == 0 ? "" : Invariant($"{SvgPlot.Quantity(Median(inBand))} (n={inBand.Length})");
             });
             text.AppendLine(Invariant($"| `{row.Key}` | {row.Label} | {Cell(r, 1)} | {string.Join(" | ", bands)} | {(others.Length == 0 ? "n/a" : Spread(others, "F0") + "%")} |"));
@@ -178,30 +179,8 @@ public static class RatiosHarness
         return text.ToString();
     }
 
-    /// <summary>How far apart (as a factor) two round trips may lie and still count as the same placement.</summary>
-    private const double SamePlacement = 1.3;
-
     /// <summary>The least number of same-placement rounds a verdict is based on.</summary>
     private const int MinMatched = 3;
 
-    /// <summary>The placement bands of the rows table, by core-to-core round trip (ns).</summary>
-    private static readonly (string Label, double From, double To)[] Bands =
-    [
-        ("round trip < 100 ns", 0, 100),
-        ("100–300 ns", 100, 300),
-        ("≥ 300 ns", 300, double.PositiveInfinity),
-    ];
-
-    /// <summary>The run's round trip when the one before and the one after agree (their mean), else null.</summary>
-    private static double? Steady(PipeRun run) =>
-        run.ProbeBefore is double b && run.ProbeAfter is double a && Math.Max(a, b) <= SamePlacement * Math.Min(a, b) ? (a + b) / 2 : null;
-
-    /// <summary>True when both runs had a steady round trip and the same one.</summary>
-    private static bool SameTrip(PipeRun x, PipeRun y) =>
-        Steady(x) is double a && Steady(y) is double b && Math.Max(a, b) <= SamePlacement * Math.Min(a, b);
-
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
-
-    private static string Trip(PipeRun run) =>
-        run.ProbeBefore is double b && run.ProbeAfter is double a ? Invariant($"{b:F0}/{a:F0}") : "n/a";
 }
