@@ -358,6 +358,12 @@ def main(report_path, latency_path, idle_path):
     w("  claim 0.51 -> 0.69 of `Publish(in T)` with `TieredPGO=0`). Reading the cursor instead of the writer's own copy")
     w("  cost `ClaimBatch(256)` 40% or more (`aa0845f`, reverted). `PublishCodegenTests` now count the frame stores of the")
     w("  publish loops in the JIT's output.")
+    w("- **The host changed under the same machine class** (story in `20261204-130000-issue14-host.md`): L2 1 MiB per")
+    w("  core instead of 512 KiB. Per-event rows are slower (A 263 -> 169 M/s; the same code at `90e2ed7` runs 176 M/s")
+    w("  there), batch rows and `Channel<T>` faster. `bench/native/spsc-ring.c`, a C ring with A's contract, runs")
+    w("  160-183 M/s on it (and 15-37 M/s when its consumer catches up on every value): A is at the machine's ceiling.")
+    w("  One-byte availability entries (one line per 64 events, for the multi-writer reader) measured no gain there")
+    w("  (140/135 against 148/149 M/s) and were not kept.")
     w("")
 
     for scenario, (title, baseline, text) in SCENARIOS.items():
