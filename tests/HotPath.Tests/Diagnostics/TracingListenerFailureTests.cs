@@ -51,6 +51,24 @@ public sealed class TracingListenerFailureTests
     }
 
     [Theory]
+    [MemberData(nameof(Modes))]
+    public void Publish_ListenerThrowsWhenTheSendSpanStops_EventIsPublishedTheExceptionSurfacesAndTheCurrentSpanIsPutBack(PublishMode mode)
+    {
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "throwing-listener", Capacity = 16, PublishMode = mode });
+        using PartitionReader<TestEvent> reader = topic.CreateReader(0);
+        Partition<TestEvent> partition = topic[0];
+        using var throwing = new ThrowingListener("send throwing-listener", onStop: true, times: 1);
+        Activity? before = Activity.Current;
+
+        var error = Assert.Throws<InvalidOperationException>(() => partition.Publish(new TestEvent(0)));
+        Assert.Equal(ThrowingListener.Message, error.Message);
+        Assert.Same(before, Activity.Current);
+
+        Assert.Equal(1, partition.Publish(new TestEvent(1)));
+        Assert.Equal([0L, 1], ReadAll(reader));
+    }
+
+    [Theory]
     [InlineData(false, false)]
     [InlineData(false, true)]
     [InlineData(true, false)]
