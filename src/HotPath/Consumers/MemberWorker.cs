@@ -123,7 +123,12 @@ internal abstract partial class MemberWorker<T>
     /// <summary>True on the worker's own thread.</summary>
     public bool IsCurrentThread => ReferenceEquals(Thread.CurrentThread, _thread);
 
-    public void Start() => _thread.Start();
+    /// <summary>
+    /// Starts the member's thread without the caller's execution context: the thread is the member's, not a continuation
+    /// of whoever joined it, so no <c>AsyncLocal</c> value of the caller's flows into the handler, and no span current
+    /// where <c>Join</c> ran (a request's, a startup operation's, soon stopped) becomes the parent of every process span.
+    /// </summary>
+    public void Start() => _thread.UnsafeStart();
 
     /// <summary>Asks the worker to own exactly <paramref name="target"/>; returns the request's version. Any thread.</summary>
     public int RequestAssignment(GroupPartition<T>[] target)

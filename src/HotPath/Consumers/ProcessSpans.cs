@@ -18,6 +18,12 @@ namespace HotPath.Consumers;
 /// </remarks>
 internal static class ProcessSpans
 {
+    /// <summary>
+    /// The key under which a handler's exception carries the exception a tracing listener threw as the handler's process
+    /// span stopped (see <see cref="End"/>).
+    /// </summary>
+    public const string ListenerExceptionKey = "HotPath.TracingListenerException";
+
     /// <summary>True when members should dispatch through the traced adapters: a listener listens to the source.</summary>
     public static bool IsListening
     {
@@ -77,7 +83,7 @@ internal static class ProcessSpans
         }
         catch
         {
-            Activity.Current = previous;
+            HotPathTracing.RestoreCurrent(previous);
             throw;
         }
 
@@ -91,10 +97,11 @@ internal static class ProcessSpans
     }
 
     /// <summary>
-    /// Ends <paramref name="span"/> (in a finally). A listener that throws on the stop fails the dispatch: its exception
-    /// comes out, or, when the handler failed too (<paramref name="failure"/>), both of them in an
-    /// <see cref="AggregateException"/>, so neither is lost; the current span is put back to <paramref name="previous"/>,
-    /// which the runtime does only after its listeners returned.
+    /// Ends <paramref name="span"/> (in a finally). A listener that throws on the stop fails the dispatch with its
+    /// exception. When the handler failed too (<paramref name="failure"/>), the handler's exception goes on, its type
+    /// intact (the member tells a stop's cancellation or a fenced transaction from a failure by it), carrying the
+    /// listener's in its <see cref="Exception.Data"/> under <see cref="ListenerExceptionKey"/>, so neither is lost. The
+    /// current span is put back to <paramref name="previous"/>, which the runtime does only after its listeners returned.
     /// </summary>
     public static void End(Activity? span, Activity? previous, Exception? failure)
     {
@@ -109,19 +116,19 @@ internal static class ProcessSpans
         }
         catch (Exception listener)
         {
-            Activity.Current = previous;
+            HotPathTracing.RestoreCurrent(previous);
             if (failure is null)
             {
                 throw;
             }
 
-            throw new AggregateException(failure, listener);
+            failure.Data[ListenerExceptionKey] = listener;
         }
     }
 
     /// <summary>
     /// Marks <paramref name="span"/> failed by <paramref name="exception"/>; false, so that an exception filter lets it
-    /// pass on (the filter also keeps it for <see cref="End"/>).
+    /// pass on (the caller's filter also keeps it for <see cref="End"/>).
     /// </summary>
     public static bool Fail(Activity? span, Exception exception)
     {

@@ -16,22 +16,24 @@ internal struct TracedBatchHandler<T, THandler>(THandler inner, PartitionTracing
     {
         Activity? previous = Activity.Current;
         Activity? span = ProcessSpans.Start(tracing, groupId, default, firstOffset, events.Length, previous);
-        if (span is not null && creationContexts && tracing.Propagates)
-        {
-            for (int i = 0; i < events.Length; i++)
-            {
-                ActivityContext context = tracing.CreationContext(firstOffset + i);
-                if (context != default)
-                {
-                    span.AddLink(new ActivityLink(context));
-                }
-            }
-        }
-
         Exception? failure = null;
         try
         {
+            if (span is not null && creationContexts && tracing.Propagates)
+            {
+                for (int i = 0; i < events.Length; i++)
+                {
+                    ActivityContext context = tracing.CreationContext(firstOffset + i);
+                    if (context != default)
+                    {
+                        span.AddLink(new ActivityLink(context));
+                    }
+                }
+            }
+
             Inner.OnBatch(events, partition, firstOffset);
+            // A failure the handler caught itself is not the dispatch's.
+            failure = null;
         }
         catch (Exception ex) when (ProcessSpans.Fail(span, failure = ex))
         {

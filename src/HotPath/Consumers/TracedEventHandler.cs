@@ -21,6 +21,8 @@ internal struct TracedEventHandler<T, THandler>(THandler inner, PartitionTracing
         try
         {
             Inner.OnEvent(in @event, partition, offset, endOfBatch);
+            // A failure the handler caught itself is not the dispatch's.
+            failure = null;
         }
         catch (Exception ex) when (ProcessSpans.Fail(span, failure = ex))
         {

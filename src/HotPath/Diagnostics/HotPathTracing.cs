@@ -45,6 +45,14 @@ public static class HotPathTracing
     internal static ActivitySource Source { get; } = new(ActivitySourceName, typeof(HotPathTracing).Assembly.GetName().Version?.ToString());
 
     /// <summary>Sets the attributes every span of the library carries, once it is recorded.</summary>
+    /// <summary>
+    /// Makes <paramref name="previous"/> the thread's current span again after a listener threw from inside a span's start
+    /// or stop (the runtime made the span current before its start listeners ran, and puts the previous one back only
+    /// after its stop listeners returned). The runtime refuses a stopped span as current, silently, which would leave the
+    /// failed span current: a stopped <paramref name="previous"/> is put back as none.
+    /// </summary>
+    internal static void RestoreCurrent(Activity? previous) => Activity.Current = previous is { IsStopped: true } ? null : previous;
+
     internal static void SetCommonTags(Activity activity, string operation, string topic, string partitionTag, long offset, int count)
     {
         activity.SetTag("messaging.system", SystemValue);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using HotPath.Diagnostics;
 using HotPath.Durability;
 using HotPath.Internal;
 using HotPath.Workers;
@@ -351,7 +352,7 @@ public sealed partial class Partition<T> : IDisposable
         }
         catch
         {
-            Activity.Current = current;
+            HotPathTracing.RestoreCurrent(current);
             throw;
         }
         finally

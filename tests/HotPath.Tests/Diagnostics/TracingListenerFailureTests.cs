@@ -113,8 +113,14 @@ public sealed class TracingListenerFailureTests
         }
     }
 
-    [Fact]
-    public void Process_HandlerAndStopListenerBothThrow_BothExceptionsAreReported()
+    /// <remarks>
+    /// The handler's exception goes on with its type (the member tells a stop's cancellation or a fenced transaction from
+    /// a failure by it) and carries the listener's; later spans have no leaked parent.
+    /// </remarks>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Process_HandlerAndStopListenerBothThrow_TheHandlersExceptionCarriesTheListeners(bool batchHandler)
     {
         using var throwing = new ThrowingListener("process listened", onStop: true, times: 1);
         using var topic = new Topic<TestEvent>(new TopicOptions { Name = "listened", Capacity = 64 });
@@ -124,24 +130,73 @@ public sealed class TracingListenerFailureTests
             GroupId = "billing",
             ErrorPolicy = new ErrorPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.Zero, OnError = errors.Enqueue },
         });
+        var seen = new ConcurrentQueue<(long Value, string? Span, ActivitySpanId Parent)>();
         int calls = 0;
-        var handler = new ActionHandler((e, _, _, _) =>
+        void Record(TestEvent e)
         {
             if (Interlocked.Increment(ref calls) == 1)
             {
                 throw new ArithmeticException("the handler failed");
             }
-        });
-        group.Join(handler);
+
+            seen.Enqueue((e.Value, Activity.Current?.DisplayName, Activity.Current?.ParentSpanId ?? default));
+        }
+
+        if (batchHandler)
+        {
+            group.JoinBatch(new DelegateBatchHandler(Record));
+        }
+        else
+        {
+            group.Join(new ActionHandler((e, _, _, _) => Record(e)));
+        }
 
         topic.PublishTo(0, new TestEvent(0));
-        Assert.True(SpinWait.SpinUntil(() => handler.Calls == 2 && !errors.IsEmpty, Timeout));
+        Assert.True(SpinWait.SpinUntil(() => seen.Count == 1, Timeout));
+        topic.PublishTo(0, new TestEvent(1));
+        Assert.True(SpinWait.SpinUntil(() => seen.Count == 2, Timeout));
 
-        var both = Assert.IsType<AggregateException>(Assert.Single(errors).Error);
-        Assert.Collection(
-            both.InnerExceptions,
-            first => Assert.Equal("the handler failed", Assert.IsType<ArithmeticException>(first).Message),
-            second => Assert.Equal(ThrowingListener.Message, Assert.IsType<InvalidOperationException>(second).Message));
+        var handlers = Assert.IsType<ArithmeticException>(Assert.Single(errors).Error);
+        Assert.Equal("the handler failed", handlers.Message);
+        var listeners = Assert.IsType<InvalidOperationException>(handlers.Data["HotPath.TracingListenerException"]);
+        Assert.Equal(ThrowingListener.Message, listeners.Message);
+        Assert.Equal([0L, 1], seen.Select(s => s.Value).ToArray());
+        Assert.All(seen, s => Assert.Equal(("process listened", default(ActivitySpanId)), (s.Span, s.Parent)));
+    }
+
+    /// <summary>
+    /// A member joined inside the application's span does not take that span for its thread's current one: its process
+    /// spans have no parent (no trace context is propagated), also after the application's span ended and a listener threw.
+    /// </summary>
+    [Fact]
+    public void Process_MemberJoinedInsideASpanThatEnded_ItsSpansHaveNoParentAlsoAfterAListenerThrew()
+    {
+        using var application = new ActivitySource("HotPath.Tests.Joiner");
+        using var sampling = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "HotPath.Tests.Joiner",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(sampling);
+        using var throwing = new ThrowingListener("process listened", times: 1);
+        using var topic = new Topic<TestEvent>(new TopicOptions { Name = "listened", Capacity = 64 });
+        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
+        {
+            GroupId = "billing",
+            ErrorPolicy = new ErrorPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.Zero },
+        });
+        var seen = new ConcurrentQueue<(long Value, ActivitySpanId Parent)>();
+        using (Activity? request = application.StartActivity("request"))
+        {
+            Assert.NotNull(request);
+            group.Join(new ActionHandler((e, _, _, _) => seen.Enqueue((e.Value, Activity.Current?.ParentSpanId ?? default))));
+        }
+
+        topic.PublishTo(0, new TestEvent(0));
+        topic.PublishTo(0, new TestEvent(1));
+        Assert.True(SpinWait.SpinUntil(() => seen.Count == 2, Timeout));
+
+        Assert.Equal([(0L, default(ActivitySpanId)), (1L, default(ActivitySpanId))], seen.ToArray());
     }
 
     private static void PublishClaimed(Partition<TestEvent> partition, long sequence)
@@ -197,6 +252,18 @@ public sealed class TracingListenerFailureTests
         public void Stop() => _throwing = false;
 
         public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>A batch handler that hands each event to a delegate.</summary>
+    private sealed class DelegateBatchHandler(Action<TestEvent> onEvent) : IBatchHandler<TestEvent>
+    {
+        public void OnBatch(ReadOnlySpan<TestEvent> events, int partition, long firstOffset)
+        {
+            foreach (TestEvent @event in events)
+            {
+                onEvent(@event);
+            }
+        }
     }
 
     /// <summary>A batch handler that records each event with the current span's name and parent.</summary>
