@@ -78,20 +78,9 @@ public sealed class TracingListenerFailureTests
         using var throwing = new ThrowingListener("process listened", onStop, times: 1);
         using var topic = new Topic<TestEvent>(new TopicOptions { Name = "listened", Capacity = 64 });
         var errors = new ConcurrentQueue<HandlerError>();
-        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
-        {
-            GroupId = "billing",
-            ErrorPolicy = new ErrorPolicy { MaxAttempts = 3, InitialBackoff = TimeSpan.Zero, OnError = errors.Enqueue },
-        });
+        using ConsumerGroup<TestEvent> group = RetryingGroup(topic, maxAttempts: 3, errors);
         var seen = new ConcurrentQueue<(long Value, string? Span, ActivitySpanId Parent)>();
-        if (batchHandler)
-        {
-            group.JoinBatch(new SpanRecordingBatchHandler(seen));
-        }
-        else
-        {
-            group.Join(new ActionHandler((e, _, _, _) => seen.Enqueue((e.Value, Activity.Current?.DisplayName, Activity.Current?.ParentSpanId ?? default))));
-        }
+        JoinRecording(group, batchHandler, e => seen.Enqueue((e.Value, Activity.Current?.DisplayName, Activity.Current?.ParentSpanId ?? default)));
 
         topic.PublishTo(0, new TestEvent(0));
         Assert.True(SpinWait.SpinUntil(() => seen.Count >= (onStop ? 2 : 1), Timeout));
@@ -125,11 +114,7 @@ public sealed class TracingListenerFailureTests
         using var throwing = new ThrowingListener("process listened", onStop: true, times: 1);
         using var topic = new Topic<TestEvent>(new TopicOptions { Name = "listened", Capacity = 64 });
         var errors = new ConcurrentQueue<HandlerError>();
-        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
-        {
-            GroupId = "billing",
-            ErrorPolicy = new ErrorPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.Zero, OnError = errors.Enqueue },
-        });
+        using ConsumerGroup<TestEvent> group = RetryingGroup(topic, maxAttempts: 2, errors);
         var seen = new ConcurrentQueue<(long Value, string? Span, ActivitySpanId Parent)>();
         int calls = 0;
         void Record(TestEvent e)
@@ -142,14 +127,7 @@ public sealed class TracingListenerFailureTests
             seen.Enqueue((e.Value, Activity.Current?.DisplayName, Activity.Current?.ParentSpanId ?? default));
         }
 
-        if (batchHandler)
-        {
-            group.JoinBatch(new DelegateBatchHandler(Record));
-        }
-        else
-        {
-            group.Join(new ActionHandler((e, _, _, _) => Record(e)));
-        }
+        JoinRecording(group, batchHandler, Record);
 
         topic.PublishTo(0, new TestEvent(0));
         Assert.True(SpinWait.SpinUntil(() => seen.Count == 1, Timeout));
@@ -180,11 +158,7 @@ public sealed class TracingListenerFailureTests
         ActivitySource.AddActivityListener(sampling);
         using var throwing = new ThrowingListener("process listened", times: 1);
         using var topic = new Topic<TestEvent>(new TopicOptions { Name = "listened", Capacity = 64 });
-        using var group = new ConsumerGroup<TestEvent>(topic, new ConsumerGroupOptions
-        {
-            GroupId = "billing",
-            ErrorPolicy = new ErrorPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.Zero },
-        });
+        using ConsumerGroup<TestEvent> group = RetryingGroup(topic, maxAttempts: 2, errors: null);
         var seen = new ConcurrentQueue<(long Value, ActivitySpanId Parent)>();
         using (Activity? request = application.StartActivity("request"))
         {
@@ -197,6 +171,27 @@ public sealed class TracingListenerFailureTests
         Assert.True(SpinWait.SpinUntil(() => seen.Count == 2, Timeout));
 
         Assert.Equal([(0L, default(ActivitySpanId)), (1L, default(ActivitySpanId))], seen.ToArray());
+    }
+
+    /// <summary>A group whose error policy retries at once, up to <paramref name="maxAttempts"/>, reporting each error.</summary>
+    private static ConsumerGroup<TestEvent> RetryingGroup(Topic<TestEvent> topic, int maxAttempts, ConcurrentQueue<HandlerError>? errors) =>
+        new(topic, new ConsumerGroupOptions
+        {
+            GroupId = "billing",
+            ErrorPolicy = new ErrorPolicy { MaxAttempts = maxAttempts, InitialBackoff = TimeSpan.Zero, OnError = errors is null ? null : errors.Enqueue },
+        });
+
+    /// <summary>Joins a member, an event handler or a batch handler, that hands every event to <paramref name="onEvent"/>.</summary>
+    private static void JoinRecording(ConsumerGroup<TestEvent> group, bool batchHandler, Action<TestEvent> onEvent)
+    {
+        if (batchHandler)
+        {
+            group.JoinBatch(new DelegateBatchHandler(onEvent));
+        }
+        else
+        {
+            group.Join(new ActionHandler((e, _, _, _) => onEvent(e)));
+        }
     }
 
     private static void PublishClaimed(Partition<TestEvent> partition, long sequence)
@@ -262,18 +257,6 @@ public sealed class TracingListenerFailureTests
             foreach (TestEvent @event in events)
             {
                 onEvent(@event);
-            }
-        }
-    }
-
-    /// <summary>A batch handler that records each event with the current span's name and parent.</summary>
-    private sealed class SpanRecordingBatchHandler(ConcurrentQueue<(long Value, string? Span, ActivitySpanId Parent)> seen) : IBatchHandler<TestEvent>
-    {
-        public void OnBatch(ReadOnlySpan<TestEvent> events, int partition, long firstOffset)
-        {
-            foreach (TestEvent @event in events)
-            {
-                seen.Enqueue((@event.Value, Activity.Current?.DisplayName, Activity.Current?.ParentSpanId ?? default));
             }
         }
     }
