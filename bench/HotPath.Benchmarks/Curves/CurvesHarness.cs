@@ -1,6 +1,6 @@
 using System.Text;
-using HotPath.Benchmarks.Throughput;
 using HotPath.Benchmarks.Reports;
+using HotPath.Benchmarks.Throughput;
 using static HotPath.Benchmarks.Reports.RunReport;
 using static HotPath.Benchmarks.Throughput.PipeMeasure;
 
@@ -146,7 +146,7 @@ public static class CurvesHarness
         var text = new StringBuilder();
         text.AppendLine("# Curves: how cost grows with the work");
         text.AppendLine();
-        text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {ChunkSeconds(seconds) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Others' CPU: the share of the machine's cores that other processes used during the timed parts of the point's runs (busy time from `/proc/stat` less this process's own CPU time), median (min–max): a run with other work on the machine is slower, and the rows show which ones had it. Right before each run's pipe is created and right after it is disposed, the harness measures the core-to-core round trip (one cache line between threads pinned to CPUs 0 and 1): on a virtual machine it moves with the host's placement of the virtual CPUs, and a hand-off's rate with it; the column *HotPath, 100–300 ns* is the median over the HotPath runs whose round trip was steady and in that band (n of the repeats), and *round trips* lists every HotPath run's, before/after, in ns, so a point that ran in a slow placement shows as such. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
+        text.AppendLine(Invariant($"Every point runs HotPath and its `System.Threading.Channels` baseline in the same run, interleaved (HotPath, Channels, HotPath, ...), {repeats} time{(repeats == 1 ? "" : "s")} each{(smoke ? " (smoke mode: first and last point of each sweep only)" : "")}. A run is a fresh topic or set of channels: transfers of a fixed size (doubled from 4,096 events until one takes {ChunkSeconds(seconds) * 1e3:0.#} ms), {WarmUpSeconds(seconds):0.##} s of warm-up transfers, then {seconds:0.##} s timed; events/s = events / timed seconds. Before each sweep, one unreported warm-up run of its first point per implementation. Medians (min–max) over the repeats; the ratio is the median of the per-repeat ratios HotPath / Channels. Others' CPU: the share of the machine's cores that other processes used during the timed parts of the point's runs (busy time from `/proc/stat` less this process's own CPU time), median (min–max): a run with other work on the machine is slower, and the rows show which ones had it. Right before each run's pipe is created and right after it is disposed, the harness measures the core-to-core round trip (one cache line between threads pinned to CPUs 0 and 1): on a virtual machine it moves with the host's placement of the virtual CPUs, and a hand-off's rate with it; the column *HotPath, {Placement.Usual.Label}* is the median over the HotPath runs whose round trip was steady and in that band (n of the repeats), and *round trips* lists every HotPath run's, before/after, in ns, so a point that ran in a slow placement shows as such. Every reader checks every event (per-partition order, payload at both ends) and its sum of sequence numbers; a failed check, a lost event (60 s timeout) or an allocation on a HotPath thread (writer, member or harness reader) in two transfers after the first fails the run and the harness exits 1."));
         text.AppendLine();
         AppendMachineTable(text, commit, started, loadBefore, loadAfter, command);
         text.AppendLine();
@@ -164,8 +164,8 @@ public static class CurvesHarness
             }
 
             text.AppendLine(s.BytesPerSecond
-                ? Invariant($"| {s.Column} | HotPath events/s | HotPath MB/s | Channels events/s | Channels MB/s | HotPath / Channels | HotPath, 100–300 ns | round trips | Others' CPU |")
-                : Invariant($"| {s.Column} | HotPath events/s | Channels events/s | HotPath / Channels | HotPath, 100–300 ns | round trips | Others' CPU |"));
+                ? Invariant($"| {s.Column} | HotPath events/s | HotPath MB/s | Channels events/s | Channels MB/s | HotPath / Channels | HotPath, {Placement.Usual.Label} | round trips | Others' CPU |")
+                : Invariant($"| {s.Column} | HotPath events/s | Channels events/s | HotPath / Channels | HotPath, {Placement.Usual.Label} | round trips | Others' CPU |"));
             text.AppendLine(s.BytesPerSecond ? "|---:|---:|---:|---:|---:|---:|---:|---:|---:|" : "|---:|---:|---:|---:|---:|---:|---:|");
             foreach (PointResult p in sweep.Points)
             {
@@ -177,7 +177,7 @@ public static class CurvesHarness
                 double mb = p.Point.EventBytes / 1e6;
                 double[] others = [.. p.HotPath.Concat(p.Channels).Select(r => r.OthersCpu).OfType<double>().Select(o => o * 100)];
                 string othersCell = others.Length == 0 ? "n/a" : Spread(others, "F0") + "%";
-                double[] usual = Placement.RatesInBand(p.HotPath, 100, 300);
+                double[] usual = Placement.RatesInBand(p.HotPath, Placement.Usual.From, Placement.Usual.To);
                 string usualCell = usual.Length == 0 ? "none" : Invariant($"{SvgPlot.Quantity(Median(usual))} (n={usual.Length})");
                 string trips = string.Join(", ", p.HotPath.Select(Placement.Trip));
                 text.AppendLine(s.BytesPerSecond

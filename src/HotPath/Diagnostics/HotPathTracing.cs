@@ -44,7 +44,6 @@ public static class HotPathTracing
     /// <summary>The source.</summary>
     internal static ActivitySource Source { get; } = new(ActivitySourceName, typeof(HotPathTracing).Assembly.GetName().Version?.ToString());
 
-    /// <summary>Sets the attributes every span of the library carries, once it is recorded.</summary>
     /// <summary>
     /// Makes <paramref name="previous"/> the thread's current span again after a listener threw from inside a span's start
     /// or stop (the runtime made the span current before its start listeners ran, and puts the previous one back only
@@ -53,6 +52,7 @@ public static class HotPathTracing
     /// </summary>
     internal static void RestoreCurrent(Activity? previous) => Activity.Current = previous is { IsStopped: true } ? null : previous;
 
+    /// <summary>Sets the attributes every span of the library carries, once it is recorded.</summary>
     internal static void SetCommonTags(Activity activity, string operation, string topic, string partitionTag, long offset, int count)
     {
         activity.SetTag("messaging.system", SystemValue);
